@@ -1,0 +1,75 @@
+/**
+ * Shared plain-data types of the model core. Everything here is structured-cloneable so that it can
+ * cross the worker boundary unchanged.
+ */
+
+/** Which similarity the model is trained and evaluated with. */
+export type Measure = 'order' | 'cosine';
+
+export interface ModelConfig {
+  /** Number of rows of the word-embedding table (including the padding and unknown ids). */
+  vocabSize: number;
+  /** Word-embedding size (the GRU's input size). */
+  wordDim: number;
+  /** GRU hidden size, which is also the size of the joint (order-)embedding space (as in the paper). */
+  hiddenDim: number;
+  /** Size of the precomputed image feature. */
+  imageDim: number;
+  /** LN-GRU when true, plain GRU when false. */
+  layerNorm: boolean;
+  measure: Measure;
+  /** Hinge margin: 0.05 for order, 0.2 for cosine by default. */
+  margin: number;
+  /** VSE++ max-violation loss instead of the summed (paper) loss. */
+  maxViolation: boolean;
+}
+
+export interface TrainConfig {
+  batchSize: number;
+  learningRate: number;
+  /** Clip gradients to this global norm. */
+  clipNorm: number;
+  seed: number;
+}
+
+/** One direction of retrieval metrics. R@K in percent, ranks 1-based. */
+export interface RecallMetrics {
+  r1: number;
+  r5: number;
+  r10: number;
+  medr: number;
+  meanr: number;
+}
+
+export interface EvalMetrics {
+  /** Image -> caption (caption retrieval / annotation). */
+  i2t: RecallMetrics;
+  /** Caption -> image (image retrieval / search). */
+  t2i: RecallMetrics;
+  /** Sum of the six R@K. */
+  rsum: number;
+}
+
+export interface StepResult {
+  step: number;
+  epoch: number;
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Wall-clock ms of this step. */
+  ms: number;
+}
+
+/**
+ * A captioned-image dataset: image features plus captions that point at their image.
+ * `features` is row-major [numImages, imageDim].
+ */
+export interface Dataset {
+  name: string;
+  imageDim: number;
+  features: Float32Array;
+  numImages: number;
+  captions: { image: number; text: string }[];
+  /** Image indices of each available split; an absent split is simply missing. */
+  splits: Partial<Record<'train' | 'dev' | 'test', number[]>>;
+}
