@@ -65,7 +65,11 @@ export function runGruVector(input: GruVectorInput): GruVectorOutput {
       const g = layer.backward(fwd.cache!, wOut, wH);
       GruLayer.disposeCache(fwd.cache!);
       const grads: Record<string, unknown> = { x: g.x.arraySync() };
-      for (const name of layer.paramNames) grads[name] = g.params[name]!.arraySync();
+      // Weight gradients come in the variables' (transposed) layout; report them in torch layout.
+      for (const name of layer.paramNames) {
+        const d = g.params[name]!;
+        grads[name] = (d.rank === 2 ? d.transpose() : d).arraySync();
+      }
       return {
         y: fwd.y!.arraySync(),
         h_n: fwd.hN.arraySync(),

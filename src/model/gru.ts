@@ -74,7 +74,7 @@ export interface GruForward {
 export interface GruGrads {
   /** d loss / d x [T, B, D]. */
   x: tf.Tensor3D;
-  /** d loss / d parameter, in torch layout. */
+  /** d loss / d parameter, in the layout of `vars` (weight matrices transposed relative to torch). */
   params: Partial<Record<GruParamName, tf.Tensor>>;
 }
 
@@ -188,7 +188,6 @@ export class GruLayer {
    * @param dhN   d loss / d h_N [B, H].
    */
   backward(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
-    const H = this.hiddenSize;
     const { T, B } = cache;
     const p = this.vars as Record<GruParamName, tf.Variable>;
     return tf.tidy(() => {
@@ -227,7 +226,7 @@ export class GruLayer {
       // Recurrent weights: one product over all steps, [H, T*B] @ [T*B, 3H].
       const hPrevRows = tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D; // [T*B, H]
       const dGH = tf.concat(dghSteps) as tf.Tensor2D; // [T*B, 3H]
-      grads.weight_hh = tf.matMul(hPrevRows.transpose(), dGH).transpose(); // torch layout [3H, H]
+      grads.weight_hh = tf.matMul(hPrevRows.transpose(), dGH); // [H, 3H] like vars.weight_hh
       grads.bias_hh = dGH.sum(0);
       if (this.layerNorm) {
         grads.ln_weight_hh = tf.addN(lnGrads.map((g) => g.dgain));
@@ -242,7 +241,7 @@ export class GruLayer {
         dGI = g.dx;
       }
       grads.bias_ih = dGI.sum(0);
-      grads.weight_ih = tf.matMul(cache.x.transpose(), dGI).transpose(); // torch layout [3H, D]
+      grads.weight_ih = tf.matMul(cache.x.transpose(), dGI); // [D, 3H] like vars.weight_ih
       const dx = tf.matMul(dGI, p.weight_ih.transpose() as tf.Tensor2D).reshape([T, B, this.inputSize]) as tf.Tensor3D;
       return { x: dx, params: grads } as unknown as tf.TensorContainer;
     }) as unknown as GruGrads;

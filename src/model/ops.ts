@@ -10,7 +10,7 @@ import * as tf from './tf';
 
 /** y = x @ w for x [R, K], w [K, C]; gradients dx = dy @ w^T, dw = x^T @ dy with explicit transposes. */
 export const dense: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
-  (x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  ((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {
       value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
@@ -20,12 +20,12 @@ export const dense: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customG
         return [tf.matMul(dy2, ws.transpose()), tf.matMul(xs.transpose(), dy2)];
       },
     };
-  },
+  }) as unknown as Parameters<typeof tf.customGrad>[0],
 ) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
 /** y = a @ b^T for a [N, K], b [M, K] (pairwise dot products), with plain-matMul gradients. */
 export const matMulABt: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
-  (a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  ((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     save([a, b]);
     return {
       value: tf.matMul(a as tf.Tensor2D, (b as tf.Tensor2D).transpose()),
@@ -35,7 +35,7 @@ export const matMulABt: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.cus
         return [tf.matMul(dy2, bs), tf.matMul(dy2.transpose(), as)];
       },
     };
-  },
+  }) as unknown as Parameters<typeof tf.customGrad>[0],
 ) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** Row-wise l2 normalisation x / ||x|| (with a tiny floor so an all-zero row stays finite). */

@@ -47,6 +47,26 @@ export interface VocabularyOptions {
   maxSize?: number;
 }
 
+/**
+ * Pads encoded captions into a time-major [T, B] batch (PAD_ID = 0 after each caption's end); captions
+ * longer than `maxLen` keep their first `maxLen` ids.
+ */
+export function padTimeMajor(seqs: readonly ArrayLike<number>[], maxLen?: number): EncodedBatch {
+  const B = seqs.length;
+  if (B === 0) throw new Error('a caption batch needs at least one caption, got 0');
+  const lengths = new Int32Array(B);
+  let T = 0;
+  seqs.forEach((seq, b) => {
+    lengths[b] = maxLen !== undefined ? Math.min(seq.length, maxLen) : seq.length;
+    if (lengths[b]! > T) T = lengths[b]!;
+  });
+  const ids = new Int32Array(T * B); // zero-filled = PAD_ID
+  seqs.forEach((seq, b) => {
+    for (let t = 0; t < lengths[b]!; t++) ids[t * B + b] = seq[t]!;
+  });
+  return { ids, lengths, T, B };
+}
+
 /** Serialized vocabulary (for export next to the model weights). */
 export interface VocabularyJSON {
   format: 'orderembed-vocab';
@@ -230,21 +250,10 @@ export class Vocabulary {
     if (maxLen !== undefined) checkPositiveInt('maxLen', maxLen);
     const B = texts.length;
     if (B === 0) throw new Error('encodeBatch needs at least one caption, got 0');
-    const encoded = texts.map((text, i) => {
-      const ids = this.encode(text, i);
-      return maxLen !== undefined && ids.length > maxLen ? ids.slice(0, maxLen) : ids;
-    });
-    const lengths = new Int32Array(B);
-    let T = 0;
-    encoded.forEach((ids, b) => {
-      lengths[b] = ids.length;
-      if (ids.length > T) T = ids.length;
-    });
-    const ids = new Int32Array(T * B); // zero-filled = PAD_ID
-    encoded.forEach((seq, b) => {
-      for (let t = 0; t < seq.length; t++) ids[t * B + b] = seq[t]!;
-    });
-    return { ids, lengths, T, B };
+    return padTimeMajor(
+      texts.map((text, i) => this.encode(text, i)),
+      maxLen,
+    );
   }
 
   /**

@@ -30,6 +30,10 @@ export interface TrainConfig {
   /** Clip gradients to this global norm. */
   clipNorm: number;
   seed: number;
+  /** Words seen fewer times in the training captions map to the unknown-word id. */
+  minWordCount: number;
+  /** Captions are cut to this many tokens. */
+  maxLength: number;
 }
 
 /** One direction of retrieval metrics. R@K in percent, ranks 1-based. */

@@ -1,0 +1,94 @@
+/**
+ * The one scoring function of orderembed: it serves the training loss, evaluation and retrieval.
+ *
+ * Order embeddings (Vendrov et al. 2016): a caption should lie below its image in the reversed product
+ * order of R^D_+, and the order-violation energy measures by how much it does not:
+ *
+ *   E(image, caption) = || max(0, caption - image) ||^2 = sum_k max(0, c_k - im_k)^2     (squared)
+ *
+ * E = 0 exactly when caption <= image coordinate-wise. Retrieval ranks by smallest E, so the score is
+ * S = -E (higher is better). The symmetric baseline scores by cosine similarity.
+ *
+ * The pairwise energy needs the elementwise difference of every image with every caption; built with
+ * broadcasting it is an [N, M, D] tensor (5 GB for 1000 images x 5000 captions at D = 1024). So it is
+ * computed in chunks of image rows, each [n, M, D] with n * M * D under a fixed budget.
+ */
+import * as tf from './tf';
+import { l2normalize, matMulABt } from './ops';
+import type { Measure } from './types';
+
+/** Elements of the largest [n, M, D] intermediate a chunk may build (16 MiB of float32). */
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
+
+export interface ScoreOptions {
+  chunkElements?: number;
+}
+
+/** Image rows per chunk so that rows * M * D <= budget (at least 1). */
+export function chunkRows(M: number, D: number, budget = DEFAULT_CHUNK_ELEMENTS): number {
+  return Math.max(1, Math.floor(budget / Math.max(1, M * D)));
+}
+
+function checkPair(images: tf.Tensor, captions: tf.Tensor): void {
+  if (images.rank !== 2 || captions.rank !== 2) {
+    throw new Error(`scores: expected images [N, D] and captions [M, D], got [${images.shape}] and [${captions.shape}]`);
+  }
+  if (images.shape[1] !== captions.shape[1]) {
+    throw new Error(`scores: embedding sizes differ: images [${images.shape}] vs captions [${captions.shape}]`);
+  }
+}
+
+/** E[i, j] = sum_k max(0, captions[j, k] - images[i, k])^2, [N, M], computed in chunks of image rows. */
+export function orderViolation(images: tf.Tensor2D, captions: tf.Tensor2D, opts: ScoreOptions = {}): tf.Tensor2D {
+  checkPair(images, captions);
+  const [N, D] = images.shape;
+  const M = captions.shape[0];
+  const rows = chunkRows(M, D, opts.chunkElements);
+  return tf.tidy(() => {
+    const c = captions.expandDims(0); // [1, M, D]
+    const parts: tf.Tensor2D[] = [];
+    for (let i0 = 0; i0 < N; i0 += rows) {
+      const im = images.slice([i0, 0], [Math.min(rows, N - i0), D]).expandDims(1); // [n, 1, D]
+      parts.push(tf.relu(c.sub(im)).square().sum(-1) as tf.Tensor2D); // [n, M, D] -> [n, M]
+    }
+    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+  });
+}
+
+/** Cosine similarity of l2-normalized rows, [N, M]. */
+export function cosineSimilarity(images: tf.Tensor2D, captions: tf.Tensor2D): tf.Tensor2D {
+  checkPair(images, captions);
+  return tf.tidy(() => matMulABt(l2normalize(images), l2normalize(captions)));
+}
+
+/**
+ * Score matrix S[i, j] of image i and caption j, higher is better: -E for order embeddings, cosine
+ * similarity for the symmetric baseline. Differentiable (used inside the loss).
+ */
+export function scores(images: tf.Tensor2D, captions: tf.Tensor2D, measure: Measure, opts: ScoreOptions = {}): tf.Tensor2D {
+  return measure === 'order'
+    ? tf.tidy(() => orderViolation(images, captions, opts).neg() as tf.Tensor2D)
+    : cosineSimilarity(images, captions);
+}
+
+/**
+ * Scores of a large gallery without holding all of it at once: calls `scores` on blocks of captions
+ * and hands each [N, m] block to `onBlock` as a Float32Array (row-major), then frees it. Used by
+ * evaluation and retrieval, where N x M can be large but no gradient is needed.
+ */
+export function scoreBlocks(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  measure: Measure,
+  blockSize: number,
+  onBlock: (block: Float32Array, start: number, count: number) => void,
+): void {
+  const M = captions.shape[0];
+  for (let j0 = 0; j0 < M; j0 += blockSize) {
+    const count = Math.min(blockSize, M - j0);
+    const s = tf.tidy(() => scores(images, captions.slice([j0, 0], [count, captions.shape[1]]), measure));
+    const data = s.dataSync() as Float32Array;
+    s.dispose();
+    onBlock(data, j0, count);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Training and evaluation of the order-embedding model on a captioned-image dataset, the same in the
+ * browser's worker, in Node's headless trainer and in tests.
+ *
+ * - Vocabulary from the training captions only (minimum count, unknown-word id).
+ * - Each epoch visits every training image once, in a shuffled order, with one of its captions drawn at
+ *   random; batches of `batchSize` such pairs. Deterministic given the seed.
+ * - Adam (lr 1e-3 by default), gradients clipped to a global norm (2 by default).
+ */
+import * as tf from './tf';
+import { OrderEmbeddingModel } from './model';
+import { DEFAULT_MARGIN } from './loss';
+import { averageOverFolds, evaluateScores } from './recall';
+import { Rng } from './rng';
+import { scoreBlocks } from './scoring';
+import { padTimeMajor, Vocabulary } from './tokenizer';
+import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  batchSize: 128,
+  learningRate: 1e-3,
+  clipNorm: 2,
+  seed: 1234,
+  minWordCount: 2,
+  maxLength: 50,
+};
+
+export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize' | 'imageDim' | 'margin'> = {
+  wordDim: 300,
+  hiddenDim: 1024,
+  layerNorm: true,
+  measure: 'order',
+  maxViolation: false,
+};
+
+/** Throws a clear message for a dataset the model cannot train on. */
+export function validateDataset(ds: Dataset): void {
+  const { numImages, imageDim, features } = ds;
+  if (!(numImages > 0 && imageDim > 0)) throw new Error(`dataset '${ds.name}': needs images, got ${numImages} of size ${imageDim}`);
+  if (features.length !== numImages * imageDim) {
+    throw new Error(`dataset '${ds.name}': features hold ${features.length} numbers, expected ${numImages} x ${imageDim}`);
+  }
+  for (let i = 0; i < features.length; i++) {
+    if (!Number.isFinite(features[i])) {
+      const img = Math.floor(i / imageDim);
+      throw new Error(`dataset '${ds.name}': image ${img} has a non-finite feature (${features[i]}) at index ${i % imageDim}`);
+    }
+  }
+  ds.captions.forEach((c, k) => {
+    if (!(Number.isInteger(c.image) && c.image >= 0 && c.image < numImages)) {
+      throw new Error(`dataset '${ds.name}': caption ${k} points at image ${c.image}, expected 0..${numImages - 1}`);
+    }
+  });
+  if (!ds.splits.train?.length) throw new Error(`dataset '${ds.name}': has no training split`);
+}
+
+export interface EvaluateOptions {
+  /** Average over folds of 1000 images (as for COCO 1k); uses the whole split when false. */
+  folds?: boolean;
+  /** Evaluate on the first `maxImages` images of the split only. */
+  maxImages?: number;
+}
+
+export class Trainer {
+  readonly config: { model: ModelConfig; train: TrainConfig };
+  readonly vocab: Vocabulary;
+  readonly model: OrderEmbeddingModel;
+  /** Training captions dropped because none of their words is in the vocabulary. */
+  readonly droppedCaptions: { index: number; text: string }[] = [];
+  private readonly dataset: Dataset;
+  private readonly optimizer: tf.AdamOptimizer;
+  private readonly rng: Rng;
+  /** Encoded caption ids of every caption (null when it cannot be encoded for training). */
+  private readonly encoded: (Int32Array | null)[];
+  /** Training images with at least one usable caption, and those captions. */
+  private readonly trainCaptions = new Map<number, number[]>();
+  private order: number[] = [];
+  private cursor = 0;
+  private steps = 0;
+  private epochs = 0;
+
+  constructor(dataset: Dataset, model: Partial<ModelConfig> = {}, train: Partial<TrainConfig> = {}) {
+    validateDataset(dataset);
+    this.dataset = dataset;
+    const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
+    const trainSet = new Set(dataset.splits.train);
+    const trainTexts = dataset.captions.filter((c) => trainSet.has(c.image)).map((c) => c.text);
+    this.vocab = Vocabulary.build(trainTexts, { minCount: t.minWordCount });
+    const measure = model.measure ?? DEFAULT_MODEL.measure;
+    const m: ModelConfig = {
+      ...DEFAULT_MODEL,
+      margin: DEFAULT_MARGIN[measure],
+      ...model,
+      vocabSize: this.vocab.size,
+      imageDim: dataset.imageDim,
+    };
+    this.config = { model: m, train: t };
+    // Empty captions are an error (named); captions without a known word are dropped from training.
+    this.encoded = dataset.captions.map((c, k) => {
+      const ids = this.vocab.encode(c.text, k).slice(0, t.maxLength);
+      return ids.some((id) => id > 1) ? Int32Array.from(ids) : null;
+    });
+    dataset.captions.forEach((c, k) => {
+      if (!trainSet.has(c.image)) return;
+      if (!this.encoded[k]) {
+        this.droppedCaptions.push({ index: k, text: c.text });
+        return;
+      }
+      const list = this.trainCaptions.get(c.image) ?? [];
+      list.push(k);
+      this.trainCaptions.set(c.image, list);
+    });
+    if (this.trainCaptions.size < 2) {
+      throw new Error(`dataset '${dataset.name}': needs at least 2 training images with a usable caption, got ${this.trainCaptions.size}`);
+    }
+    this.rng = new Rng(t.seed);
+    this.model = new OrderEmbeddingModel(m, this.rng.seed());
+    this.optimizer = tf.train.adam(t.learningRate);
+  }
+
+  /** Optimisation steps done so far. */
+  get stepsDone(): number {
+    return this.steps;
+  }
+
+  /** Completed passes over the training images. */
+  get epochsDone(): number {
+    return this.epochs;
+  }
+
+  /** One optimisation step on the next batch. */
+  step(): StepResult {
+    const t0 = performance.now();
+    const { images, captions } = this.nextBatch();
+    const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
+    const features = this.gatherFeatures(images);
+    const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths);
+    features.dispose();
+    const gradNorm = this.clipAndApply(grads);
+    this.steps++;
+    if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.steps}`);
+    return { step: this.steps, epoch: this.epochs, loss, gradNorm, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Retrieval metrics on a split: image -> caption (rank of the image's best caption) and caption ->
+   * image, R@1/5/10, median and mean rank, R-sum.
+   */
+  evaluate(split: 'dev' | 'train' | 'test' = 'dev', opts: EvaluateOptions = {}): EvalMetrics {
+    let images = this.dataset.splits[split];
+    if (!images?.length) throw new Error(`dataset '${this.dataset.name}' has no '${split}' split`);
+    if (opts.maxImages) images = images.slice(0, opts.maxImages);
+    if (opts.folds && images.length >= 2000) {
+      const folds: EvalMetrics[] = [];
+      for (let f = 0; f + 1000 <= images.length; f += 1000) folds.push(this.evaluateImages(images.slice(f, f + 1000)));
+      return averageOverFolds(folds);
+    }
+    return this.evaluateImages(images);
+  }
+
+  /** Score matrix of images x captions of those images, and caption -> image index. */
+  scoreImages(images: number[]): { scores: Float32Array; captionImage: Int32Array; captionIndex: number[] } {
+    const pos = new Map(images.map((img, i) => [img, i]));
+    const captionIndex: number[] = [];
+    this.dataset.captions.forEach((c, k) => {
+      if (pos.has(c.image)) captionIndex.push(k);
+    });
+    const captionImage = Int32Array.from(captionIndex, (k) => pos.get(this.dataset.captions[k].image)!);
+    const N = images.length;
+    const M = captionIndex.length;
+    const imEmb = this.embedImages(images);
+    const capEmb = this.embedCaptions(captionIndex);
+    const out = new Float32Array(N * M);
+    scoreBlocks(imEmb, capEmb, this.config.model.measure, 1000, (block, start, count) => {
+      for (let i = 0; i < N; i++) out.set(block.subarray(i * count, (i + 1) * count), i * M + start);
+    });
+    tf.dispose([imEmb, capEmb]);
+    return { scores: out, captionImage, captionIndex };
+  }
+
+  /** Joint-space embeddings of dataset images [n, H]. */
+  embedImages(images: number[], batch = 256): tf.Tensor2D {
+    const parts: tf.Tensor2D[] = [];
+    for (let i = 0; i < images.length; i += batch) {
+      const f = this.gatherFeatures(images.slice(i, i + batch));
+      parts.push(this.model.embedImages(f));
+      f.dispose();
+    }
+    return concatAndDispose(parts);
+  }
+
+  /** Joint-space embeddings of dataset captions [n, H] (unknown words map to the unknown-word id). */
+  embedCaptions(captionIndex: number[], batch = 256): tf.Tensor2D {
+    const parts: tf.Tensor2D[] = [];
+    for (let i = 0; i < captionIndex.length; i += batch) {
+      const seqs = captionIndex.slice(i, i + batch).map((k) => this.encoded[k] ?? this.encodeAny(k));
+      const b = padTimeMajor(seqs);
+      parts.push(this.model.embedCaptions(b.ids, b.lengths));
+    }
+    return concatAndDispose(parts);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.optimizer.dispose();
+  }
+
+  private evaluateImages(images: number[]): EvalMetrics {
+    const { scores, captionImage } = this.scoreImages(images);
+    return evaluateScores(scores, images.length, captionImage.length, captionImage);
+  }
+
+  private encodeAny(k: number): Int32Array {
+    return Int32Array.from(this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.config.train.maxLength));
+  }
+
+  private nextBatch(): { images: number[]; captions: number[] } {
+    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
+    const images: number[] = [];
+    const captions: number[] = [];
+    while (images.length < B) {
+      if (this.cursor >= this.order.length) {
+        if (this.order.length) this.epochs++;
+        this.order = this.rng.shuffle([...this.trainCaptions.keys()].sort((a, b) => a - b));
+        this.cursor = 0;
+        // A batch never holds the same image twice: its other entries would be false negatives.
+        if (images.length) this.order = this.order.filter((i) => !images.includes(i)).concat(this.order.filter((i) => images.includes(i)));
+      }
+      const img = this.order[this.cursor++];
+      const list = this.trainCaptions.get(img)!;
+      images.push(img);
+      captions.push(list[this.rng.int(list.length)]);
+    }
+    return { images, captions };
+  }
+
+  private gatherFeatures(images: number[]): tf.Tensor2D {
+    const F = this.dataset.imageDim;
+    const buf = new Float32Array(images.length * F);
+    images.forEach((img, i) => buf.set(this.dataset.features.subarray(img * F, (img + 1) * F), i * F));
+    return tf.tensor2d(buf, [images.length, F]);
+  }
+
+  /** Clip all gradients to a global norm, apply Adam, free the gradients; returns the norm before clipping. */
+  private clipAndApply(grads: Record<string, tf.Tensor>): number {
+    const list = Object.values(grads);
+    const normT = tf.tidy(() => tf.addN(list.map((g) => g.square().sum())).sqrt());
+    const norm = normT.dataSync()[0];
+    normT.dispose();
+    const clip = this.config.train.clipNorm;
+    const scale = norm > clip ? clip / norm : 1;
+    tf.tidy(() => {
+      const named: tf.NamedTensorMap = {};
+      for (const [name, g] of Object.entries(grads)) named[name] = scale === 1 ? g : g.mul(scale);
+      this.optimizer.applyGradients(named as Parameters<tf.Optimizer['applyGradients']>[0]);
+    });
+    tf.dispose(list);
+    return norm;
+  }
+}
+
+function concatAndDispose(parts: tf.Tensor2D[]): tf.Tensor2D {
+  if (parts.length === 1) return parts[0];
+  const out = tf.concat(parts, 0) as tf.Tensor2D;
+  tf.dispose(parts);
+  return out;
+}

@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../../src/model/tf';
+import { GRU, GruLayer, LayerNormGRU } from '../../src/model/gru';
+import { runGruVector, type GruVectorInput } from '../../src/model/gru-vectors';
+import { loadTestVector, repoRoot, testVectorPath } from '../helpers/shared';
+import { expectClose, useBackend } from '../helpers/tf';
+
+type Reference = GruVectorInput & { y: number[][][]; h_n: number[][]; loss: number; grads: Record<string, unknown> };
+
+const TOL = 1e-4; // float32 vs the float64 reference, as ../shared/README.md says
+
+describe.each(['wasm', 'cpu'] as const)('GRU reference vectors on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it.each(['lngru', 'gru'])('%s: outputs, final state, loss and every gradient', (name) => {
+    const ref = loadTestVector<Reference>(name);
+    const out = runGruVector(ref);
+    expectClose(out.y, ref.y, TOL, 'y');
+    expectClose(out.h_n, ref.h_n, TOL, 'h_n');
+    expectClose(out.loss, ref.loss, TOL, 'loss');
+    expect(Object.keys(out.grads).sort()).toEqual(Object.keys(ref.grads).sort());
+    for (const k of Object.keys(ref.grads)) expectClose(out.grads[k], ref.grads[k], TOL, `grad ${k}`);
+  });
+});
+
+describe('GRU behaviour', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('padded steps leave the state unchanged, output zeros and get no gradient', () => {
+    const ref = loadTestVector<Reference>('lngru');
+    const T = ref.x.length;
+    // Garbage in every padded position must change nothing.
+    const noisy = structuredClone(ref);
+    noisy.x.forEach((row, t) =>
+      row.forEach((v, b) => {
+        if (t >= ref.lengths[b]) noisy.x[t][b] = v.map(() => 1e3 * (Math.random() - 0.5));
+      }),
+    );
+    const a = runGruVector(ref);
+    const b = runGruVector(noisy);
+    expectClose(b.h_n, a.h_n, 1e-6, 'h_n');
+    expectClose(b.y, a.y, 1e-6, 'y');
+    for (const k of Object.keys(a.grads)) expectClose(b.grads[k], a.grads[k], 1e-5, `grad ${k}`);
+    const gx = b.grads.x as number[][][];
+    for (let t = 0; t < T; t++)
+      for (let bb = 0; bb < ref.lengths.length; bb++)
+        if (t >= ref.lengths[bb]) {
+          expect(b.y[t][bb].every((v) => v === 0)).toBe(true);
+          expect(gx[t][bb].every((v) => v === 0)).toBe(true);
+        }
+  });
+
+  it('exports and imports torch layout round trip, and starts with LN gains 1 and shifts 0', () => {
+    const a = new LayerNormGRU(5, 3, 7);
+    const p = a.exportTorch();
+    expect((p.weight_ih as number[][]).length).toBe(9);
+    expect((p.weight_ih as number[][])[0].length).toBe(5);
+    expect(p.ln_weight_hh).toEqual(new Array(9).fill(1));
+    expect(p.ln_bias_ih).toEqual(new Array(9).fill(0));
+    const b = new LayerNormGRU(5, 3, 99);
+    b.importTorch(p);
+    expect(b.exportTorch()).toEqual(p);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('rejects wrong shapes, lengths and missing parameters with messages naming them', () => {
+    const g = new GRU(4, 3);
+    const x = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+    expect(() => g.forward(tf.zeros([2, 3, 5]) as tf.Tensor3D, [1, 1, 1])).toThrow(/expected D=4, got \[2,3,5\]/);
+    expect(() => g.forward(x, [1, 1])).toThrow(/expected 3 lengths/);
+    expect(() => g.forward(x, [1, 0, 2])).toThrow(/lengths\[1\] = 0.*empty sequences/);
+    expect(() => g.forward(x, [1, 3, 2])).toThrow(/lengths\[1\] = 3: expected an integer in 1..2/);
+    expect(() => g.importTorch({ weight_ih: [[1]] })).toThrow(/'weight_ih': expected shape \[9,4\], got \[1,1\]/);
+    const ref = loadTestVector<Reference>('gru');
+    expect(() => runGruVector({ ...ref, w_h: [[1]] })).toThrow(/field 'w_h': expected shape \[3,4\], got \[1,1\]/);
+    x.dispose();
+    g.dispose();
+  });
+
+  it('keeps no tensors after forward/backward', () => {
+    const g = new LayerNormGRU(6, 4);
+    const x = tf.randomNormal([5, 3, 6]) as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const f = g.forward(x, [5, 2, 1], { cache: true });
+      const dhN = tf.onesLike(f.hN);
+      const gr = g.backward(f.cache!, null, dhN);
+      GruLayer.disposeCache(f.cache!);
+      tf.dispose([dhN, f.hN, gr.x, ...Object.values(gr.params)]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    g.dispose();
+  });
+});
+
+describe('npm run forward', () => {
+  it('prints {y, h_n, loss, grads} for a reference file', () => {
+    const out = execFileSync('npx', ['tsx', 'scripts/forward.ts', testVectorPath('lngru')], { cwd: repoRoot, encoding: 'utf8' });
+    const res = JSON.parse(out) as { loss: number; grads: Record<string, unknown> };
+    const ref = loadTestVector<Reference>('lngru');
+    expectClose(res.loss, ref.loss, TOL, 'loss');
+    expectClose(res.grads.ln_weight_hh, ref.grads.ln_weight_hh, TOL, 'grad ln_weight_hh');
+  });
+
+  it('names the file and field on bad input', () => {
+    let msg = '';
+    try {
+      execFileSync('npx', ['tsx', 'scripts/forward.ts', '/nonexistent.json'], { cwd: repoRoot, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      msg = String((e as { stderr: string }).stderr);
+    }
+    expect(msg).toMatch(/\/nonexistent\.json: ENOENT/);
+  });
+});
