@@ -252,7 +252,8 @@ export class Trainer {
     tf.tidy(() => {
       const named: tf.NamedTensorMap = {};
       for (const [name, g] of Object.entries(grads)) named[name] = scale === 1 ? g : g.mul(scale);
-      this.optimizer.applyGradients(named as Parameters<tf.Optimizer['applyGradients']>[0]);
+      // tfjs types the map as variables but takes gradient tensors keyed by variable name.
+      this.optimizer.applyGradients(named as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     });
     tf.dispose(list);
     return norm;

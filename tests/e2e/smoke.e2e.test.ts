@@ -130,6 +130,10 @@ describe('playground smoke test', () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(RESULTS, 'smoke-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(400); // let the colour transitions finish
+    await page.screenshot({ path: join(RESULTS, 'smoke-dark.png'), fullPage: true });
 
     expect(await page.getByRole('alert').count()).toBe(0);
     expect(problems).toEqual([]);

@@ -6,7 +6,12 @@ import { runGruVector, type GruVectorInput } from '../../src/model/gru-vectors';
 import { loadTestVector, repoRoot, testVectorPath } from '../helpers/shared';
 import { expectClose, useBackend } from '../helpers/tf';
 
-type Reference = GruVectorInput & { y: number[][][]; h_n: number[][]; loss: number; grads: Record<string, unknown> };
+type Reference = GruVectorInput & {
+  y: number[][][];
+  h_n: number[][];
+  loss: number;
+  grads: Record<string, unknown>;
+};
 
 const TOL = 1e-4; // float32 vs the float64 reference, as ../shared/README.md says
 
@@ -68,13 +73,19 @@ describe('GRU behaviour', () => {
   it('rejects wrong shapes, lengths and missing parameters with messages naming them', () => {
     const g = new GRU(4, 3);
     const x = tf.zeros([2, 3, 4]) as tf.Tensor3D;
-    expect(() => g.forward(tf.zeros([2, 3, 5]) as tf.Tensor3D, [1, 1, 1])).toThrow(/expected D=4, got \[2,3,5\]/);
+    expect(() => g.forward(tf.zeros([2, 3, 5]) as tf.Tensor3D, [1, 1, 1])).toThrow(
+      /expected D=4, got \[2,3,5\]/,
+    );
     expect(() => g.forward(x, [1, 1])).toThrow(/expected 3 lengths/);
     expect(() => g.forward(x, [1, 0, 2])).toThrow(/lengths\[1\] = 0.*empty sequences/);
     expect(() => g.forward(x, [1, 3, 2])).toThrow(/lengths\[1\] = 3: expected an integer in 1..2/);
-    expect(() => g.importTorch({ weight_ih: [[1]] })).toThrow(/'weight_ih': expected shape \[9,4\], got \[1,1\]/);
+    expect(() => g.importTorch({ weight_ih: [[1]] })).toThrow(
+      /'weight_ih': expected shape \[9,4\], got \[1,1\]/,
+    );
     const ref = loadTestVector<Reference>('gru');
-    expect(() => runGruVector({ ...ref, w_h: [[1]] })).toThrow(/field 'w_h': expected shape \[3,4\], got \[1,1\]/);
+    expect(() => runGruVector({ ...ref, w_h: [[1]] })).toThrow(
+      /field 'w_h': expected shape \[3,4\], got \[1,1\]/,
+    );
     x.dispose();
     g.dispose();
   });
@@ -98,7 +109,10 @@ describe('GRU behaviour', () => {
 
 describe('npm run forward', () => {
   it('prints {y, h_n, loss, grads} for a reference file', () => {
-    const out = execFileSync('npx', ['tsx', 'scripts/forward.ts', testVectorPath('lngru')], { cwd: repoRoot, encoding: 'utf8' });
+    const out = execFileSync('npx', ['tsx', 'scripts/forward.ts', testVectorPath('lngru')], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
     const res = JSON.parse(out) as { loss: number; grads: Record<string, unknown> };
     const ref = loadTestVector<Reference>('lngru');
     expectClose(res.loss, ref.loss, TOL, 'loss');
@@ -108,7 +122,11 @@ describe('npm run forward', () => {
   it('names the file and field on bad input', () => {
     let msg = '';
     try {
-      execFileSync('npx', ['tsx', 'scripts/forward.ts', '/nonexistent.json'], { cwd: repoRoot, encoding: 'utf8', stdio: 'pipe' });
+      execFileSync('npx', ['tsx', 'scripts/forward.ts', '/nonexistent.json'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
     } catch (e) {
       msg = String((e as { stderr: string }).stderr);
     }

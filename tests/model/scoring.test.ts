@@ -41,7 +41,15 @@ describe('order-violation energy', () => {
     const im = tf.randomUniform([N, D], 0, 1, 'float32', 3);
     // captions 0..N-1 are scaled-down copies of their image (dominated); N..2N-1 exceed it in one coordinate.
     const below = im.mul(tf.randomUniform([N, D], 0, 1, 'float32', 4));
-    const bump = tf.oneHot(tf.tensor1d(Array.from({ length: N }, (_, i) => i % D), 'int32'), D).mul(1.5);
+    const bump = tf
+      .oneHot(
+        tf.tensor1d(
+          Array.from({ length: N }, (_, i) => i % D),
+          'int32',
+        ),
+        D,
+      )
+      .mul(1.5);
     const above = below.add(bump);
     const E = orderViolation(im as tf.Tensor2D, tf.concat([below, above]) as tf.Tensor2D).arraySync();
     const imA = im.arraySync() as number[][];
@@ -60,7 +68,10 @@ describe('order-violation energy', () => {
     const im = tf.randomNormal([37, 16], 0, 1, 'float32', 1) as tf.Tensor2D;
     const cap = tf.randomNormal([23, 16], 0, 1, 'float32', 2) as tf.Tensor2D;
     // Dense reference: the full [N, M, D] broadcast.
-    const dense = tf.relu(cap.expandDims(0).sub(im.expandDims(1))).square().sum(-1);
+    const dense = tf
+      .relu(cap.expandDims(0).sub(im.expandDims(1)))
+      .square()
+      .sum(-1);
     expect(chunkRows(23, 16, 23 * 16 * 5)).toBe(5);
     for (const budget of [1, 23 * 16 * 5, 1 << 22]) {
       const E = orderViolation(im, cap, { chunkElements: budget });
@@ -68,7 +79,11 @@ describe('order-violation energy', () => {
     }
     const w = tf.randomNormal([37, 23], 0, 1, 'float32', 5);
     const f = (chunk: number) =>
-      tf.grads((a: tf.Tensor, b: tf.Tensor) => orderViolation(a as tf.Tensor2D, b as tf.Tensor2D, { chunkElements: chunk }).mul(w).sum())([im, cap]);
+      tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        orderViolation(a as tf.Tensor2D, b as tf.Tensor2D, { chunkElements: chunk })
+          .mul(w)
+          .sum(),
+      )([im, cap]);
     const [ga, gb] = f(1 << 22);
     const [ca, cb] = f(16 * 23 * 3);
     expectClose(ca.arraySync(), ga.arraySync(), 1e-4, 'd images');
@@ -92,7 +107,9 @@ describe('order-violation energy', () => {
     expect(() => scores(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2, 4]) as tf.Tensor2D, 'order')).toThrow(
       /embedding sizes differ: images \[2,3\] vs captions \[2,4\]/,
     );
-    expect(() => cosineSimilarity(tf.zeros([2]) as unknown as tf.Tensor2D, tf.zeros([2, 4]) as tf.Tensor2D)).toThrow(/expected images \[N, D\]/);
+    expect(() =>
+      cosineSimilarity(tf.zeros([2]) as unknown as tf.Tensor2D, tf.zeros([2, 4]) as tf.Tensor2D),
+    ).toThrow(/expected images \[N, D\]/);
   });
 });
 
@@ -106,7 +123,8 @@ describe('contrastive loss', () => {
   ] as const)('%s, max-violation %s: loss and gradients match %s', (measure, maxViolation, key) => {
     const v = ref[key];
     const margin = measure === 'order' ? Number(ref.margin) : Number(ref.margin_cosine);
-    const f = (a: tf.Tensor, b: tf.Tensor) => contrastiveLoss(scores(a as tf.Tensor2D, b as tf.Tensor2D, measure), margin, maxViolation);
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      contrastiveLoss(scores(a as tf.Tensor2D, b as tf.Tensor2D, measure), margin, maxViolation);
     const im = tf.tensor2d(ref.images);
     const cap = tf.tensor2d(ref.captions);
     expectClose(f(im, cap).arraySync(), Number(v.loss), 1e-4, 'loss');
@@ -116,7 +134,9 @@ describe('contrastive loss', () => {
   });
 
   it('needs a square batch of at least two pairs', () => {
-    expect(() => contrastiveLoss(tf.zeros([2, 3]) as tf.Tensor2D, 0.05, false)).toThrow(/square \[B, B\] score matrix, got \[2,3\]/);
+    expect(() => contrastiveLoss(tf.zeros([2, 3]) as tf.Tensor2D, 0.05, false)).toThrow(
+      /square \[B, B\] score matrix, got \[2,3\]/,
+    );
     expect(() => contrastiveLoss(tf.zeros([1, 1]) as tf.Tensor2D, 0.05, false)).toThrow(/at least 2 pairs/);
   });
 });

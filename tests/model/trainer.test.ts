@@ -43,7 +43,11 @@ describe('Trainer', () => {
     [false, 'cosine'],
   ] as const)('does not leak tensors over training steps (layerNorm %s, %s)', (layerNorm, measure) => {
     const ds = makeSyntheticDataset({ numImages: 120, imageDim: 32 });
-    const tr = new Trainer(ds, { ...small, layerNorm, measure, maxViolation: measure === 'cosine' }, { batchSize: 16 });
+    const tr = new Trainer(
+      ds,
+      { ...small, layerNorm, measure, maxViolation: measure === 'cosine' },
+      { batchSize: 16 },
+    );
     tr.step(); // Adam creates its moment variables on the first step
     const n = tf.memory().numTensors;
     for (let i = 0; i < 25; i++) tr.step();
@@ -74,7 +78,9 @@ describe('Trainer', () => {
     const badSize: Dataset = { ...ds, features: ds.features.subarray(1) };
     expect(() => new Trainer(badSize, small)).toThrow(/features hold 159 numbers, expected 20 x 8/);
     expect(() => new Trainer({ ...ds, splits: { dev: [1] } }, small)).toThrow(/no training split/);
-    expect(() => new Trainer(ds, { ...small, hiddenDim: 0 })).toThrow(/hiddenDim must be a positive integer, got 0/);
+    expect(() => new Trainer(ds, { ...small, hiddenDim: 0 })).toThrow(
+      /hiddenDim must be a positive integer, got 0/,
+    );
   });
 
   it('drops training captions with only unknown words and still evaluates them', () => {

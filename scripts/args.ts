@@ -1,0 +1,35 @@
+/** Minimal `--flag value` parser for the scripts, with clear messages for unknown or malformed flags. */
+export type FlagSpec = Record<string, 'string' | 'number' | 'boolean'>;
+
+export function parseArgs(argv: string[], spec: FlagSpec, usage: string): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(usage + '\n');
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'\n${usage}`);
+    const name = a.slice(2);
+    const kind = spec[name];
+    if (!kind) throw new Error(`unknown flag '${a}'\n${usage}`);
+    if (kind === 'boolean') {
+      out[name] = true;
+      continue;
+    }
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`flag '${a}' needs a value\n${usage}`);
+    if (kind === 'number') {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new Error(`flag '${a}': expected a number, got '${v}'`);
+      out[name] = n;
+    } else out[name] = v;
+  }
+  return out;
+}
+
+export function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) throw new Error(`--${flag}: expected one of ${allowed.join('|')}, got '${String(value)}'`);
+  return value as T;
+}

@@ -1,0 +1,146 @@
+/**
+ * npm run bench:model [-- --quick] [--backends wasm,cpu]
+ *
+ * In one process, per backend: the backend's own plain matMul FLOP rate (128x1024 @ 1024x3072), the
+ * forward+backward time of LN-GRU and GRU (batch 128, 12 steps, input 300, hidden 512 and 1024), and
+ * full training steps per second (image-caption pairs/s) at those sizes. Prints a table and a last line
+ * of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
+ */
+import { initNodeBackend } from './node-backend';
+import { parseArgs } from './args';
+import * as tf from '../src/model/tf';
+import { GruLayer } from '../src/model/gru';
+import { Trainer } from '../src/model/trainer';
+import { Rng } from '../src/model/rng';
+import type { Dataset } from '../src/model/types';
+
+const B = 128;
+const T = 12;
+const D = 300;
+const F = 1024;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median wall-clock ms of `f` over `reps` runs after `warmup` runs; `f` must read its result back. */
+function time(f: () => void, reps: number, warmup = 1): number {
+  for (let i = 0; i < warmup; i++) f();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+function matMulGflops(reps: number): number {
+  const a = tf.randomNormal([B, 1024]);
+  const b = tf.randomNormal([1024, 3072]);
+  const ms = time(() => {
+    const c = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+    c.dataSync();
+    c.dispose();
+  }, reps * 3, 2);
+  tf.dispose([a, b]);
+  return (2 * B * 1024 * 3072) / ms / 1e6;
+}
+
+function rnnFwdBwdMs(H: number, layerNorm: boolean, reps: number): number {
+  const layer = new GruLayer(D, H, layerNorm, 1);
+  const x = tf.randomNormal([T, B, D]) as tf.Tensor3D;
+  const lengths = new Array(B).fill(T);
+  const dh = tf.randomNormal([B, H]) as tf.Tensor2D;
+  const ms = time(() => {
+    const f = layer.forward(x, lengths, { cache: true });
+    const g = layer.backward(f.cache!, null, dh);
+    g.params.weight_ih!.dataSync();
+    g.x.dataSync();
+    GruLayer.disposeCache(f.cache!);
+    tf.dispose([f.hN, g.x, ...Object.values(g.params)]);
+  }, reps);
+  tf.dispose([x, dh]);
+  layer.dispose();
+  return ms;
+}
+
+/** Random features and 12-word captions, so every batch has exactly T = 12 steps. */
+function benchDataset(numImages: number): Dataset {
+  const rng = new Rng(5);
+  const words = Array.from({ length: 1000 }, (_, i) => `w${i}`);
+  const captions: Dataset['captions'] = [];
+  for (let i = 0; i < numImages; i++) {
+    for (let k = 0; k < 2; k++) captions.push({ image: i, text: Array.from({ length: T }, () => words[rng.int(1000)]).join(' ') });
+  }
+  return {
+    name: 'bench',
+    imageDim: F,
+    numImages,
+    features: Float32Array.from({ length: numImages * F }, () => rng.normal()),
+    captions,
+    splits: { train: Array.from({ length: numImages }, (_, i) => i) },
+  };
+}
+
+/** Matrix-product FLOPs of one training step: forward, and twice that for the backward pass. */
+function trainStepFlops(H: number): number {
+  const fwd = 2 * T * B * D * 3 * H + 2 * T * B * H * 3 * H + 2 * B * F * H;
+  return 3 * fwd;
+}
+
+function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: number): number {
+  const tr = new Trainer(ds, { hiddenDim: H, wordDim: D, layerNorm }, { batchSize: B, minWordCount: 1 });
+  const ms = time(() => void tr.step(), reps);
+  tr.dispose();
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2), { quick: 'boolean', backends: 'string' }, 'usage: npm run bench:model -- [--quick] [--backends wasm,cpu]');
+  const quick = Boolean(a.quick);
+  const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
+  const ds = benchDataset(512);
+  const figures: Record<string, string> = {};
+  const rows: string[] = [];
+  for (const backend of backends) {
+    await initNodeBackend(backend);
+    // The cpu backend is 10-50x slower: fewer repetitions and only the smaller size in --quick mode.
+    const reps = backend === 'cpu' ? (quick ? 1 : 2) : quick ? 3 : 5;
+    const sizes = backend === 'cpu' && quick ? [512] : [512, 1024];
+    const gflops = matMulGflops(reps);
+    figures[`matmul_gflops_${backend}`] = gflops.toFixed(1);
+    rows.push(`${backend}: plain matMul 128x1024x3072: ${gflops.toFixed(1)} GFLOP/s`);
+    for (const H of sizes) {
+      const ln = rnnFwdBwdMs(H, true, reps);
+      const plain = rnnFwdBwdMs(H, false, reps);
+      const stepLn = trainStepMs(H, true, ds, reps);
+      const stepPlain = trainStepMs(H, false, ds, reps);
+      const pairsLn = (B * 1000) / stepLn;
+      const pairsPlain = (B * 1000) / stepPlain;
+      const frac = trainStepFlops(H) / stepLn / 1e6 / gflops;
+      rows.push(
+        `${backend} H=${H}: fwd+bwd LN-GRU ${ln.toFixed(1)} ms, GRU ${plain.toFixed(1)} ms (x${(ln / plain).toFixed(2)}); ` +
+          `train step LN ${stepLn.toFixed(0)} ms = ${pairsLn.toFixed(1)} pairs/s, GRU ${stepPlain.toFixed(0)} ms = ${pairsPlain.toFixed(1)} pairs/s; ` +
+          `matmul FLOP fraction (LN) ${frac.toFixed(2)}`,
+      );
+      const sfx = H === 1024 ? `_${backend}` : `_h${H}_${backend}`;
+      figures[`lngru_ms${sfx}`] = ln.toFixed(1);
+      figures[`gru_ms${sfx}`] = plain.toFixed(1);
+      figures[`lngru_vs_gru${sfx}`] = (ln / plain).toFixed(3);
+      figures[`pairs_per_s_lngru${sfx}`] = pairsLn.toFixed(1);
+      figures[`pairs_per_s_gru${sfx}`] = pairsPlain.toFixed(1);
+      figures[`train_flops_fraction${sfx}`] = frac.toFixed(3);
+    }
+  }
+  console.log(`bench:model  batch ${B}, ${T} steps, input ${D}, image feature ${F}; medians`);
+  for (const r of rows) console.log(r);
+  console.log(Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' '));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:model: ${(e as Error).stack}\n`);
+  process.exit(1);
+});

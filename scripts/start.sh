@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the playground and serves it on http://127.0.0.1:${PORT:-5173}/ (what `npm start` runs).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PORT="${PORT:-5173}"
+
+if [ ! -d node_modules ]; then
+  echo "==> installing dependencies"
+  if [ -f package-lock.json ]; then npm ci; else npm install; fi
+fi
+
+echo "==> copying tfjs wasm binaries"
+node scripts/copy-wasm.mjs
+
+echo "==> building"
+node node_modules/vite/bin/vite.js build
+
+URL="http://127.0.0.1:${PORT}/"
+echo
+echo "=================================================================="
+echo "  orderembed playground: ${URL}"
+echo "  (Ctrl+C to stop)"
+echo "=================================================================="
+echo
+exec node node_modules/vite/bin/vite.js preview --host 127.0.0.1 --port "${PORT}" --strictPort
