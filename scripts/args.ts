@@ -1,7 +1,11 @@
 /** Minimal `--flag value` parser for the scripts, with clear messages for unknown or malformed flags. */
 export type FlagSpec = Record<string, 'string' | 'number' | 'boolean'>;
 
-export function parseArgs(argv: string[], spec: FlagSpec, usage: string): Record<string, string | number | boolean> {
+export function parseArgs(
+  argv: string[],
+  spec: FlagSpec,
+  usage: string,
+): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -30,6 +34,7 @@ export function parseArgs(argv: string[], spec: FlagSpec, usage: string): Record
 
 export function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw new Error(`--${flag}: expected one of ${allowed.join('|')}, got '${String(value)}'`);
+  if (!allowed.includes(value as T))
+    throw new Error(`--${flag}: expected one of ${allowed.join('|')}, got '${String(value)}'`);
   return value as T;
 }

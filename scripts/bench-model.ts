@@ -40,11 +40,15 @@ function time(f: () => void, reps: number, warmup = 1): number {
 function matMulGflops(reps: number): number {
   const a = tf.randomNormal([B, 1024]);
   const b = tf.randomNormal([1024, 3072]);
-  const ms = time(() => {
-    const c = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
-    c.dataSync();
-    c.dispose();
-  }, reps * 3, 2);
+  const ms = time(
+    () => {
+      const c = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+      c.dataSync();
+      c.dispose();
+    },
+    reps * 3,
+    2,
+  );
   tf.dispose([a, b]);
   return (2 * B * 1024 * 3072) / ms / 1e6;
 }
@@ -73,7 +77,8 @@ function benchDataset(numImages: number): Dataset {
   const words = Array.from({ length: 1000 }, (_, i) => `w${i}`);
   const captions: Dataset['captions'] = [];
   for (let i = 0; i < numImages; i++) {
-    for (let k = 0; k < 2; k++) captions.push({ image: i, text: Array.from({ length: T }, () => words[rng.int(1000)]).join(' ') });
+    for (let k = 0; k < 2; k++)
+      captions.push({ image: i, text: Array.from({ length: T }, () => words[rng.int(1000)]).join(' ') });
   }
   return {
     name: 'bench',
@@ -99,7 +104,11 @@ function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: number): 
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2), { quick: 'boolean', backends: 'string' }, 'usage: npm run bench:model -- [--quick] [--backends wasm,cpu]');
+  const a = parseArgs(
+    process.argv.slice(2),
+    { quick: 'boolean', backends: 'string' },
+    'usage: npm run bench:model -- [--quick] [--backends wasm,cpu]',
+  );
   const quick = Boolean(a.quick);
   const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
   const ds = benchDataset(512);
@@ -137,7 +146,11 @@ async function main(): Promise<void> {
   }
   console.log(`bench:model  batch ${B}, ${T} steps, input ${D}, image feature ${F}; medians`);
   for (const r of rows) console.log(r);
-  console.log(Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' '));
+  console.log(
+    Object.entries(figures)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  );
 }
 
 main().catch((e: unknown) => {

@@ -27,9 +27,19 @@ async function main(): Promise<void> {
   const a = parseArgs(
     process.argv.slice(2),
     {
-      ln: 'string', measure: 'string', steps: 'number', seed: 'number', json: 'boolean', hidden: 'number',
-      'word-dim': 'number', batch: 'number', lr: 'number', 'max-violation': 'boolean', 'eval-every': 'number',
-      images: 'number', backend: 'string',
+      ln: 'string',
+      measure: 'string',
+      steps: 'number',
+      seed: 'number',
+      json: 'boolean',
+      hidden: 'number',
+      'word-dim': 'number',
+      batch: 'number',
+      lr: 'number',
+      'max-violation': 'boolean',
+      'eval-every': 'number',
+      images: 'number',
+      backend: 'string',
     },
     USAGE,
   );
@@ -56,18 +66,22 @@ async function main(): Promise<void> {
       `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}`,
   );
   const t0 = performance.now();
-  
+
   for (let s = 1; s <= steps; s++) {
     const r = trainer.step();
     if (s % 10 === 0 || s === steps) {
-      log(`step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${(train.batchSize * s / ((performance.now() - t0) / 1000)).toFixed(0)} pairs/s`);
+      log(
+        `step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${((train.batchSize * s) / ((performance.now() - t0) / 1000)).toFixed(0)} pairs/s`,
+      );
     }
     if (s % evalEvery === 0 && s !== steps) log(`  dev @${s}: ${fmt(trainer.evaluate('dev'))}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const dev = trainer.evaluate('dev');
   log(`dev @${steps}: ${fmt(dev)} (${seconds.toFixed(1)} s)`);
-  process.stdout.write(JSON.stringify({ ...dev, steps, seconds: Number(seconds.toFixed(2)), config: trainer.config }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ...dev, steps, seconds: Number(seconds.toFixed(2)), config: trainer.config }) + '\n',
+  );
   trainer.dispose();
 }
 

@@ -16,7 +16,10 @@ export interface BackendOptions {
  * Make `preferred` the active tfjs backend and return its name. The webgl and webgpu backends are
  * imported lazily so that Node never loads them.
  */
-export async function initBackend(preferred: BackendName = 'wasm', opts: BackendOptions = {}): Promise<string> {
+export async function initBackend(
+  preferred: BackendName = 'wasm',
+  opts: BackendOptions = {},
+): Promise<string> {
   if (preferred === 'wasm') {
     if (opts.wasmPath) setWasmPaths(opts.wasmPath);
   } else if (preferred === 'webgpu') {

@@ -38,7 +38,8 @@ function expectShape(field: string, v: unknown, expected: number[]): void {
 
 export function runGruVector(input: GruVectorInput): GruVectorOutput {
   for (const f of ['params', 'x', 'lengths', 'w_out', 'w_h'] as const) {
-    if (input[f] === undefined) throw new Error(`missing field '${f}' (expected params, x, lengths, w_out, w_h)`);
+    if (input[f] === undefined)
+      throw new Error(`missing field '${f}' (expected params, x, lengths, w_out, w_h)`);
   }
   const wih = input.params.weight_ih;
   if (!wih) throw new Error(`missing parameter 'params.weight_ih' [3H, D]`);
@@ -65,11 +66,7 @@ export function runGruVector(input: GruVectorInput): GruVectorOutput {
       const g = layer.backward(fwd.cache!, wOut, wH);
       GruLayer.disposeCache(fwd.cache!);
       const grads: Record<string, unknown> = { x: g.x.arraySync() };
-      // Weight gradients come in the variables' (transposed) layout; report them in torch layout.
-      for (const name of layer.paramNames) {
-        const d = g.params[name]!;
-        grads[name] = (d.rank === 2 ? d.transpose() : d).arraySync();
-      }
+      for (const name of layer.paramNames) grads[name] = g.params[name]!.arraySync();
       return {
         y: fwd.y!.arraySync(),
         h_n: fwd.hN.arraySync(),

@@ -4,9 +4,10 @@
  *
  * Parameters use the layout of `torch.nn.GRU` (gate order r, z, n) so weights can be exchanged with
  * PyTorch: `weight_ih` [3H, D], `weight_hh` [3H, H], `bias_ih` [3H], `bias_hh` [3H], plus for the LN-GRU
- * `ln_weight_ih`, `ln_bias_ih`, `ln_weight_hh`, `ln_bias_hh` [3H]. Internally the two weight matrices are
- * held transposed ([D, 3H] and [H, 3H]) so that every product is a plain matMul, the fast path on the
- * wasm backend; `exportTorch()` / `importTorch()` convert.
+ * `ln_weight_ih`, `ln_bias_ih`, `ln_weight_hh`, `ln_bias_hh` [3H]. The variables hold exactly that layout.
+ * Every product is a plain matMul (no transposeA/B flags, which are 10-50x slower on the wasm backend):
+ * the forward pass uses transposed copies of the two weights, the backward pass the weights themselves,
+ * and the weight gradients are computed in the orientation that measured fastest (docs/benchmarks.md).
  *
  * Equations, per step t with mask m_t = (t < length):
  *
@@ -24,6 +25,7 @@
  */
 import * as tf from './tf';
 import { Rng } from './rng';
+import { sumRows } from './ops';
 
 export const LN_EPS = 1e-5;
 
@@ -74,7 +76,7 @@ export interface GruForward {
 export interface GruGrads {
   /** d loss / d x [T, B, D]. */
   x: tf.Tensor3D;
-  /** d loss / d parameter, in the layout of `vars` (weight matrices transposed relative to torch). */
+  /** d loss / d parameter, in torch layout like `vars`. */
   params: Partial<Record<GruParamName, tf.Tensor>>;
 }
 
@@ -85,7 +87,7 @@ export class GruLayer {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly layerNorm: boolean;
-  /** Trainable variables. weight_ih / weight_hh are stored TRANSPOSED: [D, 3H] and [H, 3H]. */
+  /** Trainable variables, in torch.nn.GRU layout. */
   readonly vars: Partial<Record<GruParamName, tf.Variable>>;
   /** Group indicator matrices for layer norm over [:2H] and [2H:] (constants). */
   private readonly groupMean: tf.Tensor2D; // [3H, 2], 1/size of the group
@@ -105,8 +107,8 @@ export class GruLayer {
     const u = (shape: number[]) => tf.randomUniform(shape, -k, k, 'float32', rng.seed());
     const v = (t: tf.Tensor) => tf.variable(t, true);
     this.vars = {
-      weight_ih: v(u([inputSize, 3 * H])),
-      weight_hh: v(u([H, 3 * H])),
+      weight_ih: v(u([3 * H, inputSize])),
+      weight_hh: v(u([3 * H, H])),
       bias_ih: v(u([3 * H])),
       bias_hh: v(u([3 * H])),
     };
@@ -137,7 +139,11 @@ export class GruLayer {
    * @param x       [T, B, D]
    * @param lengths B lengths in 1..T; padded steps leave the state unchanged and output zeros.
    */
-  forward(x: tf.Tensor3D, lengths: ArrayLike<number>, opts: { outputs?: boolean; cache?: boolean } = {}): GruForward {
+  forward(
+    x: tf.Tensor3D,
+    lengths: ArrayLike<number>,
+    opts: { outputs?: boolean; cache?: boolean } = {},
+  ): GruForward {
     const [T, B, D] = x.shape;
     this.checkInputs(x, lengths);
     const H = this.hiddenSize;
@@ -145,20 +151,24 @@ export class GruLayer {
     return tf.tidy(() => {
       const xRows = x.reshape([T * B, D]) as tf.Tensor2D; // [T*B, D]
       // Input side for all steps at once.
-      let gi = tf.matMul(xRows, p.weight_ih).add(p.bias_ih) as tf.Tensor2D; // [T*B, 3H]
+      const wihT = p.weight_ih.transpose() as tf.Tensor2D; // [D, 3H]
+      const whhT = p.weight_hh.transpose() as tf.Tensor2D; // [H, 3H]
+      let gi = tf.matMul(xRows, wihT).add(p.bias_ih) as tf.Tensor2D; // [T*B, 3H]
       let lnIn: LnCache | undefined;
       if (this.layerNorm) {
         lnIn = this.lnStats(gi);
         gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
       }
-      const giSteps = tf.split(gi.reshape([T, B * 3 * H]), T, 0).map((g) => g.reshape([B, 3 * H]) as tf.Tensor2D);
+      const giSteps = tf
+        .split(gi.reshape([T, B * 3 * H]), T, 0)
+        .map((g) => g.reshape([B, 3 * H]) as tf.Tensor2D);
       const masks = this.masks(lengths, T);
 
       let h = tf.zeros([B, H]) as tf.Tensor2D;
       const ys: tf.Tensor2D[] = [];
       const steps: GruCache['steps'] = [];
       for (let t = 0; t < T; t++) {
-        let gh = tf.matMul(h, p.weight_hh).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
+        let gh = tf.matMul(h, whhT).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
         let ln: LnCache | undefined;
         if (this.layerNorm) {
           ln = this.lnStats(gh);
@@ -191,7 +201,6 @@ export class GruLayer {
     const { T, B } = cache;
     const p = this.vars as Record<GruParamName, tf.Variable>;
     return tf.tidy(() => {
-      const whh = p.weight_hh.transpose() as tf.Tensor2D; // [3H, H]
       const dySteps = dy ? tf.unstack(dy) : null; // T x [B, H]
       const dgiSteps: tf.Tensor2D[] = new Array(T);
       const dghSteps: tf.Tensor2D[] = new Array(T);
@@ -220,14 +229,14 @@ export class GruLayer {
           dgh = g.dx;
         }
         dghSteps[t] = dgh;
-        dh = dhPrev.add(tf.matMul(dgh, whh)) as tf.Tensor2D;
+        dh = dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D; // [B, 3H] @ [3H, H]
       }
       const grads: GruGrads['params'] = {};
-      // Recurrent weights: one product over all steps, [H, T*B] @ [T*B, 3H].
+      // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
       const hPrevRows = tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D; // [T*B, H]
       const dGH = tf.concat(dghSteps) as tf.Tensor2D; // [T*B, 3H]
-      grads.weight_hh = tf.matMul(hPrevRows.transpose(), dGH); // [H, 3H] like vars.weight_hh
-      grads.bias_hh = dGH.sum(0);
+      grads.weight_hh = tf.matMul(dGH.transpose(), hPrevRows); // [3H, H]
+      grads.bias_hh = sumRows(dGH);
       if (this.layerNorm) {
         grads.ln_weight_hh = tf.addN(lnGrads.map((g) => g.dgain));
         grads.ln_bias_hh = tf.addN(lnGrads.map((g) => g.dshift));
@@ -240,9 +249,10 @@ export class GruLayer {
         grads.ln_bias_ih = g.dshift;
         dGI = g.dx;
       }
-      grads.bias_ih = dGI.sum(0);
-      grads.weight_ih = tf.matMul(cache.x.transpose(), dGI); // [D, 3H] like vars.weight_ih
-      const dx = tf.matMul(dGI, p.weight_ih.transpose() as tf.Tensor2D).reshape([T, B, this.inputSize]) as tf.Tensor3D;
+      grads.bias_ih = sumRows(dGI);
+      // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
+      grads.weight_ih = tf.matMul(cache.x.transpose(), dGI).transpose();
+      const dx = tf.matMul(dGI, p.weight_ih as tf.Tensor2D).reshape([T, B, this.inputSize]) as tf.Tensor3D; // [T*B, 3H] @ [3H, D]
       return { x: dx, params: grads } as unknown as tf.TensorContainer;
     }) as unknown as GruGrads;
   }
@@ -261,10 +271,7 @@ export class GruLayer {
   /** Parameters as nested arrays in torch.nn.GRU layout. */
   exportTorch(): Record<string, number[] | number[][]> {
     const out: Record<string, number[] | number[][]> = {};
-    for (const name of this.paramNames) {
-      const v = this.vars[name]!;
-      out[name] = tf.tidy(() => (v.rank === 2 ? v.transpose() : v)).arraySync() as number[] | number[][];
-    }
+    for (const name of this.paramNames) out[name] = this.vars[name]!.arraySync() as number[] | number[][];
     return out;
   }
 
@@ -283,13 +290,14 @@ export class GruLayer {
     };
     for (const name of this.paramNames) {
       const value = params[name];
-      if (value === undefined) throw new Error(`missing GRU parameter '${name}' (expected shape [${expected[name]}])`);
+      if (value === undefined)
+        throw new Error(`missing GRU parameter '${name}' (expected shape [${expected[name]}])`);
       tf.tidy(() => {
         const t = tf.tensor(value as number[], undefined, 'float32');
         if (t.shape.join() !== expected[name].join()) {
           throw new Error(`GRU parameter '${name}': expected shape [${expected[name]}], got [${t.shape}]`);
         }
-        this.vars[name]!.assign(t.rank === 2 ? t.transpose() : t);
+        this.vars[name]!.assign(t);
       });
     }
   }
@@ -310,14 +318,18 @@ export class GruLayer {
    * Backward of out = xhat * gain + shift with xhat = LN statistics of v, per group:
    * dv = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
    */
-  private lnBackward(dout: tf.Tensor2D, c: LnCache, gain: tf.Tensor): { dx: tf.Tensor2D; dgain: tf.Tensor1D; dshift: tf.Tensor1D } {
+  private lnBackward(
+    dout: tf.Tensor2D,
+    c: LnCache,
+    gain: tf.Tensor,
+  ): { dx: tf.Tensor2D; dgain: tf.Tensor1D; dshift: tf.Tensor1D } {
     const dxhat = dout.mul(gain) as tf.Tensor2D;
     const groupMean = (a: tf.Tensor2D) => tf.matMul(tf.matMul(a, this.groupMean), this.groupBcast); // [R, 3H]
     const dx = dxhat
       .sub(groupMean(dxhat))
       .sub(c.xhat.mul(groupMean(dxhat.mul(c.xhat) as tf.Tensor2D)))
       .mul(tf.matMul(c.rstd, this.groupBcast)) as tf.Tensor2D;
-    return { dx, dgain: dout.mul(c.xhat).sum(0), dshift: dout.sum(0) };
+    return { dx, dgain: sumRows(dout.mul(c.xhat) as tf.Tensor2D), dshift: sumRows(dout) };
   }
 
   /** mask[t] = [B, 1] with 1 where t < lengths[b]. */
@@ -331,12 +343,16 @@ export class GruLayer {
   private checkInputs(x: tf.Tensor, lengths: ArrayLike<number>): void {
     if (x.rank !== 3) throw new Error(`GRU input must be [T, B, D], got shape [${x.shape}]`);
     const [T, B, D] = x.shape;
-    if (D !== this.inputSize) throw new Error(`GRU input size: expected D=${this.inputSize}, got [${x.shape}]`);
-    if (lengths.length !== B) throw new Error(`GRU lengths: expected ${B} lengths (batch size), got ${lengths.length}`);
+    if (D !== this.inputSize)
+      throw new Error(`GRU input size: expected D=${this.inputSize}, got [${x.shape}]`);
+    if (lengths.length !== B)
+      throw new Error(`GRU lengths: expected ${B} lengths (batch size), got ${lengths.length}`);
     for (let b = 0; b < B; b++) {
       const l = lengths[b];
       if (!Number.isInteger(l) || l < 1 || l > T) {
-        throw new Error(`GRU lengths[${b}] = ${l}: expected an integer in 1..${T} (T = ${T}); empty sequences are not allowed`);
+        throw new Error(
+          `GRU lengths[${b}] = ${l}: expected an integer in 1..${T} (T = ${T}); empty sequences are not allowed`,
+        );
       }
     }
   }

@@ -46,7 +46,12 @@ export class OrderEmbeddingModel {
 
   /** All trainable variables, in a fixed order. */
   get variables(): tf.Variable[] {
-    return [this.wordEmbedding, ...this.rnn.paramNames.map((n) => this.rnn.vars[n]!), this.imageWeight, this.imageBias];
+    return [
+      this.wordEmbedding,
+      ...this.rnn.paramNames.map((n) => this.rnn.vars[n]!),
+      this.imageWeight,
+      this.imageBias,
+    ];
   }
 
   /** Images into the joint space: [N, F] -> [N, H]. */
@@ -95,7 +100,9 @@ export class OrderEmbeddingModel {
     // Word embeddings: scatter-add the input gradients into the rows that were looked up (scatterND sums
     // duplicate indices; UnsortedSegmentSum, gather's own gradient, has no wasm kernel).
     const { vocabSize: V, wordDim: W } = this.config;
-    const dEmb = tf.tidy(() => tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), g.x.reshape([T * B, W]), [V, W]));
+    const dEmb = tf.tidy(() =>
+      tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), g.x.reshape([T * B, W]), [V, W]),
+    );
     const loss = value.dataSync()[0];
     tf.dispose([value, dhN, fwd.hN, g.x]);
     const grads: Record<string, tf.Tensor> = {
@@ -128,19 +135,27 @@ export class OrderEmbeddingModel {
 
   /** Word vectors of time-major ids [T * B] -> [T, B, W]. */
   private lookup(ids: Int32Array, B: number): tf.Tensor3D {
-    if (B === 0 || ids.length % B !== 0) throw new Error(`caption ids: length ${ids.length} is not T * B for B = ${B}`);
+    if (B === 0 || ids.length % B !== 0)
+      throw new Error(`caption ids: length ${ids.length} is not T * B for B = ${B}`);
     const V = this.config.vocabSize;
     for (let i = 0; i < ids.length; i++) {
-      if (!(ids[i] >= 0 && ids[i] < V)) throw new Error(`caption ids: id ${ids[i]} at position ${i} is outside the vocabulary (size ${V})`);
+      if (!(ids[i] >= 0 && ids[i] < V))
+        throw new Error(`caption ids: id ${ids[i]} at position ${i} is outside the vocabulary (size ${V})`);
     }
-    return tf.tidy(() => tf.gather(this.wordEmbedding, tf.tensor1d(ids, 'int32')).reshape([ids.length / B, B, this.config.wordDim]));
+    return tf.tidy(() =>
+      tf
+        .gather(this.wordEmbedding, tf.tensor1d(ids, 'int32'))
+        .reshape([ids.length / B, B, this.config.wordDim]),
+    );
   }
 }
 
 function checkConfig(c: ModelConfig): void {
   for (const k of ['vocabSize', 'wordDim', 'hiddenDim', 'imageDim'] as const) {
-    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new Error(`model config: ${k} must be a positive integer, got ${c[k]}`);
+    if (!(Number.isInteger(c[k]) && c[k] > 0))
+      throw new Error(`model config: ${k} must be a positive integer, got ${c[k]}`);
   }
-  if (c.measure !== 'order' && c.measure !== 'cosine') throw new Error(`model config: measure must be 'order' or 'cosine', got '${c.measure}'`);
+  if (c.measure !== 'order' && c.measure !== 'cosine')
+    throw new Error(`model config: measure must be 'order' or 'cosine', got '${c.measure}'`);
   if (!(c.margin >= 0)) throw new Error(`model config: margin must be >= 0, got ${c.margin}`);
 }

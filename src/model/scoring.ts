@@ -10,49 +10,56 @@
  * S = -E (higher is better). The symmetric baseline scores by cosine similarity.
  *
  * The pairwise energy needs the elementwise difference of every image with every caption; built with
- * broadcasting it is an [N, M, D] tensor (5 GB for 1000 images x 5000 captions at D = 1024). So it is
- * computed in chunks of image rows, each [n, M, D] with n * M * D under a fixed budget.
+ * broadcasting it is an [N, M, D] tensor (20 GB for 1000 images x 5000 captions at D = 1024). So it is
+ * computed either by a fused loop that builds no intermediate (cpu, wasm) or in chunks of image rows,
+ * each [n, M, D] with n * M * D under a fixed budget (other backends).
  */
 import * as tf from './tf';
 import { l2normalize, matMulABt } from './ops';
 import type { Measure } from './types';
+import { hasHostMemory, orderViolationComposite, orderViolationHost } from './kernels/orderViolation';
 
-/** Elements of the largest [n, M, D] intermediate a chunk may build (16 MiB of float32). */
-export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
+export { chunkRows, DEFAULT_CHUNK_ELEMENTS } from './kernels/orderViolation';
 
 export interface ScoreOptions {
+  /** Composite path: budget of elements per [n, M, D] chunk. */
   chunkElements?: number;
-}
-
-/** Image rows per chunk so that rows * M * D <= budget (at least 1). */
-export function chunkRows(M: number, D: number, budget = DEFAULT_CHUNK_ELEMENTS): number {
-  return Math.max(1, Math.floor(budget / Math.max(1, M * D)));
+  /** Force an implementation (tests compare them); automatic by backend otherwise. */
+  path?: 'host-fused' | 'composite';
 }
 
 function checkPair(images: tf.Tensor, captions: tf.Tensor): void {
   if (images.rank !== 2 || captions.rank !== 2) {
-    throw new Error(`scores: expected images [N, D] and captions [M, D], got [${images.shape}] and [${captions.shape}]`);
+    throw new Error(
+      `scores: expected images [N, D] and captions [M, D], got [${images.shape}] and [${captions.shape}]`,
+    );
   }
   if (images.shape[1] !== captions.shape[1]) {
-    throw new Error(`scores: embedding sizes differ: images [${images.shape}] vs captions [${captions.shape}]`);
+    throw new Error(
+      `scores: embedding sizes differ: images [${images.shape}] vs captions [${captions.shape}]`,
+    );
   }
 }
 
-/** E[i, j] = sum_k max(0, captions[j, k] - images[i, k])^2, [N, M], computed in chunks of image rows. */
-export function orderViolation(images: tf.Tensor2D, captions: tf.Tensor2D, opts: ScoreOptions = {}): tf.Tensor2D {
+/** Which implementation `orderViolation` uses on a backend (shown in the UI and the benchmarks). */
+export function orderViolationPath(backend = tf.getBackend()): 'host-fused' | 'composite' {
+  return hasHostMemory(backend) ? 'host-fused' : 'composite';
+}
+
+/**
+ * E[i, j] = sum_k max(0, captions[j, k] - images[i, k])^2, [N, M], never materializing [N, M, D]:
+ * a fused loop on host-memory backends, chunked composite ops elsewhere (./kernels/orderViolation.ts).
+ */
+export function orderViolation(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  opts: ScoreOptions = {},
+): tf.Tensor2D {
   checkPair(images, captions);
-  const [N, D] = images.shape;
-  const M = captions.shape[0];
-  const rows = chunkRows(M, D, opts.chunkElements);
-  return tf.tidy(() => {
-    const c = captions.expandDims(0); // [1, M, D]
-    const parts: tf.Tensor2D[] = [];
-    for (let i0 = 0; i0 < N; i0 += rows) {
-      const im = images.slice([i0, 0], [Math.min(rows, N - i0), D]).expandDims(1); // [n, 1, D]
-      parts.push(tf.relu(c.sub(im)).square().sum(-1) as tf.Tensor2D); // [n, M, D] -> [n, M]
-    }
-    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
-  });
+  if (opts.path === 'host-fused' || (opts.path === undefined && orderViolationPath() === 'host-fused')) {
+    return orderViolationHost(images, captions);
+  }
+  return orderViolationComposite(images, captions, opts.chunkElements);
 }
 
 /** Cosine similarity of l2-normalized rows, [N, M]. */
@@ -65,7 +72,12 @@ export function cosineSimilarity(images: tf.Tensor2D, captions: tf.Tensor2D): tf
  * Score matrix S[i, j] of image i and caption j, higher is better: -E for order embeddings, cosine
  * similarity for the symmetric baseline. Differentiable (used inside the loss).
  */
-export function scores(images: tf.Tensor2D, captions: tf.Tensor2D, measure: Measure, opts: ScoreOptions = {}): tf.Tensor2D {
+export function scores(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  measure: Measure,
+  opts: ScoreOptions = {},
+): tf.Tensor2D {
   return measure === 'order'
     ? tf.tidy(() => orderViolation(images, captions, opts).neg() as tf.Tensor2D)
     : cosineSimilarity(images, captions);

@@ -32,7 +32,8 @@ export function makeSyntheticDataset(opts: SyntheticOptions = {}): Dataset {
   const { numImages = 1200, imageDim = 256, devFraction = 1 / 6, noise = 0.5, seed = 7 } = opts;
   if (!(numImages >= 4)) throw new Error(`synthetic dataset: numImages must be >= 4, got ${numImages}`);
   const rng = new Rng(seed);
-  const proto = (n: number) => Array.from({ length: n }, () => Float32Array.from({ length: imageDim }, () => rng.normal()));
+  const proto = (n: number) =>
+    Array.from({ length: n }, () => Float32Array.from({ length: imageDim }, () => rng.normal()));
   const pSize = proto(SIZES.length);
   const pColour = proto(COLOURS.length);
   const pShape = proto(SHAPES.length);
@@ -48,7 +49,8 @@ export function makeSyntheticDataset(opts: SyntheticOptions = {}): Dataset {
     const f = features.subarray(i * imageDim, (i + 1) * imageDim);
     objs.forEach((o, k) => {
       const w = k === 0 ? 1 : 0.7; // the first object is the more salient one
-      for (let d = 0; d < imageDim; d++) f[d] += w * (0.5 * pSize[o.size][d] + pColour[o.colour][d] + pShape[o.shape][d]);
+      for (let d = 0; d < imageDim; d++)
+        f[d] += w * (0.5 * pSize[o.size][d] + pColour[o.colour][d] + pShape[o.shape][d]);
     });
     for (let d = 0; d < imageDim; d++) f[d] += noise * rng.normal();
     const full = (o: Obj) => `${SIZES[o.size]} ${COLOURS[o.colour]} ${SHAPES[o.shape]}`;
@@ -57,7 +59,9 @@ export function makeSyntheticDataset(opts: SyntheticOptions = {}): Dataset {
       `a ${COLOURS[objs[0].colour]} ${SHAPES[objs[0].shape]}`,
       `a ${full(objs[0])}`,
       objs.length > 1 ? `a ${full(objs[0])} and a ${full(objs[1])}` : `a ${SHAPES[objs[0].shape]}`,
-      objs.length > 1 ? `a ${COLOURS[objs[1].colour]} ${SHAPES[objs[1].shape]} next to a ${SHAPES[objs[0].shape]}` : `a ${SIZES[objs[0].size]} ${SHAPES[objs[0].shape]}`,
+      objs.length > 1
+        ? `a ${COLOURS[objs[1].colour]} ${SHAPES[objs[1].shape]} next to a ${SHAPES[objs[0].shape]}`
+        : `a ${SIZES[objs[0].size]} ${SHAPES[objs[0].shape]}`,
     ];
     for (const text of texts) captions.push({ image: i, text });
   }

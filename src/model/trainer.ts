@@ -36,19 +36,26 @@ export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize' | 'imageDim' | 'margin
 /** Throws a clear message for a dataset the model cannot train on. */
 export function validateDataset(ds: Dataset): void {
   const { numImages, imageDim, features } = ds;
-  if (!(numImages > 0 && imageDim > 0)) throw new Error(`dataset '${ds.name}': needs images, got ${numImages} of size ${imageDim}`);
+  if (!(numImages > 0 && imageDim > 0))
+    throw new Error(`dataset '${ds.name}': needs images, got ${numImages} of size ${imageDim}`);
   if (features.length !== numImages * imageDim) {
-    throw new Error(`dataset '${ds.name}': features hold ${features.length} numbers, expected ${numImages} x ${imageDim}`);
+    throw new Error(
+      `dataset '${ds.name}': features hold ${features.length} numbers, expected ${numImages} x ${imageDim}`,
+    );
   }
   for (let i = 0; i < features.length; i++) {
     if (!Number.isFinite(features[i])) {
       const img = Math.floor(i / imageDim);
-      throw new Error(`dataset '${ds.name}': image ${img} has a non-finite feature (${features[i]}) at index ${i % imageDim}`);
+      throw new Error(
+        `dataset '${ds.name}': image ${img} has a non-finite feature (${features[i]}) at index ${i % imageDim}`,
+      );
     }
   }
   ds.captions.forEach((c, k) => {
     if (!(Number.isInteger(c.image) && c.image >= 0 && c.image < numImages)) {
-      throw new Error(`dataset '${ds.name}': caption ${k} points at image ${c.image}, expected 0..${numImages - 1}`);
+      throw new Error(
+        `dataset '${ds.name}': caption ${k} points at image ${c.image}, expected 0..${numImages - 1}`,
+      );
     }
   });
   if (!ds.splits.train?.length) throw new Error(`dataset '${ds.name}': has no training split`);
@@ -111,7 +118,9 @@ export class Trainer {
       this.trainCaptions.set(c.image, list);
     });
     if (this.trainCaptions.size < 2) {
-      throw new Error(`dataset '${dataset.name}': needs at least 2 training images with a usable caption, got ${this.trainCaptions.size}`);
+      throw new Error(
+        `dataset '${dataset.name}': needs at least 2 training images with a usable caption, got ${this.trainCaptions.size}`,
+      );
     }
     this.rng = new Rng(t.seed);
     this.model = new OrderEmbeddingModel(m, this.rng.seed());
@@ -152,7 +161,8 @@ export class Trainer {
     if (opts.maxImages) images = images.slice(0, opts.maxImages);
     if (opts.folds && images.length >= 2000) {
       const folds: EvalMetrics[] = [];
-      for (let f = 0; f + 1000 <= images.length; f += 1000) folds.push(this.evaluateImages(images.slice(f, f + 1000)));
+      for (let f = 0; f + 1000 <= images.length; f += 1000)
+        folds.push(this.evaluateImages(images.slice(f, f + 1000)));
       return averageOverFolds(folds);
     }
     return this.evaluateImages(images);
@@ -211,7 +221,9 @@ export class Trainer {
   }
 
   private encodeAny(k: number): Int32Array {
-    return Int32Array.from(this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.config.train.maxLength));
+    return Int32Array.from(
+      this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.config.train.maxLength),
+    );
   }
 
   private nextBatch(): { images: number[]; captions: number[] } {
@@ -224,7 +236,10 @@ export class Trainer {
         this.order = this.rng.shuffle([...this.trainCaptions.keys()].sort((a, b) => a - b));
         this.cursor = 0;
         // A batch never holds the same image twice: its other entries would be false negatives.
-        if (images.length) this.order = this.order.filter((i) => !images.includes(i)).concat(this.order.filter((i) => images.includes(i)));
+        if (images.length)
+          this.order = this.order
+            .filter((i) => !images.includes(i))
+            .concat(this.order.filter((i) => images.includes(i)));
       }
       const img = this.order[this.cursor++];
       const list = this.trainCaptions.get(img)!;

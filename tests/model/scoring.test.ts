@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
-import { chunkRows, cosineSimilarity, orderViolation, scoreBlocks, scores } from '../../src/model/scoring';
+import {
+  chunkRows,
+  cosineSimilarity,
+  orderViolation,
+  orderViolationPath,
+  scoreBlocks,
+  scores,
+} from '../../src/model/scoring';
 import { contrastiveLoss } from '../../src/model/loss';
 import { loadTestVector } from '../helpers/shared';
 import { expectClose, useBackend } from '../helpers/tf';
@@ -28,11 +35,40 @@ interface LossRef {
 
 beforeAll(() => useBackend('wasm'));
 
+const PATHS = ['host-fused', 'composite'] as const;
+
 describe('order-violation energy', () => {
-  it('matches order_violation.json', () => {
+  it.each(PATHS)('matches order_violation.json (%s)', (path) => {
     const ref = loadTestVector<OrderRef>('order_violation');
-    const E = orderViolation(tf.tensor2d(ref.images), tf.tensor2d(ref.captions));
+    const E = orderViolation(tf.tensor2d(ref.images), tf.tensor2d(ref.captions), { path });
     expectClose(E.arraySync(), ref.E, 1e-5, 'E');
+  });
+
+  it('uses the fused host loop on wasm and cpu, composite ops elsewhere', () => {
+    expect(orderViolationPath('wasm')).toBe('host-fused');
+    expect(orderViolationPath('cpu')).toBe('host-fused');
+    expect(orderViolationPath('webgl')).toBe('composite');
+    expect(orderViolationPath('webgpu')).toBe('composite');
+  });
+
+  it('fused host loop equals the composite ops, values and gradients', () => {
+    const im = tf.randomUniform([19, 33], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const cap = tf.randomUniform([27, 33], 0, 1, 'float32', 12) as tf.Tensor2D;
+    const w = tf.randomNormal([19, 27], 0, 1, 'float32', 13);
+    const run = (path: 'host-fused' | 'composite') => {
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        orderViolation(a as tf.Tensor2D, b as tf.Tensor2D, { path })
+          .mul(w)
+          .sum();
+      const E = orderViolation(im, cap, { path }).arraySync();
+      const [ga, gb] = tf.grads(f)([im, cap]);
+      return { E, ga: ga.arraySync(), gb: gb.arraySync() };
+    };
+    const h = run('host-fused');
+    const c = run('composite');
+    expectClose(h.E, c.E, 1e-5, 'E');
+    expectClose(h.ga, c.ga, 1e-4, 'd images');
+    expectClose(h.gb, c.gb, 1e-4, 'd captions');
   });
 
   it('is 0 exactly when the caption is <= the image coordinate-wise', () => {
@@ -64,7 +100,7 @@ describe('order-violation energy', () => {
     }
   });
 
-  it('chunked scoring equals dense scoring, values and gradients', () => {
+  it('chunked composite scoring equals dense scoring, values and gradients', () => {
     const im = tf.randomNormal([37, 16], 0, 1, 'float32', 1) as tf.Tensor2D;
     const cap = tf.randomNormal([23, 16], 0, 1, 'float32', 2) as tf.Tensor2D;
     // Dense reference: the full [N, M, D] broadcast.
@@ -74,7 +110,7 @@ describe('order-violation energy', () => {
       .sum(-1);
     expect(chunkRows(23, 16, 23 * 16 * 5)).toBe(5);
     for (const budget of [1, 23 * 16 * 5, 1 << 22]) {
-      const E = orderViolation(im, cap, { chunkElements: budget });
+      const E = orderViolation(im, cap, { path: 'composite', chunkElements: budget });
       expectClose(E.arraySync(), dense.arraySync(), 1e-5, `E (budget ${budget})`);
     }
     const w = tf.randomNormal([37, 23], 0, 1, 'float32', 5);

@@ -1,0 +1,134 @@
+/**
+ * Two implementations of the pairwise order-violation energy
+ *
+ *   E[i, j] = sum_k max(0, c[j, k] - im[i, k])^2          images [N, D], captions [M, D] -> [N, M]
+ *   dE/dim[i, k] = -2 sum_j g[i, j] max(0, c[j, k] - im[i, k])
+ *   dE/dc[j, k]  =  2 sum_i g[i, j] max(0, c[j, k] - im[i, k])       (g = upstream gradient [N, M])
+ *
+ * - `orderViolationComposite`: tfjs ops on any backend, in chunks of image rows so that no intermediate
+ *   exceeds a budget of n * M * D elements. It is the reference and the path for webgl/webgpu.
+ * - `orderViolationHost`: one fused loop over host memory for the cpu and wasm backends, where tensor
+ *   data already lives in (wasm or JS) host memory: it reads each element once, builds no
+ *   intermediate at all, and is about 10x faster than the composite ops there (docs/benchmarks.md).
+ *   Its gradient is the matching fused loop, attached with tf.customGrad.
+ */
+import * as tf from '../tf';
+
+/** Elements of the largest [n, M, D] intermediate a composite chunk may build (16 MiB of float32). */
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
+
+/** Image rows per chunk so that rows * M * D <= budget (at least 1). */
+export function chunkRows(M: number, D: number, budget = DEFAULT_CHUNK_ELEMENTS): number {
+  return Math.max(1, Math.floor(budget / Math.max(1, M * D)));
+}
+
+export function orderViolationComposite(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  chunkElements = DEFAULT_CHUNK_ELEMENTS,
+): tf.Tensor2D {
+  const [N, D] = images.shape;
+  const M = captions.shape[0];
+  const rows = chunkRows(M, D, chunkElements);
+  return tf.tidy(() => {
+    const c = captions.expandDims(0); // [1, M, D]
+    const parts: tf.Tensor2D[] = [];
+    for (let i0 = 0; i0 < N; i0 += rows) {
+      const im = images.slice([i0, 0], [Math.min(rows, N - i0), D]).expandDims(1); // [n, 1, D]
+      parts.push(tf.relu(c.sub(im)).square().sum(-1) as tf.Tensor2D); // [n, M, D] -> [n, M]
+    }
+    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+  });
+}
+
+/** E for row-major host arrays. */
+export function orderViolationLoop(
+  im: Float32Array,
+  c: Float32Array,
+  N: number,
+  M: number,
+  D: number,
+): Float32Array {
+  const E = new Float32Array(N * M);
+  for (let i = 0; i < N; i++) {
+    const io = i * D;
+    for (let j = 0; j < M; j++) {
+      const jo = j * D;
+      let s = 0;
+      for (let k = 0; k < D; k++) {
+        const d = c[jo + k] - im[io + k];
+        if (d > 0) s += d * d;
+      }
+      E[i * M + j] = s;
+    }
+  }
+  return E;
+}
+
+/** Gradients of sum(g * E) with respect to the images and captions, for row-major host arrays. */
+export function orderViolationGradLoop(
+  im: Float32Array,
+  c: Float32Array,
+  g: Float32Array,
+  N: number,
+  M: number,
+  D: number,
+): { dIm: Float32Array; dC: Float32Array } {
+  const dIm = new Float32Array(N * D);
+  const dC = new Float32Array(M * D);
+  for (let i = 0; i < N; i++) {
+    const io = i * D;
+    for (let j = 0; j < M; j++) {
+      const w = 2 * g[i * M + j];
+      if (w === 0) continue;
+      const jo = j * D;
+      for (let k = 0; k < D; k++) {
+        const d = c[jo + k] - im[io + k];
+        if (d > 0) {
+          const v = w * d;
+          dIm[io + k] -= v;
+          dC[jo + k] += v;
+        }
+      }
+    }
+  }
+  return { dIm, dC };
+}
+
+const hostOp = tf.customGrad(((images: tf.Tensor, captions: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([images, captions]);
+  const [N, D] = images.shape;
+  const M = captions.shape[0];
+  const E = orderViolationLoop(
+    images.dataSync() as Float32Array,
+    captions.dataSync() as Float32Array,
+    N,
+    M,
+    D,
+  );
+  return {
+    value: tf.tensor2d(E, [N, M]),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [im, c] = saved;
+      const { dIm, dC } = orderViolationGradLoop(
+        im.dataSync() as Float32Array,
+        c.dataSync() as Float32Array,
+        dy.dataSync() as Float32Array,
+        N,
+        M,
+        D,
+      );
+      return [tf.tensor2d(dIm, [N, D]), tf.tensor2d(dC, [M, D])];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** Fused host version (cpu and wasm backends only: elsewhere dataSync would stall on a GPU readback). */
+export function orderViolationHost(images: tf.Tensor2D, captions: tf.Tensor2D): tf.Tensor2D {
+  return hostOp(images, captions) as tf.Tensor2D;
+}
+
+/** Backends whose tensors live in host memory, where the fused loop is the fast path. */
+export function hasHostMemory(backend: string): boolean {
+  return backend === 'cpu' || backend === 'wasm';
+}
