@@ -5,10 +5,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PORT="${PORT:-5173}"
 
-if [ ! -d node_modules ]; then
-  echo "==> installing dependencies"
-  if [ -f package-lock.json ]; then npm ci; else npm install; fi
-fi
+# shellcheck source=scripts/ensure-deps.sh
+source scripts/ensure-deps.sh
+ensure_deps
 
 echo "==> copying tfjs wasm binaries"
 node scripts/copy-wasm.mjs

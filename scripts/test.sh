@@ -8,12 +8,9 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # --- dependencies: npm ci when node_modules is missing or older than package-lock.json -----------------
-marker=node_modules/.package-lock.json
-[ -f "$marker" ] || marker=node_modules
-if [ ! -d node_modules ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$marker" ]; }; then
-  echo "test.sh: installing dependencies with npm ci"
-  npm ci --no-audit --no-fund || { echo "test.sh: npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
-fi
+# shellcheck source=scripts/ensure-deps.sh
+source scripts/ensure-deps.sh
+ensure_deps || { echo "test.sh: npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 
 mkdir -p test-results
 unit_json=test-results/vitest.json

@@ -210,6 +210,24 @@ export class Trainer {
     return concatAndDispose(parts);
   }
 
+  /**
+   * Joint-space embeddings of free texts (search queries, user captions) [n, H]. A text that is empty or
+   * has no word of the vocabulary cannot be placed and is rejected, naming it.
+   */
+  embedTexts(texts: string[]): tf.Tensor2D {
+    const seqs = texts.map((text, k) => {
+      const ids = this.vocab.encode(text, k).slice(0, this.config.train.maxLength);
+      if (!ids.some((id) => id > 1)) {
+        throw new Error(
+          `text ${k} (${JSON.stringify(text)}) has no word of the vocabulary (${this.vocab.size} words from the training captions)`,
+        );
+      }
+      return ids;
+    });
+    const b = padTimeMajor(seqs);
+    return this.model.embedCaptions(b.ids, b.lengths);
+  }
+
   dispose(): void {
     this.model.dispose();
     this.optimizer.dispose();

@@ -90,6 +90,14 @@ describe('Trainer', () => {
     expect(tr.droppedCaptions).toEqual([{ index: ds.captions.length, text: 'zyzzyva quux' }]);
     tr.step();
     expect(tr.evaluate('train').i2t.r10).toBeGreaterThanOrEqual(0);
+    // Free texts: placed when they hold a known word, rejected by name otherwise.
+    const e = tr.embedTexts(['a red zyzzyva']);
+    expect(e.shape).toEqual([1, 32]);
+    e.dispose();
+    expect(() => tr.embedTexts(['a red circle', 'zyzzyva quux'])).toThrow(
+      /text 1 \("zyzzyva quux"\) has no word of the vocabulary/,
+    );
+    expect(() => tr.embedTexts([''])).toThrow(/caption 0 is empty/);
     tr.dispose();
   });
 });
