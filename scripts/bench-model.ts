@@ -113,7 +113,8 @@ async function main(): Promise<void> {
   const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
   const ds = benchDataset(512);
   const figures: Record<string, string> = {};
-  const rows: string[] = [];
+  // Rows are printed as soon as they are measured (the cpu backend takes minutes per size).
+  console.log(`bench:model  batch ${B}, ${T} steps, input ${D}, image feature ${F}; medians`);
   for (const backend of backends) {
     await initNodeBackend(backend);
     // The cpu backend is 10-50x slower: fewer repetitions and only the smaller size in --quick mode.
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
     const sizes = backend === 'cpu' && quick ? [512] : [512, 1024];
     const gflops = matMulGflops(reps);
     figures[`matmul_gflops_${backend}`] = gflops.toFixed(1);
-    rows.push(`${backend}: plain matMul 128x1024x3072: ${gflops.toFixed(1)} GFLOP/s`);
+    console.log(`${backend}: plain matMul 128x1024x3072: ${gflops.toFixed(1)} GFLOP/s`);
     for (const H of sizes) {
       const ln = rnnFwdBwdMs(H, true, reps);
       const plain = rnnFwdBwdMs(H, false, reps);
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
       const pairsLn = (B * 1000) / stepLn;
       const pairsPlain = (B * 1000) / stepPlain;
       const frac = trainStepFlops(H) / stepLn / 1e6 / gflops;
-      rows.push(
+      console.log(
         `${backend} H=${H}: fwd+bwd LN-GRU ${ln.toFixed(1)} ms, GRU ${plain.toFixed(1)} ms (x${(ln / plain).toFixed(2)}); ` +
           `train step LN ${stepLn.toFixed(0)} ms = ${pairsLn.toFixed(1)} pairs/s, GRU ${stepPlain.toFixed(0)} ms = ${pairsPlain.toFixed(1)} pairs/s; ` +
           `matmul FLOP fraction (LN) ${frac.toFixed(2)}`,
@@ -144,8 +145,6 @@ async function main(): Promise<void> {
       figures[`train_flops_fraction${sfx}`] = frac.toFixed(3);
     }
   }
-  console.log(`bench:model  batch ${B}, ${T} steps, input ${D}, image feature ${F}; medians`);
-  for (const r of rows) console.log(r);
   console.log(
     Object.entries(figures)
       .map(([k, v]) => `${k}=${v}`)

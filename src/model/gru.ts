@@ -25,7 +25,7 @@
  */
 import * as tf from './tf';
 import { Rng } from './rng';
-import { sumRows } from './ops';
+import { splitCols, splitRows, sumRows, tanh } from './ops';
 
 export const LN_EPS = 1e-5;
 
@@ -159,9 +159,7 @@ export class GruLayer {
         lnIn = this.lnStats(gi);
         gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
       }
-      const giSteps = tf
-        .split(gi.reshape([T, B * 3 * H]), T, 0)
-        .map((g) => g.reshape([B, 3 * H]) as tf.Tensor2D);
+      const giSteps = splitRows(gi, T); // T x [B, 3H]
       const masks = this.masks(lengths, T);
 
       let h = tf.zeros([B, H]) as tf.Tensor2D;
@@ -174,14 +172,14 @@ export class GruLayer {
           ln = this.lnStats(gh);
           gh = ln.xhat.mul(p.ln_weight_hh).add(p.ln_bias_hh);
         }
-        const [giRZ, giN] = tf.split(giSteps[t], [2 * H, H], 1);
-        const [ghRZ, ghN] = tf.split(gh, [2 * H, H], 1);
-        const [r, z] = tf.split(tf.sigmoid(giRZ.add(ghRZ)), 2, 1) as tf.Tensor2D[]; // [B, H] each
-        const n = tf.tanh(giN.add(r.mul(ghN))) as tf.Tensor2D; // [B, H]
+        const [giRZ, giN] = splitCols(giSteps[t], 2 * H); // [B, 2H], [B, H]
+        const [ghRZ, ghN] = splitCols(gh, 2 * H);
+        const [r, z] = splitCols(tf.sigmoid(giRZ.add(ghRZ)) as tf.Tensor2D, H); // [B, H] each
+        const n = tanh(giN.add(r.mul(ghN)) as tf.Tensor2D); // [B, H]
         const hNew = n.add(z.mul(h.sub(n))) as tf.Tensor2D; // z*h + (1-z)*n
         const m = masks[t]; // [B, 1]
         if (opts.outputs) ys.push(hNew.mul(m));
-        steps.push({ mask: m, hPrev: h, r, z, n, ghN: ghN as tf.Tensor2D, ln });
+        steps.push({ mask: m, hPrev: h, r, z, n, ghN, ln });
         h = h.add(hNew.sub(h).mul(m)) as tf.Tensor2D;
       }
       const out: GruForward = { hN: h };

@@ -11,8 +11,8 @@
  * BPTT (./gru.ts), joined at d loss / d h_N.
  */
 import * as tf from './tf';
-import { GruLayer } from './gru';
-import { dense, l2normalize } from './ops';
+import { GruLayer, type GruParamName } from './gru';
+import { l2normalize, sumRows } from './ops';
 import { contrastiveLoss } from './loss';
 import { scores } from './scoring';
 import { Rng } from './rng';
@@ -22,6 +22,13 @@ export interface LossAndGrads {
   loss: number;
   /** Gradient per variable name (tf.Variable.name), ready for an optimizer. Caller disposes. */
   grads: Record<string, tf.Tensor>;
+}
+
+/** One weight as a float32 array in PyTorch layout (see {@link OrderEmbeddingModel.getWeights}). */
+export interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
 }
 
 export class OrderEmbeddingModel {
@@ -36,12 +43,12 @@ export class OrderEmbeddingModel {
     this.config = { ...config };
     const rng = new Rng(seed);
     const { vocabSize: V, wordDim: W, hiddenDim: H, imageDim: F } = config;
-    this.wordEmbedding = tf.variable(tf.randomUniform([V, W], -0.1, 0.1, 'float32', rng.seed()), true);
+    this.wordEmbedding = variableOf(tf.randomUniform([V, W], -0.1, 0.1, 'float32', rng.seed()));
     this.rnn = new GruLayer(W, H, config.layerNorm, rng.seed());
     // Xavier/Glorot uniform, as the paper's code initialises its linear maps.
     const lim = Math.sqrt(6 / (F + H));
-    this.imageWeight = tf.variable(tf.randomUniform([F, H], -lim, lim, 'float32', rng.seed()), true);
-    this.imageBias = tf.variable(tf.zeros([H]), true);
+    this.imageWeight = variableOf(tf.randomUniform([F, H], -lim, lim, 'float32', rng.seed()));
+    this.imageBias = variableOf(tf.zeros([H]));
   }
 
   /** All trainable variables, in a fixed order. */
@@ -54,12 +61,75 @@ export class OrderEmbeddingModel {
     ];
   }
 
+  /**
+   * Expected PyTorch-layout shapes of every weight, in a fixed order: `word_embedding` [V, W]
+   * (nn.Embedding), `gru.<name>` in torch.nn.GRU layout (plus the four LN gains and shifts of an LN-GRU),
+   * `image.weight` [H, F] and `image.bias` [H] (nn.Linear: out x in).
+   */
+  get weightShapes(): { name: string; shape: number[] }[] {
+    const { vocabSize: V, wordDim: W, hiddenDim: H, imageDim: F } = this.config;
+    return [
+      { name: 'word_embedding', shape: [V, W] },
+      ...this.rnn.paramNames.map((n) => ({ name: `gru.${n}`, shape: this.rnn.vars[n]!.shape })),
+      { name: 'image.weight', shape: [H, F] },
+      { name: 'image.bias', shape: [H] },
+    ];
+  }
+
+  /** All weights as float32 copies in PyTorch layout, named and ordered as {@link weightShapes}. */
+  getWeights(): NamedWeight[] {
+    return this.weightShapes.map(({ name, shape }) => {
+      const v = this.variableOf(name);
+      if (name !== 'image.weight') return { name, shape, data: new Float32Array(v.dataSync()) };
+      const t = v.transpose();
+      const data = new Float32Array(t.dataSync());
+      t.dispose();
+      return { name, shape, data };
+    });
+  }
+
+
+  /**
+   * Loads weights named and shaped as {@link getWeights} returns them. Every weight must be present
+   * with its shape and finite values; a missing, unexpected or misshapen weight throws naming it, and
+   * nothing is changed unless all are valid.
+   */
+  setWeights(weights: readonly NamedWeight[]): void {
+    const byName = new Map(weights.map((w) => [w.name, w]));
+    const expected = this.weightShapes;
+    const known = new Set(expected.map((e) => e.name));
+    for (const w of weights) {
+      if (!known.has(w.name))
+        throw new Error(`unexpected weight '${w.name}' (this model has ${[...known].join(', ')})`);
+    }
+    for (const { name, shape } of expected) {
+      const w = byName.get(name);
+      if (!w) throw new Error(`missing weight '${name}' (expected shape [${shape}])`);
+      if (w.shape.join() !== shape.join())
+        throw new Error(`weight '${name}': expected shape [${shape}], got [${w.shape}]`);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (w.data.length !== size)
+        throw new Error(`weight '${name}': shape [${shape}] needs ${size} values, got ${w.data.length}`);
+      const bad = w.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new Error(`weight '${name}': value ${w.data[bad]} at index ${bad} is not finite`);
+    }
+    for (const { name, shape } of expected) {
+      const { data } = byName.get(name)!;
+      tf.tidy(() => {
+        const t = tf.tensor(data, shape, 'float32');
+        this.variableOf(name).assign(name === 'image.weight' ? t.transpose() : t);
+      });
+    }
+  }
+
   /** Images into the joint space: [N, F] -> [N, H]. */
   embedImages(features: tf.Tensor2D): tf.Tensor2D {
     if (features.rank !== 2 || features.shape[1] !== this.config.imageDim) {
       throw new Error(`image features: expected [N, ${this.config.imageDim}], got [${features.shape}]`);
     }
-    return tf.tidy(() => this.imageHead(features, this.imageWeight as tf.Tensor2D, this.imageBias));
+    return tf.tidy(() =>
+      this.normalizeEmbedding(tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias) as tf.Tensor2D),
+    );
   }
 
   /** Captions into the joint space. ids: time-major [T * B] word ids; lengths [B]. -> [B, H]. */
@@ -85,14 +155,19 @@ export class OrderEmbeddingModel {
     const x = this.lookup(ids, B); // [T, B, W]
     const fwd = this.rnn.forward(x, lengths, { cache: true });
     x.dispose();
-    // Head: autodiff for d loss / d h_N and the image projection.
-    const head = (hN: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
-      const im = this.imageHead(features, w as tf.Tensor2D, b);
+    // Head: autodiff from the two pre-normalization embeddings to the loss, giving d loss / d h_N and
+    // d loss / d (features W + b); the image projection's own gradients follow by hand below, since
+    // the built-in matMul gradient would use the slow transposeA path.
+    const pre = tf.tidy(() => tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias)) as tf.Tensor2D;
+    const head = (hN: tf.Tensor, imPre: tf.Tensor) => {
+      const im = this.normalizeEmbedding(imPre as tf.Tensor2D);
       const cap = this.captionHead(hN as tf.Tensor2D);
       return contrastiveLoss(scores(im, cap, measure), margin, maxViolation);
     };
-    const { value, grads: headGrads } = tf.valueAndGrads(head)([fwd.hN, this.imageWeight, this.imageBias]);
-    const [dhN, dW, db] = headGrads;
+    const { value, grads: headGrads } = tf.valueAndGrads(head)([fwd.hN, pre]);
+    const [dhN, dPre] = headGrads as tf.Tensor2D[];
+    const dW = tf.tidy(() => tf.matMul(features.transpose(), dPre)); // [F, B] @ [B, H]
+    const db = sumRows(dPre);
     // Caption encoder: hand-written BPTT from d loss / d h_N.
     const g = this.rnn.backward(fwd.cache!, null, dhN as tf.Tensor2D);
     GruLayer.disposeCache(fwd.cache!);
@@ -104,7 +179,7 @@ export class OrderEmbeddingModel {
       tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), g.x.reshape([T * B, W]), [V, W]),
     );
     const loss = value.dataSync()[0];
-    tf.dispose([value, dhN, fwd.hN, g.x]);
+    tf.dispose([value, dhN, dPre, pre, fwd.hN, g.x]);
     const grads: Record<string, tf.Tensor> = {
       [this.wordEmbedding.name]: dEmb,
       [this.imageWeight.name]: dW,
@@ -119,14 +194,20 @@ export class OrderEmbeddingModel {
     this.rnn.dispose();
   }
 
+  /** The variable behind a PyTorch-layout weight name. */
+  private variableOf(name: string): tf.Variable {
+    if (name === 'word_embedding') return this.wordEmbedding;
+    if (name === 'image.weight') return this.imageWeight;
+    if (name === 'image.bias') return this.imageBias;
+    const v = name.startsWith('gru.') ? this.rnn.vars[name.slice(4) as GruParamName] : undefined;
+    if (!v) throw new Error(`unknown weight '${name}'`);
+    return v;
+  }
+
   /** Non-negative unit vectors for order embeddings; plain unit vectors for the cosine baseline. */
   private normalizeEmbedding(v: tf.Tensor2D): tf.Tensor2D {
     const n = l2normalize(v);
     return this.config.measure === 'order' ? (tf.abs(n) as tf.Tensor2D) : n;
-  }
-
-  private imageHead(features: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor): tf.Tensor2D {
-    return this.normalizeEmbedding(dense(features, w).add(b) as tf.Tensor2D);
   }
 
   private captionHead(hN: tf.Tensor2D): tf.Tensor2D {
@@ -148,6 +229,13 @@ export class OrderEmbeddingModel {
         .reshape([ids.length / B, B, this.config.wordDim]),
     );
   }
+}
+
+/** A trainable variable holding `init`; the initial tensor itself is freed. */
+function variableOf(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init, true);
+  init.dispose();
+  return v;
 }
 
 function checkConfig(c: ModelConfig): void {

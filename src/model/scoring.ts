@@ -15,9 +15,9 @@
  * each [n, M, D] with n * M * D under a fixed budget (other backends).
  */
 import * as tf from './tf';
-import { l2normalize, matMulABt } from './ops';
+import { hasHostMemory, l2normalize, matMulABt } from './ops';
 import type { Measure } from './types';
-import { hasHostMemory, orderViolationComposite, orderViolationHost } from './kernels/orderViolation';
+import { orderViolationComposite, orderViolationHost } from './kernels/orderViolation';
 
 export { chunkRows, DEFAULT_CHUNK_ELEMENTS } from './kernels/orderViolation';
 

@@ -10,9 +10,17 @@
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
 import { DEFAULT_MARGIN } from './loss';
-import { averageOverFolds, evaluateScores } from './recall';
+import {
+  embedDatasetImages,
+  embedSequences,
+  evaluateSplit,
+  gatherFeatures,
+  scoreImages,
+  type EvalSource,
+  type EvaluateOptions,
+  type ScoredImages,
+} from './evaluate';
 import { Rng } from './rng';
-import { scoreBlocks } from './scoring';
 import { padTimeMajor, Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
 
@@ -61,12 +69,7 @@ export function validateDataset(ds: Dataset): void {
   if (!ds.splits.train?.length) throw new Error(`dataset '${ds.name}': has no training split`);
 }
 
-export interface EvaluateOptions {
-  /** Average over folds of 1000 images (as for COCO 1k); uses the whole split when false. */
-  folds?: boolean;
-  /** Evaluate on the first `maxImages` images of the split only. */
-  maxImages?: number;
-}
+export type { EvaluateOptions } from './evaluate';
 
 export class Trainer {
   readonly config: { model: ModelConfig; train: TrainConfig };
@@ -74,7 +77,8 @@ export class Trainer {
   readonly model: OrderEmbeddingModel;
   /** Training captions dropped because none of their words is in the vocabulary. */
   readonly droppedCaptions: { index: number; text: string }[] = [];
-  private readonly dataset: Dataset;
+  /** The dataset trained on (its name goes into exported runs). */
+  readonly dataset: Dataset;
   private readonly optimizer: tf.AdamOptimizer;
   private readonly rng: Rng;
   /** Encoded caption ids of every caption (null when it cannot be encoded for training). */
@@ -132,6 +136,11 @@ export class Trainer {
     return this.steps;
   }
 
+  /** Training images with at least one usable caption: the images of one epoch. */
+  get trainImageCount(): number {
+    return this.trainCaptions.size;
+  }
+
   /** Completed passes over the training images. */
   get epochsDone(): number {
     return this.epochs;
@@ -142,7 +151,7 @@ export class Trainer {
     const t0 = performance.now();
     const { images, captions } = this.nextBatch();
     const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
-    const features = this.gatherFeatures(images);
+    const features = gatherFeatures(this.dataset, images);
     const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths);
     features.dispose();
     const gradNorm = this.clipAndApply(grads);
@@ -156,58 +165,26 @@ export class Trainer {
    * image, R@1/5/10, median and mean rank, R-sum.
    */
   evaluate(split: 'dev' | 'train' | 'test' = 'dev', opts: EvaluateOptions = {}): EvalMetrics {
-    let images = this.dataset.splits[split];
-    if (!images?.length) throw new Error(`dataset '${this.dataset.name}' has no '${split}' split`);
-    if (opts.maxImages) images = images.slice(0, opts.maxImages);
-    if (opts.folds && images.length >= 2000) {
-      const folds: EvalMetrics[] = [];
-      for (let f = 0; f + 1000 <= images.length; f += 1000)
-        folds.push(this.evaluateImages(images.slice(f, f + 1000)));
-      return averageOverFolds(folds);
-    }
-    return this.evaluateImages(images);
+    return evaluateSplit(this.evalSource, split, opts);
   }
 
   /** Score matrix of images x captions of those images, and caption -> image index. */
-  scoreImages(images: number[]): { scores: Float32Array; captionImage: Int32Array; captionIndex: number[] } {
-    const pos = new Map(images.map((img, i) => [img, i]));
-    const captionIndex: number[] = [];
-    this.dataset.captions.forEach((c, k) => {
-      if (pos.has(c.image)) captionIndex.push(k);
-    });
-    const captionImage = Int32Array.from(captionIndex, (k) => pos.get(this.dataset.captions[k].image)!);
-    const N = images.length;
-    const M = captionIndex.length;
-    const imEmb = this.embedImages(images);
-    const capEmb = this.embedCaptions(captionIndex);
-    const out = new Float32Array(N * M);
-    scoreBlocks(imEmb, capEmb, this.config.model.measure, 1000, (block, start, count) => {
-      for (let i = 0; i < N; i++) out.set(block.subarray(i * count, (i + 1) * count), i * M + start);
-    });
-    tf.dispose([imEmb, capEmb]);
-    return { scores: out, captionImage, captionIndex };
+  scoreImages(images: number[]): ScoredImages {
+    return scoreImages(this.evalSource, images);
   }
 
   /** Joint-space embeddings of dataset images [n, H]. */
-  embedImages(images: number[], batch = 256): tf.Tensor2D {
-    const parts: tf.Tensor2D[] = [];
-    for (let i = 0; i < images.length; i += batch) {
-      const f = this.gatherFeatures(images.slice(i, i + batch));
-      parts.push(this.model.embedImages(f));
-      f.dispose();
-    }
-    return concatAndDispose(parts);
+  embedImages(images: number[], batch?: number): tf.Tensor2D {
+    return embedDatasetImages(this.model, this.dataset, images, batch);
   }
 
   /** Joint-space embeddings of dataset captions [n, H] (unknown words map to the unknown-word id). */
-  embedCaptions(captionIndex: number[], batch = 256): tf.Tensor2D {
-    const parts: tf.Tensor2D[] = [];
-    for (let i = 0; i < captionIndex.length; i += batch) {
-      const seqs = captionIndex.slice(i, i + batch).map((k) => this.encoded[k] ?? this.encodeAny(k));
-      const b = padTimeMajor(seqs);
-      parts.push(this.model.embedCaptions(b.ids, b.lengths));
-    }
-    return concatAndDispose(parts);
+  embedCaptions(captionIndex: number[], batch?: number): tf.Tensor2D {
+    return embedSequences(
+      this.model,
+      captionIndex.map((k) => this.captionIds(k)),
+      batch,
+    );
   }
 
   /**
@@ -233,14 +210,18 @@ export class Trainer {
     this.optimizer.dispose();
   }
 
-  private evaluateImages(images: number[]): EvalMetrics {
-    const { scores, captionImage } = this.scoreImages(images);
-    return evaluateScores(scores, images.length, captionImage.length, captionImage);
+  /** The model, the dataset and its caption encoding, for ./evaluate.ts. */
+  private get evalSource(): EvalSource {
+    return { model: this.model, dataset: this.dataset, captionIds: (k) => this.captionIds(k) };
   }
 
-  private encodeAny(k: number): Int32Array {
-    return Int32Array.from(
-      this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.config.train.maxLength),
+  /** Word ids of caption k: the training encoding, or (no known word) all unknown-word ids. */
+  private captionIds(k: number): Int32Array {
+    return (
+      this.encoded[k] ??
+      Int32Array.from(
+        this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.config.train.maxLength),
+      )
     );
   }
 
@@ -267,13 +248,6 @@ export class Trainer {
     return { images, captions };
   }
 
-  private gatherFeatures(images: number[]): tf.Tensor2D {
-    const F = this.dataset.imageDim;
-    const buf = new Float32Array(images.length * F);
-    images.forEach((img, i) => buf.set(this.dataset.features.subarray(img * F, (img + 1) * F), i * F));
-    return tf.tensor2d(buf, [images.length, F]);
-  }
-
   /** Clip all gradients to a global norm, apply Adam, free the gradients; returns the norm before clipping. */
   private clipAndApply(grads: Record<string, tf.Tensor>): number {
     const list = Object.values(grads);
@@ -291,11 +265,4 @@ export class Trainer {
     tf.dispose(list);
     return norm;
   }
-}
-
-function concatAndDispose(parts: tf.Tensor2D[]): tf.Tensor2D {
-  if (parts.length === 1) return parts[0];
-  const out = tf.concat(parts, 0) as tf.Tensor2D;
-  tf.dispose(parts);
-  return out;
 }

@@ -56,6 +56,29 @@ describe('Trainer', () => {
     tr.dispose();
   });
 
+  it('evaluates a whole split or averages over folds of 1000 images', () => {
+    const ds = makeSyntheticDataset({ numImages: 2400, imageDim: 16, devFraction: 2100 / 2400 });
+    const tr = new Trainer(ds, { wordDim: 8, hiddenDim: 8 }, { batchSize: 16 });
+    const dev = ds.splits.dev!;
+    const whole = tr.evaluate('dev');
+    const folds = tr.evaluate('dev', { folds: true });
+    const f0 = tr.evaluate('dev', { maxImages: 1000 });
+    // The folds average two 1000-image folds (the last 100 images are left out, as for COCO 1k).
+    const tr2Fold = (() => {
+      const sub = { ...ds, splits: { train: ds.splits.train, dev: dev.slice(1000, 2000) } };
+      const t2 = new Trainer(sub, { wordDim: 8, hiddenDim: 8 }, { batchSize: 16 });
+      const m = t2.evaluate('dev');
+      t2.dispose();
+      return m;
+    })();
+    expect(folds.i2t.r10).toBeCloseTo((f0.i2t.r10 + tr2Fold.i2t.r10) / 2, 6);
+    expect(folds.t2i.meanr).toBeCloseTo((f0.t2i.meanr + tr2Fold.t2i.meanr) / 2, 6);
+    // Smaller galleries are easier: a fold's recall is at least the whole split's on average.
+    expect(folds.rsum).toBeGreaterThanOrEqual(whole.rsum);
+    expect(() => tr.evaluate('test')).toThrow(/has no 'test' split/);
+    tr.dispose();
+  });
+
   it('clips the gradient to the global norm', () => {
     const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
     const tr = new Trainer(ds, small, { batchSize: 16, clipNorm: 1e-3, learningRate: 0.1 });

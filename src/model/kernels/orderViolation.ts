@@ -127,8 +127,3 @@ const hostOp = tf.customGrad(((images: tf.Tensor, captions: tf.Tensor, save: tf.
 export function orderViolationHost(images: tf.Tensor2D, captions: tf.Tensor2D): tf.Tensor2D {
   return hostOp(images, captions) as tf.Tensor2D;
 }
-
-/** Backends whose tensors live in host memory, where the fused loop is the fast path. */
-export function hasHostMemory(backend: string): boolean {
-  return backend === 'cpu' || backend === 'wasm';
-}

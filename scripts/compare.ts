@@ -1,0 +1,158 @@
+/**
+ * Side-by-side training runs that differ only in their model options (LN on/off, measure), on the same
+ * data, seed and batches, in ONE process: the runs take turns step by step, so machine noise hits them
+ * alike, and each run's wall-clock counts only its own training steps.
+ *
+ *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
+ *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
+ *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--log file.jsonl]
+ *
+ * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
+ * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
+ * to reach the first run's baseline (the best R-sum of the second run).
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { initNodeBackend } from './node-backend';
+import { parseArgs } from './args';
+import { loadDataset } from './datasets';
+import { Trainer } from '../src/model/trainer';
+import type { EvalMetrics, Measure } from '../src/model/types';
+
+const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
+  [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
+  [--max-violation] [--eval-images N] [--log file.jsonl]`;
+
+interface RunSpec {
+  name: string;
+  layerNorm: boolean;
+  measure: Measure;
+}
+
+export interface LogLine {
+  run: string;
+  step: number;
+  epoch: number;
+  trainSeconds: number;
+  loss: number;
+  dev: EvalMetrics;
+}
+
+function parseRun(name: string): RunSpec {
+  const m = /^(ln|gru)-(order|cosine)$/.exec(name);
+  if (!m) throw new Error(`--runs: '${name}' is not <ln|gru>-<order|cosine>`);
+  return { name, layerNorm: m[1] === 'ln', measure: m[2] as Measure };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(
+    process.argv.slice(2),
+    {
+      data: 'string',
+      runs: 'string',
+      epochs: 'number',
+      steps: 'number',
+      'eval-every': 'number',
+      hidden: 'number',
+      'word-dim': 'number',
+      batch: 'number',
+      lr: 'number',
+      seed: 'number',
+      'max-violation': 'boolean',
+      'eval-images': 'number',
+      log: 'string',
+    },
+    USAGE,
+  );
+  const backend = await initNodeBackend('wasm');
+  const ds = await loadDataset(String(a.data ?? 'synthetic'));
+  const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
+    .split(',')
+    .map(parseRun);
+  const seed = Number(a.seed ?? 1234);
+  const batch = Number(a.batch ?? 128);
+  const trainers = specs.map(
+    (s) =>
+      new Trainer(
+        ds,
+        {
+          layerNorm: s.layerNorm,
+          measure: s.measure,
+          hiddenDim: Number(a.hidden ?? 1024),
+          wordDim: Number(a['word-dim'] ?? 300),
+          maxViolation: Boolean(a['max-violation']),
+        },
+        { seed, batchSize: batch, learningRate: Number(a.lr ?? 1e-3) },
+      ),
+  );
+  const stepsPerEpoch = Math.ceil(ds.splits.train!.length / batch);
+  const steps = a.steps !== undefined ? Number(a.steps) : Number(a.epochs ?? 10) * stepsPerEpoch;
+  const evalEvery = Number(a['eval-every'] ?? stepsPerEpoch);
+  const evalOpts = a['eval-images'] ? { maxImages: Number(a['eval-images']) } : {};
+  const logFile = a.log ? String(a.log) : undefined;
+  if (logFile) {
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    writeFileSync(logFile, '');
+  }
+  const t = trainers[0].config;
+  console.log(
+    `compare on ${ds.name} (${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 0} dev images, ` +
+      `vocabulary ${trainers[0].vocab.size}), backend ${backend}: ${specs.map((s) => s.name).join(' vs ')}; ` +
+      `H=${t.model.hiddenDim} W=${t.model.wordDim} batch ${batch}, ${steps} steps (${stepsPerEpoch}/epoch), seed ${seed}`,
+  );
+  const seconds = trainers.map(() => 0);
+  const lastLoss = trainers.map(() => NaN);
+  const history: LogLine[][] = trainers.map(() => []);
+  const evaluateAll = (step: number) => {
+    trainers.forEach((tr, k) => {
+      const dev = tr.evaluate('dev', evalOpts);
+      const line: LogLine = { run: specs[k].name, step, epoch: tr.epochsDone, trainSeconds: seconds[k], loss: lastLoss[k], dev };
+      history[k].push(line);
+      if (logFile) appendFileSync(logFile, JSON.stringify(line) + '\n');
+      console.log(
+        `  ${specs[k].name.padEnd(10)} step ${step} (${seconds[k].toFixed(0)} s) loss ${lastLoss[k].toFixed(3)} ` +
+          `i2t R@1 ${dev.i2t.r1.toFixed(1)} R@10 ${dev.i2t.r10.toFixed(1)} | t2i R@1 ${dev.t2i.r1.toFixed(1)} R@10 ${dev.t2i.r10.toFixed(1)} | rsum ${dev.rsum.toFixed(1)}`,
+      );
+    });
+  };
+  for (let s = 1; s <= steps; s++) {
+    trainers.forEach((tr, k) => {
+      const r = tr.step();
+      seconds[k] += r.ms / 1000;
+      lastLoss[k] = r.loss;
+    });
+    if (s % evalEvery === 0 || s === steps) evaluateAll(s);
+  }
+  console.log(summarize(history).join('\n'));
+  trainers.forEach((tr) => tr.dispose());
+}
+
+/** Best R-sum per run, and how fast each run reached the second run's best (the baseline). */
+export function summarize(history: LogLine[][]): string[] {
+  const out: string[] = [];
+  const best = history.map((h) => h.reduce((b, l) => (l.dev.rsum > b.dev.rsum ? l : b), h[0]));
+  best.forEach((b) => {
+    const d = b.dev;
+    out.push(
+      `best ${b.run}: rsum ${d.rsum.toFixed(1)} at step ${b.step} (${b.trainSeconds.toFixed(0)} s): ` +
+        `i2t R@1/5/10 ${d.i2t.r1.toFixed(1)}/${d.i2t.r5.toFixed(1)}/${d.i2t.r10.toFixed(1)} medr ${d.i2t.medr}, ` +
+        `t2i R@1/5/10 ${d.t2i.r1.toFixed(1)}/${d.t2i.r5.toFixed(1)}/${d.t2i.r10.toFixed(1)} medr ${d.t2i.medr}`,
+    );
+  });
+  if (history.length >= 2) {
+    const target = best[1];
+    const hit = history[0].find((l) => l.dev.rsum >= target.dev.rsum);
+    out.push(
+      hit
+        ? `${hit.run} reached ${target.run}'s best rsum ${target.dev.rsum.toFixed(1)} at step ${hit.step} (${hit.trainSeconds.toFixed(0)} s): ` +
+            `${(hit.step / target.step).toFixed(2)}x the steps and ${(hit.trainSeconds / target.trainSeconds).toFixed(2)}x the wall-clock of ${target.run} (step ${target.step}, ${target.trainSeconds.toFixed(0)} s)`
+        : `${history[0][0].run} never reached ${target.run}'s best rsum ${target.dev.rsum.toFixed(1)}`,
+    );
+  }
+  return out;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`compare: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * The known image encoders, and custom ones built from any tfjs model the user points at.
+ *
+ * Why these: the shared ImageNet MobileNets (see ../shared/models/README.md) give the best features
+ * the playground can run, but they must not be redistributed with the repository, so an offline
+ * fallback that ships with the page is needed too; docs/benchmarks.md ("Image encoders") has the
+ * probe that chose it.
+ */
+import type { EncoderOutput, EncoderPreset } from './types';
+
+/** Quality default: ImageNet MobileNetV1 1.0 trunk from ../shared/models. */
+export const DEFAULT_ENCODER_ID = 'mobilenet-v1-1.0-trunk';
+
+/**
+ * Offline fallback, vendored into public/models/ by scripts/vendor-fallback-encoder.mjs: nsfwjs's
+ * mobilenet_v2_mid, a TF-Hub ImageNet MobileNetV2 (alpha 1.4, 224) feature vector fine-tuned for
+ * another task; the feature is its 1792-d pooled trunk output, before the classification head.
+ */
+export const FALLBACK_ENCODER_ID = 'nsfwjs-mobilenet-v2-mid';
+
+/** Graph node of the vendored fallback model that holds the pooled 1792-d trunk feature. */
+const NSFWJS_FEATURE_NODE =
+  'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
+  'StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze';
+
+export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
+  'mobilenet-v1-1.0-trunk': {
+    id: 'mobilenet-v1-1.0-trunk',
+    label: 'MobileNetV1 1.0 (ImageNet), 1024-d',
+    inputSize: 224,
+    scale: 1 / 127.5,
+    offset: -1,
+    featureDim: 1024,
+    source: { kind: 'shared', dir: 'mobilenet-v1-1.0-trunk' },
+    output: { layer: 'conv_dw_13_relu' }, // [N, 7, 7, 1024]
+    pool: 'mean',
+    credit: "Google's MobileNetV1 ImageNet weights (Apache-2.0), tfjs-models export",
+  },
+  'mobilenet-v2-0.35': {
+    id: 'mobilenet-v2-0.35',
+    label: 'MobileNetV2 0.35 (ImageNet), 1280-d',
+    inputSize: 224,
+    scale: 1 / 127,
+    offset: -1,
+    featureDim: 1280,
+    source: { kind: 'shared', dir: 'mobilenet-v2-0.35' },
+    output: 'layers0', // the frozen base with global average pooling: [N, 1280]
+    pool: 'none',
+    credit: "Google's MobileNetV2 ImageNet weights (Apache-2.0), Teachable Machine export",
+  },
+  [FALLBACK_ENCODER_ID]: {
+    id: FALLBACK_ENCODER_ID,
+    label: 'MobileNetV2 1.4 from nsfwjs (offline fallback), 1792-d',
+    inputSize: 224,
+    scale: 1 / 255, // TF-Hub image models take 0..1
+    offset: 0,
+    featureDim: 1792,
+    source: { kind: 'url', url: `/models/${FALLBACK_ENCODER_ID}/model.json` },
+    output: { layer: NSFWJS_FEATURE_NODE }, // [N, 1792]
+    pool: 'none',
+    credit: 'nsfwjs 4.4.0 mobilenet_v2_mid (MIT, Infinite Red), uint8-quantised graph model',
+  },
+};
+
+export interface CustomPresetOptions {
+  id?: string;
+  label?: string;
+  /** Default: the model's declared input size, else 224. */
+  inputSize?: number;
+  /** Default 1 / 127.5 and -1: the [-1, 1] range of Keras/tfjs MobileNets. */
+  scale?: number;
+  offset?: number;
+  /** Default 'model' (the model's own output). */
+  output?: EncoderOutput;
+  /** Default 'mean' (a 4-D output is averaged over height and width). */
+  pool?: 'mean' | 'none';
+}
+
+/**
+ * A preset for any tfjs layers or graph model: `urlOrDir` is a model.json URL (http(s)://..., or
+ * root-relative `/...` for the playground's own files), or in Node a folder holding model.json (or the
+ * path of the model.json itself). The feature size is measured by ImageEncoder.load with a dummy input.
+ */
+export function customPreset(urlOrDir: string, opts: CustomPresetOptions = {}): EncoderPreset {
+  const trimmed = urlOrDir.trim();
+  if (!trimmed) throw new Error('customPreset: empty model location');
+  const url = /\.json(\?.*)?$/i.test(trimmed) ? trimmed : `${trimmed.replace(/\/+$/, '')}/model.json`;
+  const id = opts.id ?? `custom:${url}`;
+  return {
+    id,
+    label: opts.label ?? `Custom model (${url})`,
+    inputSize: opts.inputSize ?? 0,
+    scale: opts.scale ?? 1 / 127.5,
+    offset: opts.offset ?? -1,
+    featureDim: 0,
+    source: { kind: 'url', url },
+    output: opts.output ?? 'model',
+    pool: opts.pool ?? 'mean',
+  };
+}
