@@ -88,7 +88,6 @@ export class OrderEmbeddingModel {
     });
   }
 
-
   /**
    * Loads weights named and shaped as {@link getWeights} returns them. Every weight must be present
    * with its shape and finite values; a missing, unexpected or misshapen weight throws naming it, and
@@ -128,7 +127,9 @@ export class OrderEmbeddingModel {
       throw new Error(`image features: expected [N, ${this.config.imageDim}], got [${features.shape}]`);
     }
     return tf.tidy(() =>
-      this.normalizeEmbedding(tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias) as tf.Tensor2D),
+      this.normalizeEmbedding(
+        tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias) as tf.Tensor2D,
+      ),
     );
   }
 
@@ -158,7 +159,9 @@ export class OrderEmbeddingModel {
     // Head: autodiff from the two pre-normalization embeddings to the loss, giving d loss / d h_N and
     // d loss / d (features W + b); the image projection's own gradients follow by hand below, since
     // the built-in matMul gradient would use the slow transposeA path.
-    const pre = tf.tidy(() => tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias)) as tf.Tensor2D;
+    const pre = tf.tidy(() =>
+      tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias),
+    ) as tf.Tensor2D;
     const head = (hN: tf.Tensor, imPre: tf.Tensor) => {
       const im = this.normalizeEmbedding(imPre as tf.Tensor2D);
       const cap = this.captionHead(hN as tf.Tensor2D);

@@ -57,7 +57,9 @@ export function splitRows(m: tf.Tensor2D, parts: number): tf.Tensor2D[] {
   const R = rows / parts;
   if (!hasHostMemory()) return tf.split(m, parts, 0);
   const data = m.dataSync() as Float32Array;
-  return Array.from({ length: parts }, (_, p) => tf.tensor2d(data.subarray(p * R * C, (p + 1) * R * C), [R, C]));
+  return Array.from({ length: parts }, (_, p) =>
+    tf.tensor2d(data.subarray(p * R * C, (p + 1) * R * C), [R, C]),
+  );
 }
 
 /** m [R, C] -> m[:, :at], m[:, at:] (two slices: cheaper than tf.split's SplitV on wasm). */
