@@ -38,3 +38,26 @@ export function oneOf<T extends string>(flag: string, value: unknown, allowed: r
     throw new Error(`--${flag}: expected one of ${allowed.join('|')}, got '${String(value)}'`);
   return value as T;
 }
+
+/**
+ * Like {@link parseArgs}, but arguments that are not flags (or flag values) are returned in order as
+ * `positionals` instead of being rejected, e.g. the folder of `prepare:flickr8k -- <folder> --limit 40`.
+ */
+export function parseArgsWithPositionals(
+  argv: string[],
+  spec: FlagSpec,
+  usage: string,
+): { flags: Record<string, string | number | boolean>; positionals: string[] } {
+  const positionals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) positionals.push(a);
+    else {
+      rest.push(a);
+      const kind = spec[a.slice(2)];
+      if (kind && kind !== 'boolean' && i + 1 < argv.length) rest.push(argv[++i]);
+    }
+  }
+  return { flags: parseArgs(rest, spec, usage), positionals };
+}

@@ -15,7 +15,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { parseArgs } from './args';
-import { loadDataset } from './datasets';
+import { loadScriptData } from './data-node';
 import { Trainer } from '../src/model/trainer';
 import type { EvalMetrics, Measure } from '../src/model/types';
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     USAGE,
   );
   const backend = await initNodeBackend('wasm');
-  const ds = await loadDataset(String(a.data ?? 'synthetic'));
+  const ds = (await loadScriptData(a.data === undefined ? undefined : String(a.data))).dataset;
   const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
     .split(',')
     .map(parseRun);
@@ -106,7 +106,14 @@ async function main(): Promise<void> {
   const evaluateAll = (step: number) => {
     trainers.forEach((tr, k) => {
       const dev = tr.evaluate('dev', evalOpts);
-      const line: LogLine = { run: specs[k].name, step, epoch: tr.epochsDone, trainSeconds: seconds[k], loss: lastLoss[k], dev };
+      const line: LogLine = {
+        run: specs[k].name,
+        step,
+        epoch: tr.epochsDone,
+        trainSeconds: seconds[k],
+        loss: lastLoss[k],
+        dev,
+      };
       history[k].push(line);
       if (logFile) appendFileSync(logFile, JSON.stringify(line) + '\n');
       console.log(

@@ -50,12 +50,18 @@ function panel(
     const yv = (yMax * k) / 4;
     const xv = (xMax * k) / 4;
     out.push(`<line x1="${sx(0)}" y1="${sy(yv)}" x2="${sx(xMax)}" y2="${sy(yv)}" stroke="#e3e3e3"/>`);
-    out.push(`<text x="${sx(0) - 5}" y="${sy(yv) + 4}" font-size="10" text-anchor="end">${+yv.toFixed(1)}</text>`);
-    out.push(`<text x="${sx(xv)}" y="${sy(0) + 14}" font-size="10" text-anchor="middle">${+xv.toFixed(1)}</text>`);
+    out.push(
+      `<text x="${sx(0) - 5}" y="${sy(yv) + 4}" font-size="10" text-anchor="end">${+yv.toFixed(1)}</text>`,
+    );
+    out.push(
+      `<text x="${sx(xv)}" y="${sy(0) + 14}" font-size="10" text-anchor="middle">${+xv.toFixed(1)}</text>`,
+    );
   }
   out.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(xMax)}" y2="${sy(0)}" stroke="#444"/>`);
   out.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(0)}" y2="${sy(yMax)}" stroke="#444"/>`);
-  out.push(`<text x="${sx(xMax / 2)}" y="${y0 + h - 4}" font-size="11" text-anchor="middle">${esc(xLabel)}</text>`);
+  out.push(
+    `<text x="${sx(xMax / 2)}" y="${y0 + h - 4}" font-size="11" text-anchor="middle">${esc(xLabel)}</text>`,
+  );
   series.forEach((s, k) => {
     const d = s.pts.map((p, i) => `${i ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${COLOURS[k % COLOURS.length]}" stroke-width="2"/>`);
@@ -78,11 +84,23 @@ export function renderCurves(lines: LogLine[], x: 'steps' | 'time'): string {
         .filter((l) => l.run === run)
         .map((l) => [x === 'steps' ? l.step : l.trainSeconds / 60, l.dev[dir][key]] as [number, number]),
     }));
-    parts.push(panel((i % cols) * W, Math.floor(i / cols) * H, W, H, title, series, x === 'steps' ? 'training steps' : 'training wall-clock (minutes)'));
+    parts.push(
+      panel(
+        (i % cols) * W,
+        Math.floor(i / cols) * H,
+        W,
+        H,
+        title,
+        series,
+        x === 'steps' ? 'training steps' : 'training wall-clock (minutes)',
+      ),
+    );
   });
   runs.forEach((run, k) => {
     const lx = 50 + k * 180;
-    parts.push(`<rect x="${lx}" y="${height - 26}" width="18" height="4" fill="${COLOURS[k % COLOURS.length]}"/>`);
+    parts.push(
+      `<rect x="${lx}" y="${height - 26}" width="18" height="4" fill="${COLOURS[k % COLOURS.length]}"/>`,
+    );
     parts.push(`<text x="${lx + 24}" y="${height - 20}" font-size="12">${esc(run)}</text>`);
   });
   return (

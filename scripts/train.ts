@@ -1,35 +1,50 @@
 /**
  * Headless trainer: the same model core as the playground, in Node on tfjs's wasm backend.
  *
- *   npm run train -- [--ln on|off] [--measure order|cosine] [--steps N] [--seed S] [--json] ...
+ *   npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off] [--measure order|cosine]
+ *                    [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json] ...
  *
- * Trains on the data available (at this stage the synthetic dataset of src/model/synthetic.ts), prints
- * progress and ends with one JSON line of the dev metrics. With --json, progress goes to stderr and
- * stdout holds only that line.
+ * Trains on the synthetic dataset (src/model/synthetic.ts; the default), a feature pack folder (as written
+ * by prepare:flickr8k), or a Flickr8k folder (features prepared through the same code path as
+ * prepare:flickr8k, from the file cache when available). Prints progress and ends with one JSON line of
+ * the dev metrics. With --json, progress goes to stderr and stdout holds only that line.
+ *
+ * With --out, the run folder (config.json, weights.bin, weights.json, metrics.json; see
+ * src/model/export.ts) is written at the end, and log.jsonl there receives one JSON line per logged step
+ * as training goes: {step, epoch, seconds, loss, dev?} (seconds of training, evaluations excluded).
  */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { oneOf, parseArgs } from './args';
+import { loadScriptData, writeRunFolder } from './data-node';
+import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
-import { makeSyntheticDataset } from '../src/model/synthetic';
+import { exportRun, type RunLogEntry } from '../src/model/export';
 import type { EvalMetrics } from '../src/model/types';
 
-const USAGE = `usage: npm run train -- [--ln on|off] [--measure order|cosine] [--steps N] [--seed S] [--json]
-  [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--eval-every N]
-  [--images N] [--backend wasm|cpu]`;
+const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
+  [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
+  [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
+  [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
-function fmt(m: EvalMetrics): string {
-  const d = (x: { r1: number; r5: number; r10: number; medr: number }) =>
-    `R@1 ${x.r1.toFixed(1)} R@5 ${x.r5.toFixed(1)} R@10 ${x.r10.toFixed(1)} medr ${x.medr}`;
-  return `i2t ${d(m.i2t)} | t2i ${d(m.t2i)} | rsum ${m.rsum.toFixed(1)}`;
+function positiveInt(flag: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`--${flag}: expected a positive integer, got ${String(v)}`);
+  return n;
 }
 
 async function main(): Promise<void> {
   const a = parseArgs(
     process.argv.slice(2),
     {
+      data: 'string',
       ln: 'string',
       measure: 'string',
       steps: 'number',
+      epochs: 'number',
       seed: 'number',
       json: 'boolean',
       hidden: 'number',
@@ -38,17 +53,31 @@ async function main(): Promise<void> {
       lr: 'number',
       'max-violation': 'boolean',
       'eval-every': 'number',
+      'eval-images': 'number',
+      'log-every': 'number',
+      out: 'string',
       images: 'number',
+      encoder: 'string',
+      limit: 'number',
       backend: 'string',
     },
     USAGE,
   );
   const json = Boolean(a.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  if (a.steps !== undefined && a.epochs !== undefined)
+    throw new Error(`--steps and --epochs exclude each other`);
   const backend = await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
-  const steps = Number(a.steps ?? 300);
-  const evalEvery = Number(a['eval-every'] ?? 100);
-  const ds = makeSyntheticDataset({ numImages: Number(a.images ?? 1200), seed: Number(a.seed ?? 1234) });
+  const seed = Number(a.seed ?? 1234);
+  const data = await loadScriptData(a.data === undefined ? undefined : String(a.data), {
+    synthetic: { numImages: Number(a.images ?? 1200), seed },
+    prepare: {
+      encoder: a.encoder === undefined ? undefined : String(a.encoder),
+      limit: positiveInt('limit', a.limit),
+      log: (line) => process.stderr.write(line + '\n'),
+    },
+  });
+  const ds = data.dataset;
   const trainer = new Trainer(
     ds,
     {
@@ -58,27 +87,73 @@ async function main(): Promise<void> {
       wordDim: Number(a['word-dim'] ?? 300),
       maxViolation: Boolean(a['max-violation']),
     },
-    { seed: Number(a.seed ?? 1234), batchSize: Number(a.batch ?? 128), learningRate: Number(a.lr ?? 1e-3) },
+    { seed, batchSize: Number(a.batch ?? 128), learningRate: Number(a.lr ?? 1e-3) },
   );
   const { model, train } = trainer.config;
+  const epochs = positiveInt('epochs', a.epochs);
+  const steps = epochs
+    ? Math.ceil((epochs * trainer.trainImageCount) / Math.min(train.batchSize, trainer.trainImageCount))
+    : (positiveInt('steps', a.steps) ?? 300);
+  const evalEvery = positiveInt('eval-every', a['eval-every']) ?? 100;
+  const logEvery = positiveInt('log-every', a['log-every']) ?? 10;
+  const evalImages = positiveInt('eval-images', a['eval-images']);
+  const hasDev = Boolean(ds.splits.dev?.length);
+  const out = a.out === undefined ? undefined : path.resolve(String(a.out));
+  const logFile = out ? path.join(out, 'log.jsonl') : undefined;
+  if (out && logFile) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(logFile, '');
+  }
   log(
-    `dataset ${ds.name}: ${ds.splits.train!.length} train / ${ds.splits.dev!.length} dev images, vocabulary ${trainer.vocab.size}; ` +
-      `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}`,
+    `dataset ${ds.name}: ${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 'no'} dev images, vocabulary ${trainer.vocab.size}; ` +
+      `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
+      `${steps} steps${epochs ? ` (${epochs} epochs)` : ''}`,
   );
-  const t0 = performance.now();
+  if (!hasDev) log('no dev split: dev metrics are skipped');
+  const evaluate = (): EvalMetrics | undefined =>
+    hasDev ? trainer.evaluate('dev', { maxImages: evalImages }) : undefined;
 
+  const history: RunLogEntry[] = [];
+  let trainMs = 0;
+  const t0 = performance.now();
+  let dev: EvalMetrics | undefined;
   for (let s = 1; s <= steps; s++) {
     const r = trainer.step();
-    if (s % 10 === 0 || s === steps) {
+    trainMs += r.ms;
+    const last = s === steps;
+    const evalNow = s % evalEvery === 0 || last;
+    if (s % logEvery === 0 || evalNow) {
+      const entry: RunLogEntry = {
+        step: s,
+        epoch: trainer.epochsDone,
+        seconds: Number((trainMs / 1000).toFixed(3)),
+        loss: r.loss,
+      };
       log(
-        `step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${((train.batchSize * s) / ((performance.now() - t0) / 1000)).toFixed(0)} pairs/s`,
+        `step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${((train.batchSize * s) / (trainMs / 1000)).toFixed(0)} pairs/s`,
       );
+      if (evalNow) {
+        dev = evaluate();
+        if (dev) {
+          entry.dev = dev;
+          const wall = last ? ` (${((performance.now() - t0) / 1000).toFixed(1)} s)` : '';
+          log(`${last ? '' : '  '}dev @${s}: ${formatMetrics(dev)}${wall}`);
+        }
+      }
+      history.push(entry);
+      if (logFile) appendFileSync(logFile, JSON.stringify(entry) + '\n');
     }
-    if (s % evalEvery === 0 && s !== steps) log(`  dev @${s}: ${fmt(trainer.evaluate('dev'))}`);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const dev = trainer.evaluate('dev');
-  log(`dev @${steps}: ${fmt(dev)} (${seconds.toFixed(1)} s)`);
+  if (out) {
+    const { files } = exportRun(trainer, {
+      encoder: data.encoder,
+      history,
+      final: dev ? { dev } : undefined,
+    });
+    await writeRunFolder(out, files);
+    log(`wrote ${out} (${Object.keys(files).join(', ')}, log.jsonl)`);
+  }
   process.stdout.write(
     JSON.stringify({ ...dev, steps, seconds: Number(seconds.toFixed(2)), config: trainer.config }) + '\n',
   );

@@ -25,7 +25,7 @@
  */
 import * as tf from './tf';
 import { Rng } from './rng';
-import { splitCols, splitRows, sumRows, tanh } from './ops';
+import { splitCols, splitRows, sumRows, tanh, variableOf } from './ops';
 
 export const LN_EPS = 1e-5;
 
@@ -105,7 +105,7 @@ export class GruLayer {
     // torch.nn.GRU's initialisation: U(-1/sqrt(H), 1/sqrt(H)) for all weights and biases.
     const k = 1 / Math.sqrt(H);
     const u = (shape: number[]) => tf.randomUniform(shape, -k, k, 'float32', rng.seed());
-    const v = (t: tf.Tensor) => tf.variable(t, true);
+    const v = variableOf;
     this.vars = {
       weight_ih: v(u([3 * H, inputSize])),
       weight_hh: v(u([3 * H, H])),

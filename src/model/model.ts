@@ -12,7 +12,7 @@
  */
 import * as tf from './tf';
 import { GruLayer, type GruParamName } from './gru';
-import { l2normalize, sumRows } from './ops';
+import { l2normalize, sumRows, variableOf } from './ops';
 import { contrastiveLoss } from './loss';
 import { scores } from './scoring';
 import { Rng } from './rng';
@@ -235,12 +235,6 @@ export class OrderEmbeddingModel {
 }
 
 /** A trainable variable holding `init`; the initial tensor itself is freed. */
-function variableOf(init: tf.Tensor): tf.Variable {
-  const v = tf.variable(init, true);
-  init.dispose();
-  return v;
-}
-
 function checkConfig(c: ModelConfig): void {
   for (const k of ['vocabSize', 'wordDim', 'hiddenDim', 'imageDim'] as const) {
     if (!(Number.isInteger(c[k]) && c[k] > 0))

@@ -72,3 +72,10 @@ export function splitCols(m: tf.Tensor2D, at: number): [tf.Tensor2D, tf.Tensor2D
 export function tanh(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.sigmoid(x.mul(2)).mul(2).sub(1));
 }
+
+/** A trainable variable initialised from `init`, which is then freed (tf.variable keeps its own handle). */
+export function variableOf(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init, true);
+  init.dispose();
+  return v;
+}

@@ -90,7 +90,11 @@ describe('GRU behaviour', () => {
     g.dispose();
   });
 
-  it('keeps no tensors after forward/backward', () => {
+  it('keeps no tensors after construction and disposal, or after forward/backward', () => {
+    const start = tf.memory().numTensors;
+    new LayerNormGRU(6, 4).dispose();
+    new GRU(6, 4).dispose();
+    expect(tf.memory().numTensors).toBe(start);
     const g = new LayerNormGRU(6, 4);
     const x = tf.randomNormal([5, 3, 6]) as tf.Tensor3D;
     const before = tf.memory().numTensors;

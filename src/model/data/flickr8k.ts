@@ -75,10 +75,6 @@ class ProblemLog {
     if (this.listed.length < MAX_LISTED_PROBLEMS) this.listed.push(`${at}: ${message}`);
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   /** The listed messages, then one summary line when anything was found. */
   flush(into: string[]): void {
     into.push(...this.listed);
@@ -93,7 +89,7 @@ function shorten(text: string, max = 60): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max - 3)}...` : text);
 }
 
-/** Lines of a text file without a byte-order mark, CR of CRLF endings included. */
+/** Lines of a text file (LF, CRLF or CR endings), without a leading byte-order mark. */
 function splitLines(text: string): string[] {
   return text.replace(/^\uFEFF/, '').split(/\r?\n|\r/);
 }
@@ -322,6 +318,67 @@ export function parseCaptionFile(file: TextFile): ParsedCaptions {
     default:
       return parseCaptionsCsv(file.text, file.name);
   }
+}
+
+/** Caption files of the three formats, in order of preference when several are present. */
+export const CAPTION_FILE_NAMES = ['captions.txt', 'Flickr8k.token.txt', 'dataset_flickr8k.json'] as const;
+/** The split-list file of each split. */
+export const SPLIT_FILE_NAMES: Record<SplitName, string> = {
+  train: 'Flickr_8k.trainImages.txt',
+  dev: 'Flickr_8k.devImages.txt',
+  test: 'Flickr_8k.testImages.txt',
+};
+/** Folder names that hold the photos in the known layouts (preferred over other folders of JPEGs). */
+export const IMAGE_DIR_NAMES = ['Images', 'images', 'Flicker8k_Dataset', 'Flickr8k_Dataset'] as const;
+const JPEG_NAME = /\.jpe?g$/i;
+
+/** Where the files of a Flickr8k layout are, as paths relative to the folder (`/`-separated). */
+export interface FlickrLayout {
+  captions: string;
+  splits: Partial<Record<SplitName, string>>;
+  /** Folder of the photos ('' = the folder itself). */
+  imageDir: string;
+  /** File names of the photos in `imageDir`. */
+  imageNames: string[];
+}
+
+/**
+ * Finds the files of a Flickr8k layout among the relative paths of a folder's files (a recursive
+ * listing in Node, `webkitRelativePath` of a folder picked in the browser; `\` is read as `/`): the
+ * shallowest caption file by {@link CAPTION_FILE_NAMES} preference, the split lists beside it or
+ * anywhere, and the folder of photos (a folder named as in {@link IMAGE_DIR_NAMES}, else the one with
+ * the most JPEGs). Throws naming what is missing.
+ */
+export function locateFlickrFiles(paths: readonly string[]): FlickrLayout {
+  const norm = paths.map((p) => p.replace(/\\/g, '/').replace(/^\.\//, ''));
+  const depth = (p: string) => p.split('/').length;
+  const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+  const shallowest = (name: string) =>
+    norm.filter((p) => base(p) === name).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))[0];
+  let captions: string | undefined;
+  for (const name of CAPTION_FILE_NAMES) captions ??= shallowest(name);
+  if (!captions) throw new Error(`no caption file found (expected one of ${CAPTION_FILE_NAMES.join(', ')})`);
+  const splits: Partial<Record<SplitName, string>> = {};
+  for (const split of SPLIT_NAMES) {
+    const beside = norm.find(
+      (p) => p === [dirOf(captions), SPLIT_FILE_NAMES[split]].filter(Boolean).join('/'),
+    );
+    const found = beside ?? shallowest(SPLIT_FILE_NAMES[split]);
+    if (found) splits[split] = found;
+  }
+  const byDir = new Map<string, string[]>();
+  for (const p of norm) {
+    if (!JPEG_NAME.test(p)) continue;
+    const list = byDir.get(dirOf(p)) ?? [];
+    list.push(base(p));
+    byDir.set(dirOf(p), list);
+  }
+  if (!byDir.size) throw new Error('no JPEG photos found');
+  const dirs = [...byDir.keys()];
+  const named = dirs.filter((d) => (IMAGE_DIR_NAMES as readonly string[]).includes(base(d)));
+  const pick = (named.length ? named : dirs).sort((a, b) => byDir.get(b)!.length - byDir.get(a)!.length)[0];
+  return { captions, splits, imageDir: pick, imageNames: byDir.get(pick)!.sort() };
 }
 
 export interface FlickrFiles {

@@ -1,0 +1,89 @@
+/**
+ * npm run bench:encoders [-- --photos 32] [--cpu-photos 8] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10]
+ *
+ * Feature-extraction speed (photos per second) of each image encoder preset, per tfjs backend that
+ * Node has (wasm, cpu), 1-crop and 10-crop, on real Flickr8k photos. The photos are decoded once up
+ * front, so the figures are the encoder's (crop, resize, network, read-back); JPEG decoding with jpeg-js
+ * is measured on its own line. The cpu backend is plain JavaScript and very slow, so it gets fewer
+ * photos (--cpu-photos). Encoders whose model is missing (no ../shared, fallback not vendored) are
+ * reported and skipped. Prints a table and a last line of name=value figures.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from './args';
+import { initNodeBackend } from './node-backend';
+import { decodeJpeg, nodeModelLoader, sharedRoot } from './node-images';
+import * as tf from '../src/model/tf';
+import { ENCODER_PRESETS, ImageEncoder, extractFeatures, type RgbImage } from '../src/model/encoders';
+
+const USAGE = `usage: npm run bench:encoders [-- --photos N] [--cpu-photos N] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10]`;
+
+async function main(): Promise<void> {
+  const a = parseArgs(
+    process.argv.slice(2),
+    { photos: 'number', 'cpu-photos': 'number', backends: 'string', encoders: 'string', crops: 'string' },
+    USAGE,
+  );
+  const nPhotos = Number(a.photos ?? 32);
+  const nCpu = Number(a['cpu-photos'] ?? 8);
+  const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
+  const ids = String(a.encoders ?? Object.keys(ENCODER_PRESETS).join(',')).split(',');
+  const cropModes = String(a.crops ?? '1,10')
+    .split(',')
+    .map(Number) as (1 | 10)[];
+
+  const dir = path.join(sharedRoot(), 'data', 'flickr8k', 'Images');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, nPhotos);
+  if (files.length === 0) throw new Error(`no Flickr8k photos in ${dir}`);
+  const bytes = files.map((f) => readFileSync(path.join(dir, f)));
+  const t0 = performance.now();
+  const photos: RgbImage[] = bytes.map((b, i) => decodeJpeg(b, files[i]));
+  const decodePerSec = files.length / ((performance.now() - t0) / 1000);
+  const { width, height } = photos[0];
+
+  console.log(
+    `bench:encoders  ${files.length} Flickr8k photos (${width}x${height}), photos/s after decoding`,
+  );
+  console.log(`jpeg-js decode: ${decodePerSec.toFixed(1)} photos/s`);
+  console.log('backend | encoder | input | dim | crops | photos | photos/s');
+  const figures: string[] = [`jpeg_decode_per_s=${decodePerSec.toFixed(1)}`];
+  for (const backend of backends) {
+    await initNodeBackend(backend);
+    const n = backend === 'cpu' ? Math.min(nCpu, photos.length) : photos.length;
+    for (const id of ids) {
+      const preset = ENCODER_PRESETS[id];
+      if (!preset) throw new Error(`unknown encoder '${id}'`);
+      let enc: ImageEncoder;
+      try {
+        enc = await ImageEncoder.load(preset, nodeModelLoader());
+      } catch (err) {
+        console.log(`${backend} | ${id} | skipped: ${(err as Error).message}`);
+        continue;
+      }
+      for (const crops of cropModes) {
+        const batchSize = crops === 10 ? 4 : 16;
+        // Warm-up: the first batch of a given size compiles/allocates what later ones reuse.
+        await extractFeatures(enc, Math.min(batchSize, n), async (i) => photos[i], { crops, batchSize });
+        const start = performance.now();
+        await extractFeatures(enc, n, async (i) => photos[i], { crops, batchSize });
+        const perSec = n / ((performance.now() - start) / 1000);
+        console.log(
+          `${backend} | ${id} | ${enc.preset.inputSize} | ${enc.featureDim} | ${crops} | ${n} | ${perSec.toFixed(2)}`,
+        );
+        figures.push(`${backend}.${id}.crops${crops}_per_s=${perSec.toFixed(2)}`);
+      }
+      enc.dispose();
+    }
+    if (tf.memory().numTensors > 0)
+      console.log(`(${backend}: ${tf.memory().numTensors} tensors still allocated)`);
+  }
+  console.log(figures.join(' '));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

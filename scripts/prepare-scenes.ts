@@ -1,0 +1,242 @@
+/**
+ * Builds the built-in scenes' feature pack, so that the playground opens ready to train without running
+ * a CNN over 1200 images first:
+ *
+ *   npm run prepare:scenes -- [--images 1200] [--seed 1] [--encoder <preset id>] [--out public/packs/scenes]
+ *                             [--thumb-size 96] [--batch 16] [--backend wasm|cpu] [--samples 3]
+ *                             [--docs docs/img] [--model <folder with model.json>]
+ *
+ * Renders the scenes (src/model/scenes), extracts their features with the offline fallback encoder (the
+ * one whose weights ship with the page, so the browser can reproduce or extend the pack) through the
+ * same extractFeatures the worker uses, and writes a pack in the format of src/model/data/pack.ts:
+ * manifest.json, features.bin and thumbs/<i>.jpg (each scene rendered again at the thumbnail size, which
+ * is sharper than shrinking the 224 px image). First it writes a few sample scenes as PNGs into
+ * docs/img/ (scenes-<i>.png, scenes-grid.png) and prints their captions; last, the render and
+ * extraction timings as one JSON line.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { encode as encodeJpeg } from 'jpeg-js';
+import { parseArgs, oneOf } from './args';
+import { initNodeBackend } from './node-backend';
+import { writePack } from './data-node';
+import { nodeModelLoader, repoRoot } from './node-images';
+import { ENCODER_PRESETS, FALLBACK_ENCODER_ID } from '../src/model/encoders/presets';
+import { ImageEncoder } from '../src/model/encoders/encoder';
+import type { EncoderPreset } from '../src/model/encoders/types';
+import { extractFeatures } from '../src/model/encoders/extract';
+import {
+  captionsFor,
+  makeSceneSet,
+  renderScene,
+  SCENES_DEFAULTS,
+  type SceneSpec,
+} from '../src/model/scenes/scenes';
+import { buildScenesPack } from '../src/model/scenes/pack';
+import { createImage, type RgbBuffer } from '../src/model/scenes/rasterizer';
+
+const USAGE = `usage: npm run prepare:scenes -- [--images N] [--seed S] [--encoder ID] [--out DIR]
+  [--thumb-size PX] [--batch B] [--backend wasm|cpu] [--samples K] [--docs DIR] [--model DIR]
+defaults: --images ${SCENES_DEFAULTS.numImages} --seed ${SCENES_DEFAULTS.seed} --encoder ${FALLBACK_ENCODER_ID} --out public/packs/scenes
+  --thumb-size 96 --batch 16 --backend wasm --samples 3 --docs docs/img (--samples 0: no PNGs)
+  --model DIR reads the encoder's weights from DIR instead of where its preset says`;
+
+// ---------------------------------------------------------------------------------------------------
+// A minimal PNG encoder (8-bit RGB, no filtering, zlib from Node): enough for a few documentation images
+// without a dependency.
+
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = -1;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 255] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'ascii');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** PNG file bytes of an RGB image. */
+function encodePng(img: RgbBuffer): Buffer {
+  const { width, height, data } = img;
+  const stride = width * 3;
+  const raw = Buffer.alloc((stride + 1) * height); // each row: filter byte 0, then the pixels
+  for (let y = 0; y < height; y++) raw.set(data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // colour type: RGB
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(raw, { level: 9 })),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+/** JPEG bytes of an RGB image (jpeg-js takes RGBA). */
+function jpegOf(img: RgbBuffer, quality: number): Uint8Array {
+  const n = img.width * img.height;
+  const rgba = new Uint8Array(n * 4);
+  for (let p = 0; p < n; p++) {
+    rgba[4 * p] = img.data[3 * p];
+    rgba[4 * p + 1] = img.data[3 * p + 1];
+    rgba[4 * p + 2] = img.data[3 * p + 2];
+    rgba[4 * p + 3] = 255;
+  }
+  return encodeJpeg({ data: rgba, width: img.width, height: img.height }, quality).data;
+}
+
+/**
+ * Sample scenes for the docs: `docs/img/scenes-<i>.png` for the first scenes with 1, 2 and 3 objects in
+ * turn (`count` in all, scene index i), and `docs/img/scenes-grid.png` with the first 8 scenes in a
+ * 4 x 2 grid. Their captions go to stderr, to quote in the docs.
+ */
+function writeSamples(specs: SceneSpec[], count: number, dir: string, log: (s: string) => void): void {
+  mkdirSync(dir, { recursive: true });
+  const picks: number[] = [];
+  for (let k = 0; picks.length < count && k < 3 * count; k++) {
+    const want = (k % 3) + 1;
+    const i = specs.findIndex((s, j) => s.objects.length === want && !picks.includes(j));
+    if (i >= 0) picks.push(i);
+  }
+  for (const i of picks) {
+    const file = path.join(dir, `scenes-${i}.png`);
+    writeFileSync(file, encodePng(renderScene(specs[i])));
+    log(`${path.relative(repoRoot, file)}: ${captionsFor(specs[i]).join(' | ')}`);
+  }
+  const side = 224;
+  const pad = 6;
+  const cols = 4;
+  const shown = specs.slice(0, 8);
+  const rows = Math.ceil(shown.length / cols);
+  const grid = createImage(cols * side + (cols + 1) * pad, rows * side + (rows + 1) * pad);
+  grid.data.fill(255);
+  shown.forEach((spec, i) => {
+    const img = renderScene(spec, side);
+    const x0 = pad + (i % cols) * (side + pad);
+    const y0 = pad + Math.floor(i / cols) * (side + pad);
+    for (let y = 0; y < side; y++)
+      grid.data.set(img.data.subarray(y * side * 3, (y + 1) * side * 3), ((y0 + y) * grid.width + x0) * 3);
+  });
+  const file = path.join(dir, 'scenes-grid.png');
+  writeFileSync(file, encodePng(grid));
+  log(`${path.relative(repoRoot, file)}: scenes 0-${shown.length - 1}`);
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(
+    process.argv.slice(2),
+    {
+      images: 'number',
+      seed: 'number',
+      encoder: 'string',
+      out: 'string',
+      'thumb-size': 'number',
+      batch: 'number',
+      backend: 'string',
+      samples: 'number',
+      docs: 'string',
+      model: 'string',
+    },
+    USAGE,
+  );
+  const numImages = (a.images as number | undefined) ?? SCENES_DEFAULTS.numImages;
+  const seed = (a.seed as number | undefined) ?? SCENES_DEFAULTS.seed;
+  const encoderId = (a.encoder as string | undefined) ?? FALLBACK_ENCODER_ID;
+  const outDir = path.resolve(repoRoot, (a.out as string | undefined) ?? 'public/packs/scenes');
+  const thumbSize = (a['thumb-size'] as number | undefined) ?? 96;
+  const batchSize = (a.batch as number | undefined) ?? 16;
+  const backend = oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm');
+  const samples = (a.samples as number | undefined) ?? 3;
+  const docsDir = path.resolve(repoRoot, (a.docs as string | undefined) ?? 'docs/img');
+  const known = ENCODER_PRESETS[encoderId];
+  if (!known)
+    throw new Error(`unknown --encoder '${encoderId}' (known: ${Object.keys(ENCODER_PRESETS).join(', ')})`);
+  // --model: the same preset (id, preprocessing, output) with its weights read from another folder.
+  const preset: EncoderPreset = a.model
+    ? { ...known, source: { kind: 'url', url: pathToFileURL(path.resolve(a.model as string)).href } }
+    : known;
+  if (!(Number.isInteger(thumbSize) && thumbSize >= 0))
+    throw new Error(`--thumb-size: expected an integer >= 0`);
+
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const set = makeSceneSet({ numImages, seed });
+  if (samples > 0) writeSamples(set.specs, samples, docsDir, log);
+
+  // Rendering alone, timed apart from the network (the worker does the same at first load).
+  let t = performance.now();
+  for (const spec of set.specs) renderScene(spec);
+  const renderMs = performance.now() - t;
+  log(
+    `rendered ${numImages} scenes in ${renderMs.toFixed(0)} ms (${(renderMs / numImages).toFixed(2)} ms each)`,
+  );
+
+  const backendName = await initNodeBackend(backend);
+  t = performance.now();
+  const encoder = await ImageEncoder.load(preset, nodeModelLoader());
+  const loadMs = performance.now() - t;
+  log(`encoder ${encoderId} (${encoder.featureDim}-d) loaded on ${backendName} in ${loadMs.toFixed(0)} ms`);
+
+  t = performance.now();
+  let lastLog = 0;
+  const { features, failed } = await extractFeatures(
+    encoder,
+    numImages,
+    (i) => Promise.resolve(renderScene(set.specs[i], preset.inputSize || 224)),
+    {
+      batchSize,
+      onProgress: (done, total, perSec) => {
+        if (done === total || performance.now() - lastLog > 5000) {
+          lastLog = performance.now();
+          log(`  ${done}/${total} scenes, ${perSec.toFixed(1)} images/s`);
+        }
+      },
+    },
+  );
+  const extractMs = performance.now() - t;
+  if (failed.length) throw new Error(`feature extraction failed for scenes ${failed.join(', ')}`);
+  log(`rendered + extracted ${numImages} scenes in ${(extractMs / 1000).toFixed(1)} s`);
+
+  const pack = buildScenesPack({ numImages, seed }, features, {
+    encoder: encoderId,
+    featureDim: encoder.featureDim,
+    thumbSize: thumbSize > 0 ? thumbSize : null,
+  });
+  await writePack(outDir, pack, (i) =>
+    Promise.resolve(thumbSize > 0 ? jpegOf(renderScene(set.specs[i], thumbSize), 90) : undefined),
+  );
+  log(`wrote ${path.relative(repoRoot, outDir)}/ (${numImages} scenes, ${set.captions.length} captions)`);
+
+  process.stdout.write(
+    JSON.stringify({
+      images: numImages,
+      encoder: encoderId,
+      backend: backendName,
+      featureDim: encoder.featureDim,
+      renderMsPerImage: Number((renderMs / numImages).toFixed(3)),
+      encoderLoadSeconds: Number((loadMs / 1000).toFixed(2)),
+      extractSeconds: Number((extractMs / 1000).toFixed(2)),
+      out: path.relative(repoRoot, outDir),
+    }) + '\n',
+  );
+  encoder.dispose();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`prepare:scenes: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,199 @@
+/**
+ * The data command-line tools end to end, on a few real Flickr8k photos: prepare:flickr8k (also on a
+ * folder with a broken and a missing photo), train --data <pack> --out, and evaluate --json on the pack
+ * and on the raw folder. Features of the photos are cached (node_modules/.cache/orderembed), so after
+ * the first run only the broken folder is encoded again.
+ */
+import { execFile } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decode } from 'jpeg-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, requireSharedDir } from '../helpers/shared';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function tsx(script: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        path.join(repoRoot, 'scripts', script),
+        ...args,
+      ],
+      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const lastLine = (s: string) => s.trim().split('\n').at(-1)!;
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-cli-'));
+const flickr = path.join(requireSharedDir(), 'data', 'flickr8k');
+const pack = path.join(tmp, 'pack');
+const run = path.join(tmp, 'run');
+let prepared: Run;
+
+beforeAll(async () => {
+  prepared = await tsx('prepare-flickr8k.ts', [flickr, '--limit', '12', '--out', pack]);
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('prepare:flickr8k', () => {
+  it('writes a pack with manifest, features and 64 px thumbnails', () => {
+    expect(prepared.code, prepared.stderr).toBe(0);
+    expect(lastLine(prepared.stdout)).toMatch(
+      /^wrote .*: 12 photos \(train 10, dev 2\), 60 captions, 1024-d mobilenet-v1-1.0-trunk features, 0 failed$/,
+    );
+    const m = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({
+      format: 'orderembed-pack',
+      encoder: 'mobilenet-v1-1.0-trunk',
+      featureDim: 1024,
+      crops: 1,
+      numImages: 12,
+      thumbSize: 64,
+      failedImages: [],
+    });
+    expect(readFileSync(path.join(pack, 'features.bin')).byteLength).toBe(12 * 1024 * 4);
+    expect(readdirSync(path.join(pack, 'thumbs'))).toHaveLength(12);
+    const t = decode(readFileSync(path.join(pack, 'thumbs', '0.jpg')));
+    expect([t.width, t.height]).toEqual([64, 64]);
+  });
+
+  it('names, skips and counts undecodable and missing photos and malformed lines', async () => {
+    const dir = path.join(tmp, 'broken');
+    mkdirSync(path.join(dir, 'Images'), { recursive: true });
+    const good = readdirSync(path.join(flickr, 'Images')).sort().slice(0, 2);
+    for (const n of good) copyFileSync(path.join(flickr, 'Images', n), path.join(dir, 'Images', n));
+    writeFileSync(path.join(dir, 'Images', 'bad.jpg'), 'not a jpeg at all');
+    writeFileSync(
+      path.join(dir, 'captions.txt'),
+      [
+        'image,caption',
+        `${good[0]},A photo , with a comma .`,
+        `${good[1]},Another photo .`,
+        'bad.jpg,A broken photo .',
+        'missing.jpg,Gone .',
+        'oops',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(dir, 'Flickr_8k.trainImages.txt'), [...good, 'bad.jpg'].join('\n'));
+    const out = path.join(tmp, 'broken-pack');
+    const r = await tsx('prepare-flickr8k.ts', [
+      dir,
+      '--out',
+      out,
+      '--cache',
+      path.join(tmp, 'cache'),
+      '--thumb-size',
+      '0',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('captions.txt:6: expected \'image,caption\', got "oops"');
+    expect(r.stderr).toContain(
+      '1 caption(s) of 1 image(s) not found in the image folder, skipped: missing.jpg',
+    );
+    expect(r.stderr).toMatch(/skipped bad\.jpg: cannot decode bad\.jpg as JPEG/);
+    expect(r.stderr).toContain('1 photo(s) could not be read or decoded and are left out: bad.jpg');
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(m.images).toEqual(good);
+    expect(m.failedImages).toEqual(['bad.jpg']);
+    expect(m.splits).toEqual({ train: [0, 1] });
+    expect(existsSync(path.join(out, 'thumbs'))).toBe(false);
+  }, 60_000);
+});
+
+describe('train and evaluate', () => {
+  let trained: Run;
+  beforeAll(async () => {
+    trained = await tsx('train.ts', [
+      '--data',
+      pack,
+      '--epochs',
+      '2',
+      '--batch',
+      '8',
+      '--hidden',
+      '16',
+      '--word-dim',
+      '8',
+      '--eval-every',
+      '1',
+      '--out',
+      run,
+      '--json',
+    ]);
+  }, 60_000);
+
+  it('train --out writes the run folder and a JSON-lines log', () => {
+    expect(trained.code, trained.stderr).toBe(0);
+    const final = JSON.parse(trained.stdout.trim());
+    expect(final.steps).toBe(3); // ceil(2 epochs x 10 photos / batch 8)
+    for (const f of ['config.json', 'weights.bin', 'weights.json', 'metrics.json', 'log.jsonl'])
+      expect(existsSync(path.join(run, f)), f).toBe(true);
+    const log = readFileSync(path.join(run, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(log.map((e) => e.step)).toEqual([1, 2, 3]);
+    expect(Object.keys(log[2]).sort()).toEqual(['dev', 'epoch', 'loss', 'seconds', 'step']);
+    const config = JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({
+      encoder: 'mobilenet-v1-1.0-trunk',
+      dataset: 'flickr8k-limit12',
+      steps: 3,
+    });
+  });
+
+  it('evaluate --json ends with the metrics line, the same from the pack and from the raw folder', async () => {
+    const fromPack = await tsx('evaluate.ts', ['--model', run, '--data', pack, '--json']);
+    expect(fromPack.code, fromPack.stderr).toBe(0);
+    const m = JSON.parse(lastLine(fromPack.stdout));
+    expect(Object.keys(m)).toEqual(['i2t', 't2i', 'rsum']);
+    for (const d of [m.i2t, m.t2i]) expect(Object.keys(d)).toEqual(['r1', 'r5', 'r10', 'medr', 'meanr']);
+    const final = JSON.parse(trained.stdout.trim());
+    expect(m).toEqual({ i2t: final.i2t, t2i: final.t2i, rsum: final.rsum });
+    const fromFolder = await tsx('evaluate.ts', [
+      '--model',
+      run,
+      '--data',
+      flickr,
+      '--limit',
+      '12',
+      '--json',
+    ]);
+    expect(fromFolder.code, fromFolder.stderr).toBe(0);
+    expect(JSON.parse(lastLine(fromFolder.stdout))).toEqual(m);
+  }, 60_000);
+
+  it('evaluate names the available splits and a pack built with another encoder', async () => {
+    const split = await tsx('evaluate.ts', ['--model', run, '--data', pack, '--split', 'test']);
+    expect(split.code).toBe(1);
+    expect(split.stderr).toContain("has no 'test' split (available: train, dev)");
+    const other = path.join(tmp, 'other-pack');
+    mkdirSync(other);
+    const m = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(other, 'manifest.json'), JSON.stringify({ ...m, encoder: 'mobilenet-v2-0.35' }));
+    copyFileSync(path.join(pack, 'features.bin'), path.join(other, 'features.bin'));
+    const enc = await tsx('evaluate.ts', ['--model', run, '--data', other]);
+    expect(enc.code).toBe(1);
+    expect(enc.stderr).toContain('was built with encoder mobilenet-v2-0.35, expected mobilenet-v1-1.0-trunk');
+  }, 60_000);
+});
