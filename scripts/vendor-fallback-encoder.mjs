@@ -23,7 +23,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,7 +151,9 @@ try {
   ];
   writeFileSync(path.join(out, 'SOURCE.md'), lines.join('\n'));
   const bytes = written.reduce((n, f) => n + readFileSync(path.join(out, f)).length, 0);
-  console.log(`${id}: wrote ${written.length} files, ${(bytes / 1e6).toFixed(2)} MB, to ${path.relative(root, out) || out}`);
+  console.log(
+    `${id}: wrote ${written.length} files, ${(bytes / 1e6).toFixed(2)} MB, to ${path.relative(root, out) || out}`,
+  );
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

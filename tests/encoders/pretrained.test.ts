@@ -2,7 +2,8 @@
  * The real encoders: the ImageNet MobileNetV1 trunk from ../shared and the vendored offline fallback
  * from public/models, on real Flickr8k photos, through the Node loader and JPEG decoder.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
@@ -90,6 +91,22 @@ describe('offline fallback encoder (vendored in public/models)', () => {
       expect(a.some((x, k) => Math.abs(x - b[k]) > 1e-3)).toBe(true);
     } finally {
       enc.dispose();
+    }
+  });
+
+  it('is byte for byte what SOURCE.md lists (scripts/vendor-fallback-encoder.mjs)', () => {
+    const dir = path.join(repoRoot, 'public', 'models', FALLBACK_ENCODER_ID);
+    const listed = [
+      ...readFileSync(path.join(dir, 'SOURCE.md'), 'utf8').matchAll(/^- `([^`]+)` ([0-9a-f]{64})$/gm),
+    ];
+    expect(listed.map((m) => m[1])).toContain('model.json');
+    for (const [, file, sha] of listed) {
+      expect(
+        createHash('sha256')
+          .update(readFileSync(path.join(dir, file)))
+          .digest('hex'),
+        file,
+      ).toBe(sha);
     }
   });
 });
