@@ -12,6 +12,7 @@ import * as tf from '../src/model/tf';
 import { GruLayer } from '../src/model/gru';
 import { Trainer } from '../src/model/trainer';
 import { Rng } from '../src/model/rng';
+import { orderViolation } from '../src/model/scoring';
 import type { Dataset } from '../src/model/types';
 
 const B = 128;
@@ -71,6 +72,36 @@ function rnnFwdBwdMs(H: number, layerNorm: boolean, reps: number): number {
   return ms;
 }
 
+/**
+ * Order-violation energy, forward + backward, for an [n, D] x [m, D] pair: the fused host loop vs the
+ * chunked composite ops, on the active backend.
+ */
+function scoringMs(
+  n: number,
+  m: number,
+  path: 'host-fused' | 'composite',
+  reps: number,
+  backward: boolean,
+): number {
+  const im = tf.randomUniform([n, F]) as tf.Tensor2D;
+  const cap = tf.randomUniform([m, F]) as tf.Tensor2D;
+  const ms = time(() => {
+    if (backward) {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        orderViolation(a as tf.Tensor2D, b as tf.Tensor2D, { path }).sum(),
+      )([im, cap]);
+      g[0].dataSync();
+      tf.dispose(g);
+    } else {
+      const e = orderViolation(im, cap, { path });
+      e.dataSync();
+      e.dispose();
+    }
+  }, reps);
+  tf.dispose([im, cap]);
+  return ms;
+}
+
 /** Random features and 12-word captions, so every batch has exactly T = 12 steps. */
 function benchDataset(numImages: number): Dataset {
   const rng = new Rng(5);
@@ -106,10 +137,11 @@ function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: number): 
 async function main(): Promise<void> {
   const a = parseArgs(
     process.argv.slice(2),
-    { quick: 'boolean', backends: 'string' },
-    'usage: npm run bench:model -- [--quick] [--backends wasm,cpu]',
+    { quick: 'boolean', backends: 'string', parts: 'string' },
+    'usage: npm run bench:model -- [--quick] [--backends wasm,cpu] [--parts scoring,model]',
   );
   const quick = Boolean(a.quick);
+  const parts = String(a.parts ?? 'scoring,model').split(',');
   const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
   const ds = benchDataset(512);
   const figures: Record<string, string> = {};
@@ -123,7 +155,20 @@ async function main(): Promise<void> {
     const gflops = matMulGflops(reps);
     figures[`matmul_gflops_${backend}`] = gflops.toFixed(1);
     console.log(`${backend}: plain matMul 128x1024x3072: ${gflops.toFixed(1)} GFLOP/s`);
-    for (const H of sizes) {
+    if (parts.includes('scoring')) {
+      // Training batch (fwd+bwd), then an evaluation-sized gallery (forward only; composite once).
+      const host = scoringMs(B, B, 'host-fused', reps, true);
+      const comp = scoringMs(B, B, 'composite', reps, true);
+      const hostEval = scoringMs(1000, 5000, 'host-fused', 1, false);
+      console.log(
+        `${backend} order-violation 128x128x1024 fwd+bwd: fused host ${host.toFixed(1)} ms, composite ${comp.toFixed(1)} ms ` +
+          `(x${(comp / host).toFixed(1)}); 1000x5000x1024 forward, fused host: ${hostEval.toFixed(0)} ms`,
+      );
+      figures[`scoring_train_ms_fused_${backend}`] = host.toFixed(1);
+      figures[`scoring_train_ms_composite_${backend}`] = comp.toFixed(1);
+      figures[`scoring_eval_ms_fused_${backend}`] = hostEval.toFixed(0);
+    }
+    for (const H of parts.includes('model') ? sizes : []) {
       const ln = rnnFwdBwdMs(H, true, reps);
       const plain = rnnFwdBwdMs(H, false, reps);
       const stepLn = trainStepMs(H, true, ds, reps);
