@@ -17,7 +17,8 @@ import { initNodeBackend } from './node-backend';
 import { parseArgs } from './args';
 import { loadScriptData } from './data-node';
 import { Trainer } from '../src/model/trainer';
-import type { EvalMetrics, Measure } from '../src/model/types';
+import { summarize, type LogLine } from './run-log';
+import type { Measure } from '../src/model/types';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
@@ -27,15 +28,6 @@ interface RunSpec {
   name: string;
   layerNorm: boolean;
   measure: Measure;
-}
-
-export interface LogLine {
-  run: string;
-  step: number;
-  epoch: number;
-  trainSeconds: number;
-  loss: number;
-  dev: EvalMetrics;
 }
 
 function parseRun(name: string): RunSpec {
@@ -132,31 +124,6 @@ async function main(): Promise<void> {
   }
   console.log(summarize(history).join('\n'));
   trainers.forEach((tr) => tr.dispose());
-}
-
-/** Best R-sum per run, and how fast each run reached the second run's best (the baseline). */
-export function summarize(history: LogLine[][]): string[] {
-  const out: string[] = [];
-  const best = history.map((h) => h.reduce((b, l) => (l.dev.rsum > b.dev.rsum ? l : b), h[0]));
-  best.forEach((b) => {
-    const d = b.dev;
-    out.push(
-      `best ${b.run}: rsum ${d.rsum.toFixed(1)} at step ${b.step} (${b.trainSeconds.toFixed(0)} s): ` +
-        `i2t R@1/5/10 ${d.i2t.r1.toFixed(1)}/${d.i2t.r5.toFixed(1)}/${d.i2t.r10.toFixed(1)} medr ${d.i2t.medr}, ` +
-        `t2i R@1/5/10 ${d.t2i.r1.toFixed(1)}/${d.t2i.r5.toFixed(1)}/${d.t2i.r10.toFixed(1)} medr ${d.t2i.medr}`,
-    );
-  });
-  if (history.length >= 2) {
-    const target = best[1];
-    const hit = history[0].find((l) => l.dev.rsum >= target.dev.rsum);
-    out.push(
-      hit
-        ? `${hit.run} reached ${target.run}'s best rsum ${target.dev.rsum.toFixed(1)} at step ${hit.step} (${hit.trainSeconds.toFixed(0)} s): ` +
-            `${(hit.step / target.step).toFixed(2)}x the steps and ${(hit.trainSeconds / target.trainSeconds).toFixed(2)}x the wall-clock of ${target.run} (step ${target.step}, ${target.trainSeconds.toFixed(0)} s)`
-        : `${history[0][0].run} never reached ${target.run}'s best rsum ${target.dev.rsum.toFixed(1)}`,
-    );
-  }
-  return out;
 }
 
 main().catch((e: unknown) => {

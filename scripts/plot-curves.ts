@@ -4,10 +4,12 @@
  * run, all runs on the same axes.
  *
  *   npm run plot -- <log.jsonl> <out-prefix>      -> <out-prefix>-steps.svg, <out-prefix>-time.svg
+ *
+ * and prints the log's summary (best R-sum per run; how fast the first run reached the second's best).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LogLine } from './compare';
+import { byRun, readLog, summarize, type LogLine } from './run-log';
 
 const COLOURS = ['#1f4fd1', '#d1541f', '#138a4c', '#8a2be2', '#555'];
 const PANELS = [
@@ -112,22 +114,13 @@ export function renderCurves(lines: LogLine[], x: 'steps' | 'time'): string {
 function main(): void {
   const [log, prefix] = process.argv.slice(2);
   if (!log || !prefix) throw new Error('usage: npm run plot -- <log.jsonl> <out-prefix>');
-  const lines = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as LogLine;
-      } catch {
-        throw new Error(`${log}:${i + 1}: not a JSON line`);
-      }
-    });
-  if (!lines.length) throw new Error(`${log}: no evaluations logged`);
+  const lines = readLog(log);
   mkdirSync(path.dirname(prefix), { recursive: true });
   for (const x of ['steps', 'time'] as const) {
     writeFileSync(`${prefix}-${x}.svg`, renderCurves(lines, x));
     console.log(`wrote ${prefix}-${x}.svg`);
   }
+  console.log(summarize(byRun(lines)).join('\n'));
 }
 
 main();
