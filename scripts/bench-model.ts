@@ -26,11 +26,17 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median wall-clock ms of `f` over `reps` runs after `warmup` runs; `f` must read its result back. */
-function time(f: () => void, reps: number, warmup = 1): number {
-  for (let i = 0; i < warmup; i++) f();
+/** Repetitions: `n` timed runs after `warmup` untimed ones. */
+interface Reps {
+  n: number;
+  warmup: number;
+}
+
+/** Median wall-clock ms of `f` over `reps.n` runs after `reps.warmup` runs; `f` must read its result back. */
+function time(f: () => void, reps: Reps): number {
+  for (let i = 0; i < reps.warmup; i++) f();
   const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
+  for (let i = 0; i < reps.n; i++) {
     const t0 = performance.now();
     f();
     ts.push(performance.now() - t0);
@@ -38,7 +44,7 @@ function time(f: () => void, reps: number, warmup = 1): number {
   return median(ts);
 }
 
-function matMulGflops(reps: number): number {
+function matMulGflops(reps: Reps): number {
   const a = tf.randomNormal([B, 1024]);
   const b = tf.randomNormal([1024, 3072]);
   const ms = time(
@@ -47,14 +53,13 @@ function matMulGflops(reps: number): number {
       c.dataSync();
       c.dispose();
     },
-    reps * 3,
-    2,
+    { n: reps.n * 3 + 2, warmup: 2 },
   );
   tf.dispose([a, b]);
   return (2 * B * 1024 * 3072) / ms / 1e6;
 }
 
-function rnnFwdBwdMs(H: number, layerNorm: boolean, reps: number): number {
+function rnnFwdBwdMs(H: number, layerNorm: boolean, reps: Reps): number {
   const layer = new GruLayer(D, H, layerNorm, 1);
   const x = tf.randomNormal([T, B, D]) as tf.Tensor3D;
   const lengths = new Array(B).fill(T);
@@ -80,7 +85,7 @@ function scoringMs(
   n: number,
   m: number,
   path: 'host-fused' | 'composite',
-  reps: number,
+  reps: Reps,
   backward: boolean,
 ): number {
   const im = tf.randomUniform([n, F]) as tf.Tensor2D;
@@ -127,7 +132,7 @@ function trainStepFlops(H: number): number {
   return 3 * fwd;
 }
 
-function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: number): number {
+function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: Reps): number {
   const tr = new Trainer(ds, { hiddenDim: H, wordDim: D, layerNorm }, { batchSize: B, minWordCount: 1 });
   const ms = time(() => void tr.step(), reps);
   tr.dispose();
@@ -149,8 +154,13 @@ async function main(): Promise<void> {
   console.log(`bench:model  batch ${B}, ${T} steps, input ${D}, image feature ${F}; medians`);
   for (const backend of backends) {
     await initNodeBackend(backend);
-    // The cpu backend is 10-50x slower: fewer repetitions and only the smaller size in --quick mode.
-    const reps = backend === 'cpu' ? (quick ? 1 : 2) : quick ? 3 : 5;
+    // The cpu backend is 10-50x slower: fewer repetitions, and in --quick mode no warm-up run.
+    const reps: Reps =
+      backend === 'cpu'
+        ? quick
+          ? { n: 1, warmup: 0 }
+          : { n: 2, warmup: 1 }
+        : { n: quick ? 3 : 5, warmup: 1 };
     const sizes = backend === 'cpu' && quick ? [512] : [512, 1024];
     const gflops = matMulGflops(reps);
     figures[`matmul_gflops_${backend}`] = gflops.toFixed(1);
@@ -159,14 +169,16 @@ async function main(): Promise<void> {
       // Training batch (fwd+bwd), then an evaluation-sized gallery (forward only; composite once).
       const host = scoringMs(B, B, 'host-fused', reps, true);
       const comp = scoringMs(B, B, 'composite', reps, true);
-      const hostEval = scoringMs(1000, 5000, 'host-fused', 1, false);
+      const evalSized = !(quick && backend === 'cpu');
+      const hostEval = evalSized ? scoringMs(1000, 5000, 'host-fused', { n: 1, warmup: 0 }, false) : NaN;
       console.log(
         `${backend} order-violation 128x128x1024 fwd+bwd: fused host ${host.toFixed(1)} ms, composite ${comp.toFixed(1)} ms ` +
-          `(x${(comp / host).toFixed(1)}); 1000x5000x1024 forward, fused host: ${hostEval.toFixed(0)} ms`,
+          `(x${(comp / host).toFixed(1)})` +
+          (evalSized ? `; 1000x5000x1024 forward, fused host: ${hostEval.toFixed(0)} ms` : ''),
       );
       figures[`scoring_train_ms_fused_${backend}`] = host.toFixed(1);
       figures[`scoring_train_ms_composite_${backend}`] = comp.toFixed(1);
-      figures[`scoring_eval_ms_fused_${backend}`] = hostEval.toFixed(0);
+      if (evalSized) figures[`scoring_eval_ms_fused_${backend}`] = hostEval.toFixed(0);
     }
     for (const H of parts.includes('model') ? sizes : []) {
       const ln = rnnFwdBwdMs(H, true, reps);
