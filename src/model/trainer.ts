@@ -21,7 +21,7 @@ import {
   type ScoredImages,
 } from './evaluate';
 import { Rng } from './rng';
-import { padTimeMajor, Vocabulary } from './tokenizer';
+import { PAD_ID, padTimeMajor, UNK_ID, Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -108,8 +108,8 @@ export class Trainer {
     this.config = { model: m, train: t };
     // Empty captions are an error (named); captions without a known word are dropped from training.
     this.encoded = dataset.captions.map((c, k) => {
-      const ids = this.vocab.encode(c.text, k).slice(0, t.maxLength);
-      return ids.some((id) => id > 1) ? Int32Array.from(ids) : null;
+      const ids = this.encodeText(c.text, k);
+      return hasKnownWord(ids) ? ids : null;
     });
     dataset.captions.forEach((c, k) => {
       if (!trainSet.has(c.image)) return;
@@ -193,8 +193,8 @@ export class Trainer {
    */
   embedTexts(texts: string[]): tf.Tensor2D {
     const seqs = texts.map((text, k) => {
-      const ids = this.vocab.encode(text, k).slice(0, this.config.train.maxLength);
-      if (!ids.some((id) => id > 1)) {
+      const ids = this.encodeText(text, k);
+      if (!hasKnownWord(ids)) {
         throw new Error(
           `text ${k} (${JSON.stringify(text)}) has no word of the vocabulary (${this.vocab.size} words from the training captions)`,
         );
@@ -217,12 +217,12 @@ export class Trainer {
 
   /** Word ids of caption k: the training encoding, or (no known word) all unknown-word ids. */
   private captionIds(k: number): Int32Array {
-    return (
-      this.encoded[k] ??
-      Int32Array.from(
-        this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.config.train.maxLength),
-      )
-    );
+    return this.encoded[k] ?? this.encodeText(this.dataset.captions[k].text, k);
+  }
+
+  /** Word ids of a text, cut to the maximum caption length; `k` names it in errors. */
+  private encodeText(text: string, k: number): Int32Array {
+    return Int32Array.from(this.vocab.encode(text, k).slice(0, this.config.train.maxLength));
   }
 
   private nextBatch(): { images: number[]; captions: number[] } {
@@ -265,4 +265,10 @@ export class Trainer {
     tf.dispose(list);
     return norm;
   }
+}
+
+/** True when some id is a real word (not padding or the unknown-word id). */
+function hasKnownWord(ids: ArrayLike<number>): boolean {
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== PAD_ID && ids[i] !== UNK_ID) return true;
+  return false;
 }
