@@ -5,7 +5,8 @@
  *
  *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
  *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
- *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--log file.jsonl]
+ *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--sampling image|caption]
+ *                      [--log file.jsonl]
  *
  * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
  * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
@@ -22,7 +23,7 @@ import type { Measure } from '../src/model/types';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
-  [--max-violation] [--eval-images N] [--log file.jsonl]`;
+  [--max-violation] [--sampling image|caption] [--eval-images N] [--log file.jsonl]`;
 
 interface RunSpec {
   name: string;
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       seed: 'number',
       'max-violation': 'boolean',
       'eval-images': 'number',
+      sampling: 'string',
       log: 'string',
     },
     USAGE,
@@ -63,6 +65,9 @@ async function main(): Promise<void> {
     .map(parseRun);
   const seed = Number(a.seed ?? 1234);
   const batch = Number(a.batch ?? 128);
+  const sampling = String(a.sampling ?? 'image');
+  if (sampling !== 'image' && sampling !== 'caption')
+    throw new Error(`--sampling: '${sampling}' is not image or caption`);
   const trainers = specs.map(
     (s) =>
       new Trainer(
@@ -74,10 +79,10 @@ async function main(): Promise<void> {
           wordDim: Number(a['word-dim'] ?? 300),
           maxViolation: Boolean(a['max-violation']),
         },
-        { seed, batchSize: batch, learningRate: Number(a.lr ?? 1e-3) },
+        { seed, batchSize: batch, learningRate: Number(a.lr ?? 1e-3), sampling },
       ),
   );
-  const stepsPerEpoch = Math.ceil(ds.splits.train!.length / batch);
+  const stepsPerEpoch = trainers[0].stepsPerEpoch;
   const steps = a.steps !== undefined ? Number(a.steps) : Number(a.epochs ?? 10) * stepsPerEpoch;
   const evalEvery = Number(a['eval-every'] ?? stepsPerEpoch);
   const evalOpts = a['eval-images'] ? { maxImages: Number(a['eval-images']) } : {};
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
   console.log(
     `compare on ${ds.name} (${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 0} dev images, ` +
       `vocabulary ${trainers[0].vocab.size}), backend ${backend}: ${specs.map((s) => s.name).join(' vs ')}; ` +
-      `H=${t.model.hiddenDim} W=${t.model.wordDim} batch ${batch}, ${steps} steps (${stepsPerEpoch}/epoch), seed ${seed}`,
+      `H=${t.model.hiddenDim} W=${t.model.wordDim} batch ${batch} (sampling by ${sampling}), ${steps} steps (${stepsPerEpoch}/epoch), seed ${seed}`,
   );
   const seconds = trainers.map(() => 0);
   const lastLoss = trainers.map(() => NaN);

@@ -26,7 +26,7 @@ import type { EvalMetrics } from '../src/model/types';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 function positiveInt(flag: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       encoder: 'string',
       limit: 'number',
       backend: 'string',
+      sampling: 'string',
     },
     USAGE,
   );
@@ -87,13 +88,16 @@ async function main(): Promise<void> {
       wordDim: Number(a['word-dim'] ?? 300),
       maxViolation: Boolean(a['max-violation']),
     },
-    { seed, batchSize: Number(a.batch ?? 128), learningRate: Number(a.lr ?? 1e-3) },
+    {
+      seed,
+      batchSize: Number(a.batch ?? 128),
+      learningRate: Number(a.lr ?? 1e-3),
+      sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
+    },
   );
   const { model, train } = trainer.config;
   const epochs = positiveInt('epochs', a.epochs);
-  const steps = epochs
-    ? Math.ceil((epochs * trainer.trainImageCount) / Math.min(train.batchSize, trainer.trainImageCount))
-    : (positiveInt('steps', a.steps) ?? 300);
+  const steps = epochs ? epochs * trainer.stepsPerEpoch : (positiveInt('steps', a.steps) ?? 300);
   const evalEvery = positiveInt('eval-every', a['eval-every']) ?? 100;
   const logEvery = positiveInt('log-every', a['log-every']) ?? 10;
   const evalImages = positiveInt('eval-images', a['eval-images']);

@@ -3,8 +3,10 @@
  * browser's worker, in Node's headless trainer and in tests.
  *
  * - Vocabulary from the training captions only (minimum count, unknown-word id).
- * - Each epoch visits every training image once, in a shuffled order, with one of its captions drawn at
- *   random; batches of `batchSize` such pairs. Deterministic given the seed.
+ * - sampling 'image' (default): each epoch visits every training image once, in a shuffled order, with
+ *   one of its captions drawn at random; batches of `batchSize` such pairs. sampling 'caption': each epoch
+ *   visits every training caption once, batches hold captions of nearly equal length (less padding), in
+ *   a shuffled batch order. A batch never holds the same image twice. Deterministic given the seed.
  * - Adam (lr 1e-3 by default), gradients clipped to a global norm (2 by default).
  */
 import * as tf from './tf';
@@ -31,6 +33,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   seed: 1234,
   minWordCount: 2,
   maxLength: 50,
+  sampling: 'image',
 };
 
 export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize' | 'imageDim' | 'margin'> = {
@@ -87,6 +90,9 @@ export class Trainer {
   private readonly trainCaptions = new Map<number, number[]>();
   private order: number[] = [];
   private cursor = 0;
+  /** sampling 'caption': this epoch's batches (caption indices), and the next one to use. */
+  private captionBatches: number[][] = [];
+  private batchCursor = 0;
   private steps = 0;
   private epochs = 0;
 
@@ -141,7 +147,16 @@ export class Trainer {
     return this.trainCaptions.size;
   }
 
-  /** Completed passes over the training images. */
+  /** Optimisation steps in one epoch (one pass over the training images or captions). */
+  get stepsPerEpoch(): number {
+    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
+    if (this.config.train.sampling === 'image') return Math.ceil(this.trainCaptions.size / B);
+    let n = 0;
+    for (const list of this.trainCaptions.values()) n += list.length;
+    return Math.ceil(n / B);
+  }
+
+  /** Completed passes over the training images (or captions, with sampling 'caption'). */
   get epochsDone(): number {
     return this.epochs;
   }
@@ -226,6 +241,15 @@ export class Trainer {
   }
 
   private nextBatch(): { images: number[]; captions: number[] } {
+    if (this.config.train.sampling === 'caption') {
+      if (this.batchCursor >= this.captionBatches.length) {
+        if (this.captionBatches.length) this.epochs++;
+        this.captionBatches = this.lengthSortedBatches();
+        this.batchCursor = 0;
+      }
+      const captions = this.captionBatches[this.batchCursor++];
+      return { images: captions.map((k) => this.dataset.captions[k].image), captions };
+    }
     const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
     const images: number[] = [];
     const captions: number[] = [];
@@ -246,6 +270,47 @@ export class Trainer {
       captions.push(list[this.rng.int(list.length)]);
     }
     return { images, captions };
+  }
+
+  /**
+   * One epoch of sampling 'caption': all training captions, ordered by length (ties in random order), cut
+   * into batches of B; a caption whose image is already in the batch moves on to the next batch. The
+   * batch order is shuffled, so consecutive steps see different lengths.
+   */
+  private lengthSortedBatches(): number[][] {
+    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
+    const all: number[] = [];
+    for (const img of [...this.trainCaptions.keys()].sort((a, b) => a - b))
+      all.push(...this.trainCaptions.get(img)!);
+    const shuffled = this.rng.shuffle(all);
+    const rank = new Map(shuffled.map((k, r) => [k, r]));
+    shuffled.sort((a, b) => this.encoded[a]!.length - this.encoded[b]!.length || rank.get(a)! - rank.get(b)!);
+    const batches: number[][] = [];
+    let current: number[] = [];
+    let seen = new Set<number>();
+    let carry: number[] = [];
+    const flush = () => {
+      batches.push(current);
+      current = [];
+      seen = new Set();
+      const pending = carry;
+      carry = [];
+      for (const k of pending) add(k);
+    };
+    const add = (k: number) => {
+      const img = this.dataset.captions[k].image;
+      if (seen.has(img)) carry.push(k);
+      else {
+        current.push(k);
+        seen.add(img);
+        if (current.length === B) flush();
+      }
+    };
+    for (const k of shuffled) add(k);
+    // The tail: the last partial batch, then captions still waiting for a batch without their image.
+    // A one-caption batch has no negatives; it is skipped (its caption is seen again next epoch).
+    while (current.length >= 2) flush();
+    return this.rng.shuffle(batches);
   }
 
   /** Clip all gradients to a global norm, apply Adam, free the gradients; returns the norm before clipping. */

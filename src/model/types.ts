@@ -34,6 +34,15 @@ export interface TrainConfig {
   minWordCount: number;
   /** Captions are cut to this many tokens. */
   maxLength: number;
+  /**
+   * What an epoch is and how batches are drawn:
+   * - 'image': every training image once, with one of its captions drawn at random (short epochs; the
+   *   batch is padded to its longest caption);
+   * - 'caption': every training caption once, in batches of captions of (nearly) the same length, as the
+   *   order-embeddings code does (its HomogeneousData iterator): 5x longer epochs, and almost no padding,
+   *   so a step costs what its captions need.
+   */
+  sampling: 'image' | 'caption';
 }
 
 /** One direction of retrieval metrics. R@K in percent, ranks 1-based. */

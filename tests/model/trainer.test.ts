@@ -37,6 +37,38 @@ describe('Trainer', () => {
     expect(run(5)).not.toEqual(run(6));
   });
 
+  it("sampling 'caption' visits every training caption once per epoch in length-sorted batches", () => {
+    const ds = makeSyntheticDataset({ numImages: 300, imageDim: 16, seed: 2 });
+    const tr = new Trainer(ds, small, { batchSize: 32, seed: 7, sampling: 'caption' });
+    const trainImages = new Set(ds.splits.train);
+    const trainCaptions = ds.captions.flatMap((c, k) => (trainImages.has(c.image) ? [k] : []));
+    // Reach into the batch source: the order of an epoch is what this test is about.
+    const next = () =>
+      (tr as unknown as { nextBatch(): { images: number[]; captions: number[] } }).nextBatch();
+    const len = (k: number) => ds.captions[k].text.trim().split(/\s+/).length;
+    const seen: number[] = [];
+    let spread = 0;
+    for (let s = 0; s < tr.stepsPerEpoch && seen.length < trainCaptions.length - 1; s++) {
+      const { images, captions } = next();
+      expect(images).toEqual(captions.map((k) => ds.captions[k].image));
+      expect(new Set(images).size).toBe(images.length); // no image twice in a batch
+      expect(captions.length).toBeGreaterThanOrEqual(2);
+      const lengths = captions.map(len);
+      spread = Math.max(spread, Math.max(...lengths) - Math.min(...lengths));
+      seen.push(...captions);
+    }
+    expect(tr.epochsDone).toBe(0);
+    // Every caption once (a lone leftover caption may wait for the next epoch).
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeGreaterThanOrEqual(trainCaptions.length - 1);
+    expect(seen.every((k) => trainImages.has(ds.captions[k].image))).toBe(true);
+    const allLengths = trainCaptions.map(len);
+    expect(spread).toBeLessThan(Math.max(...allLengths) - Math.min(...allLengths));
+    next();
+    expect(tr.epochsDone).toBe(1);
+    tr.dispose();
+  });
+
   it.each([
     [true, 'order'],
     [false, 'order'],
