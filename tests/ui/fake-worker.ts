@@ -61,6 +61,7 @@ export const TRAIN = {
   seed: 1,
   minWordCount: 1,
   maxLength: 50,
+  sampling: 'image',
 } as const;
 
 export const STARTED: WorkerEvent = {
