@@ -2,26 +2,83 @@
  * The one message protocol between the UI thread and the training worker.
  *
  * Every message is a plain, structured-cloneable object with a `type` discriminant. The UI sends
- * `WorkerRequest`s and receives `WorkerEvent`s. Later features (datasets, ranking, search...) extend
- * the two unions here and nowhere else.
+ * `WorkerRequest`s and receives `WorkerEvent`s; nothing else crosses the boundary. Large arrays
+ * (thumbnail pixels, exported weights) travel as transferables.
  */
 import type { EvalMetrics, ModelConfig, TrainConfig } from '../model/types';
 
-/** tfjs backends the playground can ask for. */
-export const BACKENDS = ['wasm', 'webgpu', 'webgl', 'cpu'] as const;
+/** tfjs backends the playground can run on. */
+export const BACKENDS = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
-export const DEFAULT_BACKEND: BackendName = 'wasm';
+/** 'auto': a hardware WebGPU adapter, else wasm (also on software WebGPU adapters), else webgl, else cpu. */
+export type BackendChoice = 'auto' | BackendName;
+export const DEFAULT_BACKEND: BackendChoice = 'auto';
 
-/** Everything the worker needs to start a training run. */
-export interface RunConfig {
+/** An image encoder: a built-in preset id, or a model.json URL. */
+export type EncoderChoice = { preset: string } | { url: string };
+
+/** A file of a picked folder: its path inside the folder (e.g. `Images/1.jpg`) and its contents. */
+export interface PickedFile {
+  path: string;
+  file: Blob;
+}
+
+/** Where a dataset comes from. */
+export type DatasetSource =
+  /** Random features with captions at several levels of detail (tests, quick checks). */
+  | { kind: 'synthetic'; numImages?: number; seed?: number }
+  /**
+   * The built-in captioned scenes: the prepared pack under `packs/scenes/` when it is current, else
+   * rendered and encoded in the worker (offline fallback encoder; cached in IndexedDB). `numImages`
+   * other than the default always renders.
+   */
+  | { kind: 'scenes'; numImages?: number }
+  /** A feature pack folder served over HTTP (manifest.json, features.bin, thumbs/), e.g. `packs/flickr8k-...`. */
+  | { kind: 'pack'; url: string }
+  /** A folder in the Flickr8k layout picked or dropped by the user; features computed in the worker. */
+  | { kind: 'folder'; name: string; files: PickedFile[]; encoder: EncoderChoice; crops?: 1 | 10 };
+
+export type DatasetKind = DatasetSource['kind'];
+
+/** What the UI shows about the loaded dataset. */
+export interface DatasetInfo {
+  kind: DatasetKind;
+  name: string;
+  numImages: number;
+  numCaptions: number;
+  imageDim: number;
+  /** Images per split (absent split lists are absent here). */
+  splits: Record<string, number>;
+  /** Image-encoder preset id of the features (null: synthetic). */
+  encoder: string | null;
+  /**
+   * How the UI gets a thumbnail of image i: 'url' (`${thumbBase}/thumbs/<i>.jpg`), 'inline' (pixels in
+   * each result), 'file' (the picked file `imagePaths[i]`), or 'none'.
+   */
+  thumbs: 'url' | 'inline' | 'file' | 'none';
+  thumbBase?: string;
+  /** With thumbs 'file': each image's path in the picked folder. */
+  imagePaths?: string[];
+  /** Things that went wrong but did not stop the load (failed photos, dropped caption lines). */
+  warnings: string[];
+}
+
+/** One of the runs a 'start' trains; two runs differ only in their options (compare). */
+export interface RunSpec {
+  id: string;
+  label: string;
   model: Partial<ModelConfig>;
   train: Partial<TrainConfig>;
-  /** Synthetic data options; `seed` defaults to the training seed. */
-  data: { numImages?: number; seed?: number };
+}
+
+export interface StartOptions {
+  runs: RunSpec[];
   /** Evaluate on the dev split every this many steps (and once before the first step). */
   evalEvery: number;
   /** Stop by itself after this many steps; 0 trains until paused or reset. */
   maxSteps: number;
+  /** Evaluate on at most this many images (keeps evaluation quick on large splits); 0: all. */
+  evalImages: number;
 }
 
 export interface LossPoint {
@@ -29,67 +86,163 @@ export interface LossPoint {
   loss: number;
 }
 
-export interface DatasetSummary {
-  name: string;
-  numImages: number;
-  numCaptions: number;
-  imageDim: number;
+/** One evaluation of a run. `seconds`: the run's own training time so far (evaluations excluded). */
+export interface MetricPoint {
+  step: number;
+  seconds: number;
+  metrics: EvalMetrics;
 }
 
-export type ErrorPhase = 'init' | 'start' | 'train' | 'eval' | 'message';
+export interface RunProgress {
+  runId: string;
+  step: number;
+  epoch: number;
+  loss: number;
+  seconds: number;
+  pairsPerSec: number;
+  /** Every (step, loss) since the previous progress event, so the chart misses nothing. */
+  points: LossPoint[];
+}
+
+/** A run as stored in IndexedDB (weights aside): enough to redraw its charts after a reload. */
+export interface StoredRun {
+  id: string;
+  label: string;
+  createdAt: string;
+  dataset: string;
+  encoder: string | null;
+  model: ModelConfig;
+  train: TrainConfig;
+  step: number;
+  epoch: number;
+  seconds: number;
+  state: 'running' | 'paused' | 'done' | 'stopped' | 'imported';
+  loss: LossPoint[];
+  evals: MetricPoint[];
+}
+
+/** Pixels of a thumbnail (RGBA). */
+export interface Thumb {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+export interface RankedCaption {
+  caption: number;
+  image: number;
+  text: string;
+  /** Order-violation energy (lower = better) or cosine similarity (higher = better). */
+  score: number;
+}
+
+export interface ImageHit {
+  image: number;
+  name: string;
+  score: number;
+  thumb?: Thumb;
+}
+
+export type ErrorPhase =
+  | 'init'
+  | 'dataset'
+  | 'start'
+  | 'train'
+  | 'eval'
+  | 'rank'
+  | 'search'
+  | 'generality'
+  | 'export'
+  | 'import'
+  | 'runs'
+  | 'message';
 
 // ---------------------------------------------------------------------------------------------
 // UI -> worker
 
 export type WorkerRequest =
   /** Pick the tfjs backend. `wasmPath` is the absolute URL prefix of the tfjs .wasm binaries. */
-  | { type: 'init'; backend: BackendName; wasmPath: string }
-  /** Build a synthetic dataset and a Trainer, then train until paused/reset/maxSteps. */
-  | { type: 'start'; config: RunConfig }
+  | { type: 'init'; backend: BackendChoice; wasmPath: string }
+  | { type: 'loadDataset'; source: DatasetSource }
+  /** Cancels a dataset load in progress (feature extraction stops between batches). */
+  | { type: 'cancelLoad' }
+  /** Trains `runs` on the loaded dataset, taking turns step by step, until paused/reset/maxSteps. */
+  | { type: 'start'; options: StartOptions }
   | { type: 'pause' }
   | { type: 'resume' }
-  /** Stop and dispose the current run; the backend stays initialised. */
-  | { type: 'reset' };
+  /** Stops and disposes the current runs (they stay stored); the dataset stays loaded. */
+  | { type: 'reset' }
+  /** Evaluates every current run now. */
+  | { type: 'evaluate' }
+  /** Ranks the dataset's captions (dev split, or all) for an uploaded photo. */
+  | { type: 'rankCaptions'; runId: string; image: Blob; name: string; limit: number }
+  /** Ranks the dataset's images (dev split, or all) for a sentence. */
+  | { type: 'searchImages'; runId: string; query: string; limit: number }
+  /** Which of two sentences is more general: E(a, b) and E(b, a). */
+  | { type: 'compareSentences'; runId: string; a: string; b: string }
+  | { type: 'exportRun'; runId: string }
+  | { type: 'importRun'; files: Record<string, string | ArrayBuffer>; label: string }
+  | { type: 'listRuns' }
+  /** Makes a stored run (e.g. after a reload) the one retrieval uses. */
+  | { type: 'openRun'; runId: string }
+  | { type: 'deleteRun'; runId: string };
 
 // ---------------------------------------------------------------------------------------------
 // worker -> UI
 
 export type WorkerEvent =
-  /** The backend is set up. `reason` says why this backend (requested, default, fallback...). */
-  | { type: 'ready'; backend: string; reason: string }
-  /** A run began; carries the fully resolved configs. */
+  /** The backend is set up. `reason` says why this backend (auto-selection, request, fallback...). */
+  | { type: 'ready'; backend: BackendName; reason: string }
+  | { type: 'datasetProgress'; phase: string; done: number; total: number; imagesPerSec: number }
+  | { type: 'datasetLoaded'; dataset: DatasetInfo }
+  /** The runs of a 'start' began; carries the fully resolved configs. */
   | {
       type: 'started';
-      model: ModelConfig;
-      train: TrainConfig;
-      dataset: DatasetSummary;
+      runs: { id: string; label: string; model: ModelConfig; train: TrainConfig }[];
+      dataset: string;
       evalSplit: 'dev' | 'train';
     }
-  /**
-   * Training progress, posted at most ~10 times a second. `points` holds every (step, loss) since
-   * the previous progress event so that the chart misses nothing; `step`/`loss` are the latest.
-   */
-  | {
-      type: 'progress';
-      step: number;
-      epoch: number;
-      loss: number;
-      gradNorm: number;
-      pairsPerSec: number;
-      points: LossPoint[];
-    }
-  /** Retrieval metrics after `step` steps. */
-  | { type: 'metrics'; step: number; split: 'dev' | 'train'; metrics: EvalMetrics; ms: number }
+  /** Training progress, at most ~10 events a second, one entry per run. */
+  | { type: 'progress'; runs: RunProgress[] }
+  | { type: 'metrics'; runId: string; split: 'dev' | 'train'; point: MetricPoint; ms: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }
-  /** The run reached `maxSteps`. */
+  /** The runs reached `maxSteps`. */
   | { type: 'done'; step: number }
-  /** The run was disposed; the worker is ready for a new 'start'. */
+  /** The runs were disposed; the worker is ready for a new 'start'. */
   | { type: 'reset' }
+  | { type: 'captionRanking'; runId: string; name: string; items: RankedCaption[]; total: number }
+  | {
+      type: 'imageResults';
+      runId: string;
+      query: string;
+      items: ImageHit[];
+      total: number;
+      unknown: string[];
+    }
+  | {
+      type: 'generality';
+      runId: string;
+      a: string;
+      b: string;
+      /** E(a, b): how much a violates "b is more general than a"... see generalityVerdict. */
+      eAB: number;
+      eBA: number;
+      verdict: 'a-more-general' | 'b-more-general' | 'equivalent' | 'unrelated' | 'not-order';
+    }
+  | { type: 'exported'; runId: string; files: Record<string, string | ArrayBuffer> }
+  | { type: 'runs'; runs: StoredRun[] }
+  /** A stored or imported run is ready for retrieval. */
+  | { type: 'runOpened'; run: StoredRun }
+  /** Something the user should know that is not an error (a fallback, a recovery). */
+  | { type: 'notice'; message: string }
   | { type: 'error'; message: string; phase: ErrorPhase };
 
 export type WorkerRequestType = WorkerRequest['type'];
 export type WorkerEventType = WorkerEvent['type'];
+
+/** Longest query the worker accepts (characters); longer ones are refused with a message. */
+export const MAX_QUERY_CHARS = 500;
 
 // ---------------------------------------------------------------------------------------------
 // Type guards. They check the discriminant and the fields each message type needs, which is enough
@@ -101,9 +254,14 @@ const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !
 const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isSplit = (v: unknown): v is 'dev' | 'train' => v === 'dev' || v === 'train';
+const isBlob = (v: unknown): boolean => typeof Blob !== 'undefined' && v instanceof Blob;
 
 export function isBackendName(v: unknown): v is BackendName {
   return typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
+}
+
+export function isBackendChoice(v: unknown): v is BackendChoice {
+  return v === 'auto' || isBackendName(v);
 }
 
 function isRecall(v: unknown): boolean {
@@ -114,41 +272,123 @@ export function isEvalMetrics(v: unknown): v is EvalMetrics {
   return isRec(v) && isRecall(v.i2t) && isRecall(v.t2i) && isNum(v.rsum);
 }
 
-function isRunConfig(v: unknown): v is RunConfig {
+function isEncoderChoice(v: unknown): v is EncoderChoice {
+  return isRec(v) && (isStr(v.preset) || isStr(v.url));
+}
+
+function isDatasetSource(v: unknown): v is DatasetSource {
+  if (!isRec(v)) return false;
+  switch (v.kind) {
+    case 'synthetic':
+    case 'scenes':
+      return true;
+    case 'pack':
+      return isStr(v.url);
+    case 'folder':
+      return (
+        isStr(v.name) &&
+        Array.isArray(v.files) &&
+        v.files.every((f) => isRec(f) && isStr(f.path) && isBlob(f.file)) &&
+        isEncoderChoice(v.encoder)
+      );
+    default:
+      return false;
+  }
+}
+
+function isRunSpec(v: unknown): v is RunSpec {
+  return isRec(v) && isStr(v.id) && isStr(v.label) && isRec(v.model) && isRec(v.train);
+}
+
+function isStartOptions(v: unknown): v is StartOptions {
   return (
     isRec(v) &&
-    isRec(v.model) &&
-    isRec(v.train) &&
-    isRec(v.data) &&
+    Array.isArray(v.runs) &&
+    v.runs.length >= 1 &&
+    v.runs.every(isRunSpec) &&
     isNum(v.evalEvery) &&
     v.evalEvery >= 1 &&
     isNum(v.maxSteps) &&
-    v.maxSteps >= 0
+    v.maxSteps >= 0 &&
+    isNum(v.evalImages) &&
+    v.evalImages >= 0
   );
 }
 
+function isMetricPoint(v: unknown): v is MetricPoint {
+  return isRec(v) && isNum(v.step) && isNum(v.seconds) && isEvalMetrics(v.metrics);
+}
+
+function isStoredRun(v: unknown): v is StoredRun {
+  return (
+    isRec(v) &&
+    isStr(v.id) &&
+    isStr(v.label) &&
+    isRec(v.model) &&
+    isRec(v.train) &&
+    isNum(v.step) &&
+    Array.isArray(v.loss) &&
+    Array.isArray(v.evals) &&
+    v.evals.every(isMetricPoint)
+  );
+}
+
+const isFiles = (v: unknown): boolean =>
+  isRec(v) && Object.values(v).every((x) => isStr(x) || x instanceof ArrayBuffer);
+
 const requestCheckers: { [K in WorkerRequestType]: (m: Rec) => boolean } = {
-  init: (m) => isBackendName(m.backend) && isStr(m.wasmPath),
-  start: (m) => isRunConfig(m.config),
+  init: (m) => isBackendChoice(m.backend) && isStr(m.wasmPath),
+  loadDataset: (m) => isDatasetSource(m.source),
+  cancelLoad: () => true,
+  start: (m) => isStartOptions(m.options),
   pause: () => true,
   resume: () => true,
   reset: () => true,
+  evaluate: () => true,
+  rankCaptions: (m) => isStr(m.runId) && isBlob(m.image) && isStr(m.name) && isNum(m.limit),
+  searchImages: (m) => isStr(m.runId) && isStr(m.query) && isNum(m.limit),
+  compareSentences: (m) => isStr(m.runId) && isStr(m.a) && isStr(m.b),
+  exportRun: (m) => isStr(m.runId),
+  importRun: (m) => isFiles(m.files) && isStr(m.label),
+  listRuns: () => true,
+  openRun: (m) => isStr(m.runId),
+  deleteRun: (m) => isStr(m.runId),
 };
 
 const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
-  ready: (m) => isStr(m.backend) && isStr(m.reason),
-  started: (m) => isRec(m.model) && isRec(m.train) && isRec(m.dataset) && isSplit(m.evalSplit),
+  ready: (m) => isBackendName(m.backend) && isStr(m.reason),
+  datasetProgress: (m) => isStr(m.phase) && isNum(m.done) && isNum(m.total) && isNum(m.imagesPerSec),
+  datasetLoaded: (m) => isRec(m.dataset) && isStr(m.dataset.name) && isNum(m.dataset.numImages),
+  started: (m) =>
+    Array.isArray(m.runs) &&
+    m.runs.every((r) => isRec(r) && isStr(r.id) && isRec(r.model) && isRec(r.train)) &&
+    isStr(m.dataset) &&
+    isSplit(m.evalSplit),
   progress: (m) =>
-    isNum(m.step) &&
-    isNum(m.epoch) &&
-    typeof m.loss === 'number' &&
-    isNum(m.pairsPerSec) &&
-    Array.isArray(m.points),
-  metrics: (m) => isNum(m.step) && isSplit(m.split) && isEvalMetrics(m.metrics) && isNum(m.ms),
+    Array.isArray(m.runs) &&
+    m.runs.every(
+      (r) =>
+        isRec(r) &&
+        isStr(r.runId) &&
+        isNum(r.step) &&
+        typeof r.loss === 'number' &&
+        isNum(r.pairsPerSec) &&
+        Array.isArray(r.points),
+    ),
+  metrics: (m) => isStr(m.runId) && isSplit(m.split) && isMetricPoint(m.point) && isNum(m.ms),
   paused: (m) => isNum(m.step),
   resumed: (m) => isNum(m.step),
   done: (m) => isNum(m.step),
   reset: () => true,
+  captionRanking: (m) => isStr(m.runId) && isStr(m.name) && Array.isArray(m.items) && isNum(m.total),
+  imageResults: (m) =>
+    isStr(m.runId) && isStr(m.query) && Array.isArray(m.items) && isNum(m.total) && Array.isArray(m.unknown),
+  generality: (m) =>
+    isStr(m.runId) && isStr(m.a) && isStr(m.b) && isNum(m.eAB) && isNum(m.eBA) && isStr(m.verdict),
+  exported: (m) => isStr(m.runId) && isFiles(m.files),
+  runs: (m) => Array.isArray(m.runs) && m.runs.every(isStoredRun),
+  runOpened: (m) => isStoredRun(m.run),
+  notice: (m) => isStr(m.message),
   error: (m) => isStr(m.message) && isStr(m.phase),
 };
 
@@ -174,4 +414,25 @@ export function errorMessage(e: unknown): string {
   } catch {
     return String(e);
   }
+}
+
+/**
+ * Which of two sentences is more general, from the order-violation energies. In order embeddings a
+ * more general sentence b sits "below" a specific one a in every coordinate (b <= a), so E(a -> b) =
+ * ||max(0, b - a)||^2 is ~0 when b is more general than a. `tolerance` is the energy counted as ~0.
+ */
+export function generalityVerdict(
+  eAB: number,
+  eBA: number,
+  tolerance: number,
+): 'a-more-general' | 'b-more-general' | 'equivalent' | 'unrelated' {
+  const abHolds = eAB <= tolerance; // b is more general than a
+  const baHolds = eBA <= tolerance; // a is more general than b
+  if (abHolds && baHolds) return 'equivalent';
+  if (abHolds) return 'b-more-general';
+  if (baHolds) return 'a-more-general';
+  // Neither holds exactly: the smaller violation is the more plausible reading.
+  if (Math.min(eAB, eBA) > 4 * tolerance && Math.abs(eAB - eBA) < 0.25 * Math.max(eAB, eBA))
+    return 'unrelated';
+  return eAB < eBA ? 'b-more-general' : 'a-more-general';
 }

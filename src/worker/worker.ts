@@ -1,24 +1,38 @@
 /**
- * Training worker: owns the tfjs backend, the synthetic dataset and the Trainer, and trains in
- * short synchronous chunks so that 'pause' / 'reset' messages are handled between chunks.
+ * Training worker: owns the tfjs backend, the loaded dataset, the training runs (one, or two compared
+ * side by side), retrieval, and the runs stored in IndexedDB. It trains step by step, taking turns
+ * between runs, and yields to its event loop between chunks so that 'pause' / 'reset' / queries are
+ * handled promptly.
  *
  * Spawn it with `spawnTrainingWorker()` from ./spawn.ts. Speaks only the protocol in ./protocol.ts.
  */
+import * as tf from '../model/tf';
 import { initBackend } from '../model/backend';
-import { makeSyntheticDataset } from '../model/synthetic';
+import { exportRun, importModel, type RunLogEntry } from '../model/export';
+import { Retriever } from '../model/retrieval';
 import { Trainer } from '../model/trainer';
-import type { Dataset, StepResult } from '../model/types';
+import type { EvalMetrics, StepResult } from '../model/types';
+import { planBackends, probeWebGpu } from './backend-choice';
+import { forgetEncoders, loadDatasetSource, photoFeatures, type LoadedDataset } from './datasets';
 import {
-  DEFAULT_BACKEND,
   errorMessage,
+  generalityVerdict,
   isWorkerRequest,
+  MAX_QUERY_CHARS,
+  type BackendChoice,
   type BackendName,
+  type DatasetSource,
   type ErrorPhase,
+  type ImageHit,
   type LossPoint,
-  type RunConfig,
+  type RunProgress,
+  type RunSpec,
+  type StartOptions,
+  type StoredRun,
   type WorkerEvent,
   type WorkerRequest,
 } from './protocol';
+import { RunStore, type RunFilesRecord } from './run-store';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -28,251 +42,624 @@ const CHUNK_MS = 60;
 const PROGRESS_INTERVAL_MS = 100;
 /** Pairs/s is measured over at least this much step time. */
 const RATE_WINDOW_MS = 500;
+/** Stored loss curves are halved (every other point) when they reach this length. */
+const MAX_STORED_POINTS = 2000;
 
-interface Run {
+interface LiveRun {
+  spec: RunSpec;
   trainer: Trainer;
-  config: RunConfig;
-  evalSplit: 'dev' | 'train';
-  running: boolean;
-  /** True while a train loop is scheduled for this run (so resume never starts a second one). */
-  looping: boolean;
-  step: number;
-  epoch: number;
-  loss: number;
-  gradNorm: number;
+  stored: StoredRun;
   /** Loss points not yet posted. */
   pending: LossPoint[];
-  lastPost: number;
-  /** Steps and step-time of the current throughput window, for pairs/s. */
+  loss: number;
   windowSteps: number;
   windowMs: number;
-  /** Last reported throughput (kept when a flush comes after too few steps to measure it). */
   pairsPerSec: number;
 }
 
+interface Session {
+  runs: LiveRun[];
+  options: StartOptions;
+  evalSplit: 'dev' | 'train';
+  running: boolean;
+  looping: boolean;
+  lastPost: number;
+}
+
+/** A run that retrieval can query: a live run's trainer, or a stored run's imported model. */
+interface Queryable {
+  retriever: Retriever;
+  /** Disposes an imported model (live runs' models belong to their trainer). */
+  dispose?: () => void;
+}
+
+let backendName: BackendName | null = null;
 let backendReady: Promise<boolean> | null = null;
-let run: Run | null = null;
-/** Bumped by every start/reset, so that a start still awaiting the backend can tell it is stale. */
+let loaded: LoadedDataset | null = null;
+let loadAbort: AbortController | null = null;
+let session: Session | null = null;
+const opened = new Map<string, Queryable>();
+const store = new RunStore();
+/** Bumped by every start/reset/load, so that work still awaiting something can tell it is stale. */
 let generation = 0;
 
-function post(event: WorkerEvent): void {
-  ctx.postMessage(event);
+const baseUrl = (): string => new URL(import.meta.env.BASE_URL, self.location.href).href;
+
+function post(event: WorkerEvent, transfer: Transferable[] = []): void {
+  ctx.postMessage(event, transfer);
 }
 
 function fail(phase: ErrorPhase, e: unknown): void {
   post({ type: 'error', phase, message: errorMessage(e) });
 }
 
+function notice(message: string): void {
+  post({ type: 'notice', message });
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 // ---------------------------------------------------------------------------------------------
+// Backend
 
-async function init(backend: BackendName, wasmPath: string): Promise<boolean> {
-  const reason = backend === DEFAULT_BACKEND ? `default (${backend})` : `requested (${backend})`;
-  try {
-    const name = await initBackend(backend, wasmPath ? { wasmPath } : undefined);
-    post({
-      type: 'ready',
-      backend: name,
-      reason: name === backend ? reason : `requested ${backend}, got ${name}`,
-    });
-    return true;
-  } catch (e) {
-    if (backend === 'cpu') {
-      fail('init', e);
-      return false;
-    }
-    // The requested backend is unavailable here (no WebGPU adapter, wasm blocked...): fall back.
+async function init(choice: BackendChoice, wasmPath: string): Promise<boolean> {
+  const probe = await probeWebGpu();
+  const plan = planBackends(choice, probe);
+  const failures: string[] = [];
+  for (const b of plan.order) {
     try {
-      const name = await initBackend('cpu');
-      post({
-        type: 'ready',
-        backend: name,
-        reason: `${backend} unavailable (${errorMessage(e)}); fell back to ${name}`,
-      });
+      const name = (await initBackend(b, wasmPath ? { wasmPath } : undefined)) as BackendName;
+      backendName = name;
+      const reason = failures.length ? `${plan.reason}; ${failures.join('; ')}; using ${name}` : plan.reason;
+      post({ type: 'ready', backend: name, reason });
+      if (name === 'webgpu') watchDeviceLoss(wasmPath);
       return true;
-    } catch (e2) {
-      fail('init', e2);
-      return false;
+    } catch (e) {
+      failures.push(`${b} failed (${errorMessage(e)})`);
     }
   }
+  fail('init', `no tfjs backend could be initialised: ${failures.join('; ')}`);
+  return false;
 }
 
-function disposeRun(): void {
-  if (!run) return;
-  run.running = false;
-  try {
-    run.trainer.dispose();
-  } catch {
-    // Disposing is best effort; the next run starts from a fresh Trainer anyway.
-  }
-  run = null;
+/** A lost WebGPU device: fall back to wasm, say so, and stop the runs (their history stays stored). */
+function watchDeviceLoss(wasmPath: string): void {
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string }> } }).device;
+  void device?.lost?.then(async (info) => {
+    if (backendName !== 'webgpu') return;
+    notice(`The WebGPU device was lost (${info?.message || 'no reason given'}); falling back to wasm.`);
+    await stopSession('stopped');
+    for (const q of opened.values()) q.dispose?.();
+    opened.clear();
+    forgetEncoders();
+    backendReady = init('wasm', wasmPath);
+  });
 }
 
-async function start(config: RunConfig): Promise<void> {
-  disposeRun();
+async function ensureBackend(): Promise<boolean> {
+  backendReady ??= init('auto', '');
+  return backendReady;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+async function loadDataset(source: DatasetSource): Promise<void> {
+  if (!(await ensureBackend())) return;
+  loadAbort?.abort();
+  const abort = new AbortController();
+  loadAbort = abort;
   const gen = ++generation;
-  if (!backendReady) backendReady = init(DEFAULT_BACKEND, '');
-  if (!(await backendReady) || gen !== generation) return;
-
-  let dataset: Dataset;
-  let trainer: Trainer;
   try {
-    dataset = makeSyntheticDataset({
-      numImages: config.data.numImages,
-      seed: config.data.seed ?? config.train.seed,
+    const result = await loadDatasetSource(source, {
+      baseUrl: baseUrl(),
+      signal: abort.signal,
+      onProgress: (phase, done, total, imagesPerSec) =>
+        post({ type: 'datasetProgress', phase, done, total, imagesPerSec }),
     });
-    trainer = new Trainer(dataset, config.model, config.train);
+    if (gen !== generation) return;
+    // Runs trained on the previous dataset cannot go on with another one.
+    await stopSession('stopped');
+    for (const q of opened.values()) q.dispose?.();
+    opened.clear();
+    loaded = result;
+    post({ type: 'datasetLoaded', dataset: result.info });
   } catch (e) {
-    fail('start', e);
-    return;
-  }
-
-  const evalSplit = dataset.splits.dev?.length ? 'dev' : 'train';
-  const r: Run = {
-    trainer,
-    config,
-    evalSplit,
-    running: true,
-    looping: false,
-    step: 0,
-    epoch: 0,
-    loss: Number.NaN,
-    gradNorm: Number.NaN,
-    pending: [],
-    lastPost: performance.now(),
-    windowSteps: 0,
-    windowMs: 0,
-    pairsPerSec: 0,
-  };
-  run = r;
-  post({
-    type: 'started',
-    model: trainer.config.model,
-    train: trainer.config.train,
-    dataset: {
-      name: dataset.name,
-      numImages: dataset.numImages,
-      numCaptions: dataset.captions.length,
-      imageDim: dataset.imageDim,
-    },
-    evalSplit,
-  });
-  // Baseline (chance-level) metrics before any training.
-  if (!evaluate(r)) return;
-  void trainLoop(r);
-}
-
-/** Posts metrics for the run's eval split; false (after posting an error) if it threw. */
-function evaluate(r: Run): boolean {
-  try {
-    const t0 = performance.now();
-    const metrics = r.trainer.evaluate(r.evalSplit);
-    post({ type: 'metrics', step: r.step, split: r.evalSplit, metrics, ms: performance.now() - t0 });
-    return true;
-  } catch (e) {
-    fail('eval', e);
-    disposeRun();
-    return false;
-  }
-}
-
-function flushProgress(r: Run): void {
-  if (r.pending.length === 0) return;
-  // Measure throughput over at least RATE_WINDOW_MS of stepping; short windows are noisy.
-  if (r.windowMs >= RATE_WINDOW_MS || (r.pairsPerSec === 0 && r.windowMs > 0)) {
-    r.pairsPerSec = (r.windowSteps * r.trainer.config.train.batchSize) / (r.windowMs / 1000);
-    r.windowSteps = 0;
-    r.windowMs = 0;
-  }
-  post({
-    type: 'progress',
-    step: r.step,
-    epoch: r.epoch,
-    loss: r.loss,
-    gradNorm: r.gradNorm,
-    pairsPerSec: r.pairsPerSec,
-    points: r.pending,
-  });
-  r.pending = [];
-  r.lastPost = performance.now();
-}
-
-async function trainLoop(r: Run): Promise<void> {
-  if (r.looping) return;
-  r.looping = true;
-  try {
-    while (run === r && r.running) {
-      const chunkStart = performance.now();
-      do {
-        const t0 = performance.now();
-        let result: StepResult;
-        try {
-          result = r.trainer.step();
-        } catch (e) {
-          flushProgress(r);
-          fail('train', e);
-          disposeRun();
-          return;
-        }
-        r.windowMs += performance.now() - t0;
-        r.windowSteps += 1;
-        r.step = result.step;
-        r.epoch = result.epoch;
-        r.loss = result.loss;
-        r.gradNorm = result.gradNorm;
-        r.pending.push({ step: result.step, loss: result.loss });
-
-        if (r.step % r.config.evalEvery === 0) {
-          flushProgress(r);
-          if (!evaluate(r)) return;
-        }
-        if (r.config.maxSteps > 0 && r.step >= r.config.maxSteps) {
-          flushProgress(r);
-          if (r.step % r.config.evalEvery !== 0 && !evaluate(r)) return;
-          r.running = false;
-          post({ type: 'done', step: r.step });
-          return;
-        }
-      } while (performance.now() - chunkStart < CHUNK_MS);
-
-      if (performance.now() - r.lastPost >= PROGRESS_INTERVAL_MS) flushProgress(r);
-      await yieldToEventLoop();
-    }
+    if ((e as Error).name === 'AbortError') notice(`Loading the dataset was cancelled: ${errorMessage(e)}`);
+    else fail('dataset', e);
   } finally {
-    r.looping = false;
+    if (loadAbort === abort) loadAbort = null;
   }
 }
 
 // ---------------------------------------------------------------------------------------------
+// Training
+
+function newStoredRun(spec: RunSpec, trainer: Trainer): StoredRun {
+  return {
+    id: spec.id,
+    label: spec.label,
+    createdAt: new Date().toISOString(),
+    dataset: trainer.dataset.name,
+    encoder: loaded?.info.encoder ?? null,
+    model: trainer.config.model,
+    train: trainer.config.train,
+    step: 0,
+    epoch: 0,
+    seconds: 0,
+    state: 'running',
+    loss: [],
+    evals: [],
+  };
+}
+
+function persist(run: StoredRun): void {
+  store
+    .put(structuredClone(run))
+    .catch((e: unknown) => notice(`Could not save run ${run.label}: ${errorMessage(e)}`));
+}
+
+/** The learning curve in the export format (one entry per stored loss point, dev metrics where known). */
+function historyOf(run: StoredRun): RunLogEntry[] {
+  const evals = new Map(run.evals.map((e) => [e.step, e]));
+  const steps = [...new Set([...run.loss.map((p) => p.step), ...evals.keys()])].sort((a, b) => a - b);
+  const loss = new Map(run.loss.map((p) => [p.step, p.loss]));
+  return steps.map((step) => ({
+    step,
+    epoch: run.epoch,
+    seconds: evals.get(step)?.seconds ?? 0,
+    loss: loss.get(step) ?? Number.NaN,
+    ...(evals.has(step) ? { dev: evals.get(step)!.metrics } : {}),
+  }));
+}
+
+function filesOf(r: LiveRun): RunFilesRecord {
+  const final = r.stored.evals.at(-1)?.metrics;
+  return exportRun(r.trainer, {
+    encoder: r.stored.encoder,
+    dataset: r.stored.dataset,
+    history: historyOf(r.stored),
+    final: final ? { dev: final } : undefined,
+    createdAt: r.stored.createdAt,
+  }).files;
+}
+
+async function saveRunFiles(r: LiveRun): Promise<void> {
+  try {
+    await store.putFiles(r.stored.id, filesOf(r));
+    await store.put(structuredClone(r.stored));
+  } catch (e) {
+    notice(`Could not save the weights of run ${r.stored.label}: ${errorMessage(e)}`);
+  }
+}
+
+/** Stops the current session: saves each run's weights and state, disposes the trainers. */
+async function stopSession(state: StoredRun['state']): Promise<void> {
+  const s = session;
+  if (!s) return;
+  session = null;
+  s.running = false;
+  flushProgress(s);
+  for (const r of s.runs) {
+    if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = state;
+    await saveRunFiles(r);
+    opened.get(r.stored.id)?.dispose?.();
+    opened.delete(r.stored.id);
+    try {
+      r.trainer.dispose();
+    } catch {
+      // Best effort: the next run starts from fresh trainers anyway.
+    }
+  }
+  await postRuns();
+}
+
+async function start(options: StartOptions): Promise<void> {
+  const gen = ++generation;
+  await stopSession('stopped');
+  if (!(await ensureBackend()) || gen !== generation) return;
+  if (!loaded) {
+    fail('start', 'no dataset is loaded: load one on the Data tab first');
+    return;
+  }
+  const { dataset } = loaded;
+  const runs: LiveRun[] = [];
+  try {
+    for (const spec of options.runs) {
+      const trainer = new Trainer(dataset, spec.model, spec.train);
+      runs.push({
+        spec,
+        trainer,
+        stored: newStoredRun(spec, trainer),
+        pending: [],
+        loss: Number.NaN,
+        windowSteps: 0,
+        windowMs: 0,
+        pairsPerSec: 0,
+      });
+    }
+  } catch (e) {
+    runs.forEach((r) => r.trainer.dispose());
+    fail('start', e);
+    return;
+  }
+  const evalSplit = dataset.splits.dev?.length ? 'dev' : 'train';
+  const s: Session = { runs, options, evalSplit, running: true, looping: false, lastPost: performance.now() };
+  session = s;
+  post({
+    type: 'started',
+    runs: runs.map((r) => ({
+      id: r.stored.id,
+      label: r.stored.label,
+      model: r.trainer.config.model,
+      train: r.trainer.config.train,
+    })),
+    dataset: dataset.name,
+    evalSplit,
+  });
+  for (const r of runs) persist(r.stored);
+  void postRuns();
+  // Chance-level metrics before any training.
+  if (!evaluateAll(s)) return;
+  void trainLoop(s);
+}
+
+/** Evaluates every run of the session; false (after posting an error and stopping) if one threw. */
+function evaluateAll(s: Session): boolean {
+  for (const r of s.runs) {
+    try {
+      const t0 = performance.now();
+      const metrics: EvalMetrics = r.trainer.evaluate(
+        s.evalSplit,
+        s.options.evalImages > 0 ? { maxImages: s.options.evalImages } : {},
+      );
+      const point = { step: r.stored.step, seconds: r.stored.seconds, metrics };
+      r.stored.evals = r.stored.evals.filter((e) => e.step !== point.step).concat(point);
+      post({ type: 'metrics', runId: r.stored.id, split: s.evalSplit, point, ms: performance.now() - t0 });
+      persist(r.stored);
+    } catch (e) {
+      fail('eval', e);
+      void stopSession('stopped');
+      return false;
+    }
+  }
+  return true;
+}
+
+function flushProgress(s: Session): void {
+  if (s.runs.every((r) => r.pending.length === 0)) return;
+  const runs: RunProgress[] = s.runs.map((r) => {
+    // Throughput over at least RATE_WINDOW_MS of stepping; short windows are noisy.
+    if (r.windowMs >= RATE_WINDOW_MS || (r.pairsPerSec === 0 && r.windowMs > 0)) {
+      r.pairsPerSec = (r.windowSteps * r.trainer.config.train.batchSize) / (r.windowMs / 1000);
+      r.windowSteps = 0;
+      r.windowMs = 0;
+    }
+    const points = r.pending;
+    r.pending = [];
+    r.stored.loss.push(...points);
+    if (r.stored.loss.length >= MAX_STORED_POINTS) {
+      const l = r.stored.loss;
+      r.stored.loss = l.filter((_, i) => i % 2 === 0 || i === l.length - 1);
+    }
+    return {
+      runId: r.stored.id,
+      step: r.stored.step,
+      epoch: r.stored.epoch,
+      loss: r.loss,
+      seconds: r.stored.seconds,
+      pairsPerSec: r.pairsPerSec,
+      points,
+    };
+  });
+  post({ type: 'progress', runs });
+  s.lastPost = performance.now();
+}
+
+async function trainLoop(s: Session): Promise<void> {
+  if (s.looping) return;
+  s.looping = true;
+  try {
+    while (session === s && s.running) {
+      const chunkStart = performance.now();
+      do {
+        for (const r of s.runs) {
+          const t0 = performance.now();
+          let result: StepResult;
+          try {
+            result = r.trainer.step();
+          } catch (e) {
+            flushProgress(s);
+            fail('train', `${r.stored.label}: ${errorMessage(e)}`);
+            await stopSession('stopped');
+            return;
+          }
+          const ms = performance.now() - t0;
+          r.windowMs += ms;
+          r.windowSteps += 1;
+          r.stored.step = result.step;
+          r.stored.epoch = result.epoch;
+          r.stored.seconds += ms / 1000;
+          r.loss = result.loss;
+          r.pending.push({ step: result.step, loss: result.loss });
+        }
+        const step = s.runs[0].stored.step;
+        if (step % s.options.evalEvery === 0) {
+          flushProgress(s);
+          if (!evaluateAll(s)) return;
+        }
+        if (s.options.maxSteps > 0 && step >= s.options.maxSteps) {
+          flushProgress(s);
+          if (step % s.options.evalEvery !== 0 && !evaluateAll(s)) return;
+          s.running = false;
+          for (const r of s.runs) {
+            r.stored.state = 'done';
+            await saveRunFiles(r);
+          }
+          post({ type: 'done', step });
+          await postRuns();
+          return;
+        }
+      } while (performance.now() - chunkStart < CHUNK_MS);
+      if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) flushProgress(s);
+      await yieldToEventLoop();
+    }
+  } finally {
+    s.looping = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retrieval
+
+async function queryable(runId: string): Promise<Queryable> {
+  if (!loaded) throw new Error('no dataset is loaded');
+  const live = session?.runs.find((r) => r.stored.id === runId);
+  if (live) {
+    const { trainer } = live;
+    return {
+      retriever: new Retriever(trainer.model, trainer.vocab, trainer.dataset, trainer.config.train.maxLength),
+    };
+  }
+  const q = opened.get(runId) ?? (await openStored(runId));
+  return q;
+}
+
+async function openStored(runId: string): Promise<Queryable> {
+  if (!loaded) throw new Error('no dataset is loaded');
+  const files = await store.getFiles(runId);
+  const meta = await store.get(runId);
+  if (!files || !meta) throw new Error(`run ${runId} has no stored model (it never paused or finished)`);
+  const m = importModel(files);
+  try {
+    const retriever = new Retriever(m.model, m.vocab, loaded.dataset, m.config.train.maxLength);
+    const q: Queryable = { retriever, dispose: () => m.model.dispose() };
+    opened.get(runId)?.dispose?.();
+    opened.set(runId, q);
+    return q;
+  } catch (e) {
+    m.model.dispose();
+    throw new Error(
+      `run '${meta.label}' (trained on ${meta.dataset}) does not fit the loaded dataset: ${errorMessage(e)}`,
+    );
+  }
+}
+
+function checkQuery(text: string, what: string): void {
+  if (!text.trim()) throw new Error(`${what} is empty`);
+  if (text.length > MAX_QUERY_CHARS)
+    throw new Error(`${what} is ${text.length} characters long; at most ${MAX_QUERY_CHARS} are accepted`);
+}
+
+async function rankCaptions(runId: string, image: Blob, name: string, limit: number): Promise<void> {
+  if (!loaded) throw new Error('no dataset is loaded');
+  if (!loaded.preset)
+    throw new Error(
+      `dataset '${loaded.info.name}' has no image encoder (synthetic features): load scenes or photos to rank captions for a photo`,
+    );
+  const { retriever } = await queryable(runId);
+  const features = await photoFeatures(image, name, loaded.preset, baseUrl());
+  const captions = retriever.galleryCaptions();
+  const ranked = retriever.rankCaptions(features, Math.max(1, Math.min(limit, 100)), captions);
+  const ds = loaded.dataset;
+  post({
+    type: 'captionRanking',
+    runId,
+    name,
+    total: captions.length,
+    items: ranked.map((r) => ({
+      caption: r.index,
+      image: ds.captions[r.index].image,
+      text: ds.captions[r.index].text,
+      score: r.score,
+    })),
+  });
+}
+
+async function searchImages(runId: string, query: string, limit: number): Promise<void> {
+  checkQuery(query, 'the search sentence');
+  const { retriever } = await queryable(runId);
+  const images = retriever.galleryImages();
+  const { hits, unknown } = retriever.searchImages(query, Math.max(1, Math.min(limit, 60)), images);
+  const names = loaded?.info.imagePaths;
+  const transfer: Transferable[] = [];
+  const items: ImageHit[] = hits.map((h) => {
+    const hit: ImageHit = { image: h.index, name: names?.[h.index] ?? `image ${h.index}`, score: h.score };
+    if (loaded?.thumb) {
+      hit.thumb = loaded.thumb(h.index);
+      transfer.push(hit.thumb.data.buffer);
+    }
+    return hit;
+  });
+  post({ type: 'imageResults', runId, query, items, total: images.length, unknown }, transfer);
+}
+
+async function compareSentences(runId: string, a: string, b: string): Promise<void> {
+  checkQuery(a, 'sentence A');
+  checkQuery(b, 'sentence B');
+  const { retriever } = await queryable(runId);
+  const { eAB, eBA, similarity } = retriever.generality(a, b);
+  if (retriever.model.config.measure !== 'order') {
+    post({ type: 'generality', runId, a, b, eAB: similarity, eBA: similarity, verdict: 'not-order' });
+    return;
+  }
+  // "~0" on this model's own scale: half the median energy of true image-caption pairs.
+  const tolerance = 0.5 * retriever.typicalPositiveEnergy();
+  post({ type: 'generality', runId, a, b, eAB, eBA, verdict: generalityVerdict(eAB, eBA, tolerance) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored runs
+
+async function postRuns(): Promise<void> {
+  try {
+    post({ type: 'runs', runs: await store.list() });
+  } catch (e) {
+    fail('runs', e);
+  }
+}
+
+async function exportStored(runId: string): Promise<void> {
+  const live = session?.runs.find((r) => r.stored.id === runId);
+  const files = live ? filesOf(live) : await store.getFiles(runId);
+  if (!files) throw new Error(`run ${runId} has no stored model to export (it never paused or finished)`);
+  // Copies: the stored buffers stay usable after the transfer.
+  const copy: RunFilesRecord = {};
+  const transfer: Transferable[] = [];
+  for (const [k, v] of Object.entries(files)) {
+    if (typeof v === 'string') copy[k] = v;
+    else {
+      const c = v.slice(0);
+      copy[k] = c;
+      transfer.push(c);
+    }
+  }
+  post({ type: 'exported', runId, files: copy }, transfer);
+}
+
+async function importFiles(files: RunFilesRecord, label: string): Promise<void> {
+  const m = importModel(files); // validates every file, the weights' shapes and the vocabulary
+  m.model.dispose();
+  const c = m.config;
+  const history = m.metrics?.history ?? [];
+  const id = `import-${Date.now().toString(36)}`;
+  const run: StoredRun = {
+    id,
+    label: label || `imported ${c.dataset}`,
+    createdAt: new Date().toISOString(),
+    dataset: c.dataset,
+    encoder: c.encoder,
+    model: c.model,
+    train: c.train,
+    step: c.steps,
+    epoch: c.epochs,
+    seconds: history.at(-1)?.seconds ?? 0,
+    state: 'imported',
+    loss: history.filter((h) => Number.isFinite(h.loss)).map((h) => ({ step: h.step, loss: h.loss })),
+    evals: history.flatMap((h) => (h.dev ? [{ step: h.step, seconds: h.seconds, metrics: h.dev }] : [])),
+  };
+  await store.putFiles(id, files);
+  await store.put(run);
+  await postRuns();
+  notice(`Imported run '${run.label}' (${c.dataset}, ${c.steps} steps).`);
+}
+
+async function openRun(runId: string): Promise<void> {
+  const meta = await store.get(runId);
+  if (!meta) throw new Error(`no stored run ${runId}`);
+  if (!session?.runs.some((r) => r.stored.id === runId)) await openStored(runId);
+  post({ type: 'runOpened', run: meta });
+}
+
+async function deleteRun(runId: string): Promise<void> {
+  if (session?.runs.some((r) => r.stored.id === runId))
+    throw new Error('a run that is training cannot be deleted; reset it first');
+  opened.get(runId)?.dispose?.();
+  opened.delete(runId);
+  await store.delete(runId);
+  await postRuns();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Runs an async handler, reporting its failure under `phase`. */
+function guard(phase: ErrorPhase, work: () => Promise<void>): void {
+  work().catch((e: unknown) => fail(phase, e));
+}
 
 function handle(msg: WorkerRequest): void {
   switch (msg.type) {
     case 'init':
       backendReady = init(msg.backend, msg.wasmPath);
       return;
+    case 'loadDataset':
+      guard('dataset', () => loadDataset(msg.source));
+      return;
+    case 'cancelLoad':
+      loadAbort?.abort();
+      return;
     case 'start':
-      void start(msg.config).catch((e: unknown) => fail('start', e));
+      guard('start', () => start(msg.options));
       return;
-    case 'pause':
-      if (run?.running) {
-        run.running = false;
-        flushProgress(run);
-        post({ type: 'paused', step: run.step });
+    case 'pause': {
+      const s = session;
+      if (s?.running) {
+        s.running = false;
+        flushProgress(s);
+        for (const r of s.runs) r.stored.state = 'paused';
+        post({ type: 'paused', step: s.runs[0].stored.step });
+        guard('runs', async () => {
+          for (const r of s.runs) await saveRunFiles(r);
+          await postRuns();
+        });
       }
       return;
-    case 'resume':
-      if (run && !run.running && !(run.config.maxSteps > 0 && run.step >= run.config.maxSteps)) {
-        run.running = true;
-        run.lastPost = performance.now();
-        post({ type: 'resumed', step: run.step });
-        void trainLoop(run);
+    }
+    case 'resume': {
+      const s = session;
+      const finished = s && s.options.maxSteps > 0 && s.runs[0].stored.step >= s.options.maxSteps;
+      if (s && !s.running && !finished) {
+        s.running = true;
+        s.lastPost = performance.now();
+        for (const r of s.runs) r.stored.state = 'running';
+        post({ type: 'resumed', step: s.runs[0].stored.step });
+        void trainLoop(s);
       }
       return;
+    }
     case 'reset':
       generation++;
-      disposeRun();
-      post({ type: 'reset' });
+      guard('runs', async () => {
+        await stopSession('stopped');
+        post({ type: 'reset' });
+      });
+      return;
+    case 'evaluate':
+      if (session) evaluateAll(session);
+      return;
+    case 'rankCaptions':
+      guard('rank', () => rankCaptions(msg.runId, msg.image, msg.name, msg.limit));
+      return;
+    case 'searchImages':
+      guard('search', () => searchImages(msg.runId, msg.query, msg.limit));
+      return;
+    case 'compareSentences':
+      guard('generality', () => compareSentences(msg.runId, msg.a, msg.b));
+      return;
+    case 'exportRun':
+      guard('export', () => exportStored(msg.runId));
+      return;
+    case 'importRun':
+      guard('import', () => importFiles(msg.files, msg.label));
+      return;
+    case 'listRuns':
+      guard('runs', postRuns);
+      return;
+    case 'openRun':
+      guard('runs', () => openRun(msg.runId));
+      return;
+    case 'deleteRun':
+      guard('runs', () => deleteRun(msg.runId));
       return;
   }
 }

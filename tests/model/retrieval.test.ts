@@ -1,0 +1,100 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../../src/model/tf';
+import { Retriever, TopK } from '../../src/model/retrieval';
+import { scores } from '../../src/model/scoring';
+import { Trainer } from '../../src/model/trainer';
+import { makeSyntheticDataset } from '../../src/model/synthetic';
+import { useBackend } from '../helpers/tf';
+
+beforeAll(() => useBackend('wasm'));
+
+describe('TopK', () => {
+  it('keeps the k highest scores in descending order', () => {
+    const top = new TopK(3);
+    [5, 1, 9, 3, 9.5, -2, 7].forEach((s, i) => top.push(i, s));
+    expect(top.result()).toEqual([
+      { index: 4, score: 9.5 },
+      { index: 2, score: 9 },
+      { index: 6, score: 7 },
+    ]);
+  });
+});
+
+describe('Retriever', () => {
+  const ds = makeSyntheticDataset({ numImages: 240, imageDim: 32, seed: 4 });
+  let trainer: Trainer;
+  let r: Retriever;
+  beforeAll(() => {
+    trainer = new Trainer(ds, { wordDim: 16, hiddenDim: 32 }, { batchSize: 32, seed: 2 });
+    for (let i = 0; i < 60; i++) trainer.step();
+    r = new Retriever(trainer.model, trainer.vocab, ds, trainer.config.train.maxLength);
+  });
+
+  it('searches the dev images with the shared scoring function, best first', () => {
+    const query = ds.captions[ds.captions.findIndex((c) => ds.splits.dev!.includes(c.image))].text;
+    const { hits, unknown } = r.searchImages(query, 5);
+    expect(unknown).toEqual([]);
+    expect(hits).toHaveLength(5);
+    expect(hits.every((h) => ds.splits.dev!.includes(h.index))).toBe(true);
+    for (let i = 1; i < hits.length; i++) expect(hits[i - 1].score).toBeGreaterThanOrEqual(hits[i].score);
+    // Same numbers as scoring the dataset directly.
+    const img = tf.tensor2d(ds.features.subarray(hits[0].index * 32, hits[0].index * 32 + 32), [1, 32]);
+    const emb = trainer.embedTexts([query]);
+    const imEmb = trainer.model.embedImages(img);
+    const s = scores(imEmb, emb, 'order').dataSync()[0];
+    expect(hits[0].score).toBeCloseTo(s, 4);
+    tf.dispose([img, emb, imEmb]);
+  });
+
+  it('ranks captions for an image exactly as evaluation scores them', () => {
+    const dev = ds.splits.dev!;
+    const scored = trainer.scoreImages(dev);
+    const M = scored.captionIndex.length;
+    for (const i of [0, 7, 19]) {
+      const img = dev[i];
+      const top = r.rankCaptions(ds.features.slice(img * 32, img * 32 + 32), 10);
+      const row = Array.from(scored.scores.subarray(i * M, (i + 1) * M));
+      const expected = row
+        .map((score, j) => ({ index: scored.captionIndex[j], score }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 10);
+      expect(top.map((t) => t.index)).toEqual(expected.map((t) => t.index));
+      top.forEach((t, k) => expect(t.score).toBeCloseTo(expected[k].score, 4));
+    }
+  });
+
+  it('lists unknown words and refuses texts with no known word, naming them', () => {
+    const known = ds.captions[0].text.split(' ')[0];
+    expect(r.searchImages(`${known} zorblax`, 3).unknown).toEqual(['zorblax']);
+    expect(() => r.searchImages('zorblax quux', 3)).toThrow(
+      /no word the model knows \(unknown: zorblax, quux\)/,
+    );
+    expect(() => r.searchImages('   ', 3)).toThrow(/the search sentence is empty/);
+  });
+
+  it('gives the energies of two sentences both ways', () => {
+    const g = r.generality(ds.captions[0].text, ds.captions[1].text);
+    expect(g.eAB).toBeGreaterThanOrEqual(0);
+    expect(g.eBA).toBeGreaterThanOrEqual(0);
+    const same = r.generality(ds.captions[0].text, ds.captions[0].text);
+    expect(same.eAB).toBeCloseTo(0, 6);
+    expect(same.eBA).toBeCloseTo(0, 6);
+    expect(r.typicalPositiveEnergy(50)).toBeGreaterThan(0);
+  });
+
+  it('refuses a model whose image features have another size', () => {
+    const other = makeSyntheticDataset({ numImages: 40, imageDim: 8 });
+    expect(() => new Retriever(trainer.model, trainer.vocab, other, 50)).toThrow(
+      /8-d image features but the model expects 32-d/,
+    );
+  });
+
+  it('does not leak tensors', () => {
+    r.searchImages(ds.captions[0].text, 3);
+    const n = tf.memory().numTensors;
+    r.searchImages(ds.captions[0].text, 3);
+    r.rankCaptions(ds.features.slice(0, 32), 3);
+    r.generality(ds.captions[0].text, ds.captions[2].text);
+    expect(tf.memory().numTensors).toBe(n);
+  });
+});
