@@ -1,0 +1,101 @@
+/**
+ * What the browser suites share: build dist/ when it is stale, serve it with `vite preview` on a free
+ * loopback port, and launch Debian's headless Chromium through playwright-core (no browser download).
+ *
+ * Needs /usr/bin/chromium (override with CHROMIUM_PATH). dist/ is rebuilt when it is missing or older
+ * than the sources; E2E_SKIP_BUILD=1 uses dist/ as it is. Screenshots go to test-results/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DIST = join(ROOT, 'dist');
+export const RESULTS = join(ROOT, 'test-results');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags that work on these machines (closed network: no background connections). */
+export const CHROMIUM_FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Newest mtime of the files that go into the build. */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (p: string): void => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) for (const f of readdirSync(p)) walk(join(p, f));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['src', 'index.html', 'vite.config.ts', 'package-lock.json']) walk(join(ROOT, p));
+  return newest;
+}
+
+export function ensureBuilt(): void {
+  const index = join(DIST, 'index.html');
+  const fresh =
+    existsSync(index) && existsSync(join(DIST, 'tfjs-wasm')) && statSync(index).mtimeMs >= newestSource();
+  if (fresh || process.env.E2E_SKIP_BUILD === '1') return;
+  const run = (args: string[]) =>
+    execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', timeout: 240_000 });
+  run(['scripts/copy-wasm.mjs']);
+  run([join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+export interface Served {
+  url: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Builds if needed, serves dist/ and starts Chromium with `extraFlags`. */
+export async function serveAndLaunch(extraFlags: string[] = ['--disable-gpu']): Promise<Served> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  }
+  ensureBuilt();
+  mkdirSync(RESULTS, { recursive: true });
+  const port = await freePort();
+  const server: PreviewServer = await preview({
+    root: ROOT,
+    logLevel: 'warn',
+    preview: { host: '127.0.0.1', port, strictPort: true, open: false },
+  });
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraFlags] });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

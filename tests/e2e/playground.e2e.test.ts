@@ -1,0 +1,155 @@
+/**
+ * The playground end to end in headless Chromium, against the built app: it opens on the built-in
+ * scenes (rendered and encoded in the page's worker: `?scenes=120` keeps that short), trains LN-GRU
+ * and GRU side by side, ranks captions for an uploaded photo, searches images for a sentence, tells
+ * which of two sentences is more general, rejects bad input visibly, and finds the runs after a reload.
+ * Screenshots land in test-results/.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
+import { RESULTS, serveAndLaunch, type Served } from './harness';
+
+const SCENES = 120;
+
+/** Points per series of a chart: its `data-series` attribute, {label: count}. */
+async function series(page: Page, testId: string): Promise<Record<string, number>> {
+  const raw = await page.getByTestId(testId).getAttribute('data-series');
+  return raw ? (JSON.parse(raw) as Record<string, number>) : {};
+}
+
+const minPoints = (s: Record<string, number>): number => {
+  const v = Object.values(s);
+  return v.length >= 2 ? Math.min(...v) : 0;
+};
+
+/** A dev scene as a JPEG, like a photo a user would upload. */
+function scenePhoto(): string {
+  const set = makeSceneSet({ ...SCENES_DEFAULTS, numImages: SCENES });
+  const img = renderScene(set.specs[SCENES - 3], 224);
+  const rgba = Buffer.alloc(224 * 224 * 4);
+  for (let p = 0; p < 224 * 224; p++) {
+    rgba[4 * p] = img.data[3 * p];
+    rgba[4 * p + 1] = img.data[3 * p + 1];
+    rgba[4 * p + 2] = img.data[3 * p + 2];
+    rgba[4 * p + 3] = 255;
+  }
+  const file = join(RESULTS, 'upload-scene.jpg');
+  writeFileSync(file, jpeg.encode({ data: rgba, width: 224, height: 224 }, 90).data);
+  return file;
+}
+
+describe('playground in a real browser', () => {
+  let served: Served | undefined;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    served = await serveAndLaunch();
+    page = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+
+  it('opens on the built-in scenes, ready to train, on an automatically chosen backend', async () => {
+    await page.goto(`${served!.url}?scenes=${SCENES}`);
+    const summary = page.getByTestId('dataset-summary');
+    await expect
+      .poll(() => summary.getAttribute('data-loaded'), { timeout: 240_000, interval: 500 })
+      .toBe('true');
+    expect(await summary.textContent()).toMatch(/scenes/);
+    // No GPU here: auto picks wasm and says why.
+    expect(await page.locator('header').textContent()).toMatch(/wasm/);
+    await shot('playground-data');
+  });
+
+  it('trains LN-GRU and GRU side by side with live curves for both', async () => {
+    await page.getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('button', { name: 'Compare LN on/off' }).click();
+    await expect
+      .poll(() => series(page, 'chart-loss').then(minPoints), { timeout: 120_000 })
+      .toBeGreaterThanOrEqual(5);
+    await expect
+      .poll(() => series(page, 'chart-recall-step').then(minPoints), { timeout: 180_000, interval: 500 })
+      .toBeGreaterThanOrEqual(2);
+    expect(minPoints(await series(page, 'chart-recall-time'))).toBeGreaterThanOrEqual(2);
+    expect(minPoints(await series(page, 'chart-throughput'))).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(await series(page, 'chart-loss')).sort()).toEqual(['GRU', 'LN-GRU']);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/paused/i);
+    await shot('playground-compare');
+  });
+
+  it('ranks captions for an uploaded photo, searches images, compares two sentences', async () => {
+    await page.getByRole('tab', { name: 'Retrieve' }).click();
+    await page.getByLabel('Photo to caption').setInputFiles(scenePhoto());
+    await expect
+      .poll(() => page.getByTestId('caption-ranking').locator('li').count(), { timeout: 120_000 })
+      .toBeGreaterThanOrEqual(5);
+
+    await page.getByLabel('Search sentence').fill('a red circle');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(() => page.getByTestId('image-hit').count(), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(4);
+
+    await page.getByLabel('Sentence A').fill('a large red circle left of a small blue square');
+    await page.getByLabel('Sentence B').fill('a shape');
+    await page.getByRole('button', { name: 'Which is more general?' }).click();
+    await expect
+      .poll(() => page.getByTestId('generality').textContent(), { timeout: 60_000 })
+      .toMatch(/general/i);
+    await shot('playground-retrieve');
+  });
+
+  it('rejects bad input with a visible message and keeps working', async () => {
+    const notImage = join(RESULTS, 'not-a-photo.txt');
+    writeFileSync(notImage, 'this is not an image');
+    await page.getByLabel('Photo to caption').setInputFiles(notImage);
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent(), { timeout: 30_000 })
+      .toMatch(/not-a-photo\.txt/);
+    await page.getByLabel('Search sentence').fill('   ');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(() =>
+        page
+          .getByRole('alert')
+          .allTextContents()
+          .then((t) => t.join(' ')),
+      )
+      .toMatch(/empty/i);
+    // Still works: a good query gets images again.
+    await page.getByLabel('Search sentence').fill('a blue square');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(() => page.getByTestId('image-hit').count(), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(4);
+  });
+
+  it('finds the runs again after a reload', async () => {
+    await page.reload();
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await expect
+      .poll(() => page.getByTestId('runs-list').locator('li[data-run-id]').count(), { timeout: 120_000 })
+      .toBeGreaterThanOrEqual(2);
+    const text = await page.getByTestId('runs-list').textContent();
+    expect(text).toMatch(/LN-GRU/);
+    expect(text).toMatch(/GRU/);
+    await shot('playground-runs');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('playground-narrow');
+    expect(problems).toEqual([]);
+  });
+});
