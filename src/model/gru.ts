@@ -22,12 +22,41 @@
  *
  * Gains start at 1 and shifts at 0. gi and its normalization do not depend on the state, so they are
  * computed for all steps at once before the recurrence.
+ *
+ * Two implementations of the step, chosen per call (`lngruPath()` names the one in use):
+ * - 'composite': tfjs ops (./kernels/lngruStep.ts), on every backend;
+ * - 'webgpu-kernel': the LN-GRU on the webgpu backend with a live device: after the matrix products,
+ *   one WGSL dispatch per step forward and two per step backward (./kernels/lngruStep.wgsl.ts). Its
+ *   cache keeps the pre-activations (gi', W_hh h_prev) and states instead of gates and statistics; the
+ *   backward kernels recompute those.
  */
 import * as tf from './tf';
 import { Rng } from './rng';
-import { splitCols, splitRows, sumRows, tanh, variableOf } from './ops';
+import { splitRows, sumRows, variableOf } from './ops';
+import {
+  LN_EPS,
+  lnBackward,
+  lnStats,
+  lngruStepBackward as compositeStepBackward,
+  lngruStepForward as compositeStepForward,
+  makeLnGroups,
+  type HiddenLn,
+  type LnCache,
+  type LnGroups,
+  type StepCache,
+} from './kernels/lngruStep';
+import {
+  lnInputBackward,
+  lnInputForward,
+  lngruStepBackward as kernelStepBackward,
+  lngruStepForward as kernelStepForward,
+  packLnGruParams,
+} from './kernels/lngruStep.wgsl';
+import { kernelsActive } from './kernels/webgpu';
 
-export const LN_EPS = 1e-5;
+export { LN_EPS };
+
+export type LnGruPath = 'composite' | 'webgpu-kernel';
 
 /** torch.nn.GRU parameter names, plus the four layer-norm vectors of the LN-GRU. */
 export const GRU_PARAM_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] as const;
@@ -37,32 +66,28 @@ export type GruParamName = (typeof GRU_PARAM_NAMES)[number] | (typeof LN_PARAM_N
 /** Plain nested arrays in torch layout, as in ../shared/testvectors/*.json. */
 export type TorchParams = Partial<Record<GruParamName, number[] | number[][]>>;
 
-/** Layer-norm statistics of one [R, 3H] pre-activation, kept for the backward pass. */
-interface LnCache {
-  /** Normalized values before gain and shift [R, 3H]. */
-  xhat: tf.Tensor2D;
-  /** 1 / sqrt(var + eps) per row and group (rz, n) [R, 2]. */
-  rstd: tf.Tensor2D;
-}
-
 /** What the forward pass keeps for the backward pass. Owned by the caller: `disposeCache()` it. */
 export interface GruCache {
   T: number;
   B: number;
   /** Inputs as rows [T*B, D]. */
   x: tf.Tensor2D;
-  /** LN statistics of gi over all steps (LN-GRU only). */
+  /** The step implementation that filled the cache; `backward` takes the same one. */
+  path: LnGruPath;
+  /** Composite path: LN statistics of gi over all steps (LN-GRU only). */
   lnIn?: LnCache;
-  /** Per-step values. */
-  steps: {
-    mask: tf.Tensor2D; // [B, 1]
-    hPrev: tf.Tensor2D; // [B, H]
-    r: tf.Tensor2D; // [B, H]
-    z: tf.Tensor2D; // [B, H]
-    n: tf.Tensor2D; // [B, H]
-    ghN: tf.Tensor2D; // gh'[2H:] [B, H]
-    ln?: LnCache; // LN statistics of gh (LN-GRU only)
-  }[];
+  /** Composite path: per-step values. */
+  steps: StepCache[];
+  /** Kernel path: pre-activations and states (the kernels recompute gates and statistics). */
+  kernel?: {
+    giRaw: tf.Tensor2D; // x W_ih^T [T*B, 3H]
+    gi: tf.Tensor2D; // gi' = LN(giRaw + b_ih) [T*B, 3H]
+    lengths: tf.Tensor1D; // [B] int32
+    hostLengths: Int32Array; // the same, on the host (masks of dy)
+    params: tf.Tensor2D; // b_ih, gain_ih, shift_ih, b_hh, gain_hh, shift_hh [6, 3H]
+    hPrev: tf.Tensor2D[]; // T x [B, H]
+    gh: tf.Tensor2D[]; // T x h_prev W_hh^T [B, 3H]
+  };
 }
 
 export interface GruForward {
@@ -89,9 +114,8 @@ export class GruLayer {
   readonly layerNorm: boolean;
   /** Trainable variables, in torch.nn.GRU layout. */
   readonly vars: Partial<Record<GruParamName, tf.Variable>>;
-  /** Group indicator matrices for layer norm over [:2H] and [2H:] (constants). */
-  private readonly groupMean: tf.Tensor2D; // [3H, 2], 1/size of the group
-  private readonly groupBcast: tf.Tensor2D; // [2, 3H], 1 inside the group
+  /** Group indicator matrices for layer norm over [:2H] and [2H:] (constants, composite path). */
+  private readonly groups: LnGroups;
 
   constructor(inputSize: number, hiddenSize: number, layerNorm: boolean, seed = 1) {
     if (!(inputSize > 0 && hiddenSize > 0)) {
@@ -118,15 +142,15 @@ export class GruLayer {
       this.vars.ln_weight_hh = v(tf.ones([3 * H]));
       this.vars.ln_bias_hh = v(tf.zeros([3 * H]));
     }
-    const mean = new Float32Array(3 * H * 2);
-    const bcast = new Float32Array(2 * 3 * H);
-    for (let j = 0; j < 3 * H; j++) {
-      const g = j < 2 * H ? 0 : 1;
-      mean[j * 2 + g] = 1 / (g === 0 ? 2 * H : H);
-      bcast[g * 3 * H + j] = 1;
-    }
-    this.groupMean = tf.tensor2d(mean, [3 * H, 2]);
-    this.groupBcast = tf.tensor2d(bcast, [2, 3 * H]);
+    this.groups = makeLnGroups(H);
+  }
+
+  /**
+   * The step implementation `forward` uses now: the WGSL kernels for the LN-GRU while webgpu is the
+   * active backend with a live device (the plain GRU has no kernel), tfjs ops otherwise.
+   */
+  get path(): LnGruPath {
+    return this.layerNorm && kernelsActive() ? 'webgpu-kernel' : 'composite';
   }
 
   /** Names of this layer's parameters, in a fixed order. */
@@ -138,14 +162,40 @@ export class GruLayer {
    * Run the recurrence over a padded, time-major batch.
    * @param x       [T, B, D]
    * @param lengths B lengths in 1..T; padded steps leave the state unchanged and output zeros.
+   * @param opts.path force a step implementation (tests and benchmarks compare them)
    */
   forward(
     x: tf.Tensor3D,
     lengths: ArrayLike<number>,
-    opts: { outputs?: boolean; cache?: boolean } = {},
+    opts: { outputs?: boolean; cache?: boolean; path?: LnGruPath } = {},
+  ): GruForward {
+    this.checkInputs(x, lengths);
+    const path = opts.path ?? this.path;
+    if (path === 'webgpu-kernel' && !this.layerNorm)
+      throw new Error('GRU: the WebGPU kernels are for the LN-GRU only');
+    return path === 'webgpu-kernel'
+      ? this.forwardKernel(x, lengths, opts)
+      : this.forwardComposite(x, lengths, opts);
+  }
+
+  /**
+   * Backpropagation through time, by the implementation that filled the cache.
+   * @param cache from `forward(..., {cache: true})`; not disposed here.
+   * @param dy    d loss / d y [T, B, H], or null when the loss does not read y.
+   * @param dhN   d loss / d h_N [B, H].
+   */
+  backward(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
+    return cache.path === 'webgpu-kernel'
+      ? this.backwardKernel(cache, dy, dhN)
+      : this.backwardComposite(cache, dy, dhN);
+  }
+
+  private forwardComposite(
+    x: tf.Tensor3D,
+    lengths: ArrayLike<number>,
+    opts: { outputs?: boolean; cache?: boolean },
   ): GruForward {
     const [T, B, D] = x.shape;
-    this.checkInputs(x, lengths);
     const H = this.hiddenSize;
     const p = this.vars as Record<GruParamName, tf.Variable>;
     return tf.tidy(() => {
@@ -156,78 +206,46 @@ export class GruLayer {
       let gi = tf.matMul(xRows, wihT).add(p.bias_ih) as tf.Tensor2D; // [T*B, 3H]
       let lnIn: LnCache | undefined;
       if (this.layerNorm) {
-        lnIn = this.lnStats(gi);
+        lnIn = lnStats(gi, this.groups);
         gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
       }
       const giSteps = splitRows(gi, T); // T x [B, 3H]
       const masks = this.masks(lengths, T);
+      const ln = this.hiddenLn();
 
       let h = tf.zeros([B, H]) as tf.Tensor2D;
       const ys: tf.Tensor2D[] = [];
-      const steps: GruCache['steps'] = [];
+      const steps: StepCache[] = [];
       for (let t = 0; t < T; t++) {
-        let gh = tf.matMul(h, whhT).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
-        let ln: LnCache | undefined;
-        if (this.layerNorm) {
-          ln = this.lnStats(gh);
-          gh = ln.xhat.mul(p.ln_weight_hh).add(p.ln_bias_hh);
-        }
-        const [giRZ, giN] = splitCols(giSteps[t], 2 * H); // [B, 2H], [B, H]
-        const [ghRZ, ghN] = splitCols(gh, 2 * H);
-        const [r, z] = splitCols(tf.sigmoid(giRZ.add(ghRZ)) as tf.Tensor2D, H); // [B, H] each
-        const n = tanh(giN.add(r.mul(ghN)) as tf.Tensor2D); // [B, H]
-        const hNew = n.add(z.mul(h.sub(n))) as tf.Tensor2D; // z*h + (1-z)*n
-        const m = masks[t]; // [B, 1]
-        if (opts.outputs) ys.push(hNew.mul(m));
-        steps.push({ mask: m, hPrev: h, r, z, n, ghN, ln });
-        h = h.add(hNew.sub(h).mul(m)) as tf.Tensor2D;
+        const gh = tf.matMul(h, whhT).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
+        const step = compositeStepForward(giSteps[t], gh, h, masks[t], ln);
+        if (opts.outputs) ys.push(step.hNew.mul(masks[t]));
+        steps.push(step.cache);
+        h = step.h;
       }
       const out: GruForward = { hN: h };
       if (opts.outputs) out.y = tf.stack(ys) as tf.Tensor3D; // [T, B, H]
-      if (opts.cache) out.cache = { T, B, x: xRows, lnIn, steps };
+      if (opts.cache) out.cache = { T, B, x: xRows, path: 'composite', lnIn, steps };
       return out as unknown as tf.TensorContainer;
     }) as unknown as GruForward;
   }
 
-  /**
-   * Backpropagation through time.
-   * @param cache from `forward(..., {cache: true})`; not disposed here.
-   * @param dy    d loss / d y [T, B, H], or null when the loss does not read y.
-   * @param dhN   d loss / d h_N [B, H].
-   */
-  backward(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
-    const { T, B } = cache;
+  private backwardComposite(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
+    const { T } = cache;
     const p = this.vars as Record<GruParamName, tf.Variable>;
     return tf.tidy(() => {
       const dySteps = dy ? tf.unstack(dy) : null; // T x [B, H]
       const dgiSteps: tf.Tensor2D[] = new Array(T);
       const dghSteps: tf.Tensor2D[] = new Array(T);
       const lnGrads: { dgain: tf.Tensor1D; dshift: tf.Tensor1D }[] = [];
+      const ln = this.hiddenLn();
       let dh: tf.Tensor2D = dhN;
       for (let t = T - 1; t >= 0; t--) {
-        const { mask: m, hPrev, r, z, n, ghN, ln } = cache.steps[t];
-        // h_t = h_prev + m * (h~ - h_prev); y_t = m * h~
-        let dhNew = dh.mul(m) as tf.Tensor2D;
-        if (dySteps) dhNew = dhNew.add(dySteps[t].mul(m));
-        let dhPrev = dh.sub(dh.mul(m)) as tf.Tensor2D; // (1 - m) * dh
-        // h~ = n + z * (h_prev - n)
-        dhPrev = dhPrev.add(dhNew.mul(z));
-        const dn = dhNew.sub(dhNew.mul(z)); // dh~ * (1 - z)
-        const dz = dhNew.mul(hPrev.sub(n));
-        // n = tanh(gi'_n + r * gh'_n)
-        const dan = dn.mul(tf.scalar(1).sub(n.square())); // [B, H]
-        const dr = dan.mul(ghN);
-        // r, z = sigmoid(.)
-        const daRZ = tf.concat([dr.mul(r.mul(tf.scalar(1).sub(r))), dz.mul(z.mul(tf.scalar(1).sub(z)))], 1); // [B, 2H]
-        dgiSteps[t] = tf.concat([daRZ, dan], 1) as tf.Tensor2D; // d gi' [B, 3H]
-        let dgh = tf.concat([daRZ, dan.mul(r)], 1) as tf.Tensor2D; // d gh' [B, 3H]
-        if (ln) {
-          const g = this.lnBackward(dgh, ln, p.ln_weight_hh);
-          lnGrads.push(g);
-          dgh = g.dx;
-        }
-        dghSteps[t] = dgh;
-        dh = dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D; // [B, 3H] @ [3H, H]
+        const s = compositeStepBackward(dh, dySteps ? (dySteps[t] as tf.Tensor2D) : null, cache.steps[t], ln);
+        if (s.lnGrads) lnGrads.push(s.lnGrads);
+        dgiSteps[t] = s.dgi;
+        dghSteps[t] = s.dgh;
+        dh = s.dhPrev.add(tf.matMul(s.dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D; // [B, 3H] @ [3H, H]
       }
       const grads: GruGrads['params'] = {};
       // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
@@ -242,17 +260,130 @@ export class GruLayer {
       // Input side, all steps at once.
       let dGI = tf.concat(dgiSteps) as tf.Tensor2D; // [T*B, 3H]
       if (cache.lnIn) {
-        const g = this.lnBackward(dGI, cache.lnIn, p.ln_weight_ih);
+        const g = lnBackward(dGI, cache.lnIn, p.ln_weight_ih, this.groups);
         grads.ln_weight_ih = g.dgain;
         grads.ln_bias_ih = g.dshift;
         dGI = g.dx;
       }
-      grads.bias_ih = sumRows(dGI);
-      // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
-      grads.weight_ih = tf.matMul(cache.x.transpose(), dGI).transpose();
-      const dx = tf.matMul(dGI, p.weight_ih as tf.Tensor2D).reshape([T, B, this.inputSize]) as tf.Tensor3D; // [T*B, 3H] @ [3H, D]
-      return { x: dx, params: grads } as unknown as tf.TensorContainer;
+      return this.inputGrads(cache, dGI, grads) as unknown as tf.TensorContainer;
     }) as unknown as GruGrads;
+  }
+
+  /** LN-GRU forward with the WGSL step kernels (webgpu); same results as `forwardComposite`. */
+  private forwardKernel(
+    x: tf.Tensor3D,
+    lengths: ArrayLike<number>,
+    opts: { outputs?: boolean; cache?: boolean },
+  ): GruForward {
+    const [T, B, D] = x.shape;
+    const H = this.hiddenSize;
+    const p = this.vars as Record<GruParamName, tf.Variable>;
+    return tf.tidy(() => {
+      const xRows = x.reshape([T * B, D]) as tf.Tensor2D; // [T*B, D]
+      const wihT = p.weight_ih.transpose() as tf.Tensor2D; // [D, 3H]
+      const whhT = p.weight_hh.transpose() as tf.Tensor2D; // [H, 3H]
+      const params = packLnGruParams(p); // [6, 3H]
+      const len = tf.tensor1d(Int32Array.from(lengths), 'int32'); // [B]
+      // Input side for all steps: the product, then bias + LN in one dispatch.
+      const giRaw = tf.matMul(xRows, wihT) as tf.Tensor2D; // [T*B, 3H]
+      const gi = lnInputForward(giRaw, params); // [T*B, 3H]
+      let h = tf.zeros([B, H]) as tf.Tensor2D;
+      const hs: tf.Tensor2D[] = [];
+      const hPrev: tf.Tensor2D[] = [];
+      const ghs: tf.Tensor2D[] = [];
+      for (let t = 0; t < T; t++) {
+        const gh = tf.matMul(h, whhT) as tf.Tensor2D; // [B, 3H]; b_hh is added in the kernel
+        const next = kernelStepForward(gi, gh, h, len, params, t); // [B, H]
+        hPrev.push(h);
+        ghs.push(gh);
+        hs.push(next);
+        h = next;
+      }
+      const out: GruForward = { hN: h };
+      if (opts.outputs) {
+        // y_t = m_t h~_t = m_t h_t (a real step's state is its candidate).
+        const m = tf.tensor3d(this.maskData(lengths, T), [T, B, 1]);
+        out.y = tf.stack(hs).mul(m) as tf.Tensor3D; // [T, B, H]
+      }
+      if (opts.cache) {
+        out.cache = {
+          T,
+          B,
+          x: xRows,
+          path: 'webgpu-kernel',
+          steps: [],
+          kernel: { giRaw, gi, lengths: len, hostLengths: Int32Array.from(lengths), params, hPrev, gh: ghs },
+        };
+      }
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as GruForward;
+  }
+
+  /** LN-GRU BPTT with the WGSL step kernels: two dispatches and one product per step. */
+  private backwardKernel(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
+    const { T, B } = cache;
+    const H = this.hiddenSize;
+    const k = cache.kernel;
+    if (!k) throw new Error('GRU backward: the cache says webgpu-kernel but holds no kernel values');
+    const p = this.vars as Record<GruParamName, tf.Variable>;
+    return tf.tidy(() => {
+      // m_t dy_t per step [B, H]: the kernels take d h_t + m_t dy_t as one input.
+      const dyMasked = dy
+        ? tf.unstack(dy.mul(tf.tensor3d(this.maskData(k.hostLengths, T), [T, B, 1])))
+        : null;
+      const common = { gi: k.gi, lengths: k.lengths, params: k.params, batch: B };
+      const dhs: tf.Tensor2D[] = new Array(T);
+      const dghs: tf.Tensor2D[] = new Array(T);
+      let dh: tf.Tensor2D = dhN;
+      for (let t = T - 1; t >= 0; t--) {
+        dhs[t] = dyMasked ? (dh.add(dyMasked[t]) as tf.Tensor2D) : dh;
+        const step = { ...common, gh: k.gh[t], hPrev: k.hPrev[t], dh: dhs[t], rowBase: t * B };
+        dghs[t] = kernelStepBackward('dgh', step); // [B, 3H]
+        if (t > 0) {
+          const mm = tf.matMul(dghs[t], p.weight_hh as tf.Tensor2D) as tf.Tensor2D; // [B, 3H] @ [3H, H]
+          dh = kernelStepBackward('dhPrev', { ...step, mm }); // [B, H]
+        }
+      }
+      // All steps at once from here: rows t*B + b.
+      const hPrevRows = tf.concat(k.hPrev) as tf.Tensor2D; // [T*B, H]
+      const all = {
+        ...common,
+        gh: tf.concat(k.gh) as tf.Tensor2D,
+        hPrev: hPrevRows,
+        dh: tf.concat(dhs) as tf.Tensor2D,
+        rowBase: 0,
+      };
+      const dGIn = kernelStepBackward('dgi', all); // d gi' [T*B, 3H]
+      const lnh = sumRows(kernelStepBackward('dlnh', all)); // [6H]: d gain_hh, d shift_hh
+      const dGH = tf.concat(dghs) as tf.Tensor2D; // [T*B, 3H]
+      const grads: GruGrads['params'] = {};
+      grads.weight_hh = tf.matMul(dGH.transpose(), hPrevRows); // [3H, T*B] @ [T*B, H]
+      grads.bias_hh = sumRows(dGH);
+      grads.ln_weight_hh = lnh.slice(0, 3 * H);
+      grads.ln_bias_hh = lnh.slice(3 * H, 3 * H);
+      grads.ln_weight_ih = sumRows(lnInputBackward('dgain', k.giRaw, k.params, dGIn));
+      grads.ln_bias_ih = sumRows(dGIn);
+      const dGI = lnInputBackward('dx', k.giRaw, k.params, dGIn); // [T*B, 3H]
+      return this.inputGrads(cache, dGI, grads) as unknown as tf.TensorContainer;
+    }) as unknown as GruGrads;
+  }
+
+  /** Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x. */
+  private inputGrads(cache: GruCache, dGI: tf.Tensor2D, grads: GruGrads['params']): GruGrads {
+    const p = this.vars as Record<GruParamName, tf.Variable>;
+    grads.bias_ih = sumRows(dGI);
+    // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
+    grads.weight_ih = tf.matMul(cache.x.transpose(), dGI).transpose();
+    const dx = tf
+      .matMul(dGI, p.weight_ih as tf.Tensor2D)
+      .reshape([cache.T, cache.B, this.inputSize]) as tf.Tensor3D; // [T*B, 3H] @ [3H, D] -> [T, B, D]
+    return { x: dx, params: grads };
+  }
+
+  /** Hidden-side layer norm of the composite step (null for the plain GRU). */
+  private hiddenLn(): HiddenLn | null {
+    const p = this.vars;
+    return this.layerNorm ? { gain: p.ln_weight_hh!, shift: p.ln_bias_hh!, groups: this.groups } : null;
   }
 
   /** Free the tensors that `forward` kept for `backward`. */
@@ -263,6 +394,8 @@ export class GruLayer {
       ts.push(s.mask, s.hPrev, s.r, s.z, s.n, s.ghN);
       if (s.ln) ts.push(s.ln.xhat, s.ln.rstd);
     }
+    const k = cache.kernel;
+    if (k) ts.push(k.giRaw, k.gi, k.lengths, k.params, ...k.hPrev, ...k.gh);
     tf.dispose(ts);
   }
 
@@ -301,41 +434,22 @@ export class GruLayer {
   }
 
   dispose(): void {
-    tf.dispose([...Object.values(this.vars), this.groupMean, this.groupBcast]);
-  }
-
-  /** LN statistics of v [R, 3H] over the groups [:2H] and [2H:], via the group indicator matrices. */
-  private lnStats(v: tf.Tensor2D): LnCache {
-    const mean = tf.matMul(tf.matMul(v, this.groupMean), this.groupBcast); // [R, 3H]
-    const d = v.sub(mean);
-    const rstd = tf.rsqrt(tf.matMul(d.square() as tf.Tensor2D, this.groupMean).add(LN_EPS)) as tf.Tensor2D; // [R, 2]
-    return { xhat: d.mul(tf.matMul(rstd, this.groupBcast)) as tf.Tensor2D, rstd };
-  }
-
-  /**
-   * Backward of out = xhat * gain + shift with xhat = LN statistics of v, per group:
-   * dv = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
-   */
-  private lnBackward(
-    dout: tf.Tensor2D,
-    c: LnCache,
-    gain: tf.Tensor,
-  ): { dx: tf.Tensor2D; dgain: tf.Tensor1D; dshift: tf.Tensor1D } {
-    const dxhat = dout.mul(gain) as tf.Tensor2D;
-    const groupMean = (a: tf.Tensor2D) => tf.matMul(tf.matMul(a, this.groupMean), this.groupBcast); // [R, 3H]
-    const dx = dxhat
-      .sub(groupMean(dxhat))
-      .sub(c.xhat.mul(groupMean(dxhat.mul(c.xhat) as tf.Tensor2D)))
-      .mul(tf.matMul(c.rstd, this.groupBcast)) as tf.Tensor2D;
-    return { dx, dgain: sumRows(dout.mul(c.xhat) as tf.Tensor2D), dshift: sumRows(dout) };
+    tf.dispose([...Object.values(this.vars), this.groups.mean, this.groups.bcast]);
   }
 
   /** mask[t] = [B, 1] with 1 where t < lengths[b]. */
   private masks(lengths: ArrayLike<number>, T: number): tf.Tensor2D[] {
     const B = lengths.length;
+    const m = this.maskData(lengths, T);
+    return Array.from({ length: T }, (_, t) => tf.tensor2d(m.subarray(t * B, (t + 1) * B), [B, 1]));
+  }
+
+  /** Time-major mask values [T * B]: 1 where t < lengths[b]. */
+  private maskData(lengths: ArrayLike<number>, T: number): Float32Array {
+    const B = lengths.length;
     const m = new Float32Array(T * B);
     for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) m[t * B + b] = t < lengths[b] ? 1 : 0;
-    return Array.from({ length: T }, (_, t) => tf.tensor2d(m.subarray(t * B, (t + 1) * B), [B, 1]));
+    return m;
   }
 
   private checkInputs(x: tf.Tensor, lengths: ArrayLike<number>): void {

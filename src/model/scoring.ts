@@ -11,21 +11,27 @@
  *
  * The pairwise energy needs the elementwise difference of every image with every caption; built with
  * broadcasting it is an [N, M, D] tensor (20 GB for 1000 images x 5000 captions at D = 1024). So it is
- * computed either by a fused loop that builds no intermediate (cpu, wasm) or in chunks of image rows,
- * each [n, M, D] with n * M * D under a fixed budget (other backends).
+ * computed by a fused loop that builds no intermediate (cpu, wasm), by tiled WGSL kernels (webgpu with a
+ * live device: ./kernels/orderViolation.wgsl.ts), or in chunks of image rows, each [n, M, D] with
+ * n * M * D under a fixed budget (other backends, and webgpu after a lost device).
  */
 import * as tf from './tf';
 import { hasHostMemory, l2normalize, matMulABt } from './ops';
 import type { Measure } from './types';
 import { orderViolationComposite, orderViolationHost } from './kernels/orderViolation';
+import { orderViolationTopKWebGPU, orderViolationWebGPU, type TopK } from './kernels/orderViolation.wgsl';
+import { kernelsActive } from './kernels/webgpu';
 
 export { chunkRows, DEFAULT_CHUNK_ELEMENTS } from './kernels/orderViolation';
+export type { TopK } from './kernels/orderViolation.wgsl';
+/** The order-violation implementations: fused host loop, tfjs composite ops, WGSL kernels. */
+export type OrderViolationPath = 'host-fused' | 'composite' | 'webgpu-kernel';
 
 export interface ScoreOptions {
   /** Composite path: budget of elements per [n, M, D] chunk. */
   chunkElements?: number;
   /** Force an implementation (tests compare them); automatic by backend otherwise. */
-  path?: 'host-fused' | 'composite';
+  path?: OrderViolationPath;
 }
 
 function checkPair(images: tf.Tensor, captions: tf.Tensor): void {
@@ -41,9 +47,16 @@ function checkPair(images: tf.Tensor, captions: tf.Tensor): void {
   }
 }
 
-/** Which implementation `orderViolation` uses on a backend (shown in the UI and the benchmarks). */
-export function orderViolationPath(backend = tf.getBackend()): 'host-fused' | 'composite' {
-  return hasHostMemory(backend) ? 'host-fused' : 'composite';
+/**
+ * Which implementation `orderViolation` uses on a backend (shown in the UI and the benchmarks):
+ * 'webgpu-kernel' only while webgpu is the active backend and its device is alive (after a lost device,
+ * or for a webgpu backend that is not running, the answer is 'composite').
+ */
+export function orderViolationPath(backend = tf.getBackend()): OrderViolationPath {
+  if (hasHostMemory(backend)) return 'host-fused';
+  return backend === 'webgpu' && backend === tf.getBackend() && kernelsActive()
+    ? 'webgpu-kernel'
+    : 'composite';
 }
 
 /**
@@ -56,10 +69,58 @@ export function orderViolation(
   opts: ScoreOptions = {},
 ): tf.Tensor2D {
   checkPair(images, captions);
-  if (opts.path === 'host-fused' || (opts.path === undefined && orderViolationPath() === 'host-fused')) {
-    return orderViolationHost(images, captions);
-  }
+  const path = opts.path ?? orderViolationPath();
+  if (path === 'host-fused') return orderViolationHost(images, captions);
+  if (path === 'webgpu-kernel') return orderViolationWebGPU(images, captions);
   return orderViolationComposite(images, captions, opts.chunkElements);
+}
+
+/**
+ * Retrieval: the k lowest order-violation energies per query and their gallery indices, scanning the
+ * gallery in blocks so that memory stays O(queries x block). `by: 'image'` ranks the captions for each
+ * image (rows of E), `by: 'caption'` the images for each caption (columns of E). On webgpu the blocks go
+ * through the WGSL energy and merge kernels; elsewhere through `orderViolation` and tf.topk.
+ */
+export function orderViolationTopK(
+  queries: tf.Tensor2D,
+  gallery: tf.Tensor2D,
+  k: number,
+  opts: { by: 'image' | 'caption'; blockRows?: number; path?: OrderViolationPath },
+): TopK {
+  if (opts.by === 'image') checkPair(queries, gallery);
+  else checkPair(gallery, queries);
+  const path = opts.path ?? orderViolationPath();
+  if (path === 'webgpu-kernel') return orderViolationTopKWebGPU(queries, gallery, k, opts);
+  const M = gallery.shape[0];
+  if (!(Number.isInteger(k) && k >= 1 && k <= M)) {
+    throw new Error(`orderViolationTopK: k must be an integer in 1..${M} (gallery rows), got ${k}`);
+  }
+  const block = opts.blockRows ?? 4096;
+  return tf.tidy(() => {
+    let scores: tf.Tensor2D | null = null; // -E of the best so far [Q, k]
+    let indices: tf.Tensor2D | null = null; // [Q, k]
+    for (let j0 = 0; j0 < M; j0 += block) {
+      const count = Math.min(block, M - j0);
+      const g = gallery.slice([j0, 0], [count, gallery.shape[1]]);
+      const E =
+        opts.by === 'image'
+          ? orderViolation(queries, g, { path }) // [Q, count]
+          : (orderViolation(g, queries, { path }).transpose() as tf.Tensor2D); // [count, Q] -> [Q, count]
+      const top = tf.topk(E.neg(), Math.min(k, count)); // highest -E = lowest E
+      const idx = top.indices.add(tf.scalar(j0, 'int32')) as tf.Tensor2D;
+      if (scores === null || indices === null) {
+        scores = top.values as tf.Tensor2D;
+        indices = idx;
+      } else {
+        const allS = tf.concat([scores, top.values], 1); // [Q, k + k']
+        const allI = tf.concat([indices, idx], 1);
+        const merged = tf.topk(allS, k);
+        scores = merged.values as tf.Tensor2D;
+        indices = tf.gather(allI, merged.indices, 1, 1) as tf.Tensor2D; // per-row gather
+      }
+    }
+    return { energies: scores!.neg(), indices: indices! } as unknown as tf.TensorContainer;
+  }) as unknown as TopK;
 }
 
 /** Cosine similarity of l2-normalized rows, [N, M]. */
