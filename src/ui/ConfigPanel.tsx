@@ -1,38 +1,24 @@
 import { useId, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
-import { useUiStore, type FormValues } from './store';
-import { canStart, isRunActive } from './format';
-import { BACKENDS, isBackendName, type BackendName } from '../worker/protocol';
+import { canStart, isRunActive, useUiStore, type FormValues } from './store';
+import { useClient } from './context';
 
-export interface ConfigPanelProps {
-  onStart(): void;
-  onPause(): void;
-  onResume(): void;
-  onReset(): void;
-  onBackendChange(backend: BackendName): void;
-}
+type NumericField =
+  | 'wordDim'
+  | 'hiddenDim'
+  | 'margin'
+  | 'learningRate'
+  | 'batchSize'
+  | 'seed'
+  | 'evalEvery'
+  | 'evalImages'
+  | 'maxSteps';
 
-const BACKEND_LABEL: Record<BackendName, string> = {
-  wasm: 'WebAssembly (wasm)',
-  webgpu: 'WebGPU',
-  webgl: 'WebGL',
-  cpu: 'Plain JS (cpu)',
-};
-
-type NumericField = 'hiddenDim' | 'batchSize' | 'learningRate' | 'seed';
-
-function NumberField(props: {
-  field: NumericField;
-  label: string;
-  hint?: string;
-  step: string;
-  min: number;
-  disabled: boolean;
-}): ReactNode {
+function NumberField(props: { field: NumericField; label: string; hint?: string; step: string }): ReactNode {
   const id = useId();
   const value = useUiStore((s) => s.form[props.field]);
   const error = useUiStore((s) => s.formErrors[props.field]);
   const setField = useUiStore((s) => s.setField);
-  const describedBy = [props.hint ? `${id}-hint` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ');
+  const describedBy = [error ? `${id}-err` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
   return (
     <div className="field">
       <label htmlFor={id}>{props.label}</label>
@@ -42,82 +28,73 @@ function NumberField(props: {
         type="number"
         inputMode="decimal"
         step={props.step}
-        min={props.min}
         value={value}
-        disabled={props.disabled}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy || undefined}
         onChange={(e: ChangeEvent<HTMLInputElement>) => setField(props.field, e.target.value)}
       />
-      {props.hint && (
-        <small id={`${id}-hint`} className="hint">
-          {props.hint}
-        </small>
-      )}
       {error && (
         <small id={`${id}-err`} className="field-error">
           {error}
+        </small>
+      )}
+      {props.hint && (
+        <small id={`${id}-hint`} className="hint">
+          {props.hint}
         </small>
       )}
     </div>
   );
 }
 
-/** Run configuration form plus the Start / Pause / Resume / Reset controls. */
-export function ConfigPanel(props: ConfigPanelProps): ReactNode {
-  const status = useUiStore((s) => s.status);
-  const form = useUiStore((s) => s.form);
-  const requestedBackend = useUiStore((s) => s.requestedBackend);
+function CheckField(props: { field: 'layerNorm' | 'maxViolation'; label: string; hint?: string }): ReactNode {
+  const id = useId();
+  const checked = useUiStore((s) => s.form[props.field]);
   const setField = useUiStore((s) => s.setField);
-  const backendId = useId();
-  const lnId = useId();
+  return (
+    <div className="field check">
+      <input
+        id={id}
+        name={props.field}
+        type="checkbox"
+        checked={checked}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        onChange={(e) => setField(props.field, e.target.checked)}
+      />
+      <label htmlFor={id}>{props.label}</label>
+      {props.hint && (
+        <small id={`${id}-hint`} className="hint check-hint">
+          {props.hint}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** Model and training form plus Start / Compare / Pause / Resume / Reset. */
+export function ConfigPanel(): ReactNode {
+  const client = useClient();
+  const status = useUiStore((s) => s.status);
+  const measure = useUiStore((s) => s.form.measure);
+  const hasDataset = useUiStore((s) => s.dataset !== null);
+  const startable = useUiStore(canStart);
+  const setField = useUiStore((s) => s.setField);
+  const hasErrors = useUiStore((s) => Object.keys(s.formErrors).length > 0);
 
   const locked = isRunActive(status);
-  const setMeasure = (measure: FormValues['measure']) => setField('measure', measure);
+  const setMeasure = (m: FormValues['measure']) => setField('measure', m);
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    if (canStart(status)) props.onStart();
+    if (startable) client.start(false);
   };
 
   return (
     <form className="panel config" aria-labelledby="config-title" onSubmit={onSubmit} noValidate>
-      <h2 id="config-title">Configuration</h2>
+      <h2 id="config-title">Model and training</h2>
       <fieldset disabled={locked} className="fields">
         <legend className="visually-hidden">Model and training settings</legend>
-
-        <div className="field">
-          <label htmlFor={backendId}>Backend</label>
-          <select
-            id={backendId}
-            name="backend"
-            value={requestedBackend}
-            aria-describedby={`${backendId}-hint`}
-            onChange={(e) => {
-              if (isBackendName(e.target.value)) props.onBackendChange(e.target.value);
-            }}
-          >
-            {BACKENDS.map((b) => (
-              <option key={b} value={b}>
-                {BACKEND_LABEL[b]}
-              </option>
-            ))}
-          </select>
-          <small id={`${backendId}-hint`} className="hint">
-            Changing it restarts the worker.
-          </small>
-        </div>
-
-        <div className="field check">
-          <input
-            id={lnId}
-            name="layerNorm"
-            type="checkbox"
-            checked={form.layerNorm}
-            onChange={(e) => setField('layerNorm', e.target.checked)}
-          />
-          <label htmlFor={lnId}>Layer-normalized GRU</label>
-        </div>
+        <CheckField field="layerNorm" label="Layer-normalized GRU" hint="Compare runs both ways." />
 
         <fieldset className="field radios">
           <legend>Similarity measure</legend>
@@ -126,7 +103,7 @@ export function ConfigPanel(props: ConfigPanelProps): ReactNode {
               type="radio"
               name="measure"
               value="order"
-              checked={form.measure === 'order'}
+              checked={measure === 'order'}
               onChange={() => setMeasure('order')}
             />
             Order violation
@@ -136,7 +113,7 @@ export function ConfigPanel(props: ConfigPanelProps): ReactNode {
               type="radio"
               name="measure"
               value="cosine"
-              checked={form.measure === 'cosine'}
+              checked={measure === 'cosine'}
               onChange={() => setMeasure('cosine')}
             />
             Cosine
@@ -144,29 +121,55 @@ export function ConfigPanel(props: ConfigPanelProps): ReactNode {
         </fieldset>
 
         <div className="field-grid">
-          <NumberField field="hiddenDim" label="Hidden size" step="1" min={4} disabled={locked} />
-          <NumberField field="batchSize" label="Batch size" step="1" min={2} disabled={locked} />
-          <NumberField field="learningRate" label="Learning rate" step="0.0001" min={0} disabled={locked} />
-          <NumberField field="seed" label="Seed" step="1" min={0} disabled={locked} />
+          <NumberField field="wordDim" label="Word-embedding size" step="1" />
+          <NumberField field="hiddenDim" label="Hidden size" step="1" />
+          <NumberField field="margin" label="Margin" step="0.01" hint="0.05 for order, 0.2 for cosine." />
+          <NumberField field="learningRate" label="Learning rate" step="0.0001" />
+          <NumberField field="batchSize" label="Batch size" step="1" />
+          <NumberField field="seed" label="Seed" step="1" />
+        </div>
+        <CheckField field="maxViolation" label="Max-violation loss" hint="Hardest negative only (VSE++)." />
+
+        <div className="field-grid">
+          <NumberField field="evalEvery" label="Evaluate every (steps)" step="1" />
+          <NumberField field="evalImages" label="Evaluation images" step="50" hint="0: the whole split." />
+          <NumberField field="maxSteps" label="Stop after (steps)" step="100" hint="0: until you pause." />
         </div>
       </fieldset>
 
+      {hasErrors && (
+        <p className="field-error" role="alert">
+          Fix the highlighted fields to start.
+        </p>
+      )}
+      {!hasDataset && <p className="hint">Training starts once a dataset is loaded (Data tab).</p>}
+
       <div className="controls" role="group" aria-label="Training controls">
-        <button type="submit" className="primary" disabled={!canStart(status)}>
+        <button type="submit" className="primary" disabled={!startable}>
           Start
         </button>
-        <button type="button" disabled={status !== 'running'} onClick={props.onPause}>
+        <button type="button" className="primary" disabled={!startable} onClick={() => client.start(true)}>
+          Compare LN on/off
+        </button>
+        <button type="button" disabled={status !== 'running'} onClick={() => client.pause()}>
           Pause
         </button>
-        <button type="button" disabled={status !== 'paused'} onClick={props.onResume}>
+        <button type="button" disabled={status !== 'paused'} onClick={() => client.resume()}>
           Resume
         </button>
         <button
           type="button"
-          disabled={!(locked || status === 'done' || status === 'error')}
-          onClick={props.onReset}
+          disabled={!(locked || status === 'done' || status === 'stopped')}
+          onClick={() => client.reset()}
         >
           Reset
+        </button>
+        <button
+          type="button"
+          disabled={!(status === 'running' || status === 'paused' || status === 'done')}
+          onClick={() => client.evaluate()}
+        >
+          Evaluate now
         </button>
       </div>
     </form>

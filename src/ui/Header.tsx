@@ -1,24 +1,70 @@
-import type { ReactNode } from 'react';
-import { useUiStore } from './store';
-import { STATUS_LABEL } from './format';
+import { useId, type ReactNode } from 'react';
+import { isRunActive, useUiStore } from './store';
+import { STATUS_HINT } from './format';
+import { useClient } from './context';
+import { BACKENDS, isBackendChoice, type BackendChoice } from '../worker/protocol';
 
+const BACKEND_LABEL: Record<BackendChoice, string> = {
+  auto: 'Auto',
+  webgpu: 'WebGPU',
+  wasm: 'WebAssembly (wasm)',
+  webgl: 'WebGL',
+  cpu: 'Plain JS (cpu)',
+};
+
+/** Title, backend choice (and the backend in use, with the reason), and the training status. */
 export function Header(): ReactNode {
+  const client = useClient();
   const status = useUiStore((s) => s.status);
   const backend = useUiStore((s) => s.backend);
   const reason = useUiStore((s) => s.backendReason);
+  const requested = useUiStore((s) => s.requestedBackend);
+  const id = useId();
+  const locked = isRunActive(status);
   return (
     <header className="app-header">
       <div className="brand">
         <h1>orderembed</h1>
         <p className="tagline">Order embeddings of images and captions, trained in your browser</p>
       </div>
-      <div className="badges">
-        <span className="badge" title={reason ?? undefined}>
-          Backend: <strong data-testid="backend">{backend ?? '…'}</strong>
-        </span>
-        <span className={`badge status status-${status}`} role="status" data-testid="status">
-          {STATUS_LABEL[status]}
-        </span>
+      <div className="header-controls">
+        <div className="backend-pick">
+          <label htmlFor={id}>Backend</label>
+          <select
+            id={id}
+            value={requested}
+            disabled={locked}
+            aria-describedby={`${id}-hint`}
+            onChange={(e) => {
+              if (isBackendChoice(e.target.value)) client.setBackend(e.target.value);
+            }}
+          >
+            {(['auto', ...BACKENDS] as const).map((b) => (
+              <option key={b} value={b}>
+                {BACKEND_LABEL[b]}
+              </option>
+            ))}
+          </select>
+          <span id={`${id}-hint`} className="visually-hidden">
+            Changing the backend restarts the worker and reloads the dataset.
+          </span>
+        </div>
+        <p className="badge backend-badge">
+          <span>
+            Using <strong data-testid="backend">{backend ?? '…'}</strong>
+          </span>
+          {reason && (
+            <span className="backend-reason" data-testid="backend-reason">
+              {reason}
+            </span>
+          )}
+        </p>
+        <p className={`badge status status-${status}`} title={STATUS_HINT[status]}>
+          <span className="visually-hidden">Status: </span>
+          <span data-testid="status" role="status">
+            {status}
+          </span>
+        </p>
       </div>
     </header>
   );

@@ -1,53 +1,78 @@
-import type { ReactNode } from 'react';
-import { useUiStore } from './store';
-import { fmt, fmtAuto, fmtInt } from './format';
+import { useMemo, type ReactNode } from 'react';
+import { bestRsum, seriesNames, useUiStore, type RunView } from './store';
+import { fmt, fmtAuto, fmtDuration, fmtInt } from './format';
+import { runColor } from './Charts';
 
-/** Latest numbers of the run, as a description list. */
+function describe(r: RunView): string {
+  if (!r.model) return r.dataset;
+  const m = r.model;
+  return [
+    `${m.measure}`,
+    `hidden ${m.hiddenDim}`,
+    `word ${m.wordDim}`,
+    `margin ${m.margin}`,
+    m.maxViolation ? 'max-violation' : '',
+    r.train ? `batch ${r.train.batchSize}` : '',
+    r.train ? `lr ${r.train.learningRate}` : '',
+    r.dataset,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** Latest numbers of every charted run, one row each. */
 export function StatsBar(): ReactNode {
-  const step = useUiStore((s) => s.step);
-  const epoch = useUiStore((s) => s.epoch);
-  const pairsPerSec = useUiStore((s) => s.pairsPerSec);
-  const lastLoss = useUiStore((s) => s.loss.at(-1));
-  const lastMetrics = useUiStore((s) => s.metrics.at(-1));
-  const run = useUiStore((s) => s.run);
-
-  const items: [string, string][] = [
-    ['Step', fmtInt(step)],
-    ['Epoch', fmtInt(epoch)],
-    ['Loss (EMA)', fmtAuto(lastLoss?.smooth)],
-    ['Pairs / s', fmtInt(pairsPerSec)],
-    ['R@1 i→t / t→i', lastMetrics ? `${fmt(lastMetrics.i2tR1, 1)} / ${fmt(lastMetrics.t2iR1, 1)}` : '—'],
-    ['R sum', fmt(lastMetrics?.rsum, 1)],
-  ];
-
+  const runs = useUiStore((s) => s.runs);
+  const ids = useUiStore((s) => s.chartRuns);
+  const split = useUiStore((s) => s.evalSplit);
+  const list = useMemo(
+    () => ids.map((id) => runs[id]).filter((r): r is RunView => r !== undefined),
+    [runs, ids],
+  );
+  const names = seriesNames(list);
+  if (list.length === 0) return null;
   return (
     <section className="panel stats" aria-labelledby="stats-title">
-      <h2 id="stats-title" className="visually-hidden">
-        Run statistics
-      </h2>
-      <dl>
-        {items.map(([k, v]) => (
-          <div key={k} className="stat">
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
-      {run && (
-        <p className="run-info" data-testid="run-info">
-          {[
-            run.model.layerNorm ? 'LN-GRU' : 'plain GRU',
-            `${run.model.measure} measure`,
-            `hidden ${run.model.hiddenDim}`,
-            `word dim ${run.model.wordDim}`,
-            `vocab ${fmtInt(run.model.vocabSize)}`,
-            `margin ${run.model.margin}`,
-            `batch ${run.train.batchSize}`,
-            `lr ${run.train.learningRate}`,
-            `${run.dataset.name}: ${fmtInt(run.dataset.numImages)} images, ${fmtInt(run.dataset.numCaptions)} captions`,
-          ].join(' · ')}
-        </p>
-      )}
+      <h2 id="stats-title">Runs on the charts</h2>
+      <div className="table-scroll">
+        <table data-testid="run-stats">
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">State</th>
+              <th scope="col">Step</th>
+              <th scope="col">Epoch</th>
+              <th scope="col">Loss (EMA)</th>
+              <th scope="col">Pairs/s</th>
+              <th scope="col">R@1 i→t / t→i ({split})</th>
+              <th scope="col">Best R-sum</th>
+              <th scope="col">Time</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((r, i) => {
+              const last = r.evals.at(-1);
+              return (
+                <tr key={r.id} data-run-id={r.id}>
+                  <th scope="row">
+                    <span className="swatch" style={{ background: runColor(i) }} aria-hidden="true" />
+                    {names.get(r.id)}
+                    <small className="run-desc">{describe(r)}</small>
+                  </th>
+                  <td>{r.state}</td>
+                  <td>{fmtInt(r.step)}</td>
+                  <td>{fmtInt(r.epoch)}</td>
+                  <td>{fmtAuto(r.loss.at(-1)?.smooth)}</td>
+                  <td>{r.live ? fmtInt(r.pairsPerSec) : '—'}</td>
+                  <td>{last ? `${fmt(last.i2tR1, 1)} / ${fmt(last.t2iR1, 1)}` : '—'}</td>
+                  <td>{fmt(bestRsum(r.evals), 1)}</td>
+                  <td>{fmtDuration(r.seconds)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -1,9 +1,21 @@
 /**
- * Owns the worker from the UI side: spawns it, sends typed requests, and feeds its events into the
- * store. A crashed worker is replaced by a fresh one with `connect()`.
+ * Owns the worker from the UI side: spawns it, sends typed requests, feeds its events into the store,
+ * and replaces a crashed worker (once by itself, then on the user's request), re-sending `init` and
+ * re-loading the last dataset. Input is validated here before anything is sent.
  */
-import { parseForm, useUiStore } from './store';
-import { errorMessage, isWorkerEvent, type BackendName, type WorkerRequest } from '../worker/protocol';
+import { useUiStore, isRunActive, parseForm, startOptions, type QueryKind } from './store';
+import { imageFileError, queryError, runFilesFrom, safeFileName, saveBlob } from './files';
+import { writeZip } from './zip';
+import {
+  errorMessage,
+  isWorkerEvent,
+  type BackendChoice,
+  type DatasetSource,
+  type EncoderChoice,
+  type PickedFile,
+  type WorkerEvent,
+  type WorkerRequest,
+} from '../worker/protocol';
 
 /** The part of `Worker` the client uses (so tests can pass a fake). */
 export interface WorkerLike {
@@ -16,56 +28,201 @@ export interface WorkerLike {
 
 type Store = typeof useUiStore;
 
+export interface ClientOptions {
+  store?: Store;
+  /** The dataset loaded as soon as the first worker is ready (the built-in scenes by default). */
+  initialSource?: DatasetSource | null;
+  /** How many times a crashed worker is replaced without asking (default 1). */
+  autoRestarts?: number;
+  /** Saves a download; tests capture it. */
+  save?: (name: string, data: Blob) => void;
+  /** Base URL that pack URLs are relative to (the page's base). */
+  baseUrl?: () => string;
+}
+
+/** How many ranked captions and image hits to ask for. */
+export const RANK_LIMIT = 10;
+export const SEARCH_LIMIT = 12;
+
+/** The page's base URL (Vite's BASE_URL resolved against the page). */
+export function pageBaseUrl(): string {
+  return new URL(import.meta.env.BASE_URL ?? '/', globalThis.location?.href ?? 'http://localhost/').href;
+}
+
+/** `?scenes=N` in the page URL loads N scenes instead of the default (browser tests keep it small). */
+export function initialSourceFromUrl(search: string): DatasetSource {
+  const n = Number(new URLSearchParams(search).get('scenes') ?? '');
+  return Number.isInteger(n) && n > 0 ? { kind: 'scenes', numImages: n } : { kind: 'scenes' };
+}
+
+/** What is loading, in words. */
+export function sourceLabel(source: DatasetSource): string {
+  switch (source.kind) {
+    case 'synthetic':
+      return 'synthetic data';
+    case 'scenes':
+      return source.numImages ? `built-in scenes (${source.numImages} images)` : 'built-in scenes';
+    case 'pack':
+      return source.url;
+    case 'folder':
+      return `folder “${source.name}” (${source.files.length} files)`;
+  }
+}
+
 export class TrainingClient {
   private worker: WorkerLike | null = null;
+  private readyOnce = false;
+  private lastSource: DatasetSource | null;
+  private restartsLeft: number;
+  private readonly store: Store;
+  private readonly autoRestarts: number;
+  private readonly save: (name: string, data: Blob) => void;
+  private readonly baseUrl: () => string;
 
   constructor(
     private readonly spawn: () => WorkerLike,
     private readonly wasmPath: () => string,
-    private readonly store: Store = useUiStore,
-  ) {}
+    options: ClientOptions = {},
+  ) {
+    this.store = options.store ?? useUiStore;
+    this.lastSource = options.initialSource === undefined ? { kind: 'scenes' } : options.initialSource;
+    this.autoRestarts = options.autoRestarts ?? 1;
+    this.restartsLeft = this.autoRestarts;
+    this.save = options.save ?? saveBlob;
+    this.baseUrl = options.baseUrl ?? pageBaseUrl;
+  }
+
+  private get state() {
+    return this.store.getState();
+  }
 
   /** (Re)starts a fresh worker with the requested backend; any previous worker is terminated. */
   connect(): void {
     this.dispose();
-    const s = this.store.getState();
-    s.connecting();
+    this.state.connecting();
+    this.readyOnce = false;
     let worker: WorkerLike;
     try {
       worker = this.spawn();
     } catch (e) {
-      s.crashed(errorMessage(e));
+      this.crashed(errorMessage(e));
       return;
     }
     this.worker = worker;
     worker.onmessage = (e) => {
-      if (worker !== this.worker) return;
-      if (isWorkerEvent(e.data)) this.store.getState().applyEvent(e.data);
+      if (worker !== this.worker) return; // a late message of a replaced worker
+      if (isWorkerEvent(e.data)) this.onEvent(e.data);
     };
     worker.onerror = (e) => {
       e.preventDefault?.();
       if (worker !== this.worker) return;
-      this.store
-        .getState()
-        .crashed(e.message || 'the worker script failed to load or threw (see the browser console)');
+      this.crashed(e.message || 'the worker script failed to load or threw (see the browser console)');
     };
     worker.onmessageerror = () => {
       if (worker !== this.worker) return;
-      this.store.getState().crashed('a message from the worker could not be decoded');
+      this.crashed('a message from the worker could not be decoded');
     };
-    this.send({ type: 'init', backend: s.requestedBackend, wasmPath: this.wasmPath() });
+    this.send({ type: 'init', backend: this.state.requestedBackend, wasmPath: this.wasmPath() });
   }
 
-  /** Validates the form and starts a run; invalid fields are reported on the form instead. */
-  start(): boolean {
-    const s = this.store.getState();
+  /** The user's Restart: a fresh worker, with the automatic restarts re-armed. */
+  restart(): void {
+    this.restartsLeft = this.autoRestarts;
+    this.state.dismissCrash();
+    this.connect();
+  }
+
+  private crashed(message: string): void {
+    const restarting = this.restartsLeft > 0;
+    this.dispose();
+    this.state.crashed(message, restarting);
+    if (restarting) {
+      this.restartsLeft -= 1;
+      this.connect();
+    }
+  }
+
+  private onEvent(event: WorkerEvent): void {
+    this.state.applyEvent(event);
+    switch (event.type) {
+      case 'ready':
+        if (this.readyOnce) break;
+        this.readyOnce = true;
+        this.send({ type: 'listRuns' });
+        if (this.lastSource) this.sendLoad(this.lastSource);
+        break;
+      case 'started':
+        // The replacement worker trains: a later crash may be recovered from by itself again.
+        this.restartsLeft = this.autoRestarts;
+        break;
+      case 'exported':
+        this.download(event.runId, event.files);
+        break;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Datasets
+
+  loadDataset(source: DatasetSource): void {
+    this.lastSource = source;
+    this.sendLoad(source);
+  }
+
+  private sendLoad(source: DatasetSource): void {
+    const picked =
+      source.kind === 'folder'
+        ? new Map(source.files.map((f: PickedFile) => [f.path, f.file] as const))
+        : null;
+    this.state.loadRequested(sourceLabel(source), picked);
+    this.send({ type: 'loadDataset', source });
+  }
+
+  loadScenes(numImages?: number): void {
+    this.loadDataset(numImages ? { kind: 'scenes', numImages } : { kind: 'scenes' });
+  }
+
+  /** A feature pack at `url`, relative to the page's base URL. Returns an error message or null. */
+  loadPack(url: string): string | null {
+    const trimmed = url.trim();
+    if (trimmed === '') return 'The pack URL is empty.';
+    let abs: string;
+    try {
+      abs = new URL(trimmed, this.baseUrl()).href.replace(/\/+$/, '');
+    } catch {
+      return `“${trimmed}” is not a URL.`;
+    }
+    this.loadDataset({ kind: 'pack', url: abs });
+    return null;
+  }
+
+  /** A picked or dropped folder. Returns an error message or null. */
+  loadFolder(name: string, files: PickedFile[], encoder: EncoderChoice): string | null {
+    if (files.length === 0) return `The folder “${name}” is empty.`;
+    if ('url' in encoder && encoder.url.trim() === '') return 'Type the encoder’s model.json URL.';
+    const enc = 'url' in encoder ? { url: new URL(encoder.url.trim(), this.baseUrl()).href } : encoder;
+    this.loadDataset({ kind: 'folder', name, files, encoder: enc });
+    return null;
+  }
+
+  cancelLoad(): void {
+    this.state.loadCancelled();
+    this.send({ type: 'cancelLoad' });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Training
+
+  /** Validates the form and starts one run, or two differing only in layerNorm (`compare`). */
+  start(compare = false): boolean {
+    const s = this.state;
     const parsed = parseForm(s.form);
     if (!parsed.ok) {
       s.setFormErrors(parsed.errors);
       return false;
     }
     s.starting();
-    this.send({ type: 'start', config: parsed.config });
+    this.send({ type: 'start', options: startOptions(parsed.run, compare) });
     return true;
   }
 
@@ -81,11 +238,104 @@ export class TrainingClient {
     this.send({ type: 'reset' });
   }
 
-  /** Switching backends needs a fresh worker (tfjs state is per backend). */
-  setBackend(backend: BackendName): void {
-    this.store.getState().setRequestedBackend(backend);
+  evaluate(): void {
+    this.send({ type: 'evaluate' });
+  }
+
+  /** Switching backends needs a fresh worker (tfjs state is per backend); the dataset is reloaded. */
+  setBackend(backend: BackendChoice): void {
+    if (isRunActive(this.state.status)) return;
+    this.state.setRequestedBackend(backend);
     this.connect();
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Retrieval (validated here; a message is shown instead of sending)
+
+  private invalid(kind: QueryKind, message: string | null): boolean {
+    this.state.setQueryError(kind, message);
+    return message !== null;
+  }
+
+  private noRun(kind: QueryKind, runId: string | null): boolean {
+    return this.invalid(kind, runId ? null : 'No trained run to ask: start training, or open a stored run.');
+  }
+
+  rankCaptions(runId: string | null, file: File | null | undefined): boolean {
+    if (this.invalid('rank', imageFileError(file)) || this.noRun('rank', runId) || !file || !runId)
+      return false;
+    this.state.queryRequested('rank');
+    this.send({ type: 'rankCaptions', runId, image: file, name: file.name, limit: RANK_LIMIT });
+    return true;
+  }
+
+  searchImages(runId: string | null, query: string): boolean {
+    if (this.invalid('search', queryError(query)) || this.noRun('search', runId) || !runId) return false;
+    this.state.queryRequested('search');
+    this.send({ type: 'searchImages', runId, query: query.trim(), limit: SEARCH_LIMIT });
+    return true;
+  }
+
+  compareSentences(runId: string | null, a: string, b: string): boolean {
+    const err = queryError(a, 'Sentence A') ?? queryError(b, 'Sentence B');
+    if (this.invalid('generality', err) || this.noRun('generality', runId) || !runId) return false;
+    this.state.queryRequested('generality');
+    this.send({ type: 'compareSentences', runId, a: a.trim(), b: b.trim() });
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stored runs
+
+  openRun(runId: string): void {
+    this.state.openRequested(runId);
+    this.send({ type: 'openRun', runId });
+  }
+
+  exportRun(runId: string): void {
+    this.state.exportRequested(runId);
+    this.send({ type: 'exportRun', runId });
+  }
+
+  deleteRun(runId: string): void {
+    this.send({ type: 'deleteRun', runId });
+  }
+
+  listRuns(): void {
+    this.send({ type: 'listRuns' });
+  }
+
+  /** Imports a run from an exported .zip or its files; resolves to an error message or null. */
+  async importFiles(picked: readonly File[]): Promise<string | null> {
+    this.state.importRequested();
+    try {
+      const { files, label } = await runFilesFrom(picked);
+      this.send({ type: 'importRun', files, label });
+      return null;
+    } catch (e) {
+      const message = `import failed: ${errorMessage(e)}`;
+      this.state.setRunsError(message);
+      return message;
+    }
+  }
+
+  private download(runId: string, files: Record<string, string | ArrayBuffer>): void {
+    const s = this.state;
+    const label = s.stored.find((r) => r.id === runId)?.label ?? s.runs[runId]?.label ?? 'run';
+    try {
+      const zip = writeZip(files);
+      this.save(
+        `${safeFileName(label)}-${safeFileName(runId)}.zip`,
+        new Blob([zip], { type: 'application/zip' }),
+      );
+    } catch (e) {
+      s.setRunsError(`export failed: ${errorMessage(e)}`);
+    } finally {
+      s.exportFinished();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
 
   dispose(): void {
     const w = this.worker;
@@ -100,13 +350,21 @@ export class TrainingClient {
 
   private send(message: WorkerRequest): void {
     if (!this.worker) {
-      this.store.getState().crashed('no worker is running; restart it');
+      this.state.applyEvent({
+        type: 'error',
+        phase: 'message',
+        message: 'the worker is not running: restart it',
+      });
       return;
     }
     try {
       this.worker.postMessage(message);
     } catch (e) {
-      this.store.getState().crashed(errorMessage(e));
+      this.state.applyEvent({
+        type: 'error',
+        phase: 'message',
+        message: `could not send '${message.type}' to the worker: ${errorMessage(e)}`,
+      });
     }
   }
 }

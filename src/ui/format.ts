@@ -1,6 +1,6 @@
 import type { Status } from './store';
 
-/** A number with a fixed count of significant-ish decimals, or an em dash when not finite. */
+/** A number with fixed decimals, or an em dash when not finite. */
 export function fmt(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   return x.toFixed(digits);
@@ -27,19 +27,34 @@ export function fmtInt(x: number | null | undefined): string {
   return Math.round(x).toLocaleString('en-US');
 }
 
-export const STATUS_LABEL: Record<Status, string> = {
-  connecting: 'Starting worker…',
-  ready: 'Ready',
-  starting: 'Building model…',
+/** Seconds as 2.5 s, 42 s, 3:07, 1:02:03. */
+export function fmtDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  if (seconds < 10 && seconds > 0 && !Number.isInteger(seconds)) return `${seconds.toFixed(1)} s`;
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** What the status means, for the status badge's title. */
+export const STATUS_HINT: Record<Status, string> = {
+  connecting: 'Starting the training worker…',
+  ready: 'Ready to train',
+  starting: 'Building the model…',
   running: 'Training',
   paused: 'Paused',
-  done: 'Finished',
-  error: 'Error',
-  crashed: 'Worker crashed',
+  done: 'The runs reached their step limit',
+  stopped: 'The runs stopped on an error',
+  crashed: 'The training worker crashed',
 };
 
-/** A run exists in the worker (the config is locked until Reset). */
-export const isRunActive = (s: Status): boolean => s === 'starting' || s === 'running' || s === 'paused';
-
-/** Start is possible: the worker is up and no run is active. */
-export const canStart = (s: Status): boolean => s === 'ready' || s === 'done' || s === 'error';
+/**
+ * A retrieval score for display: the order-violation energy (>= 0, lower is better; the worker's scores
+ * are -E) or the cosine similarity as it is.
+ */
+export function fmtScore(score: number, cosine: boolean): string {
+  return fmtAuto(cosine ? score : Math.abs(score));
+}

@@ -1,146 +1,213 @@
 // @vitest-environment jsdom
 import '@testing-library/jest-dom/vitest';
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/App';
+import type { ClientOptions } from '../../src/ui/client';
 import { initialState, useUiStore } from '../../src/ui/store';
-import { FakeWorker, STARTED, metrics } from './fake-worker';
+import type { WorkerEvent } from '../../src/worker/protocol';
+import { FakeWorker, LOADED, STARTED2, metricsEvent, progress, storedRun } from './fake-worker';
 
 let workers: FakeWorker[];
-let autoReady: string | null;
 const spawn = () => {
-  const w = new FakeWorker(autoReady);
+  const w = new FakeWorker('wasm');
   workers.push(w);
   return w;
 };
 const wasmPath = () => 'http://127.0.0.1:5173/tfjs-wasm/';
-const current = () => {
-  const w = workers.at(-1);
-  if (!w) throw new Error('no worker spawned');
-  return w;
-};
-const emit = (...events: Parameters<FakeWorker['emit']>[0][]) =>
+const options: ClientOptions = { save: () => undefined };
+const current = () => workers.at(-1)!;
+const emit = (...events: WorkerEvent[]) =>
   act(() => {
     for (const e of events) current().emit(e);
   });
+const series = (testId: string) => JSON.parse(screen.getByTestId(testId).getAttribute('data-series') ?? '{}');
 
 beforeEach(() => {
   workers = [];
-  autoReady = 'wasm';
   useUiStore.setState(initialState());
+  history.replaceState(null, '', '/');
 });
 afterEach(cleanup);
 
-async function renderReady() {
-  render(<App spawn={spawn} wasmPath={wasmPath} />);
+async function renderLoaded() {
+  render(<App spawn={spawn} wasmPath={wasmPath} options={options} />);
   expect(await screen.findByTestId('backend')).toHaveTextContent('wasm');
-  expect(screen.getByTestId('status')).toHaveTextContent('Ready');
+  expect(screen.getByTestId('status')).toHaveTextContent('ready');
+  expect(screen.getByTestId('backend-reason')).toHaveTextContent('auto: no WebGPU adapter');
+  expect(screen.getByTestId('dataset-summary')).toHaveAttribute('data-loaded', 'false');
+  emit(LOADED);
+  expect(screen.getByTestId('dataset-summary')).toHaveAttribute('data-loaded', 'true');
 }
 
 describe('App with a fake worker', () => {
-  it('initialises the worker with the default backend and wasm path', async () => {
-    await renderReady();
-    expect(current().sent[0]).toEqual({ type: 'init', backend: 'wasm', wasmPath: wasmPath() });
+  it('opens on the Data tab with the scenes loading, then shows the summary', async () => {
+    render(<App spawn={spawn} wasmPath={wasmPath} options={options} />);
+    await screen.findByText('wasm');
+    expect(screen.getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
+    expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
+    expect(screen.getByTestId('dataset-progress')).toHaveTextContent('Loading built-in scenes');
+    emit({ type: 'datasetProgress', phase: 'encoding', done: 5, total: 20, imagesPerSec: 3 });
+    expect(screen.getByLabelText('Dataset loading progress')).toHaveAttribute('value', '5');
+    emit({ ...LOADED, dataset: { ...LOADED.dataset, warnings: ['3.jpg: not a JPEG'] } });
+    const summary = screen.getByTestId('dataset-summary');
+    expect(summary).toHaveTextContent('scenes-200');
+    expect(summary).toHaveTextContent('1,000');
+    expect(summary).toHaveTextContent('train 160 · dev 20 · test 20');
+    expect(summary).toHaveTextContent('centernet-mb3');
+    expect(within(summary).getByText('3.jpg: not a JPEG')).toBeInTheDocument();
+    expect(screen.queryByTestId('dataset-progress')).not.toBeInTheDocument();
   });
 
-  it('starts a run from the form and charts progress and metrics', async () => {
-    await renderReady();
-    fireEvent.change(screen.getByLabelText('Batch size'), { target: { value: '16' } });
-    fireEvent.click(screen.getByRole('radio', { name: 'Cosine' }));
-    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+  it('shows a dataset error visibly and keeps working', async () => {
+    await renderLoaded();
+    fireEvent.click(screen.getByRole('button', { name: 'Load pack' }));
+    expect(current().last('loadDataset')?.source).toMatchObject({ kind: 'pack' });
+    emit({ type: 'error', phase: 'dataset', message: 'packs/x/manifest.json: 404' });
+    expect(screen.getByTestId('dataset-error')).toHaveTextContent('manifest.json: 404');
+    expect(screen.getByTestId('dataset-error')).toHaveAttribute('role', 'alert');
+    expect(screen.getByTestId('dataset-summary')).toHaveTextContent('scenes-200');
+    fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
+    expect(screen.getByRole('button', { name: 'Start' })).toBeEnabled();
+  });
 
-    const start = current().sent.at(-1);
-    expect(start?.type).toBe('start');
-    if (start?.type !== 'start') return;
-    expect(start.config.train.batchSize).toBe(16);
-    expect(start.config.model.measure).toBe('cosine');
-    expect(screen.getByTestId('status')).toHaveTextContent('Building model');
+  it('switches tabs with the arrow keys', async () => {
+    await renderLoaded();
+    const data = screen.getByRole('tab', { name: 'Data' });
+    data.focus();
+    fireEvent.keyDown(data, { key: 'ArrowRight' });
+    const train = screen.getByRole('tab', { name: 'Train' });
+    expect(train).toHaveAttribute('aria-selected', 'true');
+    expect(train).toHaveFocus();
+    expect(screen.getByRole('tabpanel', { name: 'Train' })).toBeVisible();
+    fireEvent.keyDown(train, { key: 'End' });
+    expect(screen.getByRole('tab', { name: 'Runs' })).toHaveFocus();
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Runs' }), { key: 'ArrowRight' });
+    expect(screen.getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
+    expect(location.hash).toBe('#data');
+  });
 
-    emit(STARTED, { type: 'metrics', step: 0, split: 'dev', metrics: metrics(1), ms: 2 });
-    expect(screen.getByTestId('status')).toHaveTextContent('Training');
-    expect(screen.getByTestId('run-info')).toHaveTextContent('synthetic: 200 images, 1,000 captions');
-    expect(screen.getByTestId('loss-chart')).toHaveAttribute('data-points', '0');
-    expect(screen.getByTestId('recall-chart')).toHaveAttribute('data-points', '1');
+  it('compares LN on/off and streams both runs into the charts', async () => {
+    await renderLoaded();
+    fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Compare LN on/off' }));
+    const start = current().last('start')!;
+    expect(start.options.runs.map((r) => r.label)).toEqual(['LN-GRU', 'GRU']);
+    expect(screen.getByTestId('status')).toHaveTextContent('starting');
 
-    emit({
-      type: 'progress',
-      step: 3,
-      epoch: 0,
-      loss: 1.25,
-      gradNorm: 1,
-      pairsPerSec: 1234,
-      points: [
-        { step: 1, loss: 2 },
-        { step: 2, loss: 1.5 },
-        { step: 3, loss: 1.25 },
-      ],
-    });
-    expect(screen.getByTestId('loss-chart')).toHaveAttribute('data-points', '3');
-    expect(screen.getByText('1,234')).toBeInTheDocument(); // pairs/s
+    emit(STARTED2, metricsEvent('ln-1', 0, 1), metricsEvent('gru-1', 0, 1));
+    expect(screen.getByTestId('status')).toHaveTextContent('running');
+    emit(
+      progress('ln-1', 1, [2, 1.8, 1.6]),
+      progress('gru-1', 1, [2.2, 2.1]),
+      metricsEvent('ln-1', 25, 10),
+      metricsEvent('gru-1', 25, 8),
+    );
+    expect(series('chart-loss')).toEqual({ 'LN-GRU': 3, GRU: 2 });
+    expect(series('chart-recall-step')).toEqual({ 'LN-GRU': 2, GRU: 2 });
+    expect(series('chart-recall-time')).toEqual({ 'LN-GRU': 2, GRU: 2 });
+    expect(series('chart-throughput')).toEqual({ 'LN-GRU': 1, GRU: 1 });
+    expect(screen.getByTestId('chart-loss')).toHaveAttribute('data-points', '5');
+    const stats = screen.getByTestId('run-stats');
+    expect(within(stats).getAllByRole('row')).toHaveLength(3);
+
+    // The form is locked while training.
+    expect(screen.getByLabelText('Hidden size')).toBeDisabled();
+    expect(screen.getByLabelText('Backend')).toBeDisabled();
 
     fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
     expect(current().types().at(-1)).toBe('pause');
     emit({ type: 'paused', step: 3 });
-    expect(screen.getByTestId('status')).toHaveTextContent('Paused');
-    expect(screen.getByLabelText('Batch size')).toBeDisabled();
+    expect(screen.getByTestId('status')).toHaveTextContent('paused');
+    fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    expect(current().types().at(-1)).toBe('resume');
+    emit({ type: 'resumed', step: 3 });
 
     fireEvent.click(screen.getByRole('button', { name: 'Reset' }));
     expect(current().types().at(-1)).toBe('reset');
     emit({ type: 'reset' });
-    expect(screen.getByTestId('status')).toHaveTextContent('Ready');
-    expect(screen.getByTestId('loss-chart')).toHaveAttribute('data-points', '0');
+    expect(screen.getByTestId('status')).toHaveTextContent('ready');
+    expect(series('chart-loss')).toEqual({ 'LN-GRU': 3, GRU: 2 }); // the curves stay until the next start
   });
 
-  it('does not send start with an invalid form', async () => {
-    await renderReady();
+  it('validates the form and shows the messages', async () => {
+    await renderLoaded();
+    fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
     fireEvent.change(screen.getByLabelText('Learning rate'), { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('Batch size'), { target: { value: '2.5' } });
     fireEvent.click(screen.getByRole('button', { name: 'Start' }));
-    expect(current().types()).toEqual(['init']);
+    expect(current().types()).not.toContain('start');
     expect(screen.getByLabelText('Learning rate')).toHaveAccessibleDescription('Required.');
+    expect(screen.getByLabelText('Batch size')).toHaveAccessibleDescription('Must be a whole number.');
+    expect(screen.getByLabelText('Batch size')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText('Fix the highlighted fields to start.')).toHaveAttribute('role', 'alert');
   });
 
-  it('shows a crash and restarts a fresh worker', async () => {
-    await renderReady();
-    act(() => current().crash('wasm memory exhausted'));
-    expect(screen.getByRole('alert')).toHaveTextContent('wasm memory exhausted');
-    expect(screen.getByTestId('status')).toHaveTextContent('Worker crashed');
-    expect(screen.getByRole('button', { name: 'Start' })).toBeDisabled();
-
-    const dead = current();
-    fireEvent.click(screen.getByRole('button', { name: 'Restart worker' }));
-    expect(dead.terminated).toBe(true);
-    expect(workers).toHaveLength(2);
-    expect(await screen.findByText('Ready')).toBeInTheDocument();
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
-
-    // Late events from the dead worker are ignored.
-    act(() => dead.emit({ type: 'error', phase: 'train', message: 'ghost' }));
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
-  });
-
-  it('shows worker-reported errors and lets the user dismiss them', async () => {
-    await renderReady();
+  it('shows a crash, restarts by itself, keeps the charts, then offers Restart', async () => {
+    await renderLoaded();
+    fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
     fireEvent.click(screen.getByRole('button', { name: 'Start' }));
-    emit({ type: 'error', phase: 'start', message: 'hidden size too large' });
-    expect(screen.getByRole('alert')).toHaveTextContent('start failed: hidden size too large');
-    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
-    expect(current().types().at(-1)).toBe('reset');
-    emit({ type: 'reset' });
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    emit(STARTED2, progress('ln-1', 1, [2, 1.5]));
+    act(() => current().crash('wasm memory exhausted'));
+    expect(workers).toHaveLength(2);
+    const banner = screen.getByTestId('crash-banner');
+    expect(banner).toHaveAttribute('role', 'alert');
+    expect(banner).toHaveTextContent('wasm memory exhausted');
+    expect(banner).toHaveTextContent('A fresh worker was started');
+    await screen.findByText('ready', { selector: '[data-testid="status"]' });
+    expect(series('chart-loss')).toEqual({ 'LN-GRU': 2, GRU: 0 });
+    expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
+
+    act(() => current().crash('again'));
+    expect(screen.getByTestId('status')).toHaveTextContent('crashed');
+    fireEvent.click(screen.getByRole('button', { name: 'Restart worker' }));
+    expect(workers).toHaveLength(3);
+    await screen.findByText('ready', { selector: '[data-testid="status"]' });
+    expect(screen.queryByTestId('crash-banner')).not.toBeInTheDocument();
   });
 
-  it('switching backend restarts the worker with the new backend', async () => {
-    await renderReady();
-    autoReady = 'cpu';
+  it('shows worker errors and notices, each dismissible', async () => {
+    await renderLoaded();
+    emit(
+      { type: 'error', phase: 'eval', message: 'out of memory' },
+      { type: 'notice', message: 'WebGPU device lost; fell back to wasm' },
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent('eval failed: out of memory');
+    expect(screen.getByText('WebGPU device lost; fell back to wasm')).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss: eval failed: out of memory' }));
+    fireEvent.click(screen.getByRole('button', { name: /Dismiss notice/ }));
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.queryByText('WebGPU device lost; fell back to wasm')).not.toBeInTheDocument();
+  });
+
+  it('lists stored runs and draws an opened one', async () => {
+    await renderLoaded();
+    emit({
+      type: 'runs',
+      runs: [storedRun('old-1', 'LN-GRU'), storedRun('old-2', 'GRU', { state: 'stopped' })],
+    });
+    fireEvent.click(screen.getByRole('tab', { name: 'Runs' }));
+    const items = within(screen.getByTestId('runs-list')).getAllByRole('listitem');
+    expect(items.map((li) => li.getAttribute('data-run-id'))).toEqual(['old-1', 'old-2']);
+    expect(items[0]).toHaveTextContent('best R-sum 120.0');
+    expect(items[1]).toHaveTextContent('stopped');
+    fireEvent.click(within(items[0]!).getByRole('button', { name: 'Open' }));
+    expect(current().last('openRun')).toEqual({ type: 'openRun', runId: 'old-1' });
+    emit({ type: 'runOpened', run: storedRun('old-1', 'LN-GRU') });
+    expect(series('chart-loss')).toEqual({ 'LN-GRU': 3 });
+    expect(series('chart-recall-step')).toEqual({ 'LN-GRU': 2 });
+  });
+
+  it('switching the backend restarts the worker with it', async () => {
+    await renderLoaded();
     fireEvent.change(screen.getByLabelText('Backend'), { target: { value: 'cpu' } });
     expect(workers).toHaveLength(2);
-    expect(workers[0]?.terminated).toBe(true);
+    expect(workers[0]!.terminated).toBe(true);
     expect(current().sent[0]).toMatchObject({ type: 'init', backend: 'cpu' });
-    expect(await screen.findByText('cpu')).toBeInTheDocument();
   });
 
   it('terminates the worker on unmount', async () => {
-    await renderReady();
+    await renderLoaded();
     cleanup();
     expect(current().terminated).toBe(true);
   });

@@ -1,7 +1,24 @@
-/** A scripted stand-in for the training worker (jsdom has no Worker). Test-only. */
+/** A scripted stand-in for the training worker (jsdom has no Worker), and event fixtures. Test-only. */
 import type { WorkerLike } from '../../src/ui/client';
-import type { EvalMetrics } from '../../src/model/types';
-import type { WorkerEvent, WorkerRequest } from '../../src/worker/protocol';
+import type { EvalMetrics, ModelConfig, TrainConfig } from '../../src/model/types';
+import { isWorkerEvent, isWorkerRequest } from '../../src/worker/protocol';
+import type {
+  BackendName,
+  DatasetInfo,
+  MetricPoint,
+  StoredRun,
+  WorkerEvent,
+  WorkerRequest,
+} from '../../src/worker/protocol';
+
+/** Structured clone where it works (Blobs of jsdom don't clone; they are kept as they are). */
+function cloneish<T>(v: T): T {
+  try {
+    return structuredClone(v);
+  } catch {
+    return v;
+  }
+}
 
 export class FakeWorker implements WorkerLike {
   sent: WorkerRequest[] = [];
@@ -11,13 +28,17 @@ export class FakeWorker implements WorkerLike {
   onmessageerror: ((event: MessageEvent) => void) | null = null;
 
   /** Answer 'init' with 'ready' on this backend (null: stay silent). */
-  constructor(public autoReady: string | null = 'wasm') {}
+  constructor(public autoReady: BackendName | null = 'wasm') {}
 
   postMessage(message: WorkerRequest): void {
-    this.sent.push(structuredClone(message));
+    // jsdom Blobs clone to plain objects: such requests are kept as they are.
+    const clone = cloneish(message);
+    this.sent.push(isWorkerRequest(clone) ? clone : message);
     if (message.type === 'init' && this.autoReady) {
       const backend = this.autoReady;
-      queueMicrotask(() => this.emit({ type: 'ready', backend, reason: `default (${backend})` }));
+      queueMicrotask(() =>
+        this.emit({ type: 'ready', backend, reason: `auto: no WebGPU adapter, using ${backend}` }),
+      );
     }
   }
 
@@ -26,7 +47,9 @@ export class FakeWorker implements WorkerLike {
   }
 
   emit(event: WorkerEvent): void {
-    this.onmessage?.(new MessageEvent('message', { data: structuredClone(event) }));
+    // jsdom: cloned ArrayBuffers come from another realm (instanceof fails), so such events go as they are.
+    const clone = cloneish(event);
+    this.onmessage?.(new MessageEvent('message', { data: isWorkerEvent(clone) ? clone : event }));
   }
 
   crash(message: string): void {
@@ -36,6 +59,10 @@ export class FakeWorker implements WorkerLike {
   types(): string[] {
     return this.sent.map((m) => m.type);
   }
+
+  last<T extends WorkerRequest['type']>(type: T): Extract<WorkerRequest, { type: T }> | undefined {
+    return this.sent.filter((m) => m.type === type).at(-1) as Extract<WorkerRequest, { type: T }> | undefined;
+  }
 }
 
 export function metrics(r1: number): EvalMetrics {
@@ -43,7 +70,7 @@ export function metrics(r1: number): EvalMetrics {
   return { i2t: rec, t2i: { ...rec, r1: r1 / 2 }, rsum: 6 * r1 };
 }
 
-export const MODEL = {
+export const MODEL: ModelConfig = {
   vocabSize: 100,
   wordDim: 32,
   hiddenDim: 64,
@@ -52,9 +79,9 @@ export const MODEL = {
   measure: 'order',
   margin: 0.05,
   maxViolation: false,
-} as const;
+};
 
-export const TRAIN = {
+export const TRAIN: TrainConfig = {
   batchSize: 32,
   learningRate: 0.001,
   clipNorm: 2,
@@ -62,12 +89,87 @@ export const TRAIN = {
   minWordCount: 1,
   maxLength: 50,
   sampling: 'image',
-} as const;
-
-export const STARTED: WorkerEvent = {
-  type: 'started',
-  model: { ...MODEL },
-  train: { ...TRAIN },
-  dataset: { name: 'synthetic', numImages: 200, numCaptions: 1000, imageDim: 48 },
-  evalSplit: 'dev',
 };
+
+export const SCENES: DatasetInfo = {
+  kind: 'scenes',
+  name: 'scenes-200',
+  numImages: 200,
+  numCaptions: 1000,
+  imageDim: 480,
+  splits: { train: 160, dev: 20, test: 20 },
+  encoder: 'centernet-mb3',
+  thumbs: 'url',
+  thumbBase: 'packs/scenes',
+  warnings: [],
+};
+
+export const LOADED = { type: 'datasetLoaded', dataset: SCENES } satisfies WorkerEvent;
+
+/** 'started' for an LN-GRU / GRU comparison with ids ln-1 and gru-1. */
+export const STARTED2 = {
+  type: 'started',
+  runs: [
+    { id: 'ln-1', label: 'LN-GRU', model: { ...MODEL }, train: { ...TRAIN } },
+    { id: 'gru-1', label: 'GRU', model: { ...MODEL, layerNorm: false }, train: { ...TRAIN } },
+  ],
+  dataset: 'scenes-200',
+  evalSplit: 'dev',
+} satisfies WorkerEvent;
+
+export const STARTED1 = {
+  type: 'started',
+  runs: [{ id: 'ln-1', label: 'LN-GRU', model: { ...MODEL }, train: { ...TRAIN } }],
+  dataset: 'scenes-200',
+  evalSplit: 'dev',
+} satisfies WorkerEvent;
+
+/** Progress of one run: losses for steps from, from+1, ... */
+export function progress(runId: string, from: number, losses: number[], pairsPerSec = 500): WorkerEvent {
+  const step = from + losses.length - 1;
+  return {
+    type: 'progress',
+    runs: [
+      {
+        runId,
+        step,
+        epoch: 0,
+        loss: losses.at(-1) ?? NaN,
+        seconds: step / 10,
+        pairsPerSec,
+        points: losses.map((loss, i) => ({ step: from + i, loss })),
+      },
+    ],
+  };
+}
+
+export function metricsEvent(runId: string, step: number, r1: number): WorkerEvent {
+  const point: MetricPoint = { step, seconds: step / 10, metrics: metrics(r1) };
+  return { type: 'metrics', runId, split: 'dev', point, ms: 5 };
+}
+
+export function storedRun(id: string, label: string, extra: Partial<StoredRun> = {}): StoredRun {
+  return {
+    id,
+    label,
+    createdAt: '2025-01-02T03:04:05.000Z',
+    dataset: 'scenes-200',
+    encoder: 'centernet-mb3',
+    model: { ...MODEL, layerNorm: label === 'LN-GRU' },
+    train: { ...TRAIN },
+    step: 300,
+    epoch: 2,
+    seconds: 30,
+    state: 'done',
+    loss: [
+      { step: 1, loss: 2 },
+      { step: 2, loss: 1.5 },
+      { step: 3, loss: 1.2 },
+    ],
+    evals: [
+      { step: 0, seconds: 0, metrics: metrics(1) },
+      { step: 300, seconds: 30, metrics: metrics(20) },
+    ],
+    ...extra,
+  };
+}

@@ -2,159 +2,326 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_FORM,
-  EVAL_EVERY,
   LOSS_EMA,
   MAX_HISTORY,
   appendLoss,
+  canStart,
   initialState,
   parseForm,
+  queryableRunIds,
   reduceEvent,
+  runFromStored,
+  seriesNames,
+  startOptions,
   thin,
   useUiStore,
+  type UiState,
 } from '../../src/ui/store';
 import type { WorkerEvent } from '../../src/worker/protocol';
-import { STARTED, metrics } from './fake-worker';
+import { LOADED, SCENES, STARTED1, STARTED2, metricsEvent, progress, storedRun } from './fake-worker';
 
-const progress = (from: number, losses: number[]): WorkerEvent => ({
-  type: 'progress',
-  step: from + losses.length - 1,
-  epoch: 0,
-  loss: losses.at(-1) ?? NaN,
-  gradNorm: 1,
-  pairsPerSec: 500,
-  points: losses.map((loss, i) => ({ step: from + i, loss })),
-});
+/** Folds events with the pure reducer (no store). */
+function fold(state: UiState, ...events: WorkerEvent[]): UiState {
+  return events.reduce((s, e) => ({ ...s, ...reduceEvent(s, e) }), state);
+}
 
-const apply = (...events: WorkerEvent[]) => {
-  for (const e of events) useUiStore.getState().applyEvent(e);
-  return useUiStore.getState();
-};
+const ready: WorkerEvent = { type: 'ready', backend: 'wasm', reason: 'auto: no WebGPU adapter' };
 
 beforeEach(() => {
   useUiStore.setState(initialState());
 });
 
-describe('reduceEvent / applyEvent', () => {
-  it('starts connecting and becomes ready with the backend', () => {
-    expect(useUiStore.getState().status).toBe('connecting');
-    const s = apply({ type: 'ready', backend: 'wasm', reason: 'default (wasm)' });
-    expect(s.status).toBe('ready');
-    expect(s.backend).toBe('wasm');
-    expect(s.backendReason).toBe('default (wasm)');
+describe('reduceEvent', () => {
+  it('becomes ready with the backend and its reason, and loads a dataset', () => {
+    let s = fold(initialState(), ready);
+    expect(s).toMatchObject({ status: 'ready', backend: 'wasm', backendReason: 'auto: no WebGPU adapter' });
+    expect(canStart(s)).toBe(false); // no dataset yet
+
+    s = { ...s, loading: { label: 'scenes', phase: 'starting', done: 0, total: 0, imagesPerSec: 0 } };
+    s = fold(s, { type: 'datasetProgress', phase: 'encoding', done: 3, total: 10, imagesPerSec: 2.5 });
+    expect(s.loading).toMatchObject({ label: 'scenes', phase: 'encoding', done: 3, total: 10 });
+    s = fold(s, LOADED);
+    expect(s.loading).toBeNull();
+    expect(s.dataset?.name).toBe('scenes-200');
+    expect(canStart(s)).toBe(true);
   });
 
-  it('runs through a training session', () => {
-    apply({ type: 'ready', backend: 'cpu', reason: 'requested (cpu)' });
-    useUiStore.getState().starting();
-    expect(useUiStore.getState().status).toBe('starting');
+  it('ignores progress of a load that is no longer wanted', () => {
+    const s = fold(initialState(), {
+      type: 'datasetProgress',
+      phase: 'encoding',
+      done: 3,
+      total: 10,
+      imagesPerSec: 1,
+    });
+    expect(s.loading).toBeNull();
+  });
 
-    let s = apply(STARTED, { type: 'metrics', step: 0, split: 'dev', metrics: metrics(1), ms: 3 });
+  it('keeps a dataset error visible without breaking the loaded dataset', () => {
+    let s = fold(initialState(), ready, LOADED);
+    s = { ...s, loading: { label: 'folder', phase: 'starting', done: 0, total: 0, imagesPerSec: 0 } };
+    s = fold(s, { type: 'error', phase: 'dataset', message: 'no captions file in the folder' });
+    expect(s.loading).toBeNull();
+    expect(s.datasetError).toBe('no captions file in the folder');
+    expect(s.dataset).toBe(SCENES);
+    expect(s.status).toBe('ready');
+  });
+
+  it('streams two runs: progress and metrics go to each run', () => {
+    let s = fold(initialState(), ready, LOADED, STARTED2);
     expect(s.status).toBe('running');
-    expect(s.run?.dataset.numCaptions).toBe(1000);
-    expect(s.metrics).toHaveLength(1);
+    expect(s.chartRuns).toEqual(['ln-1', 'gru-1']);
+    expect(s.runs['gru-1']?.model?.layerNorm).toBe(false);
 
-    s = apply(progress(1, [2, 1.8, 1.6]), progress(4, [1.5, 1.4]));
-    expect(s.loss.map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
-    expect(s.loss.map((r) => r.loss)).toEqual([2, 1.8, 1.6, 1.5, 1.4]);
-    expect(s.step).toBe(5);
-    expect(s.pairsPerSec).toBe(500);
-
-    s = apply({ type: 'metrics', step: 50, split: 'dev', metrics: metrics(30), ms: 3 });
-    expect(s.metrics.map((m) => [m.step, m.i2tR1, m.t2iR1])).toEqual([
-      [0, 1, 0.5],
-      [50, 30, 15],
+    s = fold(
+      s,
+      metricsEvent('ln-1', 0, 1),
+      metricsEvent('gru-1', 0, 1),
+      progress('ln-1', 1, [2, 1.8, 1.6], 800),
+      progress('gru-1', 1, [2.1, 2.0], 900),
+      progress('ln-1', 4, [1.5]),
+      metricsEvent('ln-1', 4, 30),
+    );
+    const ln = s.runs['ln-1']!;
+    const gru = s.runs['gru-1']!;
+    expect(ln.loss.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expect(gru.loss.map((r) => r.loss)).toEqual([2.1, 2.0]);
+    expect(ln.step).toBe(4);
+    expect(gru.pairsPerSec).toBe(900);
+    expect(ln.speed.map((p) => p.pairsPerSec)).toEqual([800, 500]);
+    expect(ln.evals.map((e) => [e.step, e.i2tR1, e.t2iR1, e.seconds])).toEqual([
+      [0, 1, 0.5, 0],
+      [4, 30, 15, 0.4],
     ]);
-    expect(s.metrics[1]?.rsum).toBe(180);
+    expect(gru.evals).toHaveLength(1);
+    expect(queryableRunIds(s)).toEqual(['ln-1', 'gru-1']);
 
-    expect(apply({ type: 'paused', step: 5 }).status).toBe('paused');
-    expect(apply({ type: 'resumed', step: 5 }).status).toBe('running');
-    expect(apply({ type: 'done', step: 100 }).status).toBe('done');
+    s = fold(s, { type: 'paused', step: 4 });
+    expect([s.status, s.runs['ln-1']?.state]).toEqual(['paused', 'paused']);
+    s = fold(s, { type: 'resumed', step: 4 });
+    expect([s.status, s.runs['gru-1']?.state]).toEqual(['running', 'running']);
+    s = fold(s, { type: 'done', step: 100 });
+    expect([s.status, s.runs['ln-1']?.state]).toEqual(['done', 'done']);
+  });
 
-    s = apply({ type: 'reset' });
+  it('replaces a re-evaluated step and ignores events of unknown runs', () => {
+    const s = fold(
+      initialState(),
+      STARTED2,
+      metricsEvent('ln-1', 50, 10),
+      metricsEvent('ln-1', 50, 12),
+      metricsEvent('nope', 50, 12),
+      progress('nope', 1, [1]),
+    );
+    expect(s.runs['ln-1']?.evals.map((e) => e.i2tR1)).toEqual([12]);
+    expect(s.runs.nope).toBeUndefined();
+  });
+
+  it('thins long histories but keeps the first and the latest point', () => {
+    let s = fold(initialState(), STARTED2);
+    for (let i = 0; i < 3 * MAX_HISTORY; i += 10) {
+      s = fold(
+        s,
+        progress(
+          'ln-1',
+          i + 1,
+          Array.from({ length: 10 }, () => 1),
+        ),
+      );
+    }
+    const loss = s.runs['ln-1']!.loss;
+    expect(loss.length).toBeLessThan(MAX_HISTORY);
+    expect(loss[0]?.step).toBe(1);
+    expect(loss.at(-1)?.step).toBe(3 * MAX_HISTORY);
+    expect(s.runs['ln-1']!.speed.length).toBeLessThan(MAX_HISTORY);
+  });
+
+  it('reset keeps the histories; the runs are stopped and no longer queryable', () => {
+    let s = fold(initialState(), ready, LOADED, STARTED2, progress('ln-1', 1, [1, 2]));
+    s = fold(s, { type: 'reset' });
     expect(s.status).toBe('ready');
-    expect(s.loss).toEqual([]);
-    expect(s.metrics).toEqual([]);
-    expect(s.run).toBeNull();
-    expect(s.backend).toBe('cpu'); // the backend survives a reset
+    expect(s.runs['ln-1']).toMatchObject({ live: false, state: 'stopped' });
+    expect(s.runs['ln-1']?.loss).toHaveLength(2);
+    expect(queryableRunIds(s)).toEqual([]);
+    // A new start replaces the charted runs.
+    s = fold(s, { ...STARTED1, runs: [{ ...STARTED1.runs[0]!, id: 'ln-2' }] });
+    expect(s.chartRuns).toEqual(['ln-2']);
   });
 
-  it('replaces a re-evaluated step instead of duplicating it', () => {
-    const s = apply(
-      { type: 'metrics', step: 100, split: 'dev', metrics: metrics(10), ms: 1 },
-      { type: 'metrics', step: 100, split: 'dev', metrics: metrics(12), ms: 1 },
+  it('a train error stops the runs; a start error returns to ready', () => {
+    let s = fold(initialState(), ready, LOADED, STARTED2);
+    s = fold(s, { type: 'error', phase: 'train', message: 'NaN loss' });
+    expect(s.status).toBe('stopped');
+    expect(s.runs['gru-1']?.state).toBe('stopped');
+    expect(s.errors.map((e) => e.text)).toEqual(['train failed: NaN loss']);
+    expect(canStart(s)).toBe(true);
+
+    s = fold(
+      { ...s, status: 'starting' },
+      { type: 'error', phase: 'start', message: 'hidden size too large' },
     );
-    expect(s.metrics).toHaveLength(1);
-    expect(s.metrics[0]?.i2tR1).toBe(12);
+    expect(s.status).toBe('ready');
+    expect(s.errors).toHaveLength(2);
   });
 
-  it('does not move status back to ready on a late ready event', () => {
-    useUiStore.setState({ status: 'running' });
-    expect(reduceEvent(useUiStore.getState(), { type: 'ready', backend: 'wasm', reason: '' }).status).toBe(
-      'running',
-    );
+  it('a new dataset ends the runs of the previous one', () => {
+    let s = fold(initialState(), ready, LOADED, STARTED2, {
+      type: 'runOpened',
+      run: storedRun('old', 'GRU'),
+    });
+    expect(queryableRunIds(s)).toEqual(['ln-1', 'gru-1', 'old']);
+    s = fold(s, { ...LOADED, dataset: { ...SCENES, name: 'flickr8k' } });
+    expect(s.status).toBe('ready');
+    expect(s.runs['ln-1']).toMatchObject({ live: false, state: 'stopped' });
+    expect(queryableRunIds(s)).toEqual([]);
   });
 
-  it('records worker errors and clears them on the next start', () => {
-    let s = apply({ type: 'error', phase: 'train', message: 'NaN gradient' });
-    expect(s.status).toBe('error');
-    expect(s.error).toBe('train failed: NaN gradient');
-    s = apply(STARTED);
-    expect(s.error).toBeNull();
+  it('adopts runs the worker stopped by itself (a lost device)', () => {
+    let s = fold(initialState(), ready, LOADED, STARTED2);
+    const list = (state: 'running' | 'stopped') => ({
+      type: 'runs' as const,
+      runs: [storedRun('ln-1', 'LN-GRU', { state }), storedRun('gru-1', 'GRU', { state })],
+    });
+    s = fold(s, list('running'));
     expect(s.status).toBe('running');
+    s = fold(
+      s,
+      { type: 'notice', message: 'The WebGPU device was lost; falling back to wasm.' },
+      list('stopped'),
+    );
+    expect(s.status).toBe('stopped');
+    expect(s.runs['ln-1']?.state).toBe('stopped');
+    expect(canStart(s)).toBe(true);
   });
 
-  it('marks a crashed worker and recovers on connecting', () => {
-    apply({ type: 'ready', backend: 'wasm', reason: '' }, progress(1, [1]));
-    useUiStore.getState().crashed('out of memory');
+  it('keeps the stored runs list as summaries', () => {
+    const s = fold(initialState(), { type: 'runs', runs: [storedRun('a', 'LN-GRU'), storedRun('b', 'GRU')] });
+    expect(s.runsLoaded).toBe(true);
+    expect(s.stored.map((r) => [r.id, r.label, r.step, r.bestRsum, r.state, r.layerNorm])).toEqual([
+      ['a', 'LN-GRU', 300, 120, 'done', true],
+      ['b', 'GRU', 300, 120, 'done', false],
+    ]);
+    expect(s.stored[0]).not.toHaveProperty('loss'); // only what the list shows
+  });
+
+  it('an opened run is drawn from its stored loss and evaluations and becomes queryable', () => {
+    let s = fold(initialState(), ready, { type: 'runs', runs: [storedRun('a', 'LN-GRU')] });
+    s = { ...s, openingRunId: 'a' };
+    s = fold(s, { type: 'runOpened', run: storedRun('a', 'LN-GRU') });
+    expect(s.openedRunId).toBe('a');
+    expect(s.openingRunId).toBeNull();
+    expect(s.chartRuns).toEqual(['a']);
+    expect(s.runs.a?.loss.map((r) => r.loss)).toEqual([2, 1.5, 1.2]);
+    expect(s.runs.a?.evals.map((e) => e.rsum)).toEqual([6, 120]);
+    expect(queryableRunIds(s)).toEqual(['a']);
+  });
+
+  it('records query results and errors per query', () => {
+    let s = fold(initialState(), {
+      type: 'imageResults',
+      runId: 'ln-1',
+      query: 'a dog',
+      items: [{ image: 3, name: '3.jpg', score: 0.1 }],
+      total: 20,
+      unknown: ['zebra'],
+    });
+    expect(s.retrieval.images?.unknown).toEqual(['zebra']);
+    s = fold(s, { type: 'error', phase: 'rank', message: 'could not decode the photo' });
+    expect(s.retrieval.errors.rank).toBe('could not decode the photo');
+    expect(s.errors).toEqual([]); // shown next to the query, not in the global list
+  });
+
+  it('notices are kept (at most five) and dismissible', () => {
+    for (let i = 0; i < 7; i++) useUiStore.getState().applyEvent({ type: 'notice', message: `n${i}` });
+    let s = useUiStore.getState();
+    expect(s.notices.map((n) => n.text)).toEqual(['n2', 'n3', 'n4', 'n5', 'n6']);
+    s.dismissNotice(s.notices[0]!.id);
+    s = useUiStore.getState();
+    expect(s.notices.map((n) => n.text)).toEqual(['n3', 'n4', 'n5', 'n6']);
+  });
+});
+
+describe('crash and reconnect (actions)', () => {
+  it('a crash keeps the histories and marks the running runs stopped', () => {
+    const st = useUiStore.getState();
+    for (const e of [ready, LOADED, STARTED2, progress('ln-1', 1, [1, 2, 3]), metricsEvent('gru-1', 0, 5)])
+      st.applyEvent(e);
+    useUiStore.getState().crashed('out of memory', true);
     let s = useUiStore.getState();
     expect(s.status).toBe('crashed');
-    expect(s.error).toContain('out of memory');
+    expect(s.crash).toEqual({ message: 'out of memory', restarted: true });
+    expect(s.runs['ln-1']).toMatchObject({ state: 'stopped', live: false });
+    expect(s.runs['ln-1']?.loss).toHaveLength(3);
+    expect(s.runs['gru-1']?.evals).toHaveLength(1);
+
     useUiStore.getState().connecting();
     s = useUiStore.getState();
-    expect(s).toMatchObject({ status: 'connecting', error: null, backend: null, loss: [] });
+    expect(s).toMatchObject({ status: 'connecting', backend: null, dataset: null });
+    expect(s.chartRuns).toEqual(['ln-1', 'gru-1']);
+    expect(s.runs['ln-1']?.loss).toHaveLength(3);
+    expect(s.crash).not.toBeNull(); // the banner stays until dismissed
   });
 });
 
 describe('loss history', () => {
-  it('computes a bias-corrected EMA and skips non-finite losses', () => {
+  it('computes a bias-corrected EMA and skips non-finite or repeated points', () => {
     const r = appendLoss({ loss: [], emaAcc: 0, emaCount: 0 }, [
       { step: 1, loss: 2 },
       { step: 2, loss: NaN },
       { step: 3, loss: 1 },
+      { step: 3, loss: 5 },
     ]);
     expect(r.loss.map((x) => x.step)).toEqual([1, 3]);
-    expect(r.loss[0]?.smooth).toBeCloseTo(2); // first point: EMA equals the value
+    expect(r.loss[0]?.smooth).toBeCloseTo(2);
     const expected = (LOSS_EMA * (1 - LOSS_EMA) * 2 + (1 - LOSS_EMA) * 1) / (1 - LOSS_EMA ** 2);
     expect(r.loss[1]?.smooth).toBeCloseTo(expected);
   });
 
-  it('thins long histories but keeps the first and the latest point', () => {
+  it('thin halves a full history', () => {
     const rows = Array.from({ length: 9 }, (_, i) => i);
     expect(thin(rows, 10)).toBe(rows);
-    const thinned = thin(
-      Array.from({ length: 10 }, (_, i) => i),
-      10,
-    );
-    expect(thinned).toEqual([0, 2, 4, 6, 8, 9]);
+    expect(
+      thin(
+        Array.from({ length: 10 }, (_, i) => i),
+        10,
+      ),
+    ).toEqual([0, 2, 4, 6, 8, 9]);
+  });
 
-    let s = { loss: [] as ReturnType<typeof appendLoss>['loss'], emaAcc: 0, emaCount: 0 };
-    for (let i = 0; i < 3 * MAX_HISTORY; i++) s = appendLoss(s, [{ step: i + 1, loss: 1 }]);
-    expect(s.loss.length).toBeLessThan(MAX_HISTORY);
-    expect(s.loss[0]?.step).toBe(1);
-    expect(s.loss.at(-1)?.step).toBe(3 * MAX_HISTORY);
+  it('samples a long stored history', () => {
+    const loss = Array.from({ length: 5000 }, (_, i) => ({ step: i + 1, loss: 1 }));
+    const r = runFromStored(storedRun('x', 'GRU', { loss }));
+    expect(r.loss.length).toBeLessThanOrEqual(MAX_HISTORY / 2 + 1);
+    expect(r.loss.at(-1)?.step).toBe(5000);
+  });
+
+  it('makes series names unique', () => {
+    const names = seriesNames([
+      { id: 'a', label: 'LN-GRU' },
+      { id: 'b', label: 'GRU' },
+      { id: 'c', label: 'LN-GRU' },
+    ]);
+    expect([...names.values()]).toEqual(['LN-GRU', 'GRU', 'LN-GRU (2)']);
   });
 });
 
 describe('form', () => {
-  it('parses the default form into a run config', () => {
+  it('parses the default form', () => {
     const parsed = parseForm(DEFAULT_FORM);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.config).toEqual({
-      model: { layerNorm: true, measure: 'order', hiddenDim: 128 },
+    expect(parsed.run).toEqual({
+      model: {
+        layerNorm: true,
+        measure: 'order',
+        wordDim: 128,
+        hiddenDim: 256,
+        margin: 0.05,
+        maxViolation: false,
+      },
       train: { batchSize: 64, learningRate: 0.001, seed: 1 },
-      data: { seed: 1 },
-      evalEvery: EVAL_EVERY,
+      evalEvery: 25,
+      evalImages: 500,
       maxSteps: 0,
     });
   });
@@ -165,7 +332,9 @@ describe('form', () => {
       hiddenDim: '12.5',
       batchSize: '',
       learningRate: 'fast',
+      margin: '0',
       seed: '-1',
+      evalEvery: '0',
     });
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
@@ -173,35 +342,40 @@ describe('form', () => {
       hiddenDim: 'Must be a whole number.',
       batchSize: 'Required.',
       learningRate: 'Must be a number.',
+      margin: expect.stringMatching(/greater than 0/),
       seed: expect.stringMatching(/between 0 and/),
+      evalEvery: expect.stringMatching(/between 1 and/),
     });
   });
 
-  it('setField updates the value and clears that field’s error', () => {
+  it('compare gives two runs that differ only in layerNorm', () => {
+    const parsed = parseForm({ ...DEFAULT_FORM, layerNorm: false, measure: 'cosine', margin: '0.2' });
+    if (!parsed.ok) throw new Error('form invalid');
+    const opts = startOptions(parsed.run, true, 1234);
+    expect(opts.runs.map((r) => [r.id, r.label, r.model.layerNorm])).toEqual([
+      ['ln-ya', 'LN-GRU', true],
+      ['gru-ya', 'GRU', false],
+    ]);
+    const [a, b] = opts.runs;
+    expect({ ...a!.model, layerNorm: null }).toEqual({ ...b!.model, layerNorm: null });
+    expect(a!.train).toEqual(b!.train);
+    expect(a!.model.measure).toBe('cosine');
+    expect(startOptions(parsed.run, false, 1234).runs.map((r) => r.label)).toEqual(['GRU']);
+  });
+
+  it('switching the measure moves an untouched margin to its default', () => {
+    const st = useUiStore.getState();
+    st.setField('measure', 'cosine');
+    expect(useUiStore.getState().form.margin).toBe('0.2');
+    useUiStore.getState().setField('margin', '0.3');
+    useUiStore.getState().setField('measure', 'order');
+    expect(useUiStore.getState().form.margin).toBe('0.3'); // the user's own value stays
+  });
+
+  it('setField clears that field’s error', () => {
     const st = useUiStore.getState();
     st.setFormErrors({ batchSize: 'Required.', seed: 'Required.' });
     st.setField('batchSize', '16');
-    const s = useUiStore.getState();
-    expect(s.form.batchSize).toBe('16');
-    expect(s.formErrors).toEqual({ seed: 'Required.' });
-  });
-
-  it('starting() clears the previous run', () => {
-    apply(STARTED, progress(1, [1, 2]), {
-      type: 'metrics',
-      step: 2,
-      split: 'dev',
-      metrics: metrics(5),
-      ms: 1,
-    });
-    useUiStore.getState().starting();
-    const s = useUiStore.getState();
-    expect(s).toMatchObject({ status: 'starting', loss: [], metrics: [], run: null, step: 0 });
-  });
-
-  it('keeps the initial state pristine between stores', () => {
-    const a = initialState();
-    a.form.seed = '99';
-    expect(initialState().form.seed).toBe(DEFAULT_FORM.seed);
+    expect(useUiStore.getState().formErrors).toEqual({ seed: 'Required.' });
   });
 });

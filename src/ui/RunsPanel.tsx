@@ -1,0 +1,119 @@
+import { useId, useState, type ReactNode } from 'react';
+import { useUiStore, type RunSummary } from './store';
+import { useClient } from './context';
+import { fmt, fmtDuration, fmtInt } from './format';
+
+function RunItem({ run }: { run: RunSummary }): ReactNode {
+  const client = useClient();
+  const opened = useUiStore((s) => s.openedRunId === run.id);
+  const opening = useUiStore((s) => s.openingRunId === run.id);
+  const exporting = useUiStore((s) => s.exportingRunId === run.id);
+  const live = useUiStore((s) => s.runs[run.id]?.live === true);
+  const [confirming, setConfirming] = useState(false);
+  const titleId = useId();
+  const created = new Date(run.createdAt);
+  return (
+    <li data-run-id={run.id} className="run-item" aria-labelledby={titleId}>
+      <div className="run-main">
+        <h3 id={titleId}>
+          {run.label} <span className="run-state">{run.state}</span>
+          {opened && <span className="run-tag">open</span>}
+        </h3>
+        <p className="run-meta">
+          {run.dataset}
+          {run.encoder && !run.dataset.includes(run.encoder) ? ` (${run.encoder})` : ''} · {run.measure} ·
+          hidden {run.hiddenDim} · {fmtInt(run.step)} steps · {fmtDuration(run.seconds)} · best R-sum{' '}
+          {fmt(run.bestRsum, 1)}
+          {Number.isNaN(created.getTime()) ? '' : ` · ${created.toLocaleString()}`}
+        </p>
+      </div>
+      <div className="run-actions" role="group" aria-label={`Actions for ${run.label} (${run.id})`}>
+        <button type="button" disabled={opening || (opened && !live)} onClick={() => client.openRun(run.id)}>
+          {opening ? 'Opening…' : 'Open'}
+        </button>
+        <button type="button" disabled={exporting} onClick={() => client.exportRun(run.id)}>
+          {exporting ? 'Exporting…' : 'Export'}
+        </button>
+        {confirming ? (
+          <>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => {
+                setConfirming(false);
+                client.deleteRun(run.id);
+              }}
+            >
+              Delete for good
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <button type="button" disabled={live} onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+/** Stored runs (IndexedDB, kept by the worker): open, export as .zip, import, delete. */
+export function RunsPanel(): ReactNode {
+  const client = useClient();
+  const stored = useUiStore((s) => s.stored);
+  const loaded = useUiStore((s) => s.runsLoaded);
+  const error = useUiStore((s) => s.runsError);
+  const importing = useUiStore((s) => s.importing);
+  const importId = useId();
+  return (
+    <div className="panel-stack">
+      <section className="panel" aria-labelledby="runs-title">
+        <h2 id="runs-title">Stored runs</h2>
+        <p className="hint">
+          Every run is saved in this browser. Open one to draw its curves and query it; Export downloads one
+          .zip (config.json, weights.json, weights.bin, metrics.json) that{' '}
+          <code>npm run evaluate -- --model</code> reads once unzipped into a folder.
+        </p>
+        {error && (
+          <p className="field-error" role="alert" data-testid="runs-error">
+            {error}
+          </p>
+        )}
+        {!loaded ? (
+          <p className="hint">Loading the list…</p>
+        ) : stored.length === 0 ? (
+          <p className="hint">No stored runs yet.</p>
+        ) : null}
+        <ul className="runs-list" data-testid="runs-list">
+          {stored.map((r) => (
+            <RunItem key={r.id} run={r} />
+          ))}
+        </ul>
+      </section>
+      <section className="panel" aria-labelledby={`${importId}-title`}>
+        <h2 id={`${importId}-title`}>Import a run</h2>
+        <div className="field">
+          <label htmlFor={importId}>
+            Run .zip, or its files (config.json, weights.json, weights.bin, metrics.json)
+          </label>
+          <input
+            id={importId}
+            type="file"
+            multiple
+            accept=".zip,.json,.bin,application/zip"
+            disabled={importing}
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
+              if (files.length > 0) void client.importFiles(files);
+            }}
+          />
+        </div>
+        {importing && <p className="hint">Importing…</p>}
+      </section>
+    </div>
+  );
+}
