@@ -5,7 +5,7 @@
  * which of two sentences is more general, rejects bad input visibly, and finds the runs after a reload.
  * Screenshots land in test-results/.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
@@ -26,10 +26,10 @@ const minPoints = (s: Record<string, number>): number => {
   return v.length >= 2 ? Math.min(...v) : 0;
 };
 
-/** A dev scene as a JPEG, like a photo a user would upload. */
-function scenePhoto(): string {
+/** Scene `i` of the test set as JPEG bytes, like a photo a user would upload. */
+function sceneJpeg(i: number): Buffer {
   const set = makeSceneSet({ ...SCENES_DEFAULTS, numImages: SCENES });
-  const img = renderScene(set.specs[SCENES - 3], 224);
+  const img = renderScene(set.specs[i], 224);
   const rgba = Buffer.alloc(224 * 224 * 4);
   for (let p = 0; p < 224 * 224; p++) {
     rgba[4 * p] = img.data[3 * p];
@@ -37,9 +37,39 @@ function scenePhoto(): string {
     rgba[4 * p + 2] = img.data[3 * p + 2];
     rgba[4 * p + 3] = 255;
   }
+  return jpeg.encode({ data: rgba, width: 224, height: 224 }, 90).data;
+}
+
+function scenePhoto(): string {
   const file = join(RESULTS, 'upload-scene.jpg');
-  writeFileSync(file, jpeg.encode({ data: rgba, width: 224, height: 224 }, 90).data);
+  writeFileSync(file, sceneJpeg(SCENES - 3));
   return file;
+}
+
+/**
+ * A small folder in the Flickr8k layout: 24 scene photos with their captions, train and dev lists, and
+ * one file that is not a JPEG at all (it must be reported and left out, not stop the load).
+ */
+function miniFlickr(): string {
+  const dir = join(RESULTS, 'mini-flickr');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'Images'), { recursive: true });
+  const set = makeSceneSet({ ...SCENES_DEFAULTS, numImages: SCENES });
+  const rows = ['image,caption'];
+  const names: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    const name = `scene_${i}.jpg`;
+    names.push(name);
+    writeFileSync(join(dir, 'Images', name), sceneJpeg(i));
+    for (const c of set.captions.filter((c) => c.image === i)) rows.push(`${name},${c.text}`);
+  }
+  writeFileSync(join(dir, 'Images', 'broken.jpg'), 'not a jpeg');
+  rows.push('broken.jpg,a broken photo');
+  names.push('broken.jpg');
+  writeFileSync(join(dir, 'captions.txt'), rows.join('\n') + '\n');
+  writeFileSync(join(dir, 'Flickr_8k.trainImages.txt'), names.slice(0, 18).join('\n') + '\n');
+  writeFileSync(join(dir, 'Flickr_8k.devImages.txt'), names.slice(18).join('\n') + '\n');
+  return dir;
 }
 
 describe('playground in a real browser', () => {
@@ -150,6 +180,35 @@ describe('playground in a real browser', () => {
     await shot('playground-runs');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot('playground-narrow');
-    expect(problems).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('loads a picked folder of photos, reporting the photo it cannot decode', async () => {
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await page.getByLabel('Photo folder').setInputFiles(miniFlickr());
+    await page.getByLabel('Image encoder').selectOption('centernet-mb3');
+    await page.getByRole('button', { name: 'Load folder' }).click();
+    const summary = page.getByTestId('dataset-summary');
+    await expect
+      .poll(() => summary.textContent(), { timeout: 180_000, interval: 500 })
+      .toMatch(/mini-flickr/);
+    const text = (await summary.textContent()) ?? '';
+    expect(text).toMatch(/broken\.jpg/);
+    expect(text).toMatch(/24/); // photos kept
+    await shot('playground-folder');
+  });
+
+  it('reports a folder without captions and keeps the loaded dataset', async () => {
+    const dir = join(RESULTS, 'no-captions');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'Images'), { recursive: true });
+    writeFileSync(join(dir, 'Images', 'a.jpg'), sceneJpeg(0));
+    await page.getByLabel('Photo folder').setInputFiles(dir);
+    await page.getByRole('button', { name: 'Load folder' }).click();
+    await expect
+      .poll(() => page.getByTestId('dataset-error').textContent(), { timeout: 60_000 })
+      .toMatch(/no caption file/);
+    expect(await page.getByTestId('dataset-summary').textContent()).toMatch(/mini-flickr/);
+    expect(problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
   });
 });
