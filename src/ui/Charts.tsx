@@ -104,7 +104,7 @@ export function LossChart({ active = true }: { active?: boolean }): ReactNode {
         />
         <YAxis tick={AXIS_TICK} width={52} tickFormatter={fmtTick} />
         <Tooltip contentStyle={TOOLTIP_STYLE} formatter={fmtTooltip} labelFormatter={fmtStepLabel} />
-        <Legend />
+        <Legend itemSorter={null} />
         {charted.map((c) => (
           <Line
             key={c.run.id}
@@ -169,7 +169,7 @@ function RecallChart(props: {
           formatter={(v: unknown) => (typeof v === 'number' ? `${fmt(v, 1)}%` : String(v))}
           labelFormatter={byStep ? fmtStepLabel : fmtTimeLabel}
         />
-        <Legend />
+        <Legend itemSorter={null} />
         {charted.flatMap((c) => [
           <Line
             key={`${c.run.id}-i2t`}
@@ -247,7 +247,7 @@ export function ThroughputChart({ active = true }: { active?: boolean }): ReactN
         />
         <YAxis tick={AXIS_TICK} width={52} tickFormatter={fmtTick} />
         <Tooltip contentStyle={TOOLTIP_STYLE} formatter={fmtTooltip} labelFormatter={fmtStepLabel} />
-        <Legend />
+        <Legend itemSorter={null} />
         {charted.map((c) => (
           <Line
             key={c.run.id}

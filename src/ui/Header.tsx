@@ -54,7 +54,7 @@ export function Header(): ReactNode {
             Using <strong data-testid="backend">{backend ?? '…'}</strong>
           </span>
           {reason && (
-            <span className="backend-reason" data-testid="backend-reason">
+            <span className="backend-reason" data-testid="backend-reason" title={reason}>
               {reason}
             </span>
           )}
