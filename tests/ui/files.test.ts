@@ -16,8 +16,15 @@ function relFile(rel: string, type = ''): File {
   return f;
 }
 
+interface FakeEntry {
+  isFile: boolean;
+  isDirectory: boolean;
+  name: string;
+  fullPath: string;
+}
+
 /** A fake file-system entry tree, as webkitGetAsEntry gives for a dropped folder. */
-function entry(fullPath: string, children?: ReturnType<typeof entry>[]) {
+function entry(fullPath: string, children?: FakeEntry[]): FakeEntry {
   const name = fullPath.split('/').pop()!;
   if (!children)
     return {
