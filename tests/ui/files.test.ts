@@ -21,6 +21,8 @@ interface FakeEntry {
   isDirectory: boolean;
   name: string;
   fullPath: string;
+  file?: (ok: (f: File) => void) => void;
+  createReader?: () => { readEntries: (ok: (e: unknown[]) => void) => void };
 }
 
 /** A fake file-system entry tree, as webkitGetAsEntry gives for a dropped folder. */
