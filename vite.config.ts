@@ -42,7 +42,12 @@ export default defineConfig({
   worker: { format: 'es' },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4000,
+    // kernels.html: the WGSL kernel test and benchmark page (tests/e2e/kernels.e2e.test.ts).
+    rollupOptions: { input: { main: 'index.html', kernels: 'kernels.html' } },
+  },
   test: {
     include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],
     exclude: ['tests/e2e/**', 'node_modules/**'],

@@ -116,7 +116,10 @@ export function orderViolationTopK(
         const allI = tf.concat([indices, idx], 1);
         const merged = tf.topk(allS, k);
         scores = merged.values as tf.Tensor2D;
-        indices = tf.gather(allI, merged.indices, 1, 1) as tf.Tensor2D; // per-row gather
+        // Per-row gather through flat indices (tf.gather with batchDims fails on the wasm backend).
+        const [Q, width] = allI.shape;
+        const flat = merged.indices.add(tf.range(0, Q * width, width, 'int32').expandDims(1)); // [Q, k]
+        indices = tf.gather(allI.reshape([Q * width]), flat.reshape([Q * k])).reshape([Q, k]) as tf.Tensor2D;
       }
     }
     return { energies: scores!.neg(), indices: indices! } as unknown as tf.TensorContainer;

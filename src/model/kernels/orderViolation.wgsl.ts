@@ -139,13 +139,14 @@ class OrderViolationGradProgram implements WebGPUProgram {
   dispatchLayout = { x: [1], y: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [8, 8, 1];
-  uniforms = 'rowOffset : i32, ';
+  uniforms = 'rowOffset : i32, kOffset : i32, ';
   private readonly mode: 'im' | 'cap';
 
-  constructor(mode: 'im' | 'cap', R: number, D: number, rows: number) {
+  /** rows x cols: the part of the result [R, D] this dispatch computes. */
+  constructor(mode: 'im' | 'cap', R: number, D: number, rows: number, cols: number) {
     this.mode = mode;
     this.outputShape = [R, D];
-    this.dispatch = [ceilDiv(D, TILE), ceilDiv(rows, TILE), 1];
+    this.dispatch = [ceilDiv(cols, TILE), ceilDiv(rows, TILE), 1];
     this.shaderKey = `orderViolationGrad_${mode}`;
   }
 
@@ -169,7 +170,8 @@ class OrderViolationGradProgram implements WebGPUProgram {
     let O = uniforms.otherShape.x;
     let Mg = uniforms.gShape.y;
     let row0 = uniforms.rowOffset + i32(workgroupId.y) * ${TILE};
-    let k = i32(workgroupId.x) * ${TILE} + lx * 4;
+    let k0 = uniforms.kOffset + i32(workgroupId.x) * ${TILE};
+    let k = k0 + lx * 4;
     var own4 : array<vec4<f32>, 4>;
     for (var a = 0; a < 4; a++) { own4[a] = load_own(row0 + ly * 4 + a, k); }
     var acc : array<vec4<f32>, 4>;
@@ -186,7 +188,7 @@ class OrderViolationGradProgram implements WebGPUProgram {
         let idx = li + q * 64;
         let oo = idx / 8;
         let kv = idx - oo * 8;
-        sO[idx] = load_other(o0 + oo, i32(workgroupId.x) * ${TILE} + kv * 4);
+        sO[idx] = load_other(o0 + oo, k0 + kv * 4);
       }
       workgroupBarrier();
       for (var oo = 0; oo < ${TILE}; oo++) {
@@ -315,8 +317,20 @@ function grad(
   const step = rowsPerDispatch(backend);
   let out: tf.Tensor | undefined;
   for (let r0 = 0; r0 < R; r0 += step) {
-    const program = new OrderViolationGradProgram(mode, R, D, Math.min(step, R - r0));
-    out = runProgram(backend, program, [own, other, g], [{ type: 'int32', data: [r0] }], out);
+    for (let k0 = 0; k0 < D; k0 += step) {
+      const program = new OrderViolationGradProgram(
+        mode,
+        R,
+        D,
+        Math.min(step, R - r0),
+        Math.min(step, D - k0),
+      );
+      const uniforms = [
+        { type: 'int32' as const, data: [r0] },
+        { type: 'int32' as const, data: [k0] },
+      ];
+      out = runProgram(backend, program, [own, other, g], uniforms, out);
+    }
   }
   return out as tf.Tensor2D;
 }

@@ -115,11 +115,19 @@ export interface DeviceLimits {
   maxComputeWorkgroupsPerDimension: number;
 }
 
+let limitOverride: Partial<DeviceLimits> | null = null;
+
+/** Pretend the device has (smaller) limits, to test the chunking on small shapes; null restores. */
+export function overrideLimits(limits: Partial<DeviceLimits> | null): void {
+  limitOverride = limits;
+}
+
 export function deviceLimits(backend = kernelBackend()): DeviceLimits {
   const l = backend?.device.limits;
   return {
     maxStorageBufferBindingSize: l?.maxStorageBufferBindingSize ?? 134217728,
     maxComputeWorkgroupsPerDimension: l?.maxComputeWorkgroupsPerDimension ?? 65535,
+    ...limitOverride,
   };
 }
 
@@ -161,17 +169,19 @@ export function runProgram(
   uniforms: ProgramUniform[] = [],
   into?: tf.Tensor,
 ): tf.Tensor {
+  // The shader key names the program (class names do not survive minification).
+  const op = program.shaderKey;
   const limits = deviceLimits(backend);
   const maxBuffers = backend.device.limits.maxStorageBuffersPerShaderStage;
   if (inputs.length + 1 > maxBuffers) {
     throw new Error(
-      `${program.constructor.name}: ${inputs.length} inputs + 1 output exceed this device's ` +
+      `${op}: ${inputs.length} inputs + 1 output exceed this device's ` +
         `maxStorageBuffersPerShaderStage (${maxBuffers})`,
     );
   }
-  inputs.forEach((t, i) => checkBinding(program.constructor.name, program.variableNames[i], t.shape, limits));
-  checkBinding(program.constructor.name, 'output', program.outputShape, limits);
-  checkDispatch(program.constructor.name, program.dispatch, limits);
+  inputs.forEach((t, i) => checkBinding(op, program.variableNames[i], t.shape, limits));
+  checkBinding(op, 'output', program.outputShape, limits);
+  checkDispatch(op, program.dispatch, limits);
   const info = backend.runWebGPUProgram(program, inputs, 'float32', uniforms, into);
   return into ?? tf.engine().makeTensorFromTensorInfo(info);
 }
