@@ -132,7 +132,7 @@ export interface RankedCaption {
   caption: number;
   image: number;
   text: string;
-  /** Order-violation energy (lower = better) or cosine similarity (higher = better). */
+  /** Higher is better: -E (order-violation energy) for order runs, cosine similarity for cosine runs. */
   score: number;
 }
 

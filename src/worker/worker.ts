@@ -127,8 +127,13 @@ function watchDeviceLoss(wasmPath: string): void {
   const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string }> } }).device;
   void device?.lost?.then(async (info) => {
     if (backendName !== 'webgpu') return;
-    notice(`The WebGPU device was lost (${info?.message || 'no reason given'}); falling back to wasm.`);
+    const hadRuns = Boolean(session);
+    notice(
+      `The WebGPU device was lost (${info?.message || 'no reason given'}); falling back to wasm.` +
+        (hadRuns ? ' The runs were stopped; their curves and last saved weights are kept.' : ''),
+    );
     await stopSession('stopped');
+    if (hadRuns) post({ type: 'reset' });
     for (const q of opened.values()) q.dispose?.();
     opened.clear();
     forgetEncoders();
@@ -511,9 +516,24 @@ async function compareSentences(runId: string, a: string, b: string): Promise<vo
 // ---------------------------------------------------------------------------------------------
 // Stored runs
 
+/** Stored runs that say 'running' but are not in this worker's session were cut off (reload, crash). */
+let staleMarked = false;
+
 async function postRuns(): Promise<void> {
   try {
-    post({ type: 'runs', runs: await store.list() });
+    let runs = await store.list();
+    if (!staleMarked) {
+      staleMarked = true;
+      const live = new Set(session?.runs.map((r) => r.stored.id) ?? []);
+      for (const r of runs) {
+        if ((r.state === 'running' || r.state === 'paused') && !live.has(r.id)) {
+          r.state = 'stopped';
+          await store.put(r);
+        }
+      }
+      runs = await store.list();
+    }
+    post({ type: 'runs', runs });
   } catch (e) {
     fail('runs', e);
   }
