@@ -42,11 +42,11 @@ const FLAGS: Record<string, string[]> = {
 const S = quick
   ? {
       reps: 3,
-      scoring: [{ N: 256, M: 1024, D: 256, grads: true, partial: undefined as number | undefined }],
-      topk: { N: 32, M: 16384, D: 256, blockRows: 4096, partialBlocks: 1 },
-      steps: [{ B: 128, H: 256 }],
-      lngru: [{ T: 12, B: 32, D: 300, H: 128 }],
-      train: [{ T: 12, B: 32, H: 128 }],
+      scoring: [{ N: 128, M: 512, D: 128, grads: true, partial: undefined as number | undefined }],
+      topk: { N: 16, M: 8192, D: 128, blockRows: 2048, partialBlocks: 1 },
+      steps: [{ B: 64, H: 128 }],
+      lngru: [{ T: 8, B: 16, D: 64, H: 64 }],
+      train: [{ T: 8, B: 16, H: 64 }],
     }
   : {
       reps: 2,
@@ -77,6 +77,10 @@ async function runBackend(backend: string): Promise<Record<string, string>> {
   try {
     const page: Page = await served.browser.newPage();
     page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+    // Per-run times from the page, to stderr (progress; the table goes to stdout).
+    page.on('console', (m) => {
+      if (m.text().startsWith('[bench]')) console.error(`  ${m.text()}`);
+    });
     await page.goto(`${served.url}kernels.html`);
     await page.waitForFunction(() => document.body.dataset.ready === '1');
     const info = await page.evaluate(

@@ -32,9 +32,12 @@ import {
   orderViolation,
   orderViolationPath,
   orderViolationTopK,
+  scores,
   type OrderViolationPath,
 } from '../model/scoring';
 import { OrderEmbeddingModel } from '../model/model';
+import { contrastiveLoss } from '../model/loss';
+import { l2normalize, sumRows } from '../model/ops';
 
 type Nested = number | Nested[];
 
@@ -283,13 +286,16 @@ async function checkDeviceLoss() {
 // Benchmarks
 
 /** Median wall time of `fn` (ms): one untimed warm-up run, then `reps` runs; `fn` awaits its result. */
-async function time(fn: () => Promise<void>, reps: number): Promise<number> {
+async function time(fn: () => Promise<void>, reps: number, label = ''): Promise<number> {
+  let t0 = performance.now();
   await fn();
+  console.log(`[bench] ${label} warm-up ${(performance.now() - t0).toFixed(0)} ms`);
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
+    t0 = performance.now();
     await fn();
     ts.push(performance.now() - t0);
+    console.log(`[bench] ${label} ${ts[i].toFixed(1)} ms`);
   }
   ts.sort((a, b) => a - b);
   return ts[Math.floor(ts.length / 2)];
@@ -323,11 +329,13 @@ async function benchScoring(s: {
     const q = rows === s.N ? im : im.slice([0, 0], [rows, s.D]);
     const scale = s.N / rows;
     const tag = rows === s.N ? path : `${path}~${rows}rows`;
-    out[`${tag}_fwd`] = scale * (await time(() => settle(orderViolation(q, cap, { path })), s.reps));
+    out[`${tag}_fwd`] =
+      scale * (await time(() => settle(orderViolation(q, cap, { path })), s.reps, `${tag}_fwd`));
     if (s.grads) {
       const f = (a: tf.Tensor, b: tf.Tensor) =>
         orderViolation(a as tf.Tensor2D, b as tf.Tensor2D, { path }).sum();
-      out[`${tag}_fwdbwd`] = scale * (await time(() => settle(tf.grads(f)([q, cap])), s.reps));
+      out[`${tag}_fwdbwd`] =
+        scale * (await time(() => settle(tf.grads(f)([q, cap])), s.reps, `${tag}_fwdbwd`));
     }
     if (q !== im) q.dispose();
   }
@@ -361,23 +369,27 @@ async function benchTopK(s: {
     const part = blocks.slice(0, nb);
     const rows = part.reduce((a, b) => a + b.shape[0], 0);
     const tag = nb === blocks.length ? path : `${path}~${rows}rows`;
-    const ms = await time(async () => {
-      if (path === 'webgpu-kernel') {
-        const r = orderViolationTopKWebGPU(im, part, 10, { by: 'image' });
-        await settle([r.energies, r.indices]);
-      } else {
-        // Per block on this path, then a merge of the per-block top-10s (as orderViolationTopK does).
-        const rs = part.map((g) =>
-          orderViolationTopK(im, g, 10, { by: 'image', path, blockRows: s.blockRows }),
-        );
-        const all = tf.concat(
-          rs.map((r) => r.energies),
-          1,
-        );
-        const best = tf.topk(all.neg(), 10);
-        await settle([best.values, best.indices, all, ...rs.flatMap((r) => [r.energies, r.indices])]);
-      }
-    }, s.reps);
+    const ms = await time(
+      async () => {
+        if (path === 'webgpu-kernel') {
+          const r = orderViolationTopKWebGPU(im, part, 10, { by: 'image' });
+          await settle([r.energies, r.indices]);
+        } else {
+          // Per block on this path, then a merge of the per-block top-10s (as orderViolationTopK does).
+          const rs = part.map((g) =>
+            orderViolationTopK(im, g, 10, { by: 'image', path, blockRows: s.blockRows }),
+          );
+          const all = tf.concat(
+            rs.map((r) => r.energies),
+            1,
+          );
+          const best = tf.topk(all.neg(), 10);
+          await settle([best.values, best.indices, all, ...rs.flatMap((r) => [r.energies, r.indices])]);
+        }
+      },
+      s.reps,
+      `${tag}_topk`,
+    );
     out[`${tag}_topk`] = (ms * s.M) / rows;
   }
   tf.dispose([im, ...blocks]);
@@ -407,26 +419,39 @@ async function benchStep(s: { B: number; H: number; reps: number }) {
   const giT = gi.slice([0, 0], [B, 3 * H]) as tf.Tensor2D;
   const out: Record<string, number> = {};
   const step = { gi, gh, hPrev, lengths, params, dh, batch: B, rowBase: 0 };
-  out.kernel_fwd = await time(() => settle(kernelStepForward(gi, gh, hPrev, lengths, params, 0)), s.reps);
+  out.kernel_fwd = await time(
+    () => settle(kernelStepForward(gi, gh, hPrev, lengths, params, 0)),
+    s.reps,
+    'step kernel_fwd',
+  );
   out.kernel_bwd = await time(
     () => settle([kernelStepBackward('dgh', step), kernelStepBackward('dhPrev', { ...step, mm })]),
     s.reps,
+    'step kernel_bwd',
   );
-  out.composite_fwd = await time(async () => {
-    const f = tf.tidy(() => {
-      const o = compositeStepForward(giT, gh.add(v.bias_hh) as tf.Tensor2D, hPrev, mask, ln);
-      return [o.h, o.cache.r, o.cache.z, o.cache.n, o.cache.ghN, o.cache.ln!.xhat, o.cache.ln!.rstd];
-    });
-    await settle(f);
-  }, s.reps);
+  out.composite_fwd = await time(
+    async () => {
+      const f = tf.tidy(() => {
+        const o = compositeStepForward(giT, gh.add(v.bias_hh) as tf.Tensor2D, hPrev, mask, ln);
+        return [o.h, o.cache.r, o.cache.z, o.cache.n, o.cache.ghN, o.cache.ln!.xhat, o.cache.ln!.rstd];
+      });
+      await settle(f);
+    },
+    s.reps,
+    'step composite_fwd',
+  );
   const cache = compositeStepForward(giT, gh.add(v.bias_hh) as tf.Tensor2D, hPrev, mask, ln).cache;
-  out.composite_bwd = await time(async () => {
-    const b = tf.tidy(() => {
-      const o = compositeStepBackward(dh, null, cache, ln);
-      return [o.dgi, o.dgh, o.dhPrev.add(mm), o.lnGrads!.dgain, o.lnGrads!.dshift];
-    });
-    await settle(b);
-  }, s.reps);
+  out.composite_bwd = await time(
+    async () => {
+      const b = tf.tidy(() => {
+        const o = compositeStepBackward(dh, null, cache, ln);
+        return [o.dgi, o.dgh, o.dhPrev.add(mm), o.lnGrads!.dgain, o.lnGrads!.dshift];
+      });
+      await settle(b);
+    },
+    s.reps,
+    'step composite_bwd',
+  );
   tf.dispose([gi, gh, hPrev, dh, mm, lengths, mask, params, groups.mean, groups.bcast, giT]);
   g.dispose();
   return out;
@@ -441,19 +466,61 @@ async function benchLnGru(s: { T: number; B: number; D: number; H: number; reps:
   const out: Record<string, number> = {};
   for (const path of ['webgpu-kernel', 'composite'] as LnGruPath[]) {
     if (path === 'webgpu-kernel' && !kernelsActive()) continue;
-    out[`${path}_fwdbwd`] = await time(async () => {
-      const f = g.forward(x, lengths, { cache: true, path });
-      const gr = g.backward(f.cache!, null, dhN);
-      GruLayer.disposeCache(f.cache!);
-      await settle([f.hN, gr.x, ...(Object.values(gr.params) as tf.Tensor[])]);
-    }, s.reps);
+    out[`${path}_fwdbwd`] = await time(
+      async () => {
+        const f = g.forward(x, lengths, { cache: true, path });
+        const gr = g.backward(f.cache!, null, dhN);
+        GruLayer.disposeCache(f.cache!);
+        await settle([f.hN, gr.x, ...(Object.values(gr.params) as tf.Tensor[])]);
+      },
+      s.reps,
+      `lngru ${path}`,
+    );
   }
   tf.dispose([x, dhN]);
   g.dispose();
   return out;
 }
 
-/** One training step (model.lossAndGrads: LN-GRU forward/backward, scoring, loss), kernels on/off. */
+/**
+ * model.lossAndGrads (../model/model.ts) op for op, except that the loss is read back asynchronously
+ * by the caller: its `dataSync()` goes through tfjs's synchronous WebGPU read-back, which loses the
+ * device in this page (see runGruVectorAsync). Returns the loss and every gradient.
+ */
+function trainStep(
+  model: OrderEmbeddingModel,
+  features: tf.Tensor2D,
+  ids: Int32Array,
+  lengths: number[],
+): tf.Tensor[] {
+  const B = lengths.length;
+  const T = ids.length / B;
+  const { measure, margin, maxViolation, wordDim: W, vocabSize: V } = model.config;
+  const x = tf.tidy(() =>
+    tf.gather(model.wordEmbedding, tf.tensor1d(ids, 'int32')).reshape([T, B, W]),
+  ) as tf.Tensor3D; // [T, B, W]
+  const fwd = model.rnn.forward(x, lengths, { cache: true });
+  x.dispose();
+  const pre = tf.tidy(() =>
+    tf.matMul(features, model.imageWeight as tf.Tensor2D).add(model.imageBias),
+  ) as tf.Tensor2D; // [B, H]
+  const embed = (v: tf.Tensor) => tf.abs(l2normalize(v as tf.Tensor2D)) as tf.Tensor2D; // order embeddings
+  const head = (hN: tf.Tensor, imPre: tf.Tensor) =>
+    contrastiveLoss(scores(embed(imPre), embed(hN), measure), margin, maxViolation);
+  const { value, grads } = tf.valueAndGrads(head)([fwd.hN, pre]);
+  const [dhN, dPre] = grads as tf.Tensor2D[];
+  const dW = tf.tidy(() => tf.matMul(features.transpose(), dPre)); // [F, B] @ [B, H]
+  const db = sumRows(dPre);
+  const g = model.rnn.backward(fwd.cache!, null, dhN);
+  GruLayer.disposeCache(fwd.cache!);
+  const dEmb = tf.tidy(() =>
+    tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), g.x.reshape([T * B, W]), [V, W]),
+  );
+  tf.dispose([dhN, dPre, pre, fwd.hN, g.x]);
+  return [value, dEmb, dW, db, ...(Object.values(g.params) as tf.Tensor[])];
+}
+
+/** One training step (LN-GRU forward/backward, scoring, loss, all gradients), kernels on/off. */
 async function benchTrainStep(s: { T: number; B: number; H: number; reps: number; kernels: boolean[] }) {
   const V = 2000;
   const model = new OrderEmbeddingModel(
@@ -476,10 +543,13 @@ async function benchTrainStep(s: { T: number; B: number; H: number; reps: number
   for (const on of s.kernels) {
     setKernelsEnabled(on);
     try {
-      out[on ? 'kernel' : 'composite'] = await time(async () => {
-        const r = model.lossAndGrads(features, ids, lengths);
-        await settle(Object.values(r.grads));
-      }, s.reps);
+      out[on ? 'kernel' : 'composite'] = await time(
+        async () => {
+          await settle(trainStep(model, features, ids, lengths));
+        },
+        s.reps,
+        `train ${on ? 'kernel' : 'composite'}`,
+      );
     } finally {
       setKernelsEnabled(true);
     }
