@@ -193,7 +193,13 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
             dataset,
             preset,
             thumb,
-            info: infoOf(dataset, { kind: 'scenes', encoder: preset.id, thumbs: 'inline', warnings }),
+            info: infoOf(dataset, {
+              kind: 'scenes',
+              encoder: preset.id,
+              thumbs: 'inline',
+              imagePaths: set.images,
+              warnings,
+            }),
           };
         }
       }
@@ -231,7 +237,13 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
     dataset,
     preset,
     thumb,
-    info: infoOf(dataset, { kind: 'scenes', encoder: preset.id, thumbs: 'inline', warnings }),
+    info: infoOf(dataset, {
+      kind: 'scenes',
+      encoder: preset.id,
+      thumbs: 'inline',
+      imagePaths: set.images,
+      warnings,
+    }),
   };
 }
 

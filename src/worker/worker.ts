@@ -465,8 +465,19 @@ async function rankCaptions(runId: string, image: Blob, name: string, limit: num
   const { retriever } = await queryable(runId);
   const features = await photoFeatures(image, name, loaded.preset, baseUrl());
   const captions = retriever.galleryCaptions();
-  const ranked = retriever.rankCaptions(features, Math.max(1, Math.min(limit, 100)), captions);
+  const want = Math.max(1, Math.min(limit, 100));
   const ds = loaded.dataset;
+  // Many images share a caption text ("three shapes"): list each text once, at its best score.
+  const seen = new Set<string>();
+  const ranked = retriever
+    .rankCaptions(features, want * 8, captions)
+    .filter((r) => {
+      const text = ds.captions[r.index].text.trim().toLowerCase();
+      if (seen.has(text)) return false;
+      seen.add(text);
+      return true;
+    })
+    .slice(0, want);
   post({
     type: 'captionRanking',
     runId,
