@@ -176,8 +176,19 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
   const opts = { ...SCENES_DEFAULTS, numImages: numImages ?? SCENES_DEFAULTS.numImages };
   const preset = ENCODER_PRESETS[FALLBACK_ENCODER_ID];
   const set = makeSceneSet(opts);
-  const thumb = (i: number) => sceneThumb(set.specs[i]);
   const warnings: string[] = [];
+  const loadedScenes = (dataset: Dataset): LoadedDataset => ({
+    dataset,
+    preset,
+    thumb: (i: number) => sceneThumb(set.specs[i]),
+    info: infoOf(dataset, {
+      kind: 'scenes',
+      encoder: preset.id,
+      thumbs: 'inline',
+      imagePaths: set.images,
+      warnings,
+    }),
+  });
   if (opts.numImages === SCENES_DEFAULTS.numImages) {
     try {
       const base = new URL('packs/scenes/', ctx.baseUrl).href;
@@ -188,19 +199,7 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
         if (stale) warnings.push(`the prepared scenes pack is not used: ${stale}`);
         else {
           const bytes = await (await fetchOk(base + PACK_FEATURES, 'the scenes features')).arrayBuffer();
-          const dataset = packToDataset(manifest, bytes);
-          return {
-            dataset,
-            preset,
-            thumb,
-            info: infoOf(dataset, {
-              kind: 'scenes',
-              encoder: preset.id,
-              thumbs: 'inline',
-              imagePaths: set.images,
-              warnings,
-            }),
-          };
+          return loadedScenes(packToDataset(manifest, bytes));
         }
       }
     } catch (e) {
@@ -232,19 +231,7 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
     features = r.features;
     await cache.put(key, features, { count: opts.numImages, featureDim: encoder.featureDim });
   }
-  const dataset = scenesDataset(opts, features, preset.featureDim, preset.id);
-  return {
-    dataset,
-    preset,
-    thumb,
-    info: infoOf(dataset, {
-      kind: 'scenes',
-      encoder: preset.id,
-      thumbs: 'inline',
-      imagePaths: set.images,
-      warnings,
-    }),
-  };
+  return loadedScenes(scenesDataset(opts, features, preset.featureDim, preset.id));
 }
 
 /** A Flickr8k-layout folder picked by the user. */
