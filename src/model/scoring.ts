@@ -18,7 +18,11 @@
 import * as tf from './tf';
 import { hasHostMemory, l2normalize, matMulABt } from './ops';
 import type { Measure } from './types';
-import { orderViolationComposite, orderViolationHost } from './kernels/orderViolation';
+import {
+  orderViolationComposite,
+  orderViolationHost,
+  orderViolationRowsComposite,
+} from './kernels/orderViolation';
 import { orderViolationTopKWebGPU, orderViolationWebGPU, type TopK } from './kernels/orderViolation.wgsl';
 import { kernelsActive } from './kernels/webgpu';
 
@@ -124,6 +128,41 @@ export function orderViolationTopK(
     }
     return { energies: scores!.neg(), indices: indices! } as unknown as tf.TensorContainer;
   }) as unknown as TopK;
+}
+
+function checkRows(images: tf.Tensor, captions: tf.Tensor): void {
+  if (images.rank !== 2 || captions.rank !== 2 || images.shape[0] !== captions.shape[0]) {
+    throw new Error(
+      `row scores: expected images and captions of the same [N, D], got [${images.shape}] and [${captions.shape}]`,
+    );
+  }
+  checkPair(images, captions);
+}
+
+/**
+ * Row-matched order-violation energy, the diagonal of `orderViolation` computed alone:
+ *
+ *   E[i] = sum_k max(0, captions[i, k] - images[i, k])^2,   [N]
+ *
+ * for losses over explicit pairs (image i with caption i; in the WordNet experiment the hyponym in
+ * `images`, the hypernym in `captions`: the more general item is the one that should lie below).
+ */
+export function orderViolationRows(images: tf.Tensor2D, captions: tf.Tensor2D): tf.Tensor1D {
+  checkRows(images, captions);
+  return orderViolationRowsComposite(images, captions);
+}
+
+/** Row-matched cosine similarity, the diagonal of `cosineSimilarity`, [N]. */
+export function cosineSimilarityRows(images: tf.Tensor2D, captions: tf.Tensor2D): tf.Tensor1D {
+  checkRows(images, captions);
+  return tf.tidy(() => l2normalize(images).mul(l2normalize(captions)).sum(-1) as tf.Tensor1D);
+}
+
+/** Row-matched scores, higher is better: -E for order embeddings, cosine for the symmetric baseline. */
+export function rowScores(images: tf.Tensor2D, captions: tf.Tensor2D, measure: Measure): tf.Tensor1D {
+  return measure === 'order'
+    ? tf.tidy(() => orderViolationRows(images, captions).neg() as tf.Tensor1D)
+    : cosineSimilarityRows(images, captions);
 }
 
 /** Cosine similarity of l2-normalized rows, [N, M]. */

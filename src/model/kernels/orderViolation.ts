@@ -41,6 +41,17 @@ export function orderViolationComposite(
   });
 }
 
+/**
+ * Row-matched energies E[i] = sum_k max(0, c[i, k] - im[i, k])^2 for images [N, D] and captions [N, D]
+ * -> [N]: the diagonal of the pairwise E without its other N^2 - N entries, for losses over explicit
+ * (positive or corrupted) pairs such as the WordNet hypernym pairs (src/model/wordnet). The largest
+ * intermediate is [N, D], the size of the inputs, so plain composite ops serve every backend (no
+ * chunking, no host loop) and tfjs derives the gradients.
+ */
+export function orderViolationRowsComposite(images: tf.Tensor2D, captions: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.relu(captions.sub(images)).square().sum(-1) as tf.Tensor1D);
+}
+
 /*
  * The host loops are written for V8: relu(d)^2 is computed branch-free as (d + |d|)^2 / 4 (a data-
  * dependent branch mispredicts about half the time on real embeddings: 8x slower), and four captions

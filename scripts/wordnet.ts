@@ -1,0 +1,178 @@
+/**
+ * WordNet hypernym prediction, the first experiment of Vendrov et al. 2016 (Table 1), headless:
+ *
+ *   npm run wordnet -- --protocol paper|corrected [--json] [--dict <folder>] [--seed S]
+ *                      [--epochs E | --steps N] [--variants order,symmetric] ...
+ *
+ * Reads WordNet's nouns (scripts/wordnet-files.ts), builds the split of the protocol
+ * (src/model/wordnet/protocols.ts), trains order embeddings (and the symmetric variant) on tfjs's wasm
+ * backend and evaluates them (src/model/wordnet/experiment.ts), and reports them with the
+ * transitive-closure baseline. Progress goes to stderr; with --json the last stdout line is
+ * {"protocol", "accuracy", "closure_baseline", "train_seconds", ...}.
+ */
+import { initNodeBackend } from './node-backend';
+import { oneOf, parseArgs } from './args';
+import { loadWordNetNouns } from './wordnet-files';
+import { Rng } from '../src/model/rng';
+import { transitiveClosure } from '../src/model/wordnet/closure';
+import { PAPER_CONFIG, runExperiment, type ExperimentResult } from '../src/model/wordnet/experiment';
+import type { PairEnergy } from '../src/model/wordnet/model';
+import { buildSplit, closureBaselineAccuracy, PROTOCOLS } from '../src/model/wordnet/protocols';
+
+const USAGE = `usage: npm run wordnet -- --protocol paper|corrected [--json] [--dict <folder>] [--seed S]
+  [--epochs E | --steps N] [--variants order,symmetric] [--batch B (positives per step)] [--lr LR]
+  [--margin M] [--dim D] [--init S (w ~ U(-S, S))] [--schedule linear|constant] [--eval-every N (training pairs)]
+  [--held-out N] [--backend wasm|cpu]`;
+
+/**
+ * Defaults: the paper's model and loss (D 50, margin 1, Adam, one corruption per positive), with what makes
+ * it fit the time budget on 2 cores (docs/wordnet-results.md): 4096 positives per step instead of 500,
+ * 16 epochs instead of 30-50 with the learning rate 0.02 decayed linearly to 0, and w ~ U(-1, 1) at the
+ * start (the Torch code started from N(0, 1), clamped at 0; small starting vectors learned much slower).
+ */
+const DEFAULTS = { batch: 4096, lr: 0.02, epochs: 16, schedule: 'linear' as const, init: 1 };
+
+function positive(flag: string, v: unknown, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0) || (integer && !Number.isInteger(n)))
+    throw new Error(`--${flag}: expected a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
+  return n;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
+const log = (s: string) => process.stderr.write(s + '\n');
+
+async function main(): Promise<void> {
+  const a = parseArgs(
+    process.argv.slice(2),
+    {
+      protocol: 'string',
+      json: 'boolean',
+      dict: 'string',
+      seed: 'number',
+      epochs: 'number',
+      steps: 'number',
+      variants: 'string',
+      batch: 'number',
+      lr: 'number',
+      margin: 'number',
+      dim: 'number',
+      'eval-every': 'number',
+      'held-out': 'number',
+      backend: 'string',
+      schedule: 'string',
+      init: 'number',
+    },
+    USAGE,
+  );
+  if (a.protocol === undefined) throw new Error(`--protocol is required\n${USAGE}`);
+  const protocol = oneOf('protocol', a.protocol, PROTOCOLS, 'paper');
+  const backend = oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm');
+  const variants = String(a.variants ?? 'order,symmetric')
+    .split(',')
+    .map((v) => oneOf<PairEnergy>('variants', v.trim(), ['order', 'symmetric'], 'order'));
+  const seed = a.seed === undefined ? 1 : Number(a.seed);
+  const cfg = {
+    ...PAPER_CONFIG,
+    batch: positive('batch', a.batch, true) ?? DEFAULTS.batch,
+    learningRate: positive('lr', a.lr, false) ?? DEFAULTS.lr,
+    epochs: positive('epochs', a.epochs, false) ?? DEFAULTS.epochs,
+    margin: positive('margin', a.margin, false) ?? PAPER_CONFIG.margin,
+    dim: positive('dim', a.dim, true) ?? PAPER_CONFIG.dim,
+    evalEveryExamples: positive('eval-every', a['eval-every'], true) ?? PAPER_CONFIG.evalEveryExamples,
+    schedule: oneOf('schedule', a.schedule, ['constant', 'linear'] as const, DEFAULTS.schedule),
+    initScale: positive('init', a.init, false) ?? DEFAULTS.init,
+    ...(a.steps !== undefined ? { maxSteps: positive('steps', a.steps, true) } : {}),
+  };
+  const heldOut = positive('held-out', a['held-out'], true) ?? 4000;
+
+  const t0 = performance.now();
+  const wn = loadWordNetNouns(a.dict === undefined ? undefined : String(a.dict));
+  const closure = transitiveClosure(wn.nouns);
+  const split = buildSplit(wn.nouns, protocol, new Rng(seed), { closure, heldOut });
+  const s = split.stats;
+  log(
+    `WordNet ${wn.version ?? '?'} (${wn.dir}): ${s.nodes} nouns, ${s.edges} direct edges, closure ` +
+      `${s.closureUnique} unique pairs / ${s.closureWithPaths} counted per path; protocol '${protocol}': ` +
+      `${s.trainPositives} training positives, ${heldOut} + ${heldOut} held out ` +
+      `(${(performance.now() - t0) / 1000 < 0 ? 0 : ((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  log(
+    `  test positives also in training: ${s.testPositivesInTrain}/${heldOut}; true pairs among the negatives: ` +
+      `test ${s.testNegativesTrue}, validation ${s.valNegativesTrue}; unfiltered corruptions that are true: ` +
+      `${pct(s.corruptionTrueShare)}; test positives derivable from training: ${s.testPositivesDerivable}`,
+  );
+  const baseline = closureBaselineAccuracy(split);
+  log(`  transitive-closure baseline: test accuracy ${pct(baseline)}`);
+
+  const name = await initNodeBackend(backend);
+  const results: Partial<Record<PairEnergy, ExperimentResult>> = {};
+  for (const energy of variants) {
+    log(
+      `training ${energy} embeddings on ${name}: D ${cfg.dim}, batch ${cfg.batch}+${cfg.batch}, lr ${cfg.learningRate}`,
+    );
+    results[energy] = runExperiment(
+      split,
+      { ...cfg, energy, seed },
+      {
+        onEval: (p, sec) =>
+          log(
+            `  ${energy} step ${p.step} epoch ${p.epoch.toFixed(2)} loss ${p.loss.toFixed(4)} val ${pct(p.valAccuracy)}` +
+              `${p.testAccuracy !== undefined ? ` test ${pct(p.testAccuracy)}` : ''} (${sec.toFixed(0)} s)`,
+          ),
+      },
+    );
+  }
+
+  const order = results.order;
+  const sym = results.symmetric;
+  const headline = (r: ExperimentResult | undefined) =>
+    r === undefined ? null : protocol === 'paper' ? r.bestTest!.testAccuracy : r.selected.testAccuracy;
+  const summary = {
+    protocol,
+    accuracy: headline(order),
+    accuracy_val_selected: order?.selected.testAccuracy ?? null,
+    closure_baseline: baseline,
+    symmetric_accuracy: headline(sym),
+    symmetric_val_selected: sym?.selected.testAccuracy ?? null,
+    train_seconds: Number(((order ?? sym)?.trainSeconds ?? 0).toFixed(1)),
+    symmetric_train_seconds: sym ? Number(sym.trainSeconds.toFixed(1)) : null,
+    total_seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    wordnet: wn.version,
+    dict: wn.dir,
+    seed,
+    backend: name,
+    config: {
+      dim: cfg.dim,
+      margin: cfg.margin,
+      lr: cfg.learningRate,
+      schedule: cfg.schedule,
+      init: cfg.initScale,
+      batch: cfg.batch,
+      epochs: cfg.epochs,
+      eval_every: cfg.evalEveryExamples,
+    },
+    steps: (order ?? sym)?.steps ?? 0,
+    selected_step: order?.selected.step ?? null,
+    best_test_step: order?.bestTest?.step ?? null,
+    stats: s,
+  };
+  if (a.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } else {
+    const lines = [
+      `protocol ${protocol} (WordNet ${wn.version ?? '?'}, seed ${seed})`,
+      `  order embeddings: ${pct(headline(order) ?? undefined)}${protocol === 'paper' ? ' (best test accuracy seen, as the paper)' : ''}; model and threshold chosen on validation: ${pct(order?.selected.testAccuracy)}`,
+      `  symmetric variant: ${pct(headline(sym) ?? undefined)}; chosen on validation: ${pct(sym?.selected.testAccuracy)}`,
+      `  transitive closure: ${pct(baseline)}`,
+      `  training: ${summary.train_seconds} s (order), ${summary.total_seconds} s in all`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`wordnet: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
