@@ -8,6 +8,7 @@ import { Header } from './Header';
 import { Messages } from './Messages';
 import { RetrievePanel } from './RetrievePanel';
 import { RunsPanel } from './RunsPanel';
+import { HierarchyPanel } from './HierarchyPanel';
 import { StatsBar } from './StatsBar';
 import { spawnTrainingWorker, wasmBaseUrl } from '../worker/spawn';
 
@@ -24,6 +25,7 @@ export const TABS = [
   { id: 'train', name: 'Train' },
   { id: 'retrieve', name: 'Retrieve' },
   { id: 'runs', name: 'Runs' },
+  { id: 'hierarchy', name: 'Hierarchy' },
 ] as const;
 export type TabId = (typeof TABS)[number]['id'];
 
@@ -127,6 +129,7 @@ export function App({ spawn = spawnTrainingWorker, wasmPath = wasmBaseUrl, optio
           )}
           {panel('retrieve', <RetrievePanel />)}
           {panel('runs', <RunsPanel />)}
+          {panel('hierarchy', <HierarchyPanel />)}
         </main>
       </div>
     </ClientContext.Provider>

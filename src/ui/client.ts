@@ -43,6 +43,8 @@ export interface ClientOptions {
 /** How many ranked captions and image hits to ask for. */
 export const RANK_LIMIT = 10;
 export const SEARCH_LIMIT = 12;
+/** Largest subtree the Hierarchy view trains and draws. */
+export const HIERARCHY_MAX_NODES = 2500;
 
 /** The page's base URL (Vite's BASE_URL resolved against the page). */
 export function pageBaseUrl(): string {
@@ -282,6 +284,27 @@ export class TrainingClient {
     this.state.queryRequested('generality');
     this.send({ type: 'compareSentences', runId, a: a.trim(), b: b.trim() });
     return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Hierarchy mode
+
+  /** Trains 2-D order embeddings of the WordNet subtree below `root` live; false for an empty name. */
+  startHierarchy(root: string): boolean {
+    const name = root.trim();
+    if (!name) {
+      this.store.setState((s) => ({
+        hierarchy: { ...s.hierarchy, error: 'Type a synset name such as mammal.n.01.' },
+      }));
+      return false;
+    }
+    this.state.hierarchyRequested(name);
+    this.send({ type: 'hierarchyStart', root: name, maxNodes: HIERARCHY_MAX_NODES });
+    return true;
+  }
+
+  stopHierarchy(): void {
+    this.send({ type: 'hierarchyStop' });
   }
 
   // -------------------------------------------------------------------------------------------

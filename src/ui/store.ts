@@ -196,6 +196,52 @@ export interface UiState {
   nextId: number;
   form: FormValues;
   formErrors: FormErrors;
+  hierarchy: HierarchyState;
+}
+
+/** Hierarchy mode: live 2-D order embeddings of a WordNet subtree. */
+export interface HierarchyState {
+  status: 'idle' | 'loading' | 'training' | 'stopped';
+  root: string | null;
+  names: string[];
+  /** Closure: every node's more general nodes, and (derived once) its more specific ones. */
+  ancestors: number[][];
+  descendants: number[][];
+  edges: [number, number][];
+  pairs: number;
+  source: string;
+  step: number;
+  loss: number;
+  /** Is-a pairs whose order is not yet respected. */
+  violations: number;
+  /** Positions, xy interleaved; null before the first progress event. */
+  xy: Float32Array | null;
+  error: string | null;
+}
+
+export function emptyHierarchy(): HierarchyState {
+  return {
+    status: 'idle',
+    root: null,
+    names: [],
+    ancestors: [],
+    descendants: [],
+    edges: [],
+    pairs: 0,
+    source: '',
+    step: 0,
+    loss: Number.NaN,
+    violations: 0,
+    xy: null,
+    error: null,
+  };
+}
+
+/** Inverts ancestor lists into descendant lists. */
+export function descendantsOf(ancestors: readonly (readonly number[])[]): number[][] {
+  const out: number[][] = ancestors.map(() => []);
+  ancestors.forEach((as, x) => as.forEach((a) => out[a]?.push(x)));
+  return out;
 }
 
 export interface UiActions {
@@ -223,6 +269,7 @@ export interface UiActions {
   setRunsError(message: string | null): void;
   dismissNotice(id: number): void;
   dismissError(id: number): void;
+  hierarchyRequested(root: string): void;
 }
 
 export type UiStore = UiState & UiActions;
@@ -264,6 +311,7 @@ export function initialState(): UiState {
     nextId: 1,
     form: { ...DEFAULT_FORM },
     formErrors: {},
+    hierarchy: emptyHierarchy(),
   };
 }
 
@@ -563,6 +611,35 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
         chartRuns: state.chartRuns.includes(run.id) ? state.chartRuns : [...state.chartRuns, run.id],
       };
     }
+    case 'hierarchyLoaded':
+      return {
+        hierarchy: {
+          ...emptyHierarchy(),
+          status: 'training',
+          root: event.root,
+          names: event.names,
+          ancestors: event.ancestors,
+          descendants: descendantsOf(event.ancestors),
+          edges: event.edges,
+          pairs: event.pairs,
+          source: event.source,
+        },
+      };
+    case 'hierarchyProgress':
+      if (state.hierarchy.status !== 'training') return {};
+      return {
+        hierarchy: {
+          ...state.hierarchy,
+          step: event.step,
+          loss: event.loss,
+          violations: event.violations,
+          xy: event.xy,
+        },
+      };
+    case 'hierarchyStopped':
+      return state.hierarchy.status === 'training'
+        ? { hierarchy: { ...state.hierarchy, status: 'stopped', step: event.step } }
+        : {};
     case 'notice':
       return {
         notices: pushMessage(state.notices, state.nextId, event.message, MAX_NOTICES),
@@ -609,6 +686,8 @@ function reduceError(state: UiState, phase: ErrorPhase, message: string): Partia
   switch (phase) {
     case 'dataset':
       return { loading: null, datasetError: message };
+    case 'hierarchy':
+      return { hierarchy: { ...state.hierarchy, status: 'idle', error: message } };
     case 'export':
     case 'import':
     case 'runs':
@@ -655,6 +734,8 @@ export const useUiStore = create<UiStore>()((set) => ({
       return { form, formErrors };
     }),
   setFormErrors: (formErrors) => set({ formErrors }),
+  hierarchyRequested: (root) =>
+    set((s) => ({ hierarchy: { ...s.hierarchy, status: 'loading', root, error: null } })),
   setRequestedBackend: (requestedBackend) => set({ requestedBackend }),
   connecting: () =>
     set((s) => ({

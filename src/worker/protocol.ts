@@ -155,6 +155,7 @@ export type ErrorPhase =
   | 'export'
   | 'import'
   | 'runs'
+  | 'hierarchy'
   | 'message';
 
 // ---------------------------------------------------------------------------------------------
@@ -185,7 +186,13 @@ export type WorkerRequest =
   | { type: 'listRuns' }
   /** Makes a stored run (e.g. after a reload) the one retrieval uses. */
   | { type: 'openRun'; runId: string }
-  | { type: 'deleteRun'; runId: string };
+  | { type: 'deleteRun'; runId: string }
+  /**
+   * Hierarchy mode: trains 2-D order embeddings of the WordNet noun subtree below `root` (e.g.
+   * `mammal.n.01`) live, until 'hierarchyStop' or another 'hierarchyStart'.
+   */
+  | { type: 'hierarchyStart'; root: string; maxNodes: number }
+  | { type: 'hierarchyStop' };
 
 // ---------------------------------------------------------------------------------------------
 // worker -> UI
@@ -234,6 +241,19 @@ export type WorkerEvent =
   | { type: 'runs'; runs: StoredRun[] }
   /** A stored or imported run is ready for retrieval. */
   | { type: 'runOpened'; run: StoredRun }
+  /** The subtree to draw: node names, every node's ancestors (closure) and the direct is-a edges. */
+  | {
+      type: 'hierarchyLoaded';
+      root: string;
+      names: string[];
+      ancestors: number[][];
+      edges: [number, number][];
+      pairs: number;
+      source: string;
+    }
+  /** Current 2-D positions (xy interleaved, one pair per node) after `step` steps. */
+  | { type: 'hierarchyProgress'; step: number; loss: number; xy: Float32Array; violations: number }
+  | { type: 'hierarchyStopped'; step: number }
   /** Something the user should know that is not an error (a fallback, a recovery). */
   | { type: 'notice'; message: string }
   | { type: 'error'; message: string; phase: ErrorPhase };
@@ -353,6 +373,8 @@ const requestCheckers: { [K in WorkerRequestType]: (m: Rec) => boolean } = {
   listRuns: () => true,
   openRun: (m) => isStr(m.runId),
   deleteRun: (m) => isStr(m.runId),
+  hierarchyStart: (m) => isStr(m.root) && isNum(m.maxNodes) && m.maxNodes >= 2,
+  hierarchyStop: () => true,
 };
 
 const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
@@ -388,6 +410,16 @@ const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
   exported: (m) => isStr(m.runId) && isFiles(m.files),
   runs: (m) => Array.isArray(m.runs) && m.runs.every(isStoredRun),
   runOpened: (m) => isStoredRun(m.run),
+  hierarchyLoaded: (m) =>
+    isStr(m.root) &&
+    Array.isArray(m.names) &&
+    Array.isArray(m.ancestors) &&
+    m.ancestors.length === m.names.length &&
+    Array.isArray(m.edges) &&
+    isNum(m.pairs),
+  hierarchyProgress: (m) =>
+    isNum(m.step) && typeof m.loss === 'number' && m.xy instanceof Float32Array && isNum(m.violations),
+  hierarchyStopped: (m) => isNum(m.step),
   notice: (m) => isStr(m.message),
   error: (m) => isStr(m.message) && isStr(m.phase),
 };

@@ -33,6 +33,7 @@ import {
   type WorkerRequest,
 } from './protocol';
 import { RunStore, type RunFilesRecord } from './run-store';
+import { startHierarchy, stopHierarchy } from './hierarchy';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -691,6 +692,15 @@ function handle(msg: WorkerRequest): void {
       return;
     case 'deleteRun':
       guard('runs', () => deleteRun(msg.runId));
+      return;
+    case 'hierarchyStart':
+      guard('hierarchy', async () => {
+        if (!(await ensureBackend())) return;
+        await startHierarchy(msg.root, msg.maxNodes, baseUrl(), post);
+      });
+      return;
+    case 'hierarchyStop':
+      stopHierarchy(post);
       return;
   }
 }

@@ -209,7 +209,39 @@ describe('playground in a real browser', () => {
     await shot('playground-folder');
   });
 
+  it('trains 2-D order embeddings of a WordNet subtree live in the Hierarchy view', async () => {
+    await page.getByRole('tab', { name: 'Hierarchy' }).click();
+    await page.getByLabel('Subtree root (synset)').fill('feline.n.01');
+    await page.getByRole('button', { name: 'Train hierarchy' }).click();
+    const status = page.getByTestId('hierarchy-status');
+    await expect
+      .poll(() => status.getAttribute('data-step').then(Number), { timeout: 120_000, interval: 500 })
+      .toBeGreaterThan(200);
+    expect(await status.textContent()).toMatch(/feline\.n\.01: 60 nodes, 169 is-a pairs/);
+    const nodes = page.getByRole('listbox').getByRole('option');
+    expect(await nodes.count()).toBe(60);
+    // Hovering a node highlights its ancestors and descendants.
+    await nodes.nth(5).hover({ force: true }); // the nodes move while training
+    await shot('playground-hierarchy');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => status.textContent()).toMatch(/stopped/);
+    // A name that is not a synset: a clear message.
+    await page.getByLabel('Subtree root (synset)').fill('no_such.n.01');
+    await page.getByRole('button', { name: 'Train hierarchy' }).click();
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole('alert')
+            .allTextContents()
+            .then((t) => t.join(' ')),
+        { timeout: 60_000 },
+      )
+      .toMatch(/no node named 'no_such\.n\.01'/);
+  });
+
   it('reports a folder without captions and keeps the loaded dataset', async () => {
+    await page.getByRole('tab', { name: 'Data' }).click();
     const dir = join(RESULTS, 'no-captions');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'Images'), { recursive: true });

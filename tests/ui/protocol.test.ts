@@ -271,3 +271,29 @@ describe('helpers', () => {
     expect(errorMessage(undefined)).toBe('undefined');
   });
 });
+
+describe('hierarchy messages', () => {
+  it('accepts well-formed requests and events and rejects broken ones', () => {
+    expect(isWorkerRequest({ type: 'hierarchyStart', root: 'mammal.n.01', maxNodes: 2500 })).toBe(true);
+    expect(isWorkerRequest({ type: 'hierarchyStart', root: 'mammal.n.01', maxNodes: 1 })).toBe(false);
+    expect(isWorkerRequest({ type: 'hierarchyStart', maxNodes: 10 })).toBe(false);
+    expect(isWorkerRequest({ type: 'hierarchyStop' })).toBe(true);
+    const loaded = {
+      type: 'hierarchyLoaded',
+      root: 'feline.n.01',
+      names: ['a', 'b'],
+      ancestors: [[], [0]],
+      edges: [[1, 0]],
+      pairs: 1,
+      source: 'WordNet 3.1',
+    };
+    expect(isWorkerEvent(loaded)).toBe(true);
+    expect(isWorkerEvent({ ...loaded, ancestors: [[]] })).toBe(false); // one list per node
+    const xy = new Float32Array(4);
+    expect(isWorkerEvent({ type: 'hierarchyProgress', step: 3, loss: 0.1, xy, violations: 0 })).toBe(true);
+    expect(isWorkerEvent({ type: 'hierarchyProgress', step: 3, loss: 0.1, xy: [0, 0], violations: 0 })).toBe(
+      false,
+    );
+    expect(isWorkerEvent({ type: 'hierarchyStopped', step: 3 })).toBe(true);
+  });
+});

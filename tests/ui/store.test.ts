@@ -5,6 +5,7 @@ import {
   LOSS_EMA,
   MAX_HISTORY,
   appendLoss,
+  descendantsOf,
   canStart,
   initialState,
   parseForm,
@@ -377,5 +378,53 @@ describe('form', () => {
     st.setFormErrors({ batchSize: 'Required.', seed: 'Required.' });
     st.setField('batchSize', '16');
     expect(useUiStore.getState().formErrors).toEqual({ seed: 'Required.' });
+  });
+});
+
+describe('hierarchy mode', () => {
+  it('loads a subtree, derives descendants, follows progress and stops', () => {
+    let s = initialState();
+    s = { ...s, ...reduceEvent(s, { type: 'notice', message: 'x' }) };
+    s = {
+      ...s,
+      ...reduceEvent(s, {
+        type: 'hierarchyLoaded',
+        root: 'feline.n.01',
+        names: ['feline.n.01', 'cat.n.01', 'lion.n.01', 'kitten.n.01'],
+        ancestors: [[], [0], [0], [0, 1]],
+        edges: [
+          [1, 0],
+          [2, 0],
+          [3, 1],
+        ],
+        pairs: 4,
+        source: 'WordNet 3.1',
+      }),
+    };
+    expect(s.hierarchy.status).toBe('training');
+    expect(s.hierarchy.descendants).toEqual([[1, 2, 3], [3], [], []]);
+    const xy = new Float32Array([0, 0, 1, 1, 2, 0.5, 3, 3]);
+    s = { ...s, ...reduceEvent(s, { type: 'hierarchyProgress', step: 40, loss: 0.5, xy, violations: 1 }) };
+    expect(s.hierarchy.step).toBe(40);
+    expect(s.hierarchy.xy).toBe(xy);
+    s = { ...s, ...reduceEvent(s, { type: 'hierarchyStopped', step: 41 }) };
+    expect(s.hierarchy.status).toBe('stopped');
+    // Progress after a stop is ignored.
+    expect(reduceEvent(s, { type: 'hierarchyProgress', step: 50, loss: 0.4, xy, violations: 0 })).toEqual({});
+  });
+
+  it('shows a worker error for an unknown synset', () => {
+    const s = initialState();
+    const patch = reduceEvent(s, {
+      type: 'error',
+      phase: 'hierarchy',
+      message: "no node named 'x.n.01' among the 82115 nodes",
+    });
+    expect(patch.hierarchy?.status).toBe('idle');
+    expect(patch.hierarchy?.error).toMatch(/no node named/);
+  });
+
+  it('inverts ancestor lists', () => {
+    expect(descendantsOf([[], [0], [0, 1]])).toEqual([[1, 2], [2], []]);
   });
 });
