@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       ),
   );
   const stepsPerEpoch = trainers[0].stepsPerEpoch;
-  const steps = a.steps !== undefined ? Number(a.steps) : Number(a.epochs ?? 10) * stepsPerEpoch;
+  const steps = a.steps !== undefined ? Number(a.steps) : trainers[0].stepsForEpochs(Number(a.epochs ?? 10));
   const evalEvery = Number(a['eval-every'] ?? stepsPerEpoch);
   const evalOpts = a['eval-images'] ? { maxImages: Number(a['eval-images']) } : {};
   const logFile = a.log ? String(a.log) : undefined;

@@ -46,7 +46,8 @@ const wordnetDest = join(root, 'public', 'wordnet');
 try {
   mkdirSync(wordnetDest, { recursive: true });
   let n = 0;
-  for (const f of ['data.noun', 'index.noun']) if (copyIfNewer(join(wordnetSrc, f), join(wordnetDest, f))) n++;
+  for (const f of ['data.noun', 'index.noun'])
+    if (copyIfNewer(join(wordnetSrc, f), join(wordnetDest, f))) n++;
   console.log(`copy-wasm: WordNet noun files in public/wordnet/ (${n} copied)`);
 } catch (e) {
   console.error(`copy-wasm: WordNet noun files not copied (${e.message}); the Hierarchy view will say so`);

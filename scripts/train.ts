@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   );
   const { model, train } = trainer.config;
   const epochs = positiveInt('epochs', a.epochs);
-  const steps = epochs ? epochs * trainer.stepsPerEpoch : (positiveInt('steps', a.steps) ?? 300);
+  const steps = epochs ? trainer.stepsForEpochs(epochs) : (positiveInt('steps', a.steps) ?? 300);
   const evalEvery = positiveInt('eval-every', a['eval-every']) ?? 100;
   const logEvery = positiveInt('log-every', a['log-every']) ?? 10;
   const evalImages = positiveInt('eval-images', a['eval-images']);

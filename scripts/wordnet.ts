@@ -17,7 +17,13 @@ import { Rng } from '../src/model/rng';
 import { transitiveClosure } from '../src/model/wordnet/closure';
 import { PAPER_CONFIG, runExperiment, type ExperimentResult } from '../src/model/wordnet/experiment';
 import type { PairEnergy } from '../src/model/wordnet/model';
-import { buildSplit, closureBaselineAccuracy, PROTOCOLS } from '../src/model/wordnet/protocols';
+import {
+  buildSplit,
+  closureBaselineAccuracy,
+  heldOutBreakdown,
+  PROTOCOLS,
+  type HeldOutBreakdown,
+} from '../src/model/wordnet/protocols';
 
 const USAGE = `usage: npm run wordnet -- --protocol paper|corrected [--json] [--dict <folder>] [--seed S]
   [--epochs E | --steps N] [--variants order,symmetric] [--batch B (positives per step)] [--lr LR]
@@ -127,6 +133,17 @@ async function main(): Promise<void> {
 
   const order = results.order;
   const sym = results.symmetric;
+  const breakdown = (r: ExperimentResult | undefined): HeldOutBreakdown | null =>
+    r ? heldOutBreakdown(split, split.test, r.selected.testEnergies, r.selected.threshold) : null;
+  const describe = (b: HeldOutBreakdown | null) =>
+    b === null
+      ? '-'
+      : `positives also in training ${b.positivesInTrain.predictedTrue}/${b.positivesInTrain.count} called true, ` +
+        `other positives ${b.positivesNotInTrain.predictedTrue}/${b.positivesNotInTrain.count}; negatives that are ` +
+        `true pairs ${b.negativesThatAreTrue.predictedTrue}/${b.negativesThatAreTrue.count} called true, other ` +
+        `negatives ${b.negativesThatAreFalse.predictedTrue}/${b.negativesThatAreFalse.count}`;
+  for (const [name, r] of Object.entries(results))
+    log(`  ${name} on test (chosen on validation): ${describe(breakdown(r))}`);
   const headline = (r: ExperimentResult | undefined) =>
     r === undefined ? null : protocol === 'paper' ? r.bestTest!.testAccuracy : r.selected.testAccuracy;
   const summary = {
@@ -156,6 +173,8 @@ async function main(): Promise<void> {
     steps: (order ?? sym)?.steps ?? 0,
     selected_step: order?.selected.step ?? null,
     best_test_step: order?.bestTest?.step ?? null,
+    test_breakdown: breakdown(order),
+    symmetric_test_breakdown: breakdown(sym),
     stats: s,
   };
   if (a.json) {

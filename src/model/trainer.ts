@@ -156,6 +156,16 @@ export class Trainer {
     return Math.ceil(n / B);
   }
 
+  /**
+   * Steps that make `epochs` passes. With sampling 'image' batches run on across epoch boundaries, so
+   * this is ceil(epochs x images / B); with 'caption' each epoch has its own batches.
+   */
+  stepsForEpochs(epochs: number): number {
+    if (this.config.train.sampling === 'caption') return epochs * this.stepsPerEpoch;
+    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
+    return Math.ceil((epochs * this.trainCaptions.size) / B);
+  }
+
   /** Completed passes over the training images (or captions, with sampling 'caption'). */
   get epochsDone(): number {
     return this.epochs;

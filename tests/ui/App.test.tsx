@@ -81,8 +81,8 @@ describe('App with a fake worker', () => {
     expect(train).toHaveFocus();
     expect(screen.getByRole('tabpanel', { name: 'Train' })).toBeVisible();
     fireEvent.keyDown(train, { key: 'End' });
-    expect(screen.getByRole('tab', { name: 'Runs' })).toHaveFocus();
-    fireEvent.keyDown(screen.getByRole('tab', { name: 'Runs' }), { key: 'ArrowRight' });
+    expect(screen.getByRole('tab', { name: 'Hierarchy' })).toHaveFocus();
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Hierarchy' }), { key: 'ArrowRight' });
     expect(screen.getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
     expect(location.hash).toBe('#data');
   });

@@ -7,6 +7,7 @@ import {
   buildSplit,
   closureBaselineAccuracy,
   corrupt,
+  heldOutBreakdown,
   type LabeledPairs,
   type Split,
 } from '../../src/model/wordnet/protocols';
@@ -148,6 +149,34 @@ describe('transitive-closure baseline', () => {
       // Leaving (dog, animal) out leaves no other path from dog to animal: not derivable.
       const dogAnimal = pairKey(wn.names.indexOf('dog.n.01'), wn.names.indexOf('animal.n.01'), n);
       expect(sp.trainClosure.has(dogAnimal)).toBe(keysOf(sp.train).includes(dogAnimal));
+    }
+  });
+});
+
+describe('held-out breakdown', () => {
+  it('sorts test pairs into leaked and other positives, true and false negatives, and counts "true" calls', () => {
+    for (let s = 1; s <= 10; s++) {
+      const sp = buildSplit(wn, 'paper', new Rng(s), { heldOut: HELD });
+      const m = sp.test.label.length;
+      const all = heldOutBreakdown(sp, sp.test, new Float32Array(m), 0.5); // every pair called true
+      expect(all.positivesInTrain).toEqual({
+        count: sp.stats.testPositivesInTrain,
+        predictedTrue: sp.stats.testPositivesInTrain,
+      });
+      expect(all.positivesNotInTrain.count).toBe(HELD - sp.stats.testPositivesInTrain);
+      expect(all.negativesThatAreTrue.count).toBe(sp.stats.testNegativesTrue);
+      expect(all.negativesThatAreFalse.predictedTrue).toBe(HELD - sp.stats.testNegativesTrue);
+      // energies 0 for the positives, 1 for the negatives: positives called true, negatives not
+      const perfect = heldOutBreakdown(
+        sp,
+        sp.test,
+        Float32Array.from(sp.test.label, (l) => 1 - l),
+        0.5,
+      );
+      expect(perfect.positivesInTrain.predictedTrue + perfect.positivesNotInTrain.predictedTrue).toBe(HELD);
+      expect(perfect.negativesThatAreTrue.predictedTrue + perfect.negativesThatAreFalse.predictedTrue).toBe(
+        0,
+      );
     }
   });
 });

@@ -62,8 +62,14 @@ export interface ExperimentResult {
   epochs: number;
   trainSeconds: number;
   evals: EvalPoint[];
-  /** Best validation accuracy, its step and threshold, and the test accuracy there. */
-  selected: { step: number; valAccuracy: number; threshold: number; testAccuracy: number };
+  /** Best validation accuracy, its step and threshold, and the test accuracy and energies there. */
+  selected: {
+    step: number;
+    valAccuracy: number;
+    threshold: number;
+    testAccuracy: number;
+    testEnergies: Float32Array;
+  };
   /** The paper's figure: the best test accuracy seen over all evaluations ('paper' only). */
   bestTest?: { step: number; testAccuracy: number };
 }
@@ -161,7 +167,8 @@ export function runExperiment(
     const chosen = best as { point: EvalPoint; weights: tf.Tensor2D } | null;
     if (!chosen) throw new Error('runExperiment: no evaluation ran');
     model.restore(chosen.weights);
-    const testAccuracy = accuracyAt(scoreSet(model, split.test), split.test.label, chosen.point.threshold);
+    const testEnergies = scoreSet(model, split.test);
+    const testAccuracy = accuracyAt(testEnergies, split.test.label, chosen.point.threshold);
     return {
       energy: cfg.energy,
       steps: totalSteps,
@@ -173,6 +180,7 @@ export function runExperiment(
         valAccuracy: chosen.point.valAccuracy,
         threshold: chosen.point.threshold,
         testAccuracy,
+        testEnergies,
       },
       ...(bestTest ? { bestTest } : {}),
     };

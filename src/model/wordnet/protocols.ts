@@ -73,6 +73,8 @@ export interface Split {
   train: { hypo: Int32Array; hyper: Int32Array };
   val: LabeledPairs;
   test: LabeledPairs;
+  /** Keys (pairKey) of the full closure: every true pair. */
+  closure: Set<number>;
   /** Keys (pairKey) of the closure of the training pairs. */
   trainClosure: Set<number>;
   /** Pairs training negatives may not be (null: unfiltered, as in the paper). */
@@ -190,6 +192,7 @@ export function buildSplit(
     train,
     val,
     test,
+    closure: full,
     trainClosure,
     trainForbidden: protocol === 'corrected' ? trainClosure : null,
     stats: {
@@ -255,4 +258,53 @@ export function accuracyAt(energies: Float32Array, label: Uint8Array, threshold:
   let right = 0;
   for (let k = 0; k < energies.length; k++) if ((energies[k] <= threshold ? 1 : 0) === label[k]) right++;
   return right / energies.length;
+}
+
+/** How many pairs of one kind there are and how many of them a classifier called true. */
+export interface Tally {
+  count: number;
+  predictedTrue: number;
+}
+
+/**
+ * Where a classification of a held-out set ("E <= threshold means true") is right and wrong, by kind of
+ * pair: positives that are also training positives (the paper's duplicates) or not, and negatives that
+ * are true pairs of the closure (unfiltered corruptions) or not.
+ */
+export interface HeldOutBreakdown {
+  positivesInTrain: Tally;
+  positivesNotInTrain: Tally;
+  negativesThatAreTrue: Tally;
+  negativesThatAreFalse: Tally;
+}
+
+export function heldOutBreakdown(
+  split: Split,
+  set: LabeledPairs,
+  energies: Float32Array,
+  threshold: number,
+): HeldOutBreakdown {
+  const train = new Set<number>();
+  for (let k = 0; k < split.train.hypo.length; k++)
+    train.add(pairKey(split.train.hypo[k], split.train.hyper[k], split.n));
+  const out: HeldOutBreakdown = {
+    positivesInTrain: { count: 0, predictedTrue: 0 },
+    positivesNotInTrain: { count: 0, predictedTrue: 0 },
+    negativesThatAreTrue: { count: 0, predictedTrue: 0 },
+    negativesThatAreFalse: { count: 0, predictedTrue: 0 },
+  };
+  for (let k = 0; k < set.label.length; k++) {
+    const key = pairKey(set.hypo[k], set.hyper[k], split.n);
+    const t =
+      set.label[k] === 1
+        ? train.has(key)
+          ? out.positivesInTrain
+          : out.positivesNotInTrain
+        : split.closure.has(key)
+          ? out.negativesThatAreTrue
+          : out.negativesThatAreFalse;
+    t.count++;
+    if (energies[k] <= threshold) t.predictedTrue++;
+  }
+  return out;
 }
