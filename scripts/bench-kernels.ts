@@ -1,5 +1,6 @@
 /**
  * npm run bench:kernels -- [--quick] [--backends webgpu,webgl,wasm,cpu] [--adapter swiftshader|gles]
+ *                          [--parts scoring,top10,step,lngru,train]
  *
  * Speed of the WGSL kernels (src/model/kernels/*.wgsl.ts) against the composite tfjs ops they replace,
  * on the same backend, and of the composite (and host-fused) paths across backends. It builds dist/ if
@@ -25,8 +26,16 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     backends: { type: 'string', default: 'webgpu,webgl,wasm,cpu' },
     adapter: { type: 'string', default: 'swiftshader' },
+    // Which measurements to run (all by default): the full sizes take long on software adapters.
+    parts: { type: 'string', default: 'scoring,top10,step,lngru,train' },
   },
 });
+const PARTS = ['scoring', 'top10', 'step', 'lngru', 'train'] as const;
+const parts = new Set(args.parts!.split(',').map((p) => p.trim()));
+for (const p of parts) {
+  if (!(PARTS as readonly string[]).includes(p))
+    throw new Error(`--parts: unknown part '${p}' (${PARTS.join(', ')})`);
+}
 const quick = args.quick!;
 const backends = args.backends!.split(',').map((b) => b.trim()) as ('webgpu' | 'webgl' | 'wasm' | 'cpu')[];
 
@@ -99,7 +108,7 @@ async function runBackend(backend: string): Promise<Record<string, string>> {
         ? ['host-fused', 'composite']
         : ['composite'];
 
-    for (const sc of S.scoring) {
+    for (const sc of parts.has('scoring') ? S.scoring : []) {
       const partialRows: Record<string, number> = {};
       if (sc.partial) for (const p of scoringPaths) if (p !== 'webgpu-kernel') partialRows[p] = sc.partial;
       const r = await page.evaluate((a) => window.kernelsPage.benchScoring(a as never), {
@@ -113,7 +122,7 @@ async function runBackend(backend: string): Promise<Record<string, string>> {
       });
       report('scoring', backend, `${sc.N}x${sc.M} D=${sc.D}`, r);
     }
-    {
+    if (parts.has('top10')) {
       const t = S.topk;
       const partialBlocks: Record<string, number> = {};
       for (const p of scoringPaths) if (p !== 'webgpu-kernel') partialBlocks[p] = t.partialBlocks;
@@ -125,17 +134,17 @@ async function runBackend(backend: string): Promise<Record<string, string>> {
       });
       report('top10', backend, `${t.N}x${t.M} D=${t.D}`, r);
     }
-    if (kernels) {
+    if (kernels && parts.has('step')) {
       for (const st of S.steps) {
         const r = await page.evaluate((a) => window.kernelsPage.benchStep(a), { ...st, reps: S.reps * 3 });
         report('lngru-step', backend, `B=${st.B} H=${st.H}`, r);
       }
     }
-    for (const g of S.lngru) {
+    for (const g of parts.has('lngru') ? S.lngru : []) {
       const r = await page.evaluate((a) => window.kernelsPage.benchLnGru(a), { ...g, reps: S.reps });
       report('lngru', backend, `T=${g.T} B=${g.B} H=${g.H}`, r);
     }
-    for (const tr of S.train) {
+    for (const tr of parts.has('train') ? S.train : []) {
       const r = await page.evaluate((a) => window.kernelsPage.benchTrainStep(a), {
         ...tr,
         reps: S.reps,
