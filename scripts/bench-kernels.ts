@@ -65,8 +65,14 @@ const S = quick
         { B: 128, H: 512 },
         { B: 128, H: 1024 },
       ],
-      lngru: [{ T: 12, B: 128, D: 300, H: 512 }],
-      train: [{ T: 12, B: 128, H: 512 }],
+      lngru: [
+        { T: 12, B: 128, D: 300, H: 512 },
+        { T: 12, B: 128, D: 300, H: 1024 },
+      ],
+      train: [
+        { T: 12, B: 128, H: 512 },
+        { T: 12, B: 128, H: 1024 },
+      ],
     };
 
 type Row = { op: string; backend: string; shape: string; figures: Record<string, number> };
