@@ -78,20 +78,26 @@ function ChartCard(props: {
 const seriesOf = (charted: Charted[], count: (r: RunView) => number): Record<string, number> =>
   Object.fromEntries(charted.map((c) => [c.name, count(c.run)]));
 
-export function LossChart({ active = true }: { active?: boolean }): ReactNode {
-  const charted = useCharted();
-  const summary = charted
-    .filter((c) => c.run.loss.length > 0)
-    .map((c) => `${c.name} ${fmtAuto(c.run.loss.at(-1)?.smooth)} at step ${fmtInt(c.run.loss.at(-1)?.step)}`)
-    .join(' · ');
+/** One line per charted run against the training step (the loss and throughput charts). */
+function StepChart(props: {
+  title: string;
+  testId: string;
+  charted: Charted[];
+  summary: string;
+  empty: string;
+  active: boolean;
+  rows: (r: RunView) => readonly { step: number }[];
+  /** The field of a row to draw. */
+  dataKey: string;
+}): ReactNode {
   return (
     <ChartCard
-      title="Training loss (smoothed)"
-      testId="chart-loss"
-      series={seriesOf(charted, (r) => r.loss.length)}
-      summary={summary || 'no data yet'}
-      empty="Press Start to train; the loss appears here as it runs."
-      active={active}
+      title={props.title}
+      testId={props.testId}
+      series={seriesOf(props.charted, (r) => props.rows(r).length)}
+      summary={props.summary || 'no data yet'}
+      empty={props.empty}
+      active={props.active}
     >
       <LineChart responsive style={CHART_STYLE} margin={MARGIN}>
         <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
@@ -105,12 +111,12 @@ export function LossChart({ active = true }: { active?: boolean }): ReactNode {
         <YAxis tick={AXIS_TICK} width={52} tickFormatter={fmtTick} />
         <Tooltip contentStyle={TOOLTIP_STYLE} formatter={fmtTooltip} labelFormatter={fmtStepLabel} />
         <Legend itemSorter={null} />
-        {charted.map((c) => (
+        {props.charted.map((c) => (
           <Line
             key={c.run.id}
-            data={c.run.loss}
+            data={props.rows(c.run)}
             name={c.name}
-            dataKey="smooth"
+            dataKey={props.dataKey}
             stroke={c.color}
             strokeWidth={2}
             dot={false}
@@ -119,6 +125,26 @@ export function LossChart({ active = true }: { active?: boolean }): ReactNode {
         ))}
       </LineChart>
     </ChartCard>
+  );
+}
+
+export function LossChart({ active = true }: { active?: boolean }): ReactNode {
+  const charted = useCharted();
+  const summary = charted
+    .filter((c) => c.run.loss.length > 0)
+    .map((c) => `${c.name} ${fmtAuto(c.run.loss.at(-1)?.smooth)} at step ${fmtInt(c.run.loss.at(-1)?.step)}`)
+    .join(' · ');
+  return (
+    <StepChart
+      title="Training loss (smoothed)"
+      testId="chart-loss"
+      charted={charted}
+      summary={summary}
+      empty="Press Start to train; the loss appears here as it runs."
+      active={active}
+      rows={(r) => r.loss}
+      dataKey="smooth"
+    />
   );
 }
 
@@ -228,40 +254,16 @@ export function ThroughputChart({ active = true }: { active?: boolean }): ReactN
     .map((c) => `${c.name} ${fmtInt(c.run.pairsPerSec)} pairs/s`)
     .join(' · ');
   return (
-    <ChartCard
+    <StepChart
       title="Throughput (caption–image pairs per second)"
       testId="chart-throughput"
-      series={seriesOf(charted, (r) => r.speed.length)}
-      summary={summary || 'no data yet'}
+      charted={charted}
+      summary={summary}
       empty="Training speed appears here while runs train."
       active={active}
-    >
-      <LineChart responsive style={CHART_STYLE} margin={MARGIN}>
-        <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-        <XAxis
-          dataKey="step"
-          type="number"
-          domain={['dataMin', 'dataMax']}
-          allowDuplicatedCategory={false}
-          tick={AXIS_TICK}
-        />
-        <YAxis tick={AXIS_TICK} width={52} tickFormatter={fmtTick} />
-        <Tooltip contentStyle={TOOLTIP_STYLE} formatter={fmtTooltip} labelFormatter={fmtStepLabel} />
-        <Legend itemSorter={null} />
-        {charted.map((c) => (
-          <Line
-            key={c.run.id}
-            data={c.run.speed}
-            name={c.name}
-            dataKey="pairsPerSec"
-            stroke={c.color}
-            strokeWidth={2}
-            dot={false}
-            isAnimationActive={false}
-          />
-        ))}
-      </LineChart>
-    </ChartCard>
+      rows={(r) => r.speed}
+      dataKey="pairsPerSec"
+    />
   );
 }
 

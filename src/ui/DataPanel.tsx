@@ -1,6 +1,7 @@
-import { useId, useState, type DragEvent, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { isRunActive, useUiStore } from './store';
 import { useClient } from './context';
+import { DropZone } from './DropZone';
 import { droppedFolder, isImageFile, pickedFolder } from './files';
 import { fmtInt } from './format';
 import { ENCODER_PRESETS, FALLBACK_ENCODER_ID } from '../model/encoders/presets';
@@ -27,17 +28,14 @@ export function DataPanel(): ReactNode {
   const [encoder, setEncoder] = useState<string>(FALLBACK_ENCODER_ID);
   const [encoderUrl, setEncoderUrl] = useState('');
   const [folder, setFolder] = useState<{ name: string; files: PickedFile[] } | null>(null);
-  const [dragging, setDragging] = useState(false);
   const [localError, setLocalError] = useState<string | null>(null);
 
   const busy = loading !== null;
   const blocked = isRunActive(status) || status === 'connecting' || status === 'crashed';
   const disabled = busy || blocked;
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    void droppedFolder(e.dataTransfer).then(
+  const onDrop = (data: DataTransfer) => {
+    void droppedFolder(data).then(
       (f) => {
         setFolder(f);
         setLocalError(null);
@@ -104,16 +102,7 @@ export function DataPanel(): ReactNode {
 
           <div className="source">
             <h3>Your photos</h3>
-            <div
-              className={`dropzone${dragging ? ' dragging' : ''}`}
-              onDragOver={(e) => {
-                e.preventDefault();
-                setDragging(true);
-              }}
-              onDragLeave={() => setDragging(false)}
-              onDrop={onDrop}
-              data-testid="folder-drop"
-            >
+            <DropZone testId="folder-drop" onDrop={onDrop}>
               <label htmlFor={ids.folder}>
                 Pick or drop a folder in the Flickr8k layout (<code>Images/</code>, <code>captions.txt</code>{' '}
                 or <code>Flickr8k.token.txt</code>, split lists)
@@ -138,7 +127,7 @@ export function DataPanel(): ReactNode {
                   “{folder.name}”: {fmtInt(folder.files.length)} files, {fmtInt(images)} photos
                 </p>
               )}
-            </div>
+            </DropZone>
             <div className="field">
               <label htmlFor={ids.encoder}>Image encoder</label>
               <select id={ids.encoder} value={encoder} onChange={(e) => setEncoder(e.target.value)}>

@@ -1,6 +1,7 @@
-import { useId, useMemo, useState, type DragEvent, type FormEvent, type ReactNode } from 'react';
+import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { runMeasure, seriesNames, useUiStore, type QueryKind, type RunView } from './store';
 import { useClient } from './context';
+import { DropZone } from './DropZone';
 import { BlobImage, HitThumb } from './Thumb';
 import { isImageFile } from './files';
 import { fmtAuto, fmtInt, fmtScore } from './format';
@@ -124,32 +125,17 @@ function CaptionPhoto({ runId }: { runId: string | null }): ReactNode {
   const pending = useUiStore((s) => s.retrieval.pending.rank);
   const cosine = useUiStore((s) => runMeasure(s, ranking?.runId) === 'cosine');
   const [photo, setPhoto] = useState<File | null>(null);
-  const [dragging, setDragging] = useState(false);
   const inputId = useId();
 
   const submit = (file: File | null | undefined) => {
     setPhoto(file && isImageFile(file) ? file : null);
     client.rankCaptions(runId, file);
   };
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    submit(e.dataTransfer.files?.[0]);
-  };
 
   return (
     <section className="panel" aria-labelledby={`${inputId}-title`}>
       <h3 id={`${inputId}-title`}>Caption a photo</h3>
-      <div
-        className={`dropzone${dragging ? ' dragging' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-        data-testid="photo-drop"
-      >
+      <DropZone testId="photo-drop" onDrop={(data) => submit(data.files?.[0])}>
         <label htmlFor={inputId}>Photo to caption (pick or drop a JPEG or PNG)</label>
         <input
           id={inputId}
@@ -161,7 +147,7 @@ function CaptionPhoto({ runId }: { runId: string | null }): ReactNode {
             e.target.value = ''; // the same photo can be picked again
           }}
         />
-      </div>
+      </DropZone>
       <QueryError kind="rank" />
       {photo && <BlobImage blob={photo} alt={`The photo: ${photo.name}`} className="photo-preview" />}
       {pending && <p className="hint">Ranking captions…</p>}

@@ -111,6 +111,20 @@ describe('RetrievePanel', () => {
     expect(screen.getByTestId('rank-error')).toHaveTextContent('could not decode dog.jpg');
   });
 
+  it('takes a dropped photo, and highlights the drop zone while something is dragged over it', async () => {
+    await setup(<RetrievePanel />, [LOADED, STARTED2]);
+    const zone = screen.getByTestId('photo-drop');
+    fireEvent.dragOver(zone);
+    expect(zone).toHaveClass('dropzone', 'dragging');
+    fireEvent.dragLeave(zone);
+    expect(zone).not.toHaveClass('dragging');
+    fireEvent.dragOver(zone);
+    const photo = new File([new Uint8Array([0xff, 0xd8, 0xff])], 'dog.jpg', { type: 'image/jpeg' });
+    fireEvent.drop(zone, { dataTransfer: { files: [photo] } });
+    expect(zone).not.toHaveClass('dragging');
+    expect(worker.last('rankCaptions')).toMatchObject({ runId: 'ln-1', name: 'dog.jpg' });
+  });
+
   const hits: ImageHit[] = [
     {
       image: 3,
