@@ -1,17 +1,6 @@
 import { useId, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
-import { canStart, isRunActive, useUiStore, type FormValues } from './store';
+import { canStart, isRunActive, useUiStore, type FormValues, type NumericField } from './store';
 import { useClient } from './context';
-
-type NumericField =
-  | 'wordDim'
-  | 'hiddenDim'
-  | 'margin'
-  | 'learningRate'
-  | 'batchSize'
-  | 'seed'
-  | 'evalEvery'
-  | 'evalImages'
-  | 'maxSteps';
 
 function NumberField(props: { field: NumericField; label: string; hint?: string; step: string }): ReactNode {
   const id = useId();

@@ -862,7 +862,8 @@ interface NumberRule {
   exclusiveMin?: boolean;
 }
 
-export const FORM_RULES: Record<
+/** The numeric fields of the form. */
+export type NumericField =
   | 'wordDim'
   | 'hiddenDim'
   | 'margin'
@@ -871,9 +872,9 @@ export const FORM_RULES: Record<
   | 'seed'
   | 'evalEvery'
   | 'evalImages'
-  | 'maxSteps',
-  NumberRule
-> = {
+  | 'maxSteps';
+
+export const FORM_RULES: Record<NumericField, NumberRule> = {
   wordDim: { integer: true, min: 4, max: 2048 },
   hiddenDim: { integer: true, min: 4, max: 4096 },
   margin: { min: 0, max: 10, exclusiveMin: true },
@@ -899,7 +900,7 @@ function parseNumber(text: string, rule: NumberRule): number | string {
 /** Validates the form, or returns one message per invalid field. */
 export function parseForm(form: FormValues): ParsedForm {
   const errors: FormErrors = {};
-  const num = (key: keyof typeof FORM_RULES): number => {
+  const num = (key: NumericField): number => {
     const v = parseNumber(String(form[key]), FORM_RULES[key]);
     if (typeof v === 'string') {
       errors[key] = v;
