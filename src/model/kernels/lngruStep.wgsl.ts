@@ -84,6 +84,24 @@ const rowStats = (arr: string, base: string, biasRow: number) => `
     let rstd = inverseSqrt(reduceB(s2) / cnt + vec2<f32>(LN_EPS));
 `;
 
+/**
+ * main() of the input-side programs: row `row` of giRaw [R, 3H] (one workgroup), its LN statistics
+ * (mean, rstd of giRaw + b_ih), then `body`.
+ */
+const inputRowMain = (body: string): string => `${PRELUDE}
+  fn main() {
+    let li = i32(localIndex);
+    let row = i32(workgroupId.x);
+    let H3 = uniforms.giRawShape.y;
+    let H = H3 / 3;
+    let base = row * H3;
+    ${rowStats('giRaw', 'base', 0)}
+    ${body}
+  }`;
+
+/** WGSL for xhat of column c of an input-side row, in `inputRowMain`'s body. */
+const INPUT_XHAT = '(giRaw[base + c] + params[c] - grp(mean, c, H)) * grp(rstd, c, H)';
+
 /** Base of the programs here: one workgroup per row, `rows` rows. */
 abstract class RowProgram implements WebGPUProgram {
   abstract variableNames: string[];
@@ -107,19 +125,11 @@ class LnInputForwardProgram extends RowProgram {
   shaderKey = 'lngruLnInputForward';
 
   getUserCode(): string {
-    return `${PRELUDE}
-  fn main() {
-    let li = i32(localIndex);
-    let row = i32(workgroupId.x);
-    let H3 = uniforms.giRawShape.y;
-    let H = H3 / 3;
-    let base = row * H3;
-    ${rowStats('giRaw', 'base', 0)}
+    return inputRowMain(`
     for (var c = li; c < H3; c = c + WG) {
-      let xhat = (giRaw[base + c] + params[c] - grp(mean, c, H)) * grp(rstd, c, H);
+      let xhat = ${INPUT_XHAT};
       result[base + c] = xhat * params[H3 + c] + params[2 * H3 + c];
-    }
-  }`;
+    }`);
   }
 }
 
@@ -285,35 +295,25 @@ class LnInputBackwardProgram extends RowProgram {
   }
 
   getUserCode(): string {
-    const xhat = '(giRaw[base + c] + params[c] - grp(mean, c, H)) * grp(rstd, c, H)';
     const body =
       this.mode === 'dgain'
         ? `
-    for (var c = li; c < H3; c = c + WG) { result[base + c] = dgi[base + c] * ${xhat}; }`
+    for (var c = li; c < H3; c = c + WG) { result[base + c] = dgi[base + c] * ${INPUT_XHAT}; }`
         : `
     var s3 = vec2<f32>(0.0);
     var s4 = vec2<f32>(0.0);
     for (var c = li; c < H3; c = c + WG) {
       let e = dgi[base + c] * params[H3 + c];
-      let xh = ${xhat};
+      let xh = ${INPUT_XHAT};
       if (c < 2 * H) { s3.x = s3.x + e; s4.x = s4.x + e * xh; } else { s3.y = s3.y + e; s4.y = s4.y + e * xh; }
     }
     let m1 = reduceA(s3) / cnt;
     let m2 = reduceB(s4) / cnt;
     for (var c = li; c < H3; c = c + WG) {
-      let xh = ${xhat};
+      let xh = ${INPUT_XHAT};
       result[base + c] = grp(rstd, c, H) * (dgi[base + c] * params[H3 + c] - grp(m1, c, H) - xh * grp(m2, c, H));
     }`;
-    return `${PRELUDE}
-  fn main() {
-    let li = i32(localIndex);
-    let row = i32(workgroupId.x);
-    let H3 = uniforms.giRawShape.y;
-    let H = H3 / 3;
-    let base = row * H3;
-    ${rowStats('giRaw', 'base', 0)}
-    ${body}
-  }`;
+    return inputRowMain(body);
   }
 }
 
