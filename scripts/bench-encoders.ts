@@ -1,5 +1,6 @@
 /**
  * npm run bench:encoders [-- --photos 32] [--cpu-photos 2] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10]
+ * npm run bench:encoders -- --browser [--backends wasm,webgl,webgpu] [--photos 16] [--encoders a,b]
  *
  * Feature-extraction speed (photos per second) of each image encoder preset, per tfjs backend that
  * Node has (wasm, cpu), 1-crop and 10-crop, on real Flickr8k photos. The photos are decoded once up
@@ -7,6 +8,9 @@
  * is measured on its own line. The cpu backend is plain JavaScript and very slow, so it gets fewer
  * photos (--cpu-photos). Encoders whose model is missing (no ../shared, fallback not vendored) are
  * reported and skipped. Prints a table and a last line of name=value figures.
+ *
+ * --browser: the same in headless Chromium (the page's own wasm, WebGL on SwiftShader GL, WebGPU on
+ * SwiftShader), photos decoded by the browser, through the kernels.html test page.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,18 +18,80 @@ import { parseArgs } from './args';
 import { initNodeBackend } from './node-backend';
 import { decodeJpeg, nodeModelLoader, sharedRoot } from './node-images';
 import { ENCODER_PRESETS, ImageEncoder, extractFeatures, type RgbImage } from '../src/model/encoders';
+import { serveAndLaunch } from '../tests/e2e/harness';
 
-const USAGE = `usage: npm run bench:encoders [-- --photos N] [--cpu-photos N] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10]`;
+/** Chromium flags per backend (no GPU here: SwiftShader provides WebGL and WebGPU). */
+const BROWSER_FLAGS: Record<string, string[]> = {
+  wasm: ['--disable-gpu'],
+  cpu: ['--disable-gpu'],
+  webgl: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+  webgpu: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'],
+};
+
+async function browserBench(
+  files: string[],
+  bytes: Buffer[],
+  backends: string[],
+  ids: string[],
+  crops: (1 | 10)[],
+) {
+  console.log(
+    `bench:encoders --browser  ${files.length} Flickr8k photos, photos/s (median of 3 after a warm-up)`,
+  );
+  console.log('backend | encoder | input | dim | crops | photos/s');
+  const figures: string[] = [];
+  const photos = bytes.map((b) => [...b]);
+  for (const backend of backends) {
+    const served = await serveAndLaunch(BROWSER_FLAGS[backend] ?? []);
+    try {
+      const page = await served.browser.newPage();
+      await page.goto(`${served.url}kernels.html`);
+      await page.waitForFunction(() => document.body.dataset.ready === '1');
+      const info = await page.evaluate((b) => window.kernelsPage.init(b as 'wasm'), backend);
+      for (const id of ids) {
+        for (const c of crops) {
+          try {
+            const r = await page.evaluate((a) => window.kernelsPage.benchEncoder(a), {
+              preset: id,
+              photos,
+              crops: c,
+              reps: 3,
+            });
+            console.log(
+              `${info.backend} | ${id} | ${r.inputSize} | ${r.featureDim} | ${c} | ${r.photosPerSec.toFixed(2)}`,
+            );
+            figures.push(`browser.${info.backend}.${id}.crops${c}_per_s=${r.photosPerSec.toFixed(2)}`);
+          } catch (e) {
+            console.log(`${info.backend} | ${id} | ${c} | failed: ${(e as Error).message.split('\n')[0]}`);
+          }
+        }
+      }
+    } finally {
+      await served.close();
+    }
+  }
+  console.log(figures.join(' '));
+}
+
+const USAGE = `usage: npm run bench:encoders [-- --photos N] [--cpu-photos N] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10] [--browser]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(
     process.argv.slice(2),
-    { photos: 'number', 'cpu-photos': 'number', backends: 'string', encoders: 'string', crops: 'string' },
+    {
+      photos: 'number',
+      'cpu-photos': 'number',
+      backends: 'string',
+      encoders: 'string',
+      crops: 'string',
+      browser: 'boolean',
+    },
     USAGE,
   );
   const nPhotos = Number(a.photos ?? 32);
   const nCpu = Number(a['cpu-photos'] ?? 2);
   const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
+  // (--browser reads --backends itself: wasm, webgl, webgpu, cpu.)
   const ids = String(a.encoders ?? Object.keys(ENCODER_PRESETS).join(',')).split(',');
   const cropModes = String(a.crops ?? '1,10')
     .split(',')
@@ -38,6 +104,11 @@ async function main(): Promise<void> {
     .slice(0, nPhotos);
   if (files.length === 0) throw new Error(`no Flickr8k photos in ${dir}`);
   const bytes = files.map((f) => readFileSync(path.join(dir, f)));
+  if (a.browser) {
+    const browserBackends = String(a.backends ?? 'wasm,webgl,webgpu').split(',');
+    await browserBench(files, bytes, browserBackends, ids, cropModes);
+    return;
+  }
   const t0 = performance.now();
   const photos: RgbImage[] = bytes.map((b, i) => decodeJpeg(b, files[i]));
   const decodePerSec = files.length / ((performance.now() - t0) / 1000);

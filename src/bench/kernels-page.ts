@@ -6,6 +6,13 @@
  */
 import * as tf from '../model/tf';
 import { initBackend, type BackendName } from '../model/backend';
+import {
+  browserModelLoader,
+  decodeImageBlob,
+  ENCODER_PRESETS,
+  extractFeatures,
+  ImageEncoder,
+} from '../model/encoders';
 import { GruLayer, LayerNormGRU, type LnGruPath } from '../model/gru';
 import type { GruVectorInput, GruVectorOutput } from '../model/gru-vectors';
 import {
@@ -559,8 +566,45 @@ async function benchTrainStep(s: { T: number; B: number; H: number; reps: number
   return out;
 }
 
+/**
+ * Photos per second of an image-encoder preset on this page's backend (the browser's side of
+ * `npm run bench:encoders -- --browser`): JPEG bytes in, decoded with createImageBitmap, features out.
+ */
+async function benchEncoder(s: { preset: string; photos: number[][]; crops: 1 | 10; reps: number }) {
+  const preset = ENCODER_PRESETS[s.preset];
+  if (!preset) throw new Error(`unknown encoder '${s.preset}'`);
+  const base = new URL('./', location.href).href;
+  const enc = await ImageEncoder.load(
+    preset,
+    browserModelLoader({ baseUrl: base, sharedModelsUrl: `${base}shared-models` }),
+  );
+  try {
+    const blobs = s.photos.map((b) => new Blob([new Uint8Array(b)], { type: 'image/jpeg' }));
+    const decoded = await Promise.all(blobs.map((b, i) => decodeImageBlob(b, `photo ${i}`)));
+    const run = (n: number) =>
+      extractFeatures(enc, n, (i) => Promise.resolve(decoded[i]), { crops: s.crops });
+    await run(Math.min(2, decoded.length)); // warm-up: compiles shaders / allocates
+    const times: number[] = [];
+    for (let r = 0; r < s.reps; r++) {
+      const t0 = performance.now();
+      await run(decoded.length);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const ms = times[Math.floor(times.length / 2)];
+    return {
+      photosPerSec: decoded.length / (ms / 1000),
+      featureDim: enc.featureDim,
+      inputSize: enc.preset.inputSize,
+    };
+  } finally {
+    enc.dispose();
+  }
+}
+
 const api = {
   init,
+  benchEncoder,
   checkOrderViolation,
   checkLnGru,
   checkLnGruRandom,
