@@ -142,11 +142,6 @@ export class Trainer {
     return this.steps;
   }
 
-  /** Training images with at least one usable caption: the images of one epoch. */
-  get trainImageCount(): number {
-    return this.trainCaptions.size;
-  }
-
   /** Optimisation steps in one epoch (one pass over the training images or captions). */
   get stepsPerEpoch(): number {
     const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
