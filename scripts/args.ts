@@ -32,6 +32,15 @@ export function parseArgs(
   return out;
 }
 
+/** A flag's value as a positive integer (undefined when the flag is absent); names the flag otherwise. */
+export function positiveInt(flag: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`--${flag}: expected a positive integer, got ${String(v)}`);
+  return n;
+}
+
 export function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T))

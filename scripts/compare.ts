@@ -6,24 +6,27 @@
  *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
  *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
  *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--sampling image|caption]
- *                      [--log file.jsonl]
+ *                      [--lr-decay-at N [--lr-decay F]] [--log file.jsonl] [--out folder]
  *
  * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
  * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
- * to reach the first run's baseline (the best R-sum of the second run).
+ * to reach the first run's baseline (the best R-sum of the second run). With --out, each run's final model
+ * is exported to <folder>/<run name> (the run-folder format `npm run evaluate -- --model` reads).
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { parseArgs } from './args';
-import { loadScriptData } from './data-node';
+import { parseArgs, positiveInt } from './args';
+import { loadScriptData, writeRunFolder } from './data-node';
+import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
 import { summarize, type LogLine } from './run-log';
 import type { Measure } from '../src/model/types';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
-  [--max-violation] [--sampling image|caption] [--eval-images N] [--log file.jsonl]`;
+  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]]
+  [--log file.jsonl] [--out folder]`;
 
 interface RunSpec {
   name: string;
@@ -55,11 +58,15 @@ async function main(): Promise<void> {
       'eval-images': 'number',
       sampling: 'string',
       log: 'string',
+      out: 'string',
+      'lr-decay-at': 'number',
+      'lr-decay': 'number',
     },
     USAGE,
   );
   const backend = await initNodeBackend('wasm');
-  const ds = (await loadScriptData(a.data === undefined ? undefined : String(a.data))).dataset;
+  const data = await loadScriptData(a.data === undefined ? undefined : String(a.data));
+  const ds = data.dataset;
   const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
     .split(',')
     .map(parseRun);
@@ -79,7 +86,14 @@ async function main(): Promise<void> {
           wordDim: Number(a['word-dim'] ?? 300),
           maxViolation: Boolean(a['max-violation']),
         },
-        { seed, batchSize: batch, learningRate: Number(a.lr ?? 1e-3), sampling },
+        {
+          seed,
+          batchSize: batch,
+          learningRate: Number(a.lr ?? 1e-3),
+          sampling,
+          lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
+          lrDecayFactor: a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']),
+        },
       ),
   );
   const stepsPerEpoch = trainers[0].stepsPerEpoch;
@@ -128,6 +142,17 @@ async function main(): Promise<void> {
     if (s % evalEvery === 0 || s === steps) evaluateAll(s);
   }
   console.log(summarize(history).join('\n'));
+  if (a.out) {
+    for (const [k, tr] of trainers.entries()) {
+      const dir = path.join(String(a.out), specs[k].name);
+      const { files } = exportRun(tr, {
+        encoder: data.encoder,
+        final: history[k].length ? { dev: history[k][history[k].length - 1].dev } : undefined,
+      });
+      await writeRunFolder(dir, files);
+      console.log(`wrote ${dir}`);
+    }
+  }
   trainers.forEach((tr) => tr.dispose());
 }
 

@@ -16,7 +16,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { oneOf, parseArgs } from './args';
+import { oneOf, parseArgs, positiveInt } from './args';
 import { loadScriptData, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
@@ -26,15 +26,7 @@ import type { EvalMetrics } from '../src/model/types';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
-
-function positiveInt(flag: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n > 0))
-    throw new Error(`--${flag}: expected a positive integer, got ${String(v)}`);
-  return n;
-}
+  [--sampling image|caption] [--lr-decay-at N [--lr-decay F]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(
@@ -61,6 +53,8 @@ async function main(): Promise<void> {
       limit: 'number',
       backend: 'string',
       sampling: 'string',
+      'lr-decay-at': 'number',
+      'lr-decay': 'number',
     },
     USAGE,
   );
@@ -92,6 +86,8 @@ async function main(): Promise<void> {
       seed,
       batchSize: Number(a.batch ?? 128),
       learningRate: Number(a.lr ?? 1e-3),
+      lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
+      lrDecayFactor: a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']),
       sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
     },
   );

@@ -7,7 +7,8 @@
  *   one of its captions drawn at random; batches of `batchSize` such pairs. sampling 'caption': each epoch
  *   visits every training caption once, batches hold captions of nearly equal length (less padding), in
  *   a shuffled batch order. A batch never holds the same image twice. Deterministic given the seed.
- * - Adam (lr 1e-3 by default), gradients clipped to a global norm (2 by default).
+ * - Adam (lr 1e-3 by default, optionally dropped by a factor at one step), gradients clipped to a global
+ *   norm (2 by default).
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
@@ -161,6 +162,12 @@ export class Trainer {
     return Math.ceil((epochs * this.trainCaptions.size) / B);
   }
 
+  /** Learning rate of the next step (the step decay applied). */
+  get learningRate(): number {
+    const { learningRate, lrDecayStep, lrDecayFactor } = this.config.train;
+    return lrDecayStep && this.steps >= lrDecayStep ? learningRate * (lrDecayFactor ?? 0.1) : learningRate;
+  }
+
   /** Completed passes over the training images (or captions, with sampling 'caption'). */
   get epochsDone(): number {
     return this.epochs;
@@ -174,6 +181,9 @@ export class Trainer {
     const features = gatherFeatures(this.dataset, images);
     const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths);
     features.dispose();
+    // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
+    // keeps the moment estimates.
+    (this.optimizer as unknown as { learningRate: number }).learningRate = this.learningRate;
     const gradNorm = this.clipAndApply(grads);
     this.steps++;
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.steps}`);

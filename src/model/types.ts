@@ -43,6 +43,13 @@ export interface TrainConfig {
    *   so a step costs what its captions need.
    */
   sampling: 'image' | 'caption';
+  /**
+   * Step decay: after this many steps the learning rate becomes `learningRate x lrDecayFactor` (VSE++ drops it
+   * 10x once the dev score plateaus). Absent or 0: a constant learning rate, as in the paper's code.
+   */
+  lrDecayStep?: number;
+  /** Factor of the step decay (default 0.1). */
+  lrDecayFactor?: number;
 }
 
 /** One direction of retrieval metrics. R@K in percent, ranks 1-based. */

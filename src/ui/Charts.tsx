@@ -1,6 +1,7 @@
-import { useId, useMemo, useState, type ReactNode } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { seriesNames, useUiStore, type RunView } from './store';
+import { memo, useId, useMemo, useState, type ReactNode } from 'react';
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { seriesNames, useUiStore, type EvalRow, type RunView } from './store';
+import { useThrottled } from './throttle';
 import { fmt, fmtAuto, fmtDuration, fmtInt, fmtTick } from './format';
 
 const CHART_STYLE = { width: '100%', height: 260 } as const;
@@ -42,6 +43,29 @@ function useCharted(): Charted[] {
   }, [runs, ids]);
 }
 
+/** One drawn line: its rows, the field drawn, and how it looks. */
+interface PlotLine {
+  key: string;
+  name: string;
+  color: string;
+  dashed: boolean;
+  dots: boolean;
+  data: readonly object[];
+  dataKey: string;
+}
+
+/**
+ * The charts redraw at most every REDRAW_MS, each at its own phase (see useThrottled): the legend,
+ * summary and point counts above them follow the store at once.
+ */
+const REDRAW_MS = 500;
+const PHASE = { loss: 0, recallStep: 125, recallTime: 250, throughput: 375 } as const;
+
+/** The lines of a chart as last drawn (throttled), with a legend that follows the store at once. */
+function useLines(lines: PlotLine[], phase: number): PlotLine[] {
+  return useThrottled(lines, REDRAW_MS, phase);
+}
+
 function ChartCard(props: {
   title: string;
   testId: string;
@@ -49,6 +73,7 @@ function ChartCard(props: {
   summary: string;
   empty: string;
   active: boolean;
+  legend: readonly PlotLine[];
   controls?: ReactNode;
   children: ReactNode;
 }): ReactNode {
@@ -71,12 +96,93 @@ function ChartCard(props: {
         {props.controls}
       </figcaption>
       {points === 0 ? <p className="chart-empty">{props.empty}</p> : props.active ? props.children : null}
+      {points > 0 && props.active ? <ChartLegend lines={props.legend} /> : null}
     </figure>
+  );
+}
+
+/**
+ * The legend in HTML rather than Recharts' <Legend>, which measures itself in the DOM at every redraw
+ * (forced layouts were the largest single cost of a chart update).
+ */
+function ChartLegend({ lines }: { lines: readonly PlotLine[] }): ReactNode {
+  return (
+    <ul className="chart-legend">
+      {lines.map((l) => (
+        <li key={l.key}>
+          <svg width="22" height="10" aria-hidden="true">
+            <line
+              x1="1"
+              x2="21"
+              y1="5"
+              y2="5"
+              stroke={l.color}
+              strokeWidth="2"
+              strokeDasharray={l.dashed ? '6 3' : undefined}
+            />
+          </svg>
+          {l.name}
+        </li>
+      ))}
+    </ul>
   );
 }
 
 const seriesOf = (charted: Charted[], count: (r: RunView) => number): Record<string, number> =>
   Object.fromEntries(charted.map((c) => [c.name, count(c.run)]));
+
+const fmtDurationTick = (v: number): string => fmtDuration(v);
+const fmtPercent = (v: unknown): string => (typeof v === 'number' ? `${fmt(v, 1)}%` : String(v));
+
+interface PlotProps {
+  lines: PlotLine[];
+  x: 'step' | 'seconds';
+  xTick: (v: number) => string;
+  label: (label: unknown) => string;
+  value: (v: unknown) => string;
+  yWidth: number;
+  /** Fixed y range [0, yMax]; the data's range when absent. */
+  yMax?: number;
+}
+
+/** The Recharts drawing, memoized: it re-renders only when its (throttled) lines change. */
+const Plot = memo(function Plot(p: PlotProps): ReactNode {
+  return (
+    <LineChart responsive style={CHART_STYLE} margin={MARGIN}>
+      <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
+      <XAxis
+        dataKey={p.x}
+        type="number"
+        domain={['dataMin', 'dataMax']}
+        allowDuplicatedCategory={false}
+        tick={AXIS_TICK}
+        tickFormatter={p.xTick}
+      />
+      <YAxis
+        tick={AXIS_TICK}
+        width={p.yWidth}
+        tickFormatter={fmtTick}
+        domain={p.yMax === undefined ? undefined : [0, p.yMax]}
+      />
+      <Tooltip contentStyle={TOOLTIP_STYLE} formatter={p.value} labelFormatter={p.label} />
+      {p.lines.map((l) => (
+        <Line
+          key={l.key}
+          data={l.data as object[]}
+          name={l.name}
+          dataKey={l.dataKey}
+          stroke={l.color}
+          strokeWidth={2}
+          strokeDasharray={l.dashed ? '6 3' : undefined}
+          dot={l.dots ? DOT : false}
+          isAnimationActive={false}
+        />
+      ))}
+    </LineChart>
+  );
+});
+
+const DOT = { r: 2 };
 
 /** One line per charted run against the training step (the loss and throughput charts). */
 function StepChart(props: {
@@ -86,44 +192,39 @@ function StepChart(props: {
   summary: string;
   empty: string;
   active: boolean;
+  phase: number;
   rows: (r: RunView) => readonly { step: number }[];
   /** The field of a row to draw. */
   dataKey: string;
 }): ReactNode {
+  const { charted, rows, dataKey } = props;
+  const lines = useMemo(
+    () =>
+      charted.map((c) => ({
+        key: c.run.id,
+        name: c.name,
+        color: c.color,
+        dashed: false,
+        dots: false,
+        data: rows(c.run),
+        dataKey,
+      })),
+    // `rows` is a field accessor that the callers define inline.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [charted, dataKey],
+  );
+  const drawn = useLines(lines, props.phase);
   return (
     <ChartCard
       title={props.title}
       testId={props.testId}
-      series={seriesOf(props.charted, (r) => props.rows(r).length)}
+      series={seriesOf(charted, (r) => rows(r).length)}
       summary={props.summary || 'no data yet'}
       empty={props.empty}
       active={props.active}
+      legend={lines}
     >
-      <LineChart responsive style={CHART_STYLE} margin={MARGIN}>
-        <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-        <XAxis
-          dataKey="step"
-          type="number"
-          domain={['dataMin', 'dataMax']}
-          allowDuplicatedCategory={false}
-          tick={AXIS_TICK}
-        />
-        <YAxis tick={AXIS_TICK} width={52} tickFormatter={fmtTick} />
-        <Tooltip contentStyle={TOOLTIP_STYLE} formatter={fmtTooltip} labelFormatter={fmtStepLabel} />
-        <Legend itemSorter={null} />
-        {props.charted.map((c) => (
-          <Line
-            key={c.run.id}
-            data={props.rows(c.run)}
-            name={c.name}
-            dataKey={props.dataKey}
-            stroke={c.color}
-            strokeWidth={2}
-            dot={false}
-            isAnimationActive={false}
-          />
-        ))}
-      </LineChart>
+      <Plot lines={drawn} x="step" xTick={fmtTick} label={fmtStepLabel} value={fmtTooltip} yWidth={52} />
     </ChartCard>
   );
 }
@@ -142,6 +243,7 @@ export function LossChart({ active = true }: { active?: boolean }): ReactNode {
       summary={summary}
       empty="Press Start to train; the loss appears here as it runs."
       active={active}
+      phase={PHASE.loss}
       rows={(r) => r.loss}
       dataKey="smooth"
     />
@@ -161,7 +263,35 @@ function RecallChart(props: {
   const byStep = props.x === 'step';
   const i2t = `i2tR${props.k}` as const;
   const t2i = `t2iR${props.k}` as const;
-  const max = Math.max(0, ...charted.flatMap((c) => c.run.evals.map((e) => Math.max(e[i2t], e[t2i]))));
+  const lines = useMemo(
+    () =>
+      charted.flatMap((c) => [
+        {
+          key: `${c.run.id}-i2t`,
+          name: `${c.name} image→text`,
+          color: c.color,
+          dashed: false,
+          dots: true,
+          data: c.run.evals,
+          dataKey: i2t,
+        },
+        {
+          key: `${c.run.id}-t2i`,
+          name: `${c.name} text→image`,
+          color: c.color,
+          dashed: true,
+          dots: true,
+          data: c.run.evals,
+          dataKey: t2i,
+        },
+      ]),
+    [charted, i2t, t2i],
+  );
+  const drawn = useLines(lines, byStep ? PHASE.recallStep : PHASE.recallTime);
+  const max = Math.max(
+    0,
+    ...drawn.flatMap((l) => (l.data as EvalRow[]).map((e) => e[l.dataKey as keyof EvalRow])),
+  );
   const summary = charted
     .filter((c) => c.run.evals.length > 0)
     .map((c) => {
@@ -177,49 +307,18 @@ function RecallChart(props: {
       summary={summary || 'no data yet'}
       empty="Recall is evaluated at the start and every few dozen steps."
       active={props.active}
+      legend={lines}
       controls={props.controls}
     >
-      <LineChart responsive style={CHART_STYLE} margin={MARGIN}>
-        <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-        <XAxis
-          dataKey={props.x}
-          type="number"
-          domain={['dataMin', 'dataMax']}
-          allowDuplicatedCategory={false}
-          tick={AXIS_TICK}
-          tickFormatter={byStep ? fmtTick : (v: number) => fmtDuration(v)}
-        />
-        <YAxis tick={AXIS_TICK} width={44} domain={[0, recallAxisMax(max)]} />
-        <Tooltip
-          contentStyle={TOOLTIP_STYLE}
-          formatter={(v: unknown) => (typeof v === 'number' ? `${fmt(v, 1)}%` : String(v))}
-          labelFormatter={byStep ? fmtStepLabel : fmtTimeLabel}
-        />
-        <Legend itemSorter={null} />
-        {charted.flatMap((c) => [
-          <Line
-            key={`${c.run.id}-i2t`}
-            data={c.run.evals}
-            name={`${c.name} image→text`}
-            dataKey={i2t}
-            stroke={c.color}
-            strokeWidth={2}
-            dot={{ r: 2 }}
-            isAnimationActive={false}
-          />,
-          <Line
-            key={`${c.run.id}-t2i`}
-            data={c.run.evals}
-            name={`${c.name} text→image`}
-            dataKey={t2i}
-            stroke={c.color}
-            strokeWidth={2}
-            strokeDasharray="6 3"
-            dot={{ r: 2 }}
-            isAnimationActive={false}
-          />,
-        ])}
-      </LineChart>
+      <Plot
+        lines={drawn}
+        x={props.x}
+        xTick={byStep ? fmtTick : fmtDurationTick}
+        label={byStep ? fmtStepLabel : fmtTimeLabel}
+        value={fmtPercent}
+        yWidth={44}
+        yMax={recallAxisMax(max)}
+      />
     </ChartCard>
   );
 }
@@ -261,6 +360,7 @@ export function ThroughputChart({ active = true }: { active?: boolean }): ReactN
       summary={summary}
       empty="Training speed appears here while runs train."
       active={active}
+      phase={PHASE.throughput}
       rows={(r) => r.speed}
       dataKey="pairsPerSec"
     />

@@ -21,10 +21,13 @@ export function fmtTick(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
+// One formatter for all: toLocaleString builds a new one per call, which showed in profiles of live charts.
+const INT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** Integers with thousands separators (1,234). */
 export function fmtInt(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
-  return Math.round(x).toLocaleString('en-US');
+  return INT_FORMAT.format(Math.round(x));
 }
 
 /** Seconds as 2.5 s, 42 s, 3:07, 1:02:03. */

@@ -37,6 +37,30 @@ describe('Trainer', () => {
     expect(run(5)).not.toEqual(run(6));
   });
 
+  it('drops the learning rate by the decay factor after lrDecayStep steps, keeping the Adam state', () => {
+    const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
+    const run = (train: { lrDecayStep?: number; lrDecayFactor?: number }) => {
+      const tr = new Trainer(ds, small, { batchSize: 16, seed: 5, learningRate: 0.01, ...train });
+      const rates: number[] = [];
+      const losses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        rates.push(tr.learningRate);
+        losses.push(tr.step().loss);
+      }
+      tr.dispose();
+      return { rates, losses };
+    };
+    const flat = run({});
+    const decayed = run({ lrDecayStep: 3, lrDecayFactor: 0.1 });
+    expect(flat.rates).toEqual([0.01, 0.01, 0.01, 0.01, 0.01, 0.01]);
+    expect(decayed.rates.map((r) => Number(r.toPrecision(6)))).toEqual([
+      0.01, 0.01, 0.01, 0.001, 0.001, 0.001,
+    ]);
+    // The 4th update is the first with the lower rate: its effect shows in the 5th step's loss.
+    expect(decayed.losses.slice(0, 4)).toEqual(flat.losses.slice(0, 4));
+    expect(decayed.losses[4]).not.toEqual(flat.losses[4]);
+  });
+
   it("sampling 'caption' visits every training caption once per epoch in length-sorted batches", () => {
     const ds = makeSyntheticDataset({ numImages: 300, imageDim: 16, seed: 2 });
     const tr = new Trainer(ds, small, { batchSize: 32, seed: 7, sampling: 'caption' });
