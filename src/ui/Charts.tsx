@@ -74,6 +74,8 @@ function ChartCard(props: {
   empty: string;
   active: boolean;
   legend: readonly PlotLine[];
+  /** The drawn (throttled) lines: the chart mounts with its first drawn point, in its own task. */
+  drawn: readonly PlotLine[];
   controls?: ReactNode;
   children: ReactNode;
 }): ReactNode {
@@ -95,7 +97,13 @@ function ChartCard(props: {
         </span>
         {props.controls}
       </figcaption>
-      {points === 0 ? <p className="chart-empty">{props.empty}</p> : props.active ? props.children : null}
+      {points === 0 ? (
+        <p className="chart-empty">{props.empty}</p>
+      ) : !props.active ? null : props.drawn.some((l) => l.data.length > 0) ? (
+        props.children
+      ) : (
+        <div className="chart-pending" />
+      )}
       {points > 0 && props.active ? <ChartLegend lines={props.legend} /> : null}
     </figure>
   );
@@ -223,6 +231,7 @@ function StepChart(props: {
       empty={props.empty}
       active={props.active}
       legend={lines}
+      drawn={drawn}
     >
       <Plot lines={drawn} x="step" xTick={fmtTick} label={fmtStepLabel} value={fmtTooltip} yWidth={52} />
     </ChartCard>
@@ -308,6 +317,7 @@ function RecallChart(props: {
       empty="Recall is evaluated at the start and every few dozen steps."
       active={props.active}
       legend={lines}
+      drawn={drawn}
       controls={props.controls}
     >
       <Plot

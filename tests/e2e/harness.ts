@@ -46,8 +46,11 @@ export function ensureBuilt(): void {
   const fresh =
     existsSync(index) && existsSync(join(DIST, 'tfjs-wasm')) && statSync(index).mtimeMs >= newestSource();
   if (fresh || process.env.E2E_SKIP_BUILD === '1') return;
+  // NODE_ENV=production: vitest sets it to 'test', which would bundle React's development build
+  // (several times slower to render) instead of what `npm start` serves.
+  const env = { ...process.env, NODE_ENV: 'production' };
   const run = (args: string[]) =>
-    execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', timeout: 240_000 });
+    execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', timeout: 240_000, env });
   run(['scripts/copy-wasm.mjs']);
   run([join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
 }
