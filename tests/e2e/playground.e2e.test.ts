@@ -2,10 +2,11 @@
  * The playground end to end in headless Chromium, against the built app: it opens on the built-in
  * scenes (rendered and encoded in the page's worker: `?scenes=120` keeps that short), trains LN-GRU
  * and GRU side by side, ranks captions for an uploaded photo, searches images for a sentence, tells
- * which of two sentences is more general, rejects bad input visibly, and finds the runs after a reload.
+ * which of two sentences is more general, rejects bad input visibly, finds the runs after a reload,
+ * loads picked and dropped photo folders, and recovers from a worker that crashes while training.
  * Screenshots land in test-results/.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
@@ -209,6 +210,41 @@ describe('playground in a real browser', () => {
     await shot('playground-folder');
   });
 
+  it('loads photos and captions dropped on the folder zone', async () => {
+    await page.getByRole('tab', { name: 'Data' }).click();
+    // What a user drops after selecting every file of the folder: a flat list of files, carried by a
+    // DataTransfer through real dragenter/dragover/drop events.
+    const dir = join(RESULTS, 'mini-flickr');
+    const files = [
+      ...readdirSync(join(dir, 'Images')).map((n) => ({ name: n, path: join(dir, 'Images', n) })),
+      ...readdirSync(dir)
+        .filter((n) => n.endsWith('.txt'))
+        .map((n) => ({ name: n, path: join(dir, n) })),
+    ].map((f) => ({ name: f.name, base64: readFileSync(f.path).toString('base64') }));
+    const data = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) {
+        const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+        dt.items.add(
+          new File([bytes], f.name, { type: f.name.endsWith('.jpg') ? 'image/jpeg' : 'text/plain' }),
+        );
+      }
+      return dt;
+    }, files);
+    const zone = page.getByTestId('folder-drop');
+    await zone.dispatchEvent('dragenter', { dataTransfer: data });
+    await zone.dispatchEvent('dragover', { dataTransfer: data });
+    await zone.dispatchEvent('drop', { dataTransfer: data });
+    await page.getByRole('button', { name: 'Load folder' }).click();
+    const summary = page.getByTestId('dataset-summary');
+    await expect
+      .poll(() => summary.textContent(), { timeout: 180_000, interval: 500 })
+      .toMatch(/dropped files/);
+    const text = (await summary.textContent()) ?? '';
+    expect(text).toMatch(/broken\.jpg/);
+    expect(text).toMatch(/24/);
+  });
+
   it('trains 2-D order embeddings of a WordNet subtree live in the Hierarchy view', async () => {
     await page.getByRole('tab', { name: 'Hierarchy' }).click();
     await page.getByLabel('Subtree root (synset)').fill('feline.n.01');
@@ -253,5 +289,66 @@ describe('playground in a real browser', () => {
       .toMatch(/no caption file/);
     expect(await page.getByTestId('dataset-summary').textContent()).toMatch(/mini-flickr/);
     expect(problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
+  });
+
+  it('survives a worker that crashes while training: reported, restarted, the curves kept', async () => {
+    // A fresh context (its own IndexedDB). The worker script is served, once, wrapped: the real worker
+    // runs inside it, and an uncaught error is thrown in the worker once the runs have trained a while, as a
+    // real fault would (the page sees the worker's error event, nothing is faked on the page's side).
+    const context = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const crashPage = await context.newPage();
+    let wrapped = 0;
+    const hook = `
+      const post = self.postMessage.bind(self);
+      let evaluations = 0;
+      self.postMessage = (message, transfer) => {
+        post(message, transfer);
+        // The third evaluation: both runs' first (at step 0), then the first run's next one.
+        if (message && message.type === 'metrics' && ++evaluations === 3) {
+          setTimeout(() => { throw new Error('simulated fault in the training worker'); });
+        }
+      };`;
+    await crashPage.route(/\/assets\/crash-hook\.js$/, (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: hook }),
+    );
+    // Static imports, evaluated in order: the hook first, then the real worker (a dynamic import would
+    // let the page's first messages arrive before the worker listens).
+    await crashPage.route(/\/assets\/worker-[^/?]+\.js$/, async (route) => {
+      if (wrapped++ > 0) return route.continue();
+      const real = `${route.request().url()}?unwrapped`;
+      await route.fulfill({
+        contentType: 'text/javascript',
+        body: `import './crash-hook.js';\nimport ${JSON.stringify(real)};\n`,
+      });
+    });
+    try {
+      await crashPage.goto(`${served!.url}?scenes=${SCENES}`);
+      const summary = crashPage.getByTestId('dataset-summary');
+      await expect
+        .poll(() => summary.getAttribute('data-loaded'), { timeout: 240_000, interval: 500 })
+        .toBe('true');
+      await crashPage.getByRole('tab', { name: 'Train' }).click();
+      await crashPage.getByRole('button', { name: 'Compare LN on/off' }).click();
+      const banner = crashPage.getByTestId('crash-banner');
+      await expect.poll(() => banner.isVisible(), { timeout: 120_000, interval: 250 }).toBe(true);
+      expect(await banner.textContent()).toMatch(/simulated fault in the training worker/);
+      expect(await banner.textContent()).toMatch(/A fresh worker was started/);
+      expect(wrapped).toBeGreaterThanOrEqual(2); // the replacement worker was loaded
+      // The new worker reloads the dataset and is ready to train again; the charts keep both runs.
+      await expect
+        .poll(() => crashPage.getByTestId('status').textContent(), { timeout: 240_000, interval: 500 })
+        .toMatch(/ready/i);
+      expect(minPoints(await series(crashPage, 'chart-recall-step'))).toBeGreaterThanOrEqual(1);
+      expect(minPoints(await series(crashPage, 'chart-loss'))).toBeGreaterThanOrEqual(2);
+      expect(Object.keys(await series(crashPage, 'chart-loss')).sort()).toEqual(['GRU', 'LN-GRU']);
+      await crashPage.screenshot({ path: join(RESULTS, 'playground-crash.png'), fullPage: true });
+      await crashPage.getByRole('button', { name: 'Dismiss' }).first().click();
+      await crashPage.getByRole('button', { name: 'Compare LN on/off' }).click();
+      await expect
+        .poll(() => crashPage.getByTestId('status').textContent(), { timeout: 120_000 })
+        .toMatch(/running/i);
+    } finally {
+      await context.close();
+    }
   });
 });
