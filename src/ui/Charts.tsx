@@ -74,7 +74,7 @@ function ChartCard(props: {
   empty: string;
   active: boolean;
   legend: readonly PlotLine[];
-  /** The drawn (throttled) lines: the chart mounts with its first drawn point, in its own task. */
+  /** The drawn (throttled) lines: until they hold a point, a hint covers the (mounted) chart. */
   drawn: readonly PlotLine[];
   controls?: ReactNode;
   children: ReactNode;
@@ -97,13 +97,21 @@ function ChartCard(props: {
         </span>
         {props.controls}
       </figcaption>
-      {points === 0 ? (
+      {/*
+        The drawing stays mounted while the tab shows, from before the first point on: mounting a
+        Recharts chart is its costliest render, so it happens while idle, not as training starts. Until
+        the chart has drawn a point, the hint covers it.
+      */}
+      {props.active ? (
+        <div className="chart-body">
+          {props.children}
+          {points === 0 || !props.drawn.some((l) => l.data.length > 0) ? (
+            <p className="chart-empty">{points === 0 ? props.empty : ''}</p>
+          ) : null}
+        </div>
+      ) : points === 0 ? (
         <p className="chart-empty">{props.empty}</p>
-      ) : !props.active ? null : props.drawn.some((l) => l.data.length > 0) ? (
-        props.children
-      ) : (
-        <div className="chart-pending" />
-      )}
+      ) : null}
       {points > 0 && props.active ? <ChartLegend lines={props.legend} /> : null}
     </figure>
   );
