@@ -5,6 +5,9 @@
  * similarity for the symmetric baseline; higher is better).
  *
  * Works on a live Trainer's model or on one imported from a run's files, in the worker and in Node.
+ * With `{ cache: true }` (a model that no longer changes: a stored run) the joint-space embeddings of
+ * the gallery's captions and images are kept between queries, so only the query itself is embedded;
+ * `dispose()` frees them.
  */
 import * as tf from './tf';
 import { embedDatasetImages, embedSequences } from './evaluate';
@@ -46,16 +49,32 @@ export class TopK {
   }
 }
 
+/** Embeddings of a list of dataset items, kept for the next query with the same list. */
+interface Cached {
+  items: number[];
+  emb: tf.Tensor2D;
+}
+
+const sameItems = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
 export class Retriever {
+  private captionCache: Cached | null = null;
+  private imageCache: Cached | null = null;
+  private readonly cache: boolean;
+
   /**
    * @param maxLength captions are cut to this many tokens, as in training
+   * @param options.cache keep gallery embeddings between queries (only for a model that stays fixed)
    */
   constructor(
     readonly model: OrderEmbeddingModel,
     readonly vocab: Vocabulary,
     readonly dataset: Dataset,
     readonly maxLength: number,
+    options: { cache?: boolean } = {},
   ) {
+    this.cache = options.cache ?? false;
     if (dataset.imageDim !== model.config.imageDim) {
       throw new Error(
         `dataset '${dataset.name}' has ${dataset.imageDim}-d image features but the model expects ` +
@@ -114,14 +133,12 @@ export class Retriever {
     }
     const top = new TopK(limit);
     const im = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [1, features.length])));
-    const caps = embedSequences(
-      this.model,
-      captions.map((k) => this.captionIds(k)),
-    );
+    const caps = this.captionEmbeddings(captions); // [m, H]
     scoreBlocks(im, caps, this.model.config.measure, 2048, (block, start, count) => {
       for (let j = 0; j < count; j++) top.push(captions[start + j], block[j]);
     });
-    tf.dispose([im, caps]);
+    im.dispose();
+    if (!this.cache) caps.dispose();
     return top.result();
   }
 
@@ -133,13 +150,14 @@ export class Retriever {
   ): { hits: Ranked[]; unknown: string[] } {
     const { ids, unknown } = this.place(text, 'the search sentence');
     const cap = embedSequences(this.model, [ids]); // [1, H]
-    const ims = embedDatasetImages(this.model, this.dataset, images); // [n, H]
+    const ims = this.imageEmbeddings(images); // [n, H]
     const top = new TopK(limit);
     // The one caption against every image: S is [n, 1] with images in the image role.
     const s = scores(ims, cap, this.model.config.measure); // [n, 1]
     const data = s.dataSync();
     for (let i = 0; i < images.length; i++) top.push(images[i], data[i]);
-    tf.dispose([cap, ims, s]);
+    tf.dispose([cap, s]);
+    if (!this.cache) ims.dispose();
     return { hits: top.result(), unknown };
   }
 
@@ -185,6 +203,39 @@ export class Retriever {
     const diag = pairs.map((_, i) => d[i * pairs.length + i]).sort((x, y) => x - y);
     tf.dispose([ims, cs, e]);
     return diag[Math.floor(diag.length / 2)];
+  }
+
+  /** Frees the cached gallery embeddings (the model belongs to whoever made it). */
+  dispose(): void {
+    this.captionCache?.emb.dispose();
+    this.imageCache?.emb.dispose();
+    this.captionCache = this.imageCache = null;
+  }
+
+  /** [m, H] embeddings of dataset captions: the cached ones when caching and the list is the same. */
+  private captionEmbeddings(captions: number[]): tf.Tensor2D {
+    if (this.cache && this.captionCache && sameItems(this.captionCache.items, captions))
+      return this.captionCache.emb;
+    const emb = embedSequences(
+      this.model,
+      captions.map((k) => this.captionIds(k)),
+    );
+    if (this.cache) {
+      this.captionCache?.emb.dispose();
+      this.captionCache = { items: captions.slice(), emb };
+    }
+    return emb;
+  }
+
+  /** [n, H] embeddings of dataset images, cached like captionEmbeddings. */
+  private imageEmbeddings(images: number[]): tf.Tensor2D {
+    if (this.cache && this.imageCache && sameItems(this.imageCache.items, images)) return this.imageCache.emb;
+    const emb = embedDatasetImages(this.model, this.dataset, images);
+    if (this.cache) {
+      this.imageCache?.emb.dispose();
+      this.imageCache = { items: images.slice(), emb };
+    }
+    return emb;
   }
 
   private captionIds(k: number): Int32Array {

@@ -438,8 +438,17 @@ async function openStored(runId: string): Promise<Queryable> {
   if (!files || !meta) throw new Error(`run ${runId} has no stored model (it never paused or finished)`);
   const m = importModel(files);
   try {
-    const retriever = new Retriever(m.model, m.vocab, loaded.dataset, m.config.train.maxLength);
-    const q: Queryable = { retriever, dispose: () => m.model.dispose() };
+    // A stored run's model stays fixed: its gallery embeddings are kept between queries.
+    const retriever = new Retriever(m.model, m.vocab, loaded.dataset, m.config.train.maxLength, {
+      cache: true,
+    });
+    const q: Queryable = {
+      retriever,
+      dispose: () => {
+        retriever.dispose();
+        m.model.dispose();
+      },
+    };
     opened.get(runId)?.dispose?.();
     opened.set(runId, q);
     return q;

@@ -97,4 +97,27 @@ describe('Retriever', () => {
     r.generality(ds.captions[0].text, ds.captions[2].text);
     expect(tf.memory().numTensors).toBe(n);
   });
+
+  it('with cache: the same results as without, gallery embedded once, freed by dispose', () => {
+    const cached = new Retriever(trainer.model, trainer.vocab, ds, trainer.config.train.maxLength, {
+      cache: true,
+    });
+    const n = tf.memory().numTensors;
+    const photo = ds.features.slice(5 * 32, 6 * 32);
+    const query = ds.captions[3].text;
+    expect(cached.rankCaptions(photo, 10)).toEqual(r.rankCaptions(photo, 10));
+    expect(cached.searchImages(query, 5)).toEqual(r.searchImages(query, 5));
+    const held = tf.memory().numTensors;
+    expect(held).toBe(n + 2); // the gallery's caption and image embeddings
+    // Later queries reuse them: no new tensors, same answers.
+    expect(cached.rankCaptions(photo, 10)).toEqual(r.rankCaptions(photo, 10));
+    expect(cached.searchImages(ds.captions[9].text, 5)).toEqual(r.searchImages(ds.captions[9].text, 5));
+    expect(tf.memory().numTensors).toBe(held);
+    // Another list of images is embedded afresh (and replaces the kept one).
+    const some = ds.splits.dev!.slice(0, 10);
+    expect(cached.searchImages(query, 3, some)).toEqual(r.searchImages(query, 3, some));
+    expect(tf.memory().numTensors).toBe(held);
+    cached.dispose();
+    expect(tf.memory().numTensors).toBe(n);
+  });
 });
