@@ -73,17 +73,24 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Builds if needed, serves dist/ and starts Chromium with `extraFlags`. */
-export async function serveAndLaunch(extraFlags: string[] = ['--disable-gpu']): Promise<Served> {
+/**
+ * Builds if needed, serves dist/ (or `outDir`, another build, served as it is) and starts Chromium with
+ * `extraFlags`.
+ */
+export async function serveAndLaunch(
+  extraFlags: string[] = ['--disable-gpu'],
+  outDir?: string,
+): Promise<Served> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
-  ensureBuilt();
+  if (!outDir) ensureBuilt();
   mkdirSync(RESULTS, { recursive: true });
   const port = await freePort();
   const server: PreviewServer = await preview({
     root: ROOT,
     logLevel: 'warn',
+    build: outDir ? { outDir: resolve(outDir) } : undefined,
     preview: { host: '127.0.0.1', port, strictPort: true, open: false },
   });
   let browser: Browser;
