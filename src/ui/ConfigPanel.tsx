@@ -123,6 +123,12 @@ export function ConfigPanel(): ReactNode {
           <NumberField field="evalEvery" label="Evaluate every (steps)" step="1" />
           <NumberField field="evalImages" label="Evaluation images" step="50" hint="0: the whole split." />
           <NumberField field="maxSteps" label="Stop after (steps)" step="100" hint="0: until you pause." />
+          <NumberField
+            field="lrDecayStep"
+            label="Learning rate ÷10 after (steps)"
+            step="100"
+            hint="0: never (the paper's constant rate)."
+          />
         </div>
       </fieldset>
 

@@ -14,6 +14,7 @@ function describe(r: RunView): string {
     m.maxViolation ? 'max-violation' : '',
     r.train ? `batch ${r.train.batchSize}` : '',
     r.train ? `lr ${r.train.learningRate}` : '',
+    r.train?.lrDecayStep ? `÷10 after step ${r.train.lrDecayStep}` : '',
     r.dataset,
   ]
     .filter(Boolean)

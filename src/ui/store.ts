@@ -137,6 +137,8 @@ export interface FormValues {
   hiddenDim: string;
   margin: string;
   learningRate: string;
+  /** Steps after which the learning rate drops 10x; 0: never. */
+  lrDecayStep: string;
   batchSize: string;
   maxViolation: boolean;
   seed: string;
@@ -156,6 +158,7 @@ export const DEFAULT_FORM: FormValues = {
   hiddenDim: '256',
   margin: DEFAULT_MARGIN.order,
   learningRate: '0.001',
+  lrDecayStep: '0',
   batchSize: '64',
   maxViolation: false,
   seed: '1',
@@ -868,6 +871,7 @@ export type NumericField =
   | 'hiddenDim'
   | 'margin'
   | 'learningRate'
+  | 'lrDecayStep'
   | 'batchSize'
   | 'seed'
   | 'evalEvery'
@@ -879,6 +883,7 @@ export const FORM_RULES: Record<NumericField, NumberRule> = {
   hiddenDim: { integer: true, min: 4, max: 4096 },
   margin: { min: 0, max: 10, exclusiveMin: true },
   learningRate: { min: 0, max: 1, exclusiveMin: true },
+  lrDecayStep: { integer: true, min: 0, max: 10000000 },
   batchSize: { integer: true, min: 2, max: 1024 },
   seed: { integer: true, min: 0, max: 2 ** 31 - 1 },
   evalEvery: { integer: true, min: 1, max: 100000 },
@@ -912,6 +917,7 @@ export function parseForm(form: FormValues): ParsedForm {
   const hiddenDim = num('hiddenDim');
   const margin = num('margin');
   const learningRate = num('learningRate');
+  const lrDecayStep = num('lrDecayStep');
   const batchSize = num('batchSize');
   const seed = num('seed');
   const evalEvery = num('evalEvery');
@@ -929,7 +935,7 @@ export function parseForm(form: FormValues): ParsedForm {
         margin,
         maxViolation: form.maxViolation,
       },
-      train: { batchSize, learningRate, seed },
+      train: { batchSize, learningRate, seed, ...(lrDecayStep > 0 ? { lrDecayStep } : {}) },
       evalEvery,
       evalImages,
       maxSteps,

@@ -349,6 +349,17 @@ describe('form', () => {
     });
   });
 
+  it('passes a learning-rate decay step to the runs only when it is set', () => {
+    const at = parseForm({ ...DEFAULT_FORM, lrDecayStep: '1800' });
+    if (!at.ok) throw new Error('form invalid');
+    expect(at.run.train).toEqual({ batchSize: 64, learningRate: 0.001, seed: 1, lrDecayStep: 1800 });
+    const never = parseForm(DEFAULT_FORM);
+    if (!never.ok) throw new Error('form invalid');
+    expect(never.run.train).not.toHaveProperty('lrDecayStep');
+    const bad = parseForm({ ...DEFAULT_FORM, lrDecayStep: '2.5' });
+    expect(bad.ok ? {} : bad.errors).toEqual({ lrDecayStep: 'Must be a whole number.' });
+  });
+
   it('compare gives two runs that differ only in layerNorm', () => {
     const parsed = parseForm({ ...DEFAULT_FORM, layerNorm: false, measure: 'cosine', margin: '0.2' });
     if (!parsed.ok) throw new Error('form invalid');
