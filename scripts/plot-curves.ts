@@ -3,7 +3,7 @@
  * dev R@1/5/10 in both directions against training steps and against training wall-clock, one line per
  * run, all runs on the same axes.
  *
- *   npm run plot -- <log.jsonl> <out-prefix>      -> <out-prefix>-steps.svg, <out-prefix>-time.svg
+ *   npm run plot -- <log.jsonl>[,<log.jsonl>...] <out-prefix>  -> <out-prefix>-steps.svg, -time.svg
  *
  * and prints the log's summary (best R-sum per run; how fast the first run reached the second's best).
  */
@@ -113,8 +113,9 @@ export function renderCurves(lines: LogLine[], x: 'steps' | 'time'): string {
 
 function main(): void {
   const [log, prefix] = process.argv.slice(2);
-  if (!log || !prefix) throw new Error('usage: npm run plot -- <log.jsonl> <out-prefix>');
-  const lines = readLog(log);
+  if (!log || !prefix) throw new Error('usage: npm run plot -- <log.jsonl>[,<log.jsonl>...] <out-prefix>');
+  // Several logs (e.g. runs trained in separate processes) are drawn on the same axes, in the given order.
+  const lines = log.split(',').flatMap((f) => readLog(f));
   mkdirSync(path.dirname(prefix), { recursive: true });
   for (const x of ['steps', 'time'] as const) {
     writeFileSync(`${prefix}-${x}.svg`, renderCurves(lines, x));
