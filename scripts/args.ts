@@ -41,6 +41,14 @@ export function positiveInt(flag: string, v: unknown): number | undefined {
   return n;
 }
 
+/** The step decay of the learning rate from --lr-decay-at N [--lr-decay F] (train and compare). */
+export function lrDecayFlags(a: Record<string, unknown>): { lrDecayStep?: number; lrDecayFactor?: number } {
+  return {
+    lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
+    lrDecayFactor: a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']),
+  };
+}
+
 export function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T))

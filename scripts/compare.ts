@@ -16,7 +16,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { parseArgs, positiveInt } from './args';
+import { lrDecayFlags, parseArgs } from './args';
 import { loadScriptData, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
@@ -91,8 +91,7 @@ async function main(): Promise<void> {
           batchSize: batch,
           learningRate: Number(a.lr ?? 1e-3),
           sampling,
-          lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
-          lrDecayFactor: a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']),
+          ...lrDecayFlags(a),
         },
       ),
   );

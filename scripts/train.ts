@@ -16,7 +16,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { oneOf, parseArgs, positiveInt } from './args';
+import { lrDecayFlags, oneOf, parseArgs, positiveInt } from './args';
 import { loadScriptData, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
@@ -86,8 +86,7 @@ async function main(): Promise<void> {
       seed,
       batchSize: Number(a.batch ?? 128),
       learningRate: Number(a.lr ?? 1e-3),
-      lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
-      lrDecayFactor: a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']),
+      ...lrDecayFlags(a),
       sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
     },
   );

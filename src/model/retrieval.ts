@@ -212,29 +212,32 @@ export class Retriever {
     this.captionCache = this.imageCache = null;
   }
 
-  /** [m, H] embeddings of dataset captions: the cached ones when caching and the list is the same. */
+  /** [m, H] embeddings of dataset captions (kept between queries when caching). */
   private captionEmbeddings(captions: number[]): tf.Tensor2D {
-    if (this.cache && this.captionCache && sameItems(this.captionCache.items, captions))
-      return this.captionCache.emb;
-    const emb = embedSequences(
-      this.model,
-      captions.map((k) => this.captionIds(k)),
+    return this.kept('captionCache', captions, () =>
+      embedSequences(
+        this.model,
+        captions.map((k) => this.captionIds(k)),
+      ),
     );
-    if (this.cache) {
-      this.captionCache?.emb.dispose();
-      this.captionCache = { items: captions.slice(), emb };
-    }
-    return emb;
   }
 
-  /** [n, H] embeddings of dataset images, cached like captionEmbeddings. */
+  /** [n, H] embeddings of dataset images (kept between queries when caching). */
   private imageEmbeddings(images: number[]): tf.Tensor2D {
-    if (this.cache && this.imageCache && sameItems(this.imageCache.items, images)) return this.imageCache.emb;
-    const emb = embedDatasetImages(this.model, this.dataset, images);
-    if (this.cache) {
-      this.imageCache?.emb.dispose();
-      this.imageCache = { items: images.slice(), emb };
-    }
+    return this.kept('imageCache', images, () => embedDatasetImages(this.model, this.dataset, images));
+  }
+
+  /**
+   * `embed()` of `items`, or, when caching, the tensor kept in `slot` for the same list (a new list
+   * replaces it). Without caching the caller owns (and disposes) the result; with it, the Retriever does.
+   */
+  private kept(slot: 'captionCache' | 'imageCache', items: number[], embed: () => tf.Tensor2D): tf.Tensor2D {
+    if (!this.cache) return embed();
+    const held = this[slot];
+    if (held && sameItems(held.items, items)) return held.emb;
+    const emb = embed();
+    held?.emb.dispose();
+    this[slot] = { items: items.slice(), emb };
     return emb;
   }
 

@@ -61,11 +61,6 @@ interface PlotLine {
 const REDRAW_MS = 500;
 const PHASE = { loss: 0, recallStep: 125, recallTime: 250, throughput: 375 } as const;
 
-/** The lines of a chart as last drawn (throttled), with a legend that follows the store at once. */
-function useLines(lines: PlotLine[], phase: number): PlotLine[] {
-  return useThrottled(lines, REDRAW_MS, phase);
-}
-
 function ChartCard(props: {
   title: string;
   testId: string;
@@ -229,7 +224,7 @@ function StepChart(props: {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [charted, dataKey],
   );
-  const drawn = useLines(lines, props.phase);
+  const drawn = useThrottled(lines, REDRAW_MS, props.phase);
   return (
     <ChartCard
       title={props.title}
@@ -282,29 +277,26 @@ function RecallChart(props: {
   const t2i = `t2iR${props.k}` as const;
   const lines = useMemo(
     () =>
-      charted.flatMap((c) => [
-        {
-          key: `${c.run.id}-i2t`,
-          name: `${c.name} image→text`,
+      charted.flatMap((c) =>
+        // Solid image→text, dashed text→image, in the run's colour.
+        (
+          [
+            ['i2t', i2t, 'image→text'],
+            ['t2i', t2i, 'text→image'],
+          ] as const
+        ).map(([dir, dataKey, label]) => ({
+          key: `${c.run.id}-${dir}`,
+          name: `${c.name} ${label}`,
           color: c.color,
-          dashed: false,
+          dashed: dir === 't2i',
           dots: true,
           data: c.run.evals,
-          dataKey: i2t,
-        },
-        {
-          key: `${c.run.id}-t2i`,
-          name: `${c.name} text→image`,
-          color: c.color,
-          dashed: true,
-          dots: true,
-          data: c.run.evals,
-          dataKey: t2i,
-        },
-      ]),
+          dataKey,
+        })),
+      ),
     [charted, i2t, t2i],
   );
-  const drawn = useLines(lines, byStep ? PHASE.recallStep : PHASE.recallTime);
+  const drawn = useThrottled(lines, REDRAW_MS, byStep ? PHASE.recallStep : PHASE.recallTime);
   const max = Math.max(
     0,
     ...drawn.flatMap((l) => (l.data as EvalRow[]).map((e) => e[l.dataKey as keyof EvalRow])),
