@@ -41,11 +41,29 @@ export function positiveInt(flag: string, v: unknown): number | undefined {
   return n;
 }
 
-/** The step decay of the learning rate from --lr-decay-at N [--lr-decay F] (train and compare). */
-export function lrDecayFlags(a: Record<string, unknown>): { lrDecayStep?: number; lrDecayFactor?: number } {
+/** The schedule flags of train and compare, with their {@link scheduleFlags} spec. */
+export const SCHEDULE_FLAGS: FlagSpec = {
+  'lr-decay-at': 'number',
+  'lr-decay': 'number',
+  'max-violation-after': 'number',
+};
+
+/**
+ * The training schedule from --lr-decay-at N [--lr-decay F] (step decay of the learning rate) and
+ * --max-violation-after N (the summed loss for N steps, then max-violation).
+ */
+export function scheduleFlags(a: Record<string, unknown>): {
+  lrDecayStep?: number;
+  lrDecayFactor?: number;
+  maxViolationStep?: number;
+} {
+  const factor = a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']);
+  if (factor !== undefined && !(factor > 0))
+    throw new Error(`--lr-decay: expected a positive factor, got ${String(a['lr-decay'])}`);
   return {
     lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
-    lrDecayFactor: a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']),
+    lrDecayFactor: factor,
+    maxViolationStep: positiveInt('max-violation-after', a['max-violation-after']),
   };
 }
 

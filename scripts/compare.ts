@@ -6,7 +6,7 @@
  *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
  *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
  *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--sampling image|caption]
- *                      [--lr-decay-at N [--lr-decay F]] [--log file.jsonl] [--out folder]
+ *                      [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--log file.jsonl] [--out folder]
  *
  * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
  * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
@@ -16,7 +16,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { lrDecayFlags, parseArgs } from './args';
+import { SCHEDULE_FLAGS, scheduleFlags, parseArgs } from './args';
 import { loadScriptData, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
@@ -25,7 +25,7 @@ import type { Measure } from '../src/model/types';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
-  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]]
+  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N]
   [--log file.jsonl] [--out folder]`;
 
 interface RunSpec {
@@ -59,8 +59,7 @@ async function main(): Promise<void> {
       sampling: 'string',
       log: 'string',
       out: 'string',
-      'lr-decay-at': 'number',
-      'lr-decay': 'number',
+      ...SCHEDULE_FLAGS,
     },
     USAGE,
   );
@@ -91,7 +90,7 @@ async function main(): Promise<void> {
           batchSize: batch,
           learningRate: Number(a.lr ?? 1e-3),
           sampling,
-          ...lrDecayFlags(a),
+          ...scheduleFlags(a),
         },
       ),
   );

@@ -16,17 +16,17 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { lrDecayFlags, oneOf, parseArgs, positiveInt } from './args';
-import { loadScriptData, writeRunFolder } from './data-node';
+import { SCHEDULE_FLAGS, scheduleFlags, oneOf, parseArgs, positiveInt } from './args';
+import { loadScriptData, readRunFolder, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
-import { exportRun, type RunLogEntry } from '../src/model/export';
+import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
 import type { EvalMetrics } from '../src/model/types';
 
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--lr-decay-at N [--lr-decay F]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(
@@ -53,8 +53,8 @@ async function main(): Promise<void> {
       limit: 'number',
       backend: 'string',
       sampling: 'string',
-      'lr-decay-at': 'number',
-      'lr-decay': 'number',
+      init: 'string',
+      ...SCHEDULE_FLAGS,
     },
     USAGE,
   );
@@ -73,23 +73,43 @@ async function main(): Promise<void> {
     },
   });
   const ds = data.dataset;
+  // --init: fine-tune another run. Its architecture is the default here; its encoder must be the data's.
+  const initDir = a.init === undefined ? undefined : path.resolve(String(a.init));
+  const init = initDir ? importModel(readRunFolder(initDir)) : undefined;
+  if (init && init.config.encoder !== data.encoder) {
+    init.model.dispose();
+    throw new Error(
+      `--init ${initDir}: the run was trained on ${init.config.encoder ?? 'non-photo'} features, the data has ${data.encoder ?? 'non-photo'} features`,
+    );
+  }
+  const base = init?.config.model;
   const trainer = new Trainer(
     ds,
     {
-      layerNorm: oneOf('ln', a.ln, ['on', 'off'] as const, 'on') === 'on',
-      measure: oneOf('measure', a.measure, ['order', 'cosine'] as const, 'order'),
-      hiddenDim: Number(a.hidden ?? 256),
-      wordDim: Number(a['word-dim'] ?? 300),
+      layerNorm: oneOf('ln', a.ln, ['on', 'off'] as const, base?.layerNorm === false ? 'off' : 'on') === 'on',
+      measure: oneOf('measure', a.measure, ['order', 'cosine'] as const, base?.measure ?? 'order'),
+      hiddenDim: Number(a.hidden ?? base?.hiddenDim ?? 256),
+      wordDim: Number(a['word-dim'] ?? base?.wordDim ?? 300),
       maxViolation: Boolean(a['max-violation']),
     },
     {
       seed,
       batchSize: Number(a.batch ?? 128),
       learningRate: Number(a.lr ?? 1e-3),
-      ...lrDecayFlags(a),
+      ...scheduleFlags(a),
       sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
     },
   );
+  if (init && initDir) {
+    try {
+      trainer.initFrom(
+        { model: init.config.model, vocab: init.vocab, weights: init.model.getWeights() },
+        initDir,
+      );
+    } finally {
+      init.model.dispose();
+    }
+  }
   const { model, train } = trainer.config;
   const epochs = positiveInt('epochs', a.epochs);
   const steps = epochs ? trainer.stepsForEpochs(epochs) : (positiveInt('steps', a.steps) ?? 300);
@@ -106,7 +126,9 @@ async function main(): Promise<void> {
   log(
     `dataset ${ds.name}: ${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 'no'} dev images, vocabulary ${trainer.vocab.size}; ` +
       `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
-      `${steps} steps${epochs ? ` (${epochs} epochs)` : ''}`,
+      `${steps} steps${epochs ? ` (${epochs} epochs)` : ''}` +
+      (train.initFrom ? `; from the weights of ${train.initFrom}` : '') +
+      (train.maxViolationStep ? `; max-violation loss after step ${train.maxViolationStep}` : ''),
   );
   if (!hasDev) log('no dev split: dev metrics are skipped');
   const evaluate = (): EvalMetrics | undefined =>

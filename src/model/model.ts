@@ -146,13 +146,19 @@ export class OrderEmbeddingModel {
    * @param features [B, F]
    * @param ids      time-major [T * B] word ids
    * @param lengths  [B]
+   * @param maxViolation the max-violation loss instead of the summed one (the config's by default)
    */
-  lossAndGrads(features: tf.Tensor2D, ids: Int32Array, lengths: ArrayLike<number>): LossAndGrads {
+  lossAndGrads(
+    features: tf.Tensor2D,
+    ids: Int32Array,
+    lengths: ArrayLike<number>,
+    maxViolation = this.config.maxViolation,
+  ): LossAndGrads {
     const B = lengths.length;
     if (features.shape[0] !== B) {
       throw new Error(`batch: ${features.shape[0]} images but ${B} captions; expected one caption per image`);
     }
-    const { measure, margin, maxViolation } = this.config;
+    const { measure, margin } = this.config;
     const x = this.lookup(ids, B); // [T, B, W]
     const fwd = this.rnn.forward(x, lengths, { cache: true });
     x.dispose();

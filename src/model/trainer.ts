@@ -8,7 +8,8 @@
  *   visits every training caption once, batches hold captions of nearly equal length (less padding), in
  *   a shuffled batch order. A batch never holds the same image twice. Deterministic given the seed.
  * - Adam (lr 1e-3 by default, optionally dropped by a factor at one step), gradients clipped to a global
- *   norm (2 by default).
+ *   norm (2 by default). The loss may switch to max-violation at one step (VSE++ warm-up).
+ * - Random init, or another run's weights (`initFrom`, fine-tuning).
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
@@ -26,6 +27,7 @@ import {
 import { Rng } from './rng';
 import { PAD_ID, padTimeMajor, UNK_ID, Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
+import type { NamedWeight } from './model';
 
 export const DEFAULT_TRAIN: TrainConfig = {
   batchSize: 128,
@@ -168,6 +170,45 @@ export class Trainer {
     return lrDecayStep && this.steps >= lrDecayStep ? learningRate * (lrDecayFactor ?? 0.1) : learningRate;
   }
 
+  /** Whether the next step uses the max-violation loss (the model's choice, or the warm-up's end). */
+  get maxViolation(): boolean {
+    const step = this.config.train.maxViolationStep;
+    return this.config.model.maxViolation || Boolean(step && this.steps >= step);
+  }
+
+  /**
+   * Starts from another run's weights (fine-tuning) instead of the random init. The run must have the
+   * same architecture and the same vocabulary (the same training captions and minimum word count), so
+   * that every weight means the same thing; otherwise this throws naming what differs. The optimizer
+   * starts fresh. `label` (the run folder) is recorded as `train.initFrom`.
+   */
+  initFrom(
+    run: { model: ModelConfig; vocab: Vocabulary; weights: readonly NamedWeight[] },
+    label: string,
+  ): void {
+    const mine = this.config.model;
+    for (const key of ['wordDim', 'hiddenDim', 'imageDim', 'layerNorm', 'measure'] as const) {
+      if (run.model[key] !== mine[key])
+        throw new Error(
+          `${label}: model ${key} is ${String(run.model[key])}, this run's is ${String(mine[key])}`,
+        );
+    }
+    const theirs = run.vocab.toJSON().tokens;
+    const ours = this.vocab.toJSON().tokens;
+    const at = ours.findIndex((w, i) => theirs[i] !== w);
+    if (theirs.length !== ours.length || at >= 0) {
+      throw new Error(
+        `${label}: model file from another vocabulary (${theirs.length} words against ${ours.length} from ` +
+          `these training captions` +
+          (at >= 0
+            ? `; word ${at} is ${JSON.stringify(theirs[at])}, here ${JSON.stringify(ours[at])})`
+            : ')'),
+      );
+    }
+    this.model.setWeights(run.weights);
+    this.config.train.initFrom = label;
+  }
+
   /** Completed passes over the training images (or captions, with sampling 'caption'). */
   get epochsDone(): number {
     return this.epochs;
@@ -179,7 +220,7 @@ export class Trainer {
     const { images, captions } = this.nextBatch();
     const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
     const features = gatherFeatures(this.dataset, images);
-    const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths);
+    const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths, this.maxViolation);
     features.dispose();
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.

@@ -50,6 +50,14 @@ export interface TrainConfig {
   lrDecayStep?: number;
   /** Factor of the step decay (default 0.1). */
   lrDecayFactor?: number;
+  /**
+   * VSE++ warm-up: after this many steps of the summed loss, train with the max-violation loss (the
+   * model's `maxViolation` set from the start collapses the order embedding on Flickr8k; see
+   * docs/results.md). Absent or 0: the model's `maxViolation` throughout.
+   */
+  maxViolationStep?: number;
+  /** Run folder (or label) of the weights training started from, when not from a random init. */
+  initFrom?: string;
 }
 
 /** One direction of retrieval metrics. R@K in percent, ranks 1-based. */

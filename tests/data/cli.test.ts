@@ -196,4 +196,37 @@ describe('train and evaluate', () => {
     expect(enc.code).toBe(1);
     expect(enc.stderr).toContain('was built with encoder mobilenet-v2-0.35, expected mobilenet-v1-1.0-trunk');
   }, 60_000);
+  it('train --init fine-tunes a run (same vocabulary), with --max-violation-after; refuses another encoder', async () => {
+    const tuned = await tsx('train.ts', [
+      '--data',
+      pack,
+      '--init',
+      run,
+      '--steps',
+      '2',
+      '--batch',
+      '8',
+      '--lr',
+      '1e-4',
+      '--max-violation-after',
+      '1',
+      '--json',
+    ]);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    expect(tuned.stderr).toContain(`from the weights of ${run}; max-violation loss after step 1`);
+    const final = JSON.parse(tuned.stdout.trim());
+    // The architecture comes from the run (not train's defaults).
+    expect(final.config.model).toMatchObject({ hiddenDim: 16, wordDim: 8, layerNorm: true });
+    expect(final.config.train).toMatchObject({ initFrom: run, maxViolationStep: 1, learningRate: 1e-4 });
+    const other = path.join(tmp, 'other-encoder-pack');
+    mkdirSync(other, { recursive: true });
+    const m = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(other, 'manifest.json'), JSON.stringify({ ...m, encoder: 'mobilenet-v2-0.35' }));
+    copyFileSync(path.join(pack, 'features.bin'), path.join(other, 'features.bin'));
+    const enc = await tsx('train.ts', ['--data', other, '--init', run, '--steps', '1']);
+    expect(enc.code).toBe(1);
+    expect(enc.stderr).toContain(
+      `--init ${run}: the run was trained on mobilenet-v1-1.0-trunk features, the data has mobilenet-v2-0.35 features`,
+    );
+  }, 60_000);
 });

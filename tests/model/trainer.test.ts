@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
 import { Trainer } from '../../src/model/trainer';
+import { Vocabulary } from '../../src/model/tokenizer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import type { Dataset } from '../../src/model/types';
 import { useBackend } from '../helpers/tf';
@@ -59,6 +60,70 @@ describe('Trainer', () => {
     // The 4th update is the first with the lower rate: its effect shows in the 5th step's loss.
     expect(decayed.losses.slice(0, 4)).toEqual(flat.losses.slice(0, 4));
     expect(decayed.losses[4]).not.toEqual(flat.losses[4]);
+  });
+
+  it('switches to the max-violation loss after maxViolationStep steps (VSE++ warm-up)', () => {
+    const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
+    const run = (train: { maxViolationStep?: number }, maxViolation = false) => {
+      const tr = new Trainer(ds, { ...small, maxViolation }, { batchSize: 16, seed: 5, ...train });
+      const modes: boolean[] = [];
+      const losses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        modes.push(tr.maxViolation);
+        losses.push(tr.step().loss);
+      }
+      tr.dispose();
+      return { modes, losses };
+    };
+    const summed = run({});
+    const warm = run({ maxViolationStep: 2 });
+    const hard = run({}, true);
+    expect(summed.modes).toEqual([false, false, false, false, false]);
+    expect(warm.modes).toEqual([false, false, true, true, true]);
+    expect(hard.modes).toEqual([true, true, true, true, true]);
+    expect(warm.losses.slice(0, 2)).toEqual(summed.losses.slice(0, 2));
+    // The 3rd step's loss is the max-violation loss of the same batch (the hardest negative per row and
+    // column), which is at most the summed loss over all negatives.
+    expect(warm.losses[2]).not.toEqual(summed.losses[2]);
+    expect(warm.losses[2]).toBeLessThanOrEqual(summed.losses[2]);
+    expect(hard.losses[0]).toBeLessThanOrEqual(summed.losses[0]);
+  });
+
+  it('initFrom starts from another run’s weights, and refuses another architecture or vocabulary', () => {
+    const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
+    const a = new Trainer(ds, small, { batchSize: 16, seed: 1 });
+    for (let i = 0; i < 3; i++) a.step();
+    const b = new Trainer(ds, small, { batchSize: 16, seed: 2 });
+    const embed = (tr: Trainer) => {
+      const e = tr.embedCaptions([0, 1, 2]);
+      const v = Array.from(e.dataSync());
+      e.dispose();
+      return v;
+    };
+    expect(embed(b)).not.toEqual(embed(a));
+    b.initFrom({ model: a.config.model, vocab: a.vocab, weights: a.model.getWeights() }, 'runs/a');
+    expect(embed(b)).toEqual(embed(a));
+    expect(b.config.train.initFrom).toBe('runs/a');
+    expect(Number.isFinite(b.step().loss)).toBe(true);
+
+    const wide = new Trainer(ds, { ...small, hiddenDim: 48 }, { batchSize: 16 });
+    expect(() =>
+      b.initFrom(
+        { model: wide.config.model, vocab: wide.vocab, weights: wide.model.getWeights() },
+        'runs/wide',
+      ),
+    ).toThrow(/runs\/wide: model hiddenDim is 48, this run's is 32/);
+    // The same words in another order: every shape matches, but word ids would mean other words.
+    const tokens = a.vocab.toJSON().tokens;
+    const swapped = Vocabulary.fromJSON({
+      tokens: [...tokens.slice(0, 2), tokens[3], tokens[2], ...tokens.slice(4)],
+    });
+    expect(() =>
+      b.initFrom({ model: a.config.model, vocab: swapped, weights: a.model.getWeights() }, 'runs/other'),
+    ).toThrow(
+      `runs/other: model file from another vocabulary (${tokens.length} words against ${tokens.length} from these training captions; word 2 is ${JSON.stringify(tokens[3])}, here ${JSON.stringify(tokens[2])})`,
+    );
+    [a, b, wide].forEach((t) => t.dispose());
   });
 
   it("sampling 'caption' visits every training caption once per epoch in length-sorted batches", () => {
