@@ -46,17 +46,22 @@ export const SCHEDULE_FLAGS: FlagSpec = {
   'lr-decay-at': 'number',
   'lr-decay': 'number',
   'max-violation-after': 'number',
+  dropout: 'number',
 };
 
 /**
  * The training schedule from --lr-decay-at N [--lr-decay F] (step decay of the learning rate) and
- * --max-violation-after N (the summed loss for N steps, then max-violation).
+ * --max-violation-after N (the summed loss for N steps, then max-violation), and --dropout P.
  */
 export function scheduleFlags(a: Record<string, unknown>): {
   lrDecayStep?: number;
   lrDecayFactor?: number;
   maxViolationStep?: number;
+  dropout?: number;
 } {
+  const dropout = a.dropout === undefined ? undefined : Number(a.dropout);
+  if (dropout !== undefined && !(dropout >= 0 && dropout < 1))
+    throw new Error(`--dropout: expected a rate in [0, 1), got ${String(a.dropout)}`);
   const factor = a['lr-decay'] === undefined ? undefined : Number(a['lr-decay']);
   if (factor !== undefined && !(factor > 0))
     throw new Error(`--lr-decay: expected a positive factor, got ${String(a['lr-decay'])}`);
@@ -64,6 +69,7 @@ export function scheduleFlags(a: Record<string, unknown>): {
     lrDecayStep: positiveInt('lr-decay-at', a['lr-decay-at']),
     lrDecayFactor: factor,
     maxViolationStep: positiveInt('max-violation-after', a['max-violation-after']),
+    dropout,
   };
 }
 

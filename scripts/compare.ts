@@ -6,7 +6,7 @@
  *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
  *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
  *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--sampling image|caption]
- *                      [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--log file.jsonl] [--out folder]
+ *                      [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--log file.jsonl] [--out folder]
  *
  * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
  * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
@@ -25,7 +25,7 @@ import type { Measure } from '../src/model/types';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
-  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N]
+  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P]
   [--log file.jsonl] [--out folder]`;
 
 interface RunSpec {

@@ -26,7 +26,7 @@ import type { EvalMetrics } from '../src/model/types';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(

@@ -31,6 +31,20 @@ export interface NamedWeight {
   data: Float32Array;
 }
 
+/**
+ * Inverted dropout mask: each entry 0 with probability `rate`, else 1 / (1 - rate), so that the masked
+ * input keeps its expected value and nothing changes at evaluation time. Reproducible from `seed`.
+ */
+export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
+  return tf.tidy(() =>
+    tf
+      .randomUniform(shape, 0, 1, 'float32', seed)
+      .greaterEqual(rate)
+      .cast('float32')
+      .div(1 - rate),
+  );
+}
+
 export class OrderEmbeddingModel {
   readonly config: ModelConfig;
   readonly wordEmbedding: tf.Variable; // [V, W]
@@ -146,20 +160,34 @@ export class OrderEmbeddingModel {
    * @param features [B, F]
    * @param ids      time-major [T * B] word ids
    * @param lengths  [B]
-   * @param maxViolation the max-violation loss instead of the summed one (the config's by default)
+   * @param opts.maxViolation the max-violation loss instead of the summed one (the config's by default)
+   * @param opts.dropout inverted dropout of this rate on the image features and the word vectors
+   *   (training only; masks drawn from `opts.seed`, so a step is reproducible)
    */
   lossAndGrads(
     features: tf.Tensor2D,
     ids: Int32Array,
     lengths: ArrayLike<number>,
-    maxViolation = this.config.maxViolation,
+    opts: { maxViolation?: boolean; dropout?: number; seed?: number } = {},
   ): LossAndGrads {
     const B = lengths.length;
     if (features.shape[0] !== B) {
       throw new Error(`batch: ${features.shape[0]} images but ${B} captions; expected one caption per image`);
     }
     const { measure, margin } = this.config;
-    const x = this.lookup(ids, B); // [T, B, W]
+    const maxViolation = opts.maxViolation ?? this.config.maxViolation;
+    const rate = opts.dropout ?? 0;
+    if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: expected a rate in [0, 1), got ${rate}`);
+    const seed = opts.seed ?? 0;
+    const featMask = rate > 0 ? dropoutMask(features.shape, rate, seed) : null; // [B, F]
+    const wordMask = rate > 0 ? dropoutMask([ids.length / B, B, this.config.wordDim], rate, seed + 1) : null; // [T, B, W]
+    if (featMask) features = tf.mul(features, featMask);
+    let x = this.lookup(ids, B); // [T, B, W]
+    if (wordMask) {
+      const dropped = tf.mul(x, wordMask) as tf.Tensor3D;
+      x.dispose();
+      x = dropped;
+    }
     const fwd = this.rnn.forward(x, lengths, { cache: true });
     x.dispose();
     // Head: autodiff from the two pre-normalization embeddings to the loss, giving d loss / d h_N and
@@ -184,9 +212,12 @@ export class OrderEmbeddingModel {
     // Word embeddings: scatter-add the input gradients into the rows that were looked up (scatterND sums
     // duplicate indices; UnsortedSegmentSum, gather's own gradient, has no wasm kernel).
     const { vocabSize: V, wordDim: W } = this.config;
-    const dEmb = tf.tidy(() =>
-      tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), g.x.reshape([T * B, W]), [V, W]),
-    );
+    const dEmb = tf.tidy(() => {
+      const dx = wordMask ? g.x.mul(wordMask) : g.x; // [T, B, W]: the mask's own gradient
+      return tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), dx.reshape([T * B, W]), [V, W]);
+    });
+    if (featMask) tf.dispose([features, featMask]);
+    if (wordMask) wordMask.dispose();
     const loss = value.dataSync()[0];
     tf.dispose([value, dhN, dPre, pre, fwd.hN, g.x]);
     const grads: Record<string, tf.Tensor> = {

@@ -220,7 +220,17 @@ export class Trainer {
     const { images, captions } = this.nextBatch();
     const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
     const features = gatherFeatures(this.dataset, images);
-    const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths, this.maxViolation);
+    const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths, {
+      maxViolation: this.maxViolation,
+      // Mask seeds from the seed and the step, not from the batch order's generator: a run with dropout
+      // sees the same batches as one without.
+      ...(this.config.train.dropout
+        ? {
+            dropout: this.config.train.dropout,
+            seed: (this.config.train.seed * 7919 + 2 * this.steps) % 2 ** 30,
+          }
+        : {}),
+    });
     features.dispose();
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.

@@ -56,6 +56,12 @@ export interface TrainConfig {
    * docs/results.md). Absent or 0: the model's `maxViolation` throughout.
    */
   maxViolationStep?: number;
+  /**
+   * Inverted dropout of this rate on the image features and the word vectors during training (a
+   * regularizer: Flickr8k's 6000 training photos are overfit by H = 1024). Absent or 0: none, as in the
+   * paper's code.
+   */
+  dropout?: number;
   /** Run folder (or label) of the weights training started from, when not from a random init. */
   initFrom?: string;
 }
