@@ -35,8 +35,24 @@ function sharedModels(): Plugin {
   };
 }
 
+/**
+ * Writes dist/build-info.json ({nodeEnv}): whether React's production or development build went into the
+ * bundle, which the browser-test harness checks before it reuses dist/ (a dist/ built under vitest's
+ * NODE_ENV=test would measure the slow development React).
+ */
+function buildInfo(): Plugin {
+  return {
+    name: 'orderembed-build-info',
+    apply: 'build',
+    generateBundle() {
+      const info = { nodeEnv: process.env.NODE_ENV ?? 'production' };
+      this.emitFile({ type: 'asset', fileName: 'build-info.json', source: JSON.stringify(info) + '\n' });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), sharedModels()],
+  plugins: [react(), sharedModels(), buildInfo()],
   // The tfjs wasm binaries are served from public/tfjs-wasm/ (copied by scripts/copy-wasm.mjs),
   // so the page works offline and never fetches from a CDN.
   worker: { format: 'es' },

@@ -3,10 +3,11 @@
  * loopback port, and launch Debian's headless Chromium through playwright-core (no browser download).
  *
  * Needs /usr/bin/chromium (override with CHROMIUM_PATH). dist/ is rebuilt when it is missing or older
- * than the sources; E2E_SKIP_BUILD=1 uses dist/ as it is. Screenshots go to test-results/.
+ * than the sources, or was built with React's development build (dist/build-info.json); E2E_SKIP_BUILD=1 uses
+ * dist/ as it is. Screenshots go to test-results/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -43,8 +44,13 @@ function newestSource(): number {
 
 export function ensureBuilt(): void {
   const index = join(DIST, 'index.html');
+  const info = join(DIST, 'build-info.json'); // written by vite.config.ts's buildInfo()
+  const production = existsSync(info) && JSON.parse(readFileSync(info, 'utf8')).nodeEnv === 'production';
   const fresh =
-    existsSync(index) && existsSync(join(DIST, 'tfjs-wasm')) && statSync(index).mtimeMs >= newestSource();
+    production &&
+    existsSync(index) &&
+    existsSync(join(DIST, 'tfjs-wasm')) &&
+    statSync(index).mtimeMs >= newestSource();
   if (fresh || process.env.E2E_SKIP_BUILD === '1') return;
   // NODE_ENV=production: vitest sets it to 'test', which would bundle React's development build
   // (several times slower to render) instead of what `npm start` serves.
