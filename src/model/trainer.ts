@@ -103,6 +103,8 @@ export class Trainer {
     validateDataset(dataset);
     this.dataset = dataset;
     const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
+    if (t.dropout !== undefined && !(t.dropout >= 0 && t.dropout < 1))
+      throw new Error(`train config: dropout must be in [0, 1), got ${t.dropout}`);
     const trainSet = new Set(dataset.splits.train);
     const trainTexts = dataset.captions.filter((c) => trainSet.has(c.image)).map((c) => c.text);
     this.vocab = Vocabulary.build(trainTexts, { minCount: t.minWordCount });

@@ -118,6 +118,20 @@ export function ConfigPanel(): ReactNode {
           <NumberField field="seed" label="Seed" step="1" />
         </div>
         <CheckField field="maxViolation" label="Max-violation loss" hint="Hardest negative only (VSE++)." />
+        <div className="field-grid">
+          <NumberField
+            field="maxViolationAfter"
+            label="Max-violation after (steps)"
+            step="100"
+            hint="With the box above: the summed loss first. 0: from the start."
+          />
+          <NumberField
+            field="dropout"
+            label="Dropout"
+            step="0.05"
+            hint="On image features and word vectors while training. 0: none."
+          />
+        </div>
 
         <div className="field-grid">
           <NumberField field="evalEvery" label="Evaluate every (steps)" step="1" />

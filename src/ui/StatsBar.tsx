@@ -12,6 +12,8 @@ function describe(r: RunView): string {
     `word ${m.wordDim}`,
     `margin ${m.margin}`,
     m.maxViolation ? 'max-violation' : '',
+    r.train?.maxViolationStep ? `max-violation after step ${r.train.maxViolationStep}` : '',
+    r.train?.dropout ? `dropout ${r.train.dropout}` : '',
     r.train ? `batch ${r.train.batchSize}` : '',
     r.train ? `lr ${r.train.learningRate}` : '',
     r.train?.lrDecayStep ? `÷10 after step ${r.train.lrDecayStep}` : '',

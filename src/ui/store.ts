@@ -141,6 +141,10 @@ export interface FormValues {
   lrDecayStep: string;
   batchSize: string;
   maxViolation: boolean;
+  /** With maxViolation: steps of the summed loss first (VSE++ warm-up); 0: max-violation from the start. */
+  maxViolationAfter: string;
+  /** Dropout rate on image features and word vectors; 0: none. */
+  dropout: string;
   seed: string;
   evalEvery: string;
   evalImages: string;
@@ -161,6 +165,8 @@ export const DEFAULT_FORM: FormValues = {
   lrDecayStep: '0',
   batchSize: '64',
   maxViolation: false,
+  maxViolationAfter: '0',
+  dropout: '0',
   seed: '1',
   evalEvery: '25',
   evalImages: '500',
@@ -872,6 +878,8 @@ export type NumericField =
   | 'margin'
   | 'learningRate'
   | 'lrDecayStep'
+  | 'maxViolationAfter'
+  | 'dropout'
   | 'batchSize'
   | 'seed'
   | 'evalEvery'
@@ -884,6 +892,8 @@ export const FORM_RULES: Record<NumericField, NumberRule> = {
   margin: { min: 0, max: 10, exclusiveMin: true },
   learningRate: { min: 0, max: 1, exclusiveMin: true },
   lrDecayStep: { integer: true, min: 0, max: 10000000 },
+  maxViolationAfter: { integer: true, min: 0, max: 10000000 },
+  dropout: { min: 0, max: 0.9 },
   batchSize: { integer: true, min: 2, max: 1024 },
   seed: { integer: true, min: 0, max: 2 ** 31 - 1 },
   evalEvery: { integer: true, min: 1, max: 100000 },
@@ -918,6 +928,8 @@ export function parseForm(form: FormValues): ParsedForm {
   const margin = num('margin');
   const learningRate = num('learningRate');
   const lrDecayStep = num('lrDecayStep');
+  const maxViolationAfter = num('maxViolationAfter');
+  const dropout = num('dropout');
   const batchSize = num('batchSize');
   const seed = num('seed');
   const evalEvery = num('evalEvery');
@@ -933,9 +945,17 @@ export function parseForm(form: FormValues): ParsedForm {
         wordDim,
         hiddenDim,
         margin,
-        maxViolation: form.maxViolation,
+        // With a warm-up the model starts on the summed loss; the trainer switches at that step.
+        maxViolation: form.maxViolation && maxViolationAfter === 0,
       },
-      train: { batchSize, learningRate, seed, ...(lrDecayStep > 0 ? { lrDecayStep } : {}) },
+      train: {
+        batchSize,
+        learningRate,
+        seed,
+        ...(lrDecayStep > 0 ? { lrDecayStep } : {}),
+        ...(form.maxViolation && maxViolationAfter > 0 ? { maxViolationStep: maxViolationAfter } : {}),
+        ...(dropout > 0 ? { dropout } : {}),
+      },
       evalEvery,
       evalImages,
       maxSteps,

@@ -111,6 +111,9 @@ describe('Trainer', () => {
     expect(a).toEqual(run(0.3));
     expect(a.batches).toEqual(plain.batches);
     expect(a.losses).not.toEqual(plain.losses);
+    expect(() => new Trainer(ds, small, { dropout: 1 })).toThrow(
+      'train config: dropout must be in [0, 1), got 1',
+    );
   });
 
   it('initFrom starts from another run’s weights, and refuses another architecture or vocabulary', () => {

@@ -360,6 +360,33 @@ describe('form', () => {
     expect(bad.ok ? {} : bad.errors).toEqual({ lrDecayStep: 'Must be a whole number.' });
   });
 
+  it('maps max-violation with a warm-up and dropout to the run config, and checks their ranges', () => {
+    const warm = parseForm({ ...DEFAULT_FORM, maxViolation: true, maxViolationAfter: '500', dropout: '0.2' });
+    if (!warm.ok) throw new Error('form invalid');
+    expect(warm.run.model.maxViolation).toBe(false);
+    expect(warm.run.train).toEqual({
+      batchSize: 64,
+      learningRate: 0.001,
+      seed: 1,
+      maxViolationStep: 500,
+      dropout: 0.2,
+    });
+    const hard = parseForm({ ...DEFAULT_FORM, maxViolation: true });
+    if (!hard.ok) throw new Error('form invalid');
+    expect(hard.run.model.maxViolation).toBe(true);
+    expect(hard.run.train).not.toHaveProperty('maxViolationStep');
+    // The warm-up alone, without the max-violation box, changes nothing.
+    const off = parseForm({ ...DEFAULT_FORM, maxViolationAfter: '500' });
+    if (!off.ok) throw new Error('form invalid');
+    expect(off.run.model.maxViolation).toBe(false);
+    expect(off.run.train).toEqual({ batchSize: 64, learningRate: 0.001, seed: 1 });
+    const bad = parseForm({ ...DEFAULT_FORM, dropout: '0.95', maxViolationAfter: '-1' });
+    expect(bad.ok ? {} : bad.errors).toEqual({
+      dropout: 'Must be between 0 and 0.9.',
+      maxViolationAfter: 'Must be between 0 and 10000000.',
+    });
+  });
+
   it('compare gives two runs that differ only in layerNorm', () => {
     const parsed = parseForm({ ...DEFAULT_FORM, layerNorm: false, measure: 'cosine', margin: '0.2' });
     if (!parsed.ok) throw new Error('form invalid');
