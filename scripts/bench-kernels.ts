@@ -1,6 +1,6 @@
 /**
  * npm run bench:kernels -- [--quick] [--backends webgpu,webgl,wasm,cpu] [--adapter swiftshader|gles]
- *                          [--parts scoring,top10,step,lngru,train]
+ *                          [--parts scoring,top10,step,lngru,train,tail]
  *
  * Speed of the WGSL kernels (src/model/kernels/*.wgsl.ts) against the composite tfjs ops they replace,
  * on the same backend, and of the composite (and host-fused) paths across backends. It builds dist/ if
@@ -10,8 +10,9 @@
  *
  * Measured: order-violation scoring N x M at D (forward; forward + both gradients in --quick), top-10
  * retrieval over a gallery in blocks, one LN-GRU step after the matrix products (forward, backward),
- * the LN-GRU forward + backward over T steps, and one training step (model.lossAndGrads: LN-GRU,
- * scoring, loss). Paths too slow to run whole at full size are timed on a part and scaled linearly;
+ * the LN-GRU forward + backward over T steps (and the forward alone), and one training step
+ * (model.lossAndGrads: LN-GRU, scoring, loss). `--parts tail` (not a default part) times the pieces of
+ * the kernel path's backward after its step loop against the matrix products of the same shapes. Paths too slow to run whole at full size are timed on a part and scaled linearly;
  * their names say so ("composite~8rows").
  *
  * Last line: name=value figures: scoring_speedup, lngru_step_speedup, train_step_speedup (kernel vs
@@ -30,7 +31,7 @@ const { values: args } = parseArgs({
     parts: { type: 'string', default: 'scoring,top10,step,lngru,train' },
   },
 });
-const PARTS = ['scoring', 'top10', 'step', 'lngru', 'train'] as const;
+const PARTS = ['scoring', 'top10', 'step', 'lngru', 'train', 'tail'] as const;
 const parts = new Set(args.parts!.split(',').map((p) => p.trim()));
 for (const p of parts) {
   if (!(PARTS as readonly string[]).includes(p))
@@ -149,6 +150,12 @@ async function runBackend(backend: string): Promise<Record<string, string>> {
     for (const g of parts.has('lngru') ? S.lngru : []) {
       const r = await page.evaluate((a) => window.kernelsPage.benchLnGru(a), { ...g, reps: S.reps });
       report('lngru', backend, `T=${g.T} B=${g.B} H=${g.H}`, r);
+    }
+    // Not in the default parts: the kernel path's backward after the step loop, piece by piece, with
+    // the matrix products of the same shapes for scale.
+    for (const g of kernels && parts.has('tail') ? S.lngru : []) {
+      const r = await page.evaluate((a) => window.kernelsPage.benchBackwardTail(a), { ...g, reps: S.reps });
+      report('bwd-tail', backend, `T=${g.T} B=${g.B} H=${g.H}`, r);
     }
     for (const tr of parts.has('train') ? S.train : []) {
       const r = await page.evaluate((a) => window.kernelsPage.benchTrainStep(a), {

@@ -24,6 +24,7 @@ import {
   lngruStepBackward as kernelStepBackward,
   lngruStepForward as kernelStepForward,
   packLnGruParams,
+  lnInputBackward,
 } from '../model/kernels/lngruStep.wgsl';
 import { orderViolationTopKWebGPU, orderViolationWebGPU } from '../model/kernels/orderViolation.wgsl';
 import {
@@ -473,6 +474,16 @@ async function benchLnGru(s: { T: number; B: number; D: number; H: number; reps:
   const out: Record<string, number> = {};
   for (const path of ['webgpu-kernel', 'composite'] as LnGruPath[]) {
     if (path === 'webgpu-kernel' && !kernelsActive()) continue;
+    // The forward alone (keeping the cache, as training does), to split the time into its two halves.
+    out[`${path}_fwd`] = await time(
+      async () => {
+        const f = g.forward(x, lengths, { cache: true, path });
+        await settle(f.hN);
+        GruLayer.disposeCache(f.cache!);
+      },
+      s.reps,
+      `lngru ${path} forward`,
+    );
     out[`${path}_fwdbwd`] = await time(
       async () => {
         const f = g.forward(x, lengths, { cache: true, path });
@@ -485,6 +496,51 @@ async function benchLnGru(s: { T: number; B: number; D: number; H: number; reps:
     );
   }
   tf.dispose([x, dhN]);
+  g.dispose();
+  return out;
+}
+
+/**
+ * Where the kernel path's LN-GRU backward spends its time after the step loop, at T x B rows: the
+ * all-rows kernels ('dgi', 'dlnh', the input-side LN backward) and the column sums (sumRows) and
+ * products that follow them. ms per piece, medians of `reps`.
+ */
+async function benchBackwardTail(s: { T: number; B: number; H: number; D: number; reps: number }) {
+  const { T, B, H, D } = s;
+  const R = T * B;
+  const r = (shape: [number, number], seed: number) =>
+    tf.randomNormal(shape, 0, 1, 'float32', seed) as tf.Tensor2D;
+  const g = new LayerNormGRU(D, H, 1);
+  const params = packLnGruParams(g.vars as unknown as Parameters<typeof packLnGruParams>[0]);
+  const gi = r([R, 3 * H], 1);
+  const gh = r([R, 3 * H], 2);
+  const hPrev = r([R, H], 3);
+  const dh = r([R, H], 4);
+  const dgi = r([R, 3 * H], 5);
+  const wide = r([R, 6 * H], 6);
+  const x = r([R, D], 7);
+  const lengths = tf.tensor1d(new Int32Array(B).fill(T), 'int32');
+  const all = { gi, gh, hPrev, lengths, params, dh, batch: B, rowBase: 0 };
+  const out: Record<string, number> = {};
+  const t = async (name: string, fn: () => tf.Tensor | tf.Tensor[]) => {
+    out[name] = await time(() => settle(fn()), s.reps, `tail ${name}`);
+  };
+  await t('dgi', () => kernelStepBackward('dgi', all));
+  await t('dlnh', () => kernelStepBackward('dlnh', all));
+  await t('lnInputBackward_dx', () => lnInputBackward('dx', gi, params, dgi));
+  await t('lnInputBackward_dgain', () => lnInputBackward('dgain', gi, params, dgi));
+  await t('sumRows_6H', () => sumRows(wide));
+  await t('sumRows_3H', () => sumRows(dgi));
+  await t('sum_axis0_3H', () => dgi.sum(0));
+  await t('concat_T_steps_3H', () => tf.concat(tf.split(dgi, T)));
+  await t('matMul_dWhh', () => tf.matMul(dgi.transpose(), hPrev));
+  await t('matMul_dWih', () => tf.matMul(x.transpose(), dgi).transpose());
+  await t('matMul_dx', () => tf.matMul(dgi, g.vars.weight_ih as tf.Tensor2D));
+  await t('matMul_step_bwd', () => tf.matMul(dgi.slice([0, 0], [B, 3 * H]), g.vars.weight_hh as tf.Tensor2D));
+  await t('matMul_step_fwd', () =>
+    tf.matMul(hPrev.slice([0, 0], [B, H]), (g.vars.weight_hh as tf.Tensor2D).transpose()),
+  );
+  tf.dispose([params, gi, gh, hPrev, dh, dgi, wide, x, lengths]);
   g.dispose();
   return out;
 }
@@ -614,6 +670,7 @@ const api = {
   benchTopK,
   benchStep,
   benchLnGru,
+  benchBackwardTail,
   benchTrainStep,
   kernelState,
   numTensors: () => tf.memory().numTensors,
