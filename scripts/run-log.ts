@@ -1,8 +1,10 @@
 /**
  * The evaluation log of `npm run compare` (one JSON line per run and evaluation), its summary, and its
- * reader; shared by compare.ts and plot-curves.ts.
+ * reader; shared by compare.ts and plot-curves.ts. The reader also takes the `log.jsonl` of a
+ * `npm run train -- --out <folder>` run (lines {step, epoch, seconds, loss, dev?}, no run name).
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { EvalMetrics } from '../src/model/types';
 
 export interface LogLine {
@@ -14,18 +16,34 @@ export interface LogLine {
   dev: EvalMetrics;
 }
 
-/** Reads a log file, naming the line that is not JSON. */
+/**
+ * Reads a log file, naming the line that is not JSON. Lines of a `train` log become lines of a run named
+ * after the file (its folder for `log.jsonl`); its lines without dev metrics are skipped.
+ */
 export function readLog(file: string): LogLine[] {
+  const base = path.basename(file, '.jsonl');
+  const name = base === 'log' ? path.basename(path.dirname(path.resolve(file))) : base;
   const lines = readFileSync(file, 'utf8')
     .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
+    .map((l, i) => ({ l, at: i + 1 }))
+    .filter(({ l }) => l.trim())
+    .map(({ l, at }) => {
+      let v: Partial<LogLine> & { seconds?: number };
       try {
-        return JSON.parse(l) as LogLine;
+        v = JSON.parse(l) as Partial<LogLine> & { seconds?: number };
       } catch {
-        throw new Error(`${file}:${i + 1}: not a JSON line`);
+        throw new Error(`${file}:${at}: not a JSON line`);
       }
-    });
+      if (v.run !== undefined) return v as LogLine;
+      if (typeof v.step !== 'number' || typeof v.seconds !== 'number')
+        throw new Error(
+          `${file}:${at}: neither a compare line (run, ...) nor a train line (step, seconds, ...)`,
+        );
+      return v.dev
+        ? ({ ...v, run: name, trainSeconds: v.seconds, epoch: v.epoch ?? 0, loss: v.loss ?? NaN } as LogLine)
+        : null;
+    })
+    .filter((l): l is LogLine => l !== null);
   if (!lines.length) throw new Error(`${file}: no evaluations logged`);
   return lines;
 }
