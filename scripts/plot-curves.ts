@@ -5,8 +5,7 @@
  *
  *   npm run plot -- <log.jsonl>[,<log.jsonl>...] <out-prefix>  -> <out-prefix>-steps.svg, -time.svg
  *
- * Logs of `npm run compare --log` and run folders' `log.jsonl` (`npm run train -- --out`) alike.
- *
+ * (logs of `npm run compare --log` and run folders' `log.jsonl` from `npm run train -- --out` alike),
  * and prints the log's summary (best R-sum per run; how fast the first run reached the second's best).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
