@@ -6,7 +6,7 @@
  *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
  *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
  *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--sampling image|caption]
- *                      [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--log file.jsonl] [--out folder]
+ *                      [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--augment <pack>[,<pack>]] [--log file.jsonl] [--out folder]
  *
  * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
  * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
@@ -17,7 +17,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { SCHEDULE_FLAGS, scheduleFlags, parseArgs } from './args';
-import { loadScriptData, writeRunFolder } from './data-node';
+import { loadScriptData, readFeatureViews, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
 import { summarize, type LogLine } from './run-log';
@@ -25,7 +25,7 @@ import type { Measure } from '../src/model/types';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
-  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P]
+  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--augment <pack>[,<pack>]]
   [--log file.jsonl] [--out folder]`;
 
 interface RunSpec {
@@ -60,12 +60,15 @@ async function main(): Promise<void> {
       log: 'string',
       out: 'string',
       ...SCHEDULE_FLAGS,
+      augment: 'string',
     },
     USAGE,
   );
   const backend = await initNodeBackend('wasm');
   const data = await loadScriptData(a.data === undefined ? undefined : String(a.data));
   const ds = data.dataset;
+  if (a.augment !== undefined)
+    ds.featureViews = readFeatureViews(String(a.data), String(a.augment).split(','));
   const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
     .split(',')
     .map(parseRun);
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
           learningRate: Number(a.lr ?? 1e-3),
           sampling,
           ...scheduleFlags(a),
+          ...(a.augment !== undefined ? { augment: true } : {}),
         },
       ),
   );

@@ -128,6 +128,31 @@ export function readPack(
 }
 
 /**
+ * Other views of a pack's features for `--augment` (e.g. the mirror pack of prepare:flickr8k --mirror):
+ * each must be a pack of the same photos in the same order, with the same encoder and feature size.
+ * Throws naming the pack and what differs.
+ */
+export function readFeatureViews(dataDir: string, viewDirs: readonly string[]): Float32Array[] {
+  if (!isPackFolder(dataDir))
+    throw new Error(
+      `--augment: --data must be a feature pack folder (prepare:flickr8k writes one), got ${dataDir}`,
+    );
+  const base = parsePackManifest(readFileSync(path.join(dataDir, PACK_MANIFEST), 'utf8'));
+  return viewDirs.map((dir) => {
+    const { manifest: m, dataset } = readPack(dir, { expectEncoder: base.encoder });
+    if (m.featureDim !== base.featureDim)
+      throw new Error(`--augment ${dir}: ${m.featureDim}-d features, the data has ${base.featureDim}-d`);
+    const at = m.images.findIndex((name, i) => name !== base.images[i]);
+    if (m.images.length !== base.images.length || at >= 0)
+      throw new Error(
+        `--augment ${dir}: not the same photos as ${dataDir} (${m.images.length} against ${base.images.length}` +
+          (at >= 0 ? `; photo ${at} is ${m.images[at]}, there ${base.images[at]})` : ')'),
+      );
+    return dataset.features;
+  });
+}
+
+/**
  * Writes a pack folder: manifest.json, features.bin and (when `thumbs` is given and the manifest has a
  * `thumbSize`) thumbs/<i>.jpg, after removing thumbnails of an earlier pack there.
  */
@@ -156,9 +181,12 @@ export function defaultCacheDir(): string {
   return env && env.trim() ? path.resolve(env) : path.join(repoRoot, 'node_modules', '.cache', 'orderembed');
 }
 
-/** Default pack folder of a Flickr8k preparation: public/packs/flickr8k-<encoder>[-crops10][-limitN]. */
-export function defaultPackDir(encoder: string, crops: number, limit?: number): string {
-  const name = `flickr8k-${encoder}${crops === 10 ? '-crops10' : ''}${limit ? `-limit${limit}` : ''}`;
+/**
+ * Default pack folder of a Flickr8k preparation:
+ * public/packs/flickr8k-<encoder>[-crops10][-limitN][-mirror].
+ */
+export function defaultPackDir(encoder: string, crops: number, limit?: number, mirror = false): string {
+  const name = `flickr8k-${encoder}${crops === 10 ? '-crops10' : ''}${limit ? `-limit${limit}` : ''}${mirror ? '-mirror' : ''}`;
   return path.join(repoRoot, 'public', 'packs', name);
 }
 
@@ -204,6 +232,8 @@ export interface PrepareOptions {
   /** Image-encoder preset id (default mobilenet-v1-1.0-trunk). */
   encoder?: string;
   crops?: 1 | 10;
+  /** Features of the photos mirrored left-right (a mirror-view pack for `train --augment`). */
+  mirror?: boolean;
   /** Keep at most this many photos (see limitImages: the first ones of each split, in proportion). */
   limit?: number;
   /** Feature-cache folder (default {@link defaultCacheDir}). */
@@ -256,6 +286,7 @@ async function chunkedFeatures(
   o: {
     preset: EncoderPreset;
     crops: 1 | 10;
+    mirror: boolean;
     cache: FileFeatureCache;
     thumbDir?: string;
     thumbSize: number;
@@ -264,7 +295,7 @@ async function chunkedFeatures(
     compute: boolean;
   },
 ): Promise<ChunkedFeatures | undefined> {
-  const { preset, crops, cache, thumbSize, chunkSize, log } = o;
+  const { preset, crops, mirror, cache, thumbSize, chunkSize, log } = o;
   const D = preset.featureDim;
   const n = names.length;
   const thumbPath = (name: string) => path.join(o.thumbDir ?? '', `${name}.jpg`);
@@ -279,7 +310,12 @@ async function chunkedFeatures(
   try {
     for (let start = 0; start < n; start += chunkSize) {
       const chunk = names.slice(start, start + chunkSize);
-      const key = featureCacheKey({ encoder: preset.id, crops, images: `flickr8k-${hashStrings(chunk)}` });
+      const key = featureCacheKey({
+        encoder: preset.id,
+        crops,
+        ...(mirror ? { view: 'mirror' as const } : {}),
+        images: `flickr8k-${hashStrings(chunk)}`,
+      });
       const hit = await cache.get(key);
       if (hit?.length === chunk.length * D && (!thumbSize || chunk.every((c) => existsSync(thumbPath(c))))) {
         res.features.set(hit, start * D);
@@ -305,6 +341,7 @@ async function chunkedFeatures(
       const tc = performance.now();
       const r = await extractFeatures(encoder, chunk.length, getImage, {
         crops,
+        mirror,
         onError: (i, err) => log(`skipped ${chunk[i]}: ${err.message}`),
         onProgress: (done) => {
           if (done % 100 >= (crops === 10 ? 4 : 16) && done !== chunk.length) return;
@@ -340,6 +377,7 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
   if (!preset)
     throw new Error(`unknown encoder '${encoderId}' (presets: ${Object.keys(ENCODER_PRESETS).join(', ')})`);
   const crops = opts.crops ?? 1;
+  const mirror = Boolean(opts.mirror);
   const thumbSize = opts.thumbSize ?? 64;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const t0 = performance.now();
@@ -361,7 +399,7 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
   const splitInfo = SPLIT_NAMES.map((s) => `${s} ${data.splits[s]?.length ?? 'unavailable'}`).join(', ');
   log(
     `${path.basename(folder.captionsPath)}: ${n} photos, ${data.captions.length} captions (${splitInfo}); ` +
-      `encoder ${encoderId}, ${crops} crop${crops === 1 ? '' : 's'}; cache ${cacheDir}`,
+      `encoder ${encoderId}, ${crops} crop${crops === 1 ? '' : 's'}${mirror ? ', mirrored' : ''}; cache ${cacheDir}`,
   );
 
   const thumbDir = path.join(cacheDir, `thumbs-${thumbSize}`);
@@ -369,6 +407,7 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
   const chunkOpts = {
     preset,
     crops,
+    mirror,
     cache: new FileFeatureCache(cacheDir),
     thumbDir,
     thumbSize,
@@ -396,12 +435,13 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
     log(
       `${failed.length} photo(s) could not be read or decoded and are left out: ${failed.map((i) => data.images[i]).join(', ')}`,
     );
-  const name = `flickr8k${opts.limit ? `-limit${opts.limit}` : ''}${opts.split ? `-${opts.split}` : ''}`;
+  const name = `flickr8k${opts.limit ? `-limit${opts.limit}` : ''}${opts.split ? `-${opts.split}` : ''}${mirror ? '-mirror' : ''}`;
   const pack = buildPack(data, r.features, {
     name,
     encoder: encoderId,
     featureDim: preset.featureDim,
     crops,
+    mirror,
     failed,
     thumbSize: thumbSize || null,
   });

@@ -17,7 +17,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { SCHEDULE_FLAGS, scheduleFlags, oneOf, parseArgs, positiveInt } from './args';
-import { loadScriptData, readRunFolder, writeRunFolder } from './data-node';
+import { loadScriptData, readFeatureViews, readRunFolder, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
 import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
@@ -26,7 +26,7 @@ import type { EvalMetrics } from '../src/model/types';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       sampling: 'string',
       init: 'string',
       ...SCHEDULE_FLAGS,
+      augment: 'string',
     },
     USAGE,
   );
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
     },
   });
   const ds = data.dataset;
+  if (a.augment !== undefined)
+    ds.featureViews = readFeatureViews(String(a.data), String(a.augment).split(','));
   // --init: fine-tune another run. Its architecture is the default here; its encoder must be the data's.
   const initDir = a.init === undefined ? undefined : path.resolve(String(a.init));
   const init = initDir ? importModel(readRunFolder(initDir)) : undefined;
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
       batchSize: Number(a.batch ?? 128),
       learningRate: Number(a.lr ?? 1e-3),
       ...scheduleFlags(a),
+      ...(a.augment !== undefined ? { augment: true } : {}),
       sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
     },
   );
@@ -128,7 +132,9 @@ async function main(): Promise<void> {
       `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
       `${steps} steps${epochs ? ` (${epochs} epochs)` : ''}` +
       (train.initFrom ? `; from the weights of ${train.initFrom}` : '') +
-      (train.maxViolationStep ? `; max-violation loss after step ${train.maxViolationStep}` : ''),
+      (train.maxViolationStep ? `; max-violation loss after step ${train.maxViolationStep}` : '') +
+      (train.dropout ? `; dropout ${train.dropout}` : '') +
+      (train.augment ? `; augmented with ${ds.featureViews!.length} other view(s) of the features` : ''),
   );
   if (!hasDev) log('no dev split: dev metrics are skipped');
   const evaluate = (): EvalMetrics | undefined =>

@@ -42,10 +42,17 @@ export interface ScoredImages {
 }
 
 /** Feature rows of dataset images as a tensor [n, F]. */
-export function gatherFeatures(dataset: Dataset, images: readonly number[]): tf.Tensor2D {
+export function gatherFeatures(
+  dataset: Dataset,
+  images: readonly number[],
+  /** Per image, the feature matrix to read it from (augmentation); `dataset.features` by default. */
+  from?: readonly Float32Array[],
+): tf.Tensor2D {
   const F = dataset.imageDim;
   const buf = new Float32Array(images.length * F);
-  images.forEach((img, i) => buf.set(dataset.features.subarray(img * F, (img + 1) * F), i * F));
+  images.forEach((img, i) =>
+    buf.set((from?.[i] ?? dataset.features).subarray(img * F, (img + 1) * F), i * F),
+  );
   return tf.tensor2d(buf, [images.length, F]);
 }
 

@@ -87,6 +87,7 @@ export class Trainer {
   readonly dataset: Dataset;
   private readonly optimizer: tf.AdamOptimizer;
   private readonly rng: Rng;
+  private readonly viewRng: Rng;
   /** Encoded caption ids of every caption (null when it cannot be encoded for training). */
   private readonly encoded: (Int32Array | null)[];
   /** Training images with at least one usable caption, and those captions. */
@@ -105,6 +106,19 @@ export class Trainer {
     const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
     if (t.dropout !== undefined && !(t.dropout >= 0 && t.dropout < 1))
       throw new Error(`train config: dropout must be in [0, 1), got ${t.dropout}`);
+    if (t.augment) {
+      const views = dataset.featureViews ?? [];
+      if (!views.length)
+        throw new Error(
+          `train config: augment needs other views of the features, dataset '${dataset.name}' has none`,
+        );
+      views.forEach((v, k) => {
+        if (v.length !== dataset.features.length)
+          throw new Error(
+            `dataset '${dataset.name}': feature view ${k} holds ${v.length} numbers, expected ${dataset.features.length}`,
+          );
+      });
+    }
     const trainSet = new Set(dataset.splits.train);
     const trainTexts = dataset.captions.filter((c) => trainSet.has(c.image)).map((c) => c.text);
     this.vocab = Vocabulary.build(trainTexts, { minCount: t.minWordCount });
@@ -138,6 +152,8 @@ export class Trainer {
       );
     }
     this.rng = new Rng(t.seed);
+    // Its own generator, so that a run with augmentation sees the same batches as one without.
+    this.viewRng = new Rng(t.seed + 0x9e37);
     this.model = new OrderEmbeddingModel(m, this.rng.seed());
     this.optimizer = tf.train.adam(t.learningRate);
   }
@@ -221,7 +237,7 @@ export class Trainer {
     const t0 = performance.now();
     const { images, captions } = this.nextBatch();
     const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
-    const features = gatherFeatures(this.dataset, images);
+    const features = gatherFeatures(this.dataset, images, this.augmentViews(images.length));
     const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths, {
       maxViolation: this.maxViolation,
       // Mask seeds from the seed and the step, not from the batch order's generator: a run with dropout
@@ -379,6 +395,13 @@ export class Trainer {
     // A one-caption batch has no negatives; it is skipped (its caption is seen again next epoch).
     while (current.length >= 2) flush();
     return this.rng.shuffle(batches);
+  }
+
+  /** With augmentation, the feature matrix each of n batch images is read from (drawn at random). */
+  private augmentViews(n: number): Float32Array[] | undefined {
+    if (!this.config.train.augment) return undefined;
+    const all = [this.dataset.features, ...(this.dataset.featureViews ?? [])];
+    return Array.from({ length: n }, () => all[this.viewRng.int(all.length)]);
   }
 
   /** Clip all gradients to a global norm, apply Adam, free the gradients; returns the norm before clipping. */

@@ -62,6 +62,11 @@ export interface TrainConfig {
    * paper's code.
    */
   dropout?: number;
+  /**
+   * Training-time augmentation: each training pair's image feature is drawn at random from `features`
+   * and the dataset's `featureViews` (needs at least one view). Evaluation always uses `features`.
+   */
+  augment?: boolean;
   /** Run folder (or label) of the weights training started from, when not from a random init. */
   initFrom?: string;
 }
@@ -106,4 +111,9 @@ export interface Dataset {
   captions: { image: number; text: string }[];
   /** Image indices of each available split; an absent split is simply missing. */
   splits: Partial<Record<'train' | 'dev' | 'test', number[]>>;
+  /**
+   * Other views of the same images, [numImages, imageDim] each (e.g. the features of the mirrored
+   * photos), for training-time augmentation (TrainConfig.augment); evaluation uses `features`.
+   */
+  featureViews?: Float32Array[];
 }

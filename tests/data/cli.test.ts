@@ -229,4 +229,56 @@ describe('train and evaluate', () => {
       `--init ${run}: the run was trained on mobilenet-v1-1.0-trunk features, the data has mobilenet-v2-0.35 features`,
     );
   }, 60_000);
+  it('prepare --mirror writes the mirrored view; train --augment trains on both and checks the photos match', async () => {
+    const mirror = path.join(tmp, 'mirror-pack');
+    const prep = await tsx('prepare-flickr8k.ts', [
+      flickr,
+      '--limit',
+      '12',
+      '--mirror',
+      '--thumb-size',
+      '0',
+      '--out',
+      mirror,
+    ]);
+    expect(prep.code, prep.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(path.join(mirror, 'manifest.json'), 'utf8'));
+    const base = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ name: 'flickr8k-limit12-mirror', mirror: true, images: base.images });
+    const a = new Float32Array(readFileSync(path.join(pack, 'features.bin')).buffer.slice(0));
+    const b = new Float32Array(readFileSync(path.join(mirror, 'features.bin')).buffer.slice(0));
+    expect(b.length).toBe(a.length);
+    expect(b.some((x, k) => Math.abs(x - a[k]) > 1e-3)).toBe(true);
+
+    const args = [
+      '--data',
+      pack,
+      '--steps',
+      '2',
+      '--batch',
+      '8',
+      '--hidden',
+      '16',
+      '--word-dim',
+      '8',
+      '--json',
+    ];
+    const trained = await tsx('train.ts', [...args, '--augment', mirror]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toContain('augmented with 1 other view(s) of the features');
+    expect(JSON.parse(trained.stdout.trim()).config.train.augment).toBe(true);
+
+    const shuffled = path.join(tmp, 'shuffled-pack');
+    mkdirSync(shuffled, { recursive: true });
+    writeFileSync(
+      path.join(shuffled, 'manifest.json'),
+      JSON.stringify({ ...m, images: [...m.images].reverse() }),
+    );
+    copyFileSync(path.join(mirror, 'features.bin'), path.join(shuffled, 'features.bin'));
+    const bad = await tsx('train.ts', [...args, '--augment', shuffled]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      `--augment ${shuffled}: not the same photos as ${pack} (12 against 12; photo 0 is ${m.images[11]}, there ${m.images[0]})`,
+    );
+  }, 120_000);
 });

@@ -90,3 +90,28 @@ describe('10-crop features', () => {
     enc.dispose();
   });
 });
+
+describe('mirrored features', () => {
+  it('are the features of the photo mirrored left-right (1-crop only)', async () => {
+    const enc = await ImageEncoder.load(tinyPreset, tinyLoader);
+    const imgs = [randomImage(30, 20, 7), randomImage(16, 16, 8)];
+    const flip = (img: (typeof imgs)[number]) => {
+      const out = { ...img, data: new Uint8Array(img.data.length) };
+      const c = img.data.length / (img.width * img.height);
+      for (let y = 0; y < img.height; y++)
+        for (let x = 0; x < img.width; x++)
+          for (let k = 0; k < c; k++)
+            out.data[(y * img.width + x) * c + k] = img.data[(y * img.width + (img.width - 1 - x)) * c + k];
+      return out;
+    };
+    const m = await extractFeatures(enc, imgs.length, async (i) => imgs[i], { mirror: true });
+    const ref = await extractFeatures(enc, imgs.length, async (i) => flip(imgs[i]));
+    expectClose(Array.from(m.features), Array.from(ref.features), 1e-5, 'mirrored');
+    const plain = await extractFeatures(enc, imgs.length, async (i) => imgs[i]);
+    expect(Array.from(plain.features).some((x, k) => Math.abs(x - m.features[k]) > 1e-4)).toBe(true);
+    await expect(extractFeatures(enc, 1, async () => imgs[0], { crops: 10, mirror: true })).rejects.toThrow(
+      'mirrored features are a 1-crop view',
+    );
+    enc.dispose();
+  });
+});

@@ -84,6 +84,13 @@ describe('feature caches', () => {
     expect(key).not.toBe(
       featureCacheKey({ encoder: 'mobilenet-v1-1.0-trunk', crops: 1, images: 'flickr8k-abc' }),
     );
+    // The mirrored view has its own key; keys without a view keep their old form.
+    const mirror = featureCacheKey({ encoder: 'e', crops: 1, view: 'mirror', images: 'x' });
+    expect(mirror).toBe('features-v1;encoder=e;crops=1;view=mirror;images=x');
+    expect(parseFeatureCacheKey(mirror)).toEqual({ encoder: 'e', crops: 1, view: 'mirror', images: 'x' });
+    expect(featureCacheKey({ encoder: 'e', crops: 1, images: 'x' })).toBe(
+      'features-v1;encoder=e;crops=1;images=x',
+    );
     expect(hashStrings(['a.jpg', 'b.jpg'])).toMatch(/^[0-9a-f]{16}$/);
     expect(hashStrings(['a.jpg', 'b.jpg'])).not.toBe(hashStrings(['b.jpg', 'a.jpg']));
     expect(hashStrings(['ab', 'c'])).not.toBe(hashStrings(['a', 'bc']));

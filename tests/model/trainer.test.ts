@@ -116,6 +116,39 @@ describe('Trainer', () => {
     );
   });
 
+  it('augment draws each pair’s image feature from the views, with the same batches as without', () => {
+    const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
+    const withViews: Dataset = { ...ds, featureViews: [ds.features.map((x) => x * 0.5 + 0.1)] };
+    const run = (data: Dataset, augment: boolean) => {
+      const tr = new Trainer(data, small, { batchSize: 16, seed: 5, augment });
+      const seen: number[][] = [];
+      const next = (tr as unknown as { nextBatch(): { images: number[] } }).nextBatch.bind(tr);
+      (tr as unknown as { nextBatch: typeof next }).nextBatch = () => {
+        const b = next();
+        seen.push(b.images);
+        return b;
+      };
+      const losses = Array.from({ length: 8 }, () => tr.step().loss);
+      const dev = tr.evaluate('dev');
+      tr.dispose();
+      return { seen, losses, dev };
+    };
+    const plain = run(withViews, false);
+    const aug = run(withViews, true);
+    expect(aug.seen).toEqual(plain.seen);
+    expect(aug.losses[0]).not.toEqual(plain.losses[0]);
+    expect(run(withViews, true).losses).toEqual(aug.losses);
+    // Without augmentation the views are ignored.
+    expect(run(ds, false).losses).toEqual(plain.losses);
+    expect(() => new Trainer(ds, small, { augment: true })).toThrow(
+      `train config: augment needs other views of the features, dataset '${ds.name}' has none`,
+    );
+    const short: Dataset = { ...ds, featureViews: [ds.features.subarray(32)] };
+    expect(() => new Trainer(short, small, { augment: true })).toThrow(
+      /feature view 0 holds \d+ numbers, expected/,
+    );
+  });
+
   it('initFrom starts from another run’s weights, and refuses another architecture or vocabulary', () => {
     const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
     const a = new Trainer(ds, small, { batchSize: 16, seed: 1 });

@@ -33,6 +33,11 @@ export interface PackManifest {
   featureDim: number;
   /** Crops averaged per image (1 = the whole image; 10 = corners and centre, and their mirror images). */
   crops: number;
+  /**
+   * True when the features are those of the photos mirrored left-right (a second view of another pack
+   * of the same photos, for training-time augmentation: `train --augment <this pack>`).
+   */
+  mirror?: boolean;
   numImages: number;
   /** File names of the images, in feature-row order. */
   images: string[];
@@ -60,6 +65,8 @@ export interface BuildPackOptions {
   encoder: string;
   featureDim: number;
   crops: number;
+  /** Features of the mirrored photos (see {@link PackManifest.mirror}). */
+  mirror?: boolean;
   /** Indices (into `data.images`) of images whose features could not be computed. */
   failed?: readonly number[];
   thumbSize?: number | null;
@@ -91,6 +98,7 @@ export function buildPack(data: CaptionedImages, features: Float32Array, opts: B
     encoder: opts.encoder,
     featureDim: D,
     crops: opts.crops,
+    ...(opts.mirror ? { mirror: true } : {}),
     numImages: keep.length,
     images: kept.images,
     captions: kept.captions,

@@ -22,6 +22,8 @@ export interface FeatureCacheKeyParts {
   /** Encoder preset id. */
   encoder: string;
   crops: 1 | 10;
+  /** 'mirror': features of the photos mirrored left-right; absent: the photos as they are. */
+  view?: 'mirror';
   /**
    * Identity of the photos, in order: e.g. the dataset name plus {@link hashStrings} of the file
    * names, or a content hash for a single user photo.
@@ -31,19 +33,25 @@ export interface FeatureCacheKeyParts {
 
 const KEY_PREFIX = 'features-v1';
 
-/** `features-v1;encoder=<id>;crops=<1|10>;images=<identity>`: readable, and parseable back. */
+/**
+ * `features-v1;encoder=<id>;crops=<1|10>[;view=mirror];images=<identity>`: readable, and parseable
+ * back (keys without a view are those of earlier versions, so their cached features stay valid).
+ */
 export function featureCacheKey(parts: FeatureCacheKeyParts): string {
   for (const [name, v] of Object.entries(parts)) {
     if (String(v).includes(';')) throw new Error(`feature cache key part ${name} may not contain ';'`);
   }
-  return `${KEY_PREFIX};encoder=${parts.encoder};crops=${parts.crops};images=${parts.images}`;
+  const view = parts.view ? `;view=${parts.view}` : '';
+  return `${KEY_PREFIX};encoder=${parts.encoder};crops=${parts.crops}${view};images=${parts.images}`;
 }
 
 /** The parts of a key made by {@link featureCacheKey}, or undefined for any other string. */
 export function parseFeatureCacheKey(key: string): FeatureCacheKeyParts | undefined {
-  const m = /^features-v1;encoder=([^;]*);crops=(1|10);images=([^;]*)$/.exec(key);
+  const m = /^features-v1;encoder=([^;]*);crops=(1|10)(?:;view=(mirror))?;images=([^;]*)$/.exec(key);
   if (!m) return undefined;
-  return { encoder: m[1], crops: Number(m[2]) as 1 | 10, images: m[3] };
+  const parts: FeatureCacheKeyParts = { encoder: m[1], crops: Number(m[2]) as 1 | 10, images: m[4] };
+  if (m[3]) parts.view = 'mirror';
+  return parts;
 }
 
 /**

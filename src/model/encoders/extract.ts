@@ -10,6 +10,11 @@ import type { RgbImage } from './types';
 export interface ExtractOptions {
   /** 1: whole photo; 10: the paper's 10-crop average (ten times the compute). Default 1. */
   crops?: 1 | 10;
+  /**
+   * Mirror every photo left-right: the features of the mirror images, a second view of the same photos
+   * for training-time augmentation. 1-crop only. Default false.
+   */
+  mirror?: boolean;
   /** Photos per forward pass (each contributes `crops` network inputs). Default 16 (1-crop), 4 (10-crop). */
   batchSize?: number;
   /** After each batch: photos done (failed ones included), total, photos per second so far. */
@@ -71,6 +76,10 @@ export async function extractFeatures(
 ): Promise<ExtractResult> {
   const crops = opts.crops ?? 1;
   if (crops !== 1 && crops !== 10) throw new Error(`crops must be 1 or 10, got ${String(crops)}`);
+  if (opts.mirror && crops !== 1)
+    throw new Error(
+      'mirrored features are a 1-crop view: 10-crop features already average every crop with its mirror',
+    );
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? (crops === 10 ? 4 : 16)));
   const dim = encoder.featureDim;
   const features = new Float32Array(count * dim);
@@ -104,7 +113,11 @@ export async function extractFeatures(
         continue;
       }
       try {
-        inputs.push(cropsOf(item.img, encoder.preset, crops)); // [crops, S, S, 3]
+        const c = cropsOf(item.img, encoder.preset, crops); // [crops, S, S, 3]
+        if (opts.mirror) {
+          inputs.push(tf.reverse(c, 2)); // along the width axis
+          c.dispose();
+        } else inputs.push(c);
         rows.push(item.i);
       } catch (err) {
         fail(item.i, new Error(`image ${item.i}: ${asError(err).message}`));
