@@ -2,7 +2,14 @@ import { useId, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { canStart, isRunActive, useUiStore, type FormValues, type NumericField } from './store';
 import { useClient } from './context';
 
-function NumberField(props: { field: NumericField; label: string; hint?: string; step: string }): ReactNode {
+function NumberField(props: {
+  field: NumericField;
+  label: string;
+  hint?: string;
+  step: string;
+  /** Greyed out when the field has no effect (the enclosing fieldset still disables it while training). */
+  disabled?: boolean;
+}): ReactNode {
   const id = useId();
   const value = useUiStore((s) => s.form[props.field]);
   const error = useUiStore((s) => s.formErrors[props.field]);
@@ -18,6 +25,7 @@ function NumberField(props: { field: NumericField; label: string; hint?: string;
         inputMode="decimal"
         step={props.step}
         value={value}
+        disabled={props.disabled}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy || undefined}
         onChange={(e: ChangeEvent<HTMLInputElement>) => setField(props.field, e.target.value)}
@@ -65,6 +73,7 @@ export function ConfigPanel(): ReactNode {
   const client = useClient();
   const status = useUiStore((s) => s.status);
   const measure = useUiStore((s) => s.form.measure);
+  const maxViolation = useUiStore((s) => s.form.maxViolation);
   const hasDataset = useUiStore((s) => s.dataset !== null);
   const startable = useUiStore(canStart);
   const setField = useUiStore((s) => s.setField);
@@ -123,6 +132,7 @@ export function ConfigPanel(): ReactNode {
             field="maxViolationAfter"
             label="Max-violation after (steps)"
             step="100"
+            disabled={!maxViolation}
             hint="With the box above: the summed loss first. 0: from the start."
           />
           <NumberField

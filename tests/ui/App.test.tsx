@@ -143,6 +143,23 @@ describe('App with a fake worker', () => {
     expect(screen.getByText('Fix the highlighted fields to start.')).toHaveAttribute('role', 'alert');
   });
 
+  it('enables the max-violation warm-up only with the max-violation box, and sends it with dropout', async () => {
+    await renderLoaded();
+    fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
+    const after = screen.getByLabelText('Max-violation after (steps)');
+    expect(after).toBeDisabled();
+    fireEvent.click(screen.getByLabelText('Max-violation loss'));
+    expect(after).toBeEnabled();
+    fireEvent.change(after, { target: { value: '300' } });
+    fireEvent.change(screen.getByLabelText('Dropout'), { target: { value: '0.1' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    const start = current().last('start')!;
+    expect(start.options.runs[0]).toMatchObject({
+      model: { maxViolation: false },
+      train: { maxViolationStep: 300, dropout: 0.1 },
+    });
+  });
+
   it('shows a crash, restarts by itself, keeps the charts, then offers Restart', async () => {
     await renderLoaded();
     fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
