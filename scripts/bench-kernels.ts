@@ -12,8 +12,9 @@
  * retrieval over a gallery in blocks, one LN-GRU step after the matrix products (forward, backward),
  * the LN-GRU forward + backward over T steps (and the forward alone), and one training step
  * (model.lossAndGrads: LN-GRU, scoring, loss). `--parts tail` (not a default part) times the pieces of
- * the kernel path's backward after its step loop against the matrix products of the same shapes. Paths too slow to run whole at full size are timed on a part and scaled linearly;
- * their names say so ("composite~8rows").
+ * the kernel path's backward after its step loop against the matrix products of the same shapes.
+ * Paths too slow to run whole at full size are timed on a part and scaled linearly; their names say so
+ * ("composite~8rows").
  *
  * Last line: name=value figures: scoring_speedup, lngru_step_speedup, train_step_speedup (kernel vs
  * composite on webgpu), backend, adapter, plus per-backend medians.

@@ -17,7 +17,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { SCHEDULE_FLAGS, scheduleFlags, parseArgs } from './args';
-import { loadScriptData, readFeatureViews, writeRunFolder } from './data-node';
+import { loadScriptData, addFeatureViews, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
 import { summarize, type LogLine } from './run-log';
@@ -67,8 +67,7 @@ async function main(): Promise<void> {
   const backend = await initNodeBackend('wasm');
   const data = await loadScriptData(a.data === undefined ? undefined : String(a.data));
   const ds = data.dataset;
-  if (a.augment !== undefined)
-    ds.featureViews = readFeatureViews(String(a.data), String(a.augment).split(','));
+  if (a.augment !== undefined) addFeatureViews(data, String(a.data), String(a.augment).split(','));
   const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
     .split(',')
     .map(parseRun);

@@ -128,17 +128,18 @@ export function readPack(
 }
 
 /**
- * Other views of a pack's features for `--augment` (e.g. the mirror pack of prepare:flickr8k --mirror):
- * each must be a pack of the same photos in the same order, with the same encoder and feature size.
- * Throws naming the pack and what differs.
+ * Adds other views of a pack's features for `--augment` (e.g. the mirror pack of prepare:flickr8k
+ * --mirror) to `data.dataset.featureViews`: each must be a pack of the same photos in the same order,
+ * with the same encoder and feature size. `data` must come from a pack folder (`dataDir`, for
+ * messages). Throws naming the pack and what differs.
  */
-export function readFeatureViews(dataDir: string, viewDirs: readonly string[]): Float32Array[] {
-  if (!isPackFolder(dataDir))
+export function addFeatureViews(data: ScriptData, dataDir: string, viewDirs: readonly string[]): void {
+  const base = data.manifest;
+  if (data.kind !== 'pack' || !base)
     throw new Error(
       `--augment: --data must be a feature pack folder (prepare:flickr8k writes one), got ${dataDir}`,
     );
-  const base = parsePackManifest(readFileSync(path.join(dataDir, PACK_MANIFEST), 'utf8'));
-  return viewDirs.map((dir) => {
+  data.dataset.featureViews = viewDirs.map((dir) => {
     const { manifest: m, dataset } = readPack(dir, { expectEncoder: base.encoder });
     if (m.featureDim !== base.featureDim)
       throw new Error(`--augment ${dir}: ${m.featureDim}-d features, the data has ${base.featureDim}-d`);
@@ -471,6 +472,8 @@ export interface ScriptData {
   /** Image-encoder preset of the features (null for synthetic data). */
   encoder: string | null;
   kind: 'synthetic' | 'pack' | 'folder';
+  /** The pack's manifest (pack and folder data). */
+  manifest?: PackManifest;
 }
 
 /**
@@ -491,13 +494,14 @@ export async function loadScriptData(
   if (!isDir(spec)) throw new Error(`--data ${spec}: no such folder`);
   if (isPackFolder(spec)) {
     const { manifest, dataset } = readPack(spec, { expectEncoder: opts.expectEncoder });
-    return { dataset, encoder: manifest.encoder, kind: 'pack' };
+    return { dataset, encoder: manifest.encoder, kind: 'pack', manifest };
   }
   const prepared = await prepareFlickrPack(spec, {
     ...opts.prepare,
     encoder: opts.expectEncoder ?? opts.prepare?.encoder,
   });
-  return { dataset: packDataset(prepared.pack), encoder: prepared.pack.manifest.encoder, kind: 'folder' };
+  const { manifest } = prepared.pack;
+  return { dataset: packDataset(prepared.pack), encoder: manifest.encoder, kind: 'folder', manifest };
 }
 
 /** Writes a run's files into a folder (created if needed). */

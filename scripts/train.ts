@@ -17,7 +17,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { SCHEDULE_FLAGS, scheduleFlags, oneOf, parseArgs, positiveInt } from './args';
-import { loadScriptData, readFeatureViews, readRunFolder, writeRunFolder } from './data-node';
+import { loadScriptData, addFeatureViews, readRunFolder, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
 import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
@@ -74,8 +74,7 @@ async function main(): Promise<void> {
     },
   });
   const ds = data.dataset;
-  if (a.augment !== undefined)
-    ds.featureViews = readFeatureViews(String(a.data), String(a.augment).split(','));
+  if (a.augment !== undefined) addFeatureViews(data, String(a.data), String(a.augment).split(','));
   // --init: fine-tune another run. Its architecture is the default here; its encoder must be the data's.
   const initDir = a.init === undefined ? undefined : path.resolve(String(a.init));
   const init = initDir ? importModel(readRunFolder(initDir)) : undefined;

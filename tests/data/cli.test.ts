@@ -50,6 +50,19 @@ const pack = path.join(tmp, 'pack');
 const run = path.join(tmp, 'run');
 let prepared: Run;
 
+/** A copy of a pack (manifest and features) under tmp/name, with its manifest edited. */
+function packVariant(from: string, name: string, edit: (m: Record<string, unknown>) => object): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  const m = JSON.parse(readFileSync(path.join(from, 'manifest.json'), 'utf8'));
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(edit(m)));
+  copyFileSync(path.join(from, 'features.bin'), path.join(dir, 'features.bin'));
+  return dir;
+}
+
+/** The small model of these tests (train's defaults would take minutes). */
+const SMALL = ['--batch', '8', '--hidden', '16', '--word-dim', '8'];
+
 beforeAll(async () => {
   prepared = await tsx('prepare-flickr8k.ts', [flickr, '--limit', '12', '--out', pack]);
 }, 120_000);
@@ -128,12 +141,7 @@ describe('train and evaluate', () => {
       pack,
       '--epochs',
       '2',
-      '--batch',
-      '8',
-      '--hidden',
-      '16',
-      '--word-dim',
-      '8',
+      ...SMALL,
       '--eval-every',
       '1',
       '--out',
@@ -187,11 +195,7 @@ describe('train and evaluate', () => {
     const split = await tsx('evaluate.ts', ['--model', run, '--data', pack, '--split', 'test']);
     expect(split.code).toBe(1);
     expect(split.stderr).toContain("has no 'test' split (available: train, dev)");
-    const other = path.join(tmp, 'other-pack');
-    mkdirSync(other);
-    const m = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
-    writeFileSync(path.join(other, 'manifest.json'), JSON.stringify({ ...m, encoder: 'mobilenet-v2-0.35' }));
-    copyFileSync(path.join(pack, 'features.bin'), path.join(other, 'features.bin'));
+    const other = packVariant(pack, 'other-pack', (m) => ({ ...m, encoder: 'mobilenet-v2-0.35' }));
     const enc = await tsx('evaluate.ts', ['--model', run, '--data', other]);
     expect(enc.code).toBe(1);
     expect(enc.stderr).toContain('was built with encoder mobilenet-v2-0.35, expected mobilenet-v1-1.0-trunk');
@@ -218,11 +222,7 @@ describe('train and evaluate', () => {
     // The architecture comes from the run (not train's defaults).
     expect(final.config.model).toMatchObject({ hiddenDim: 16, wordDim: 8, layerNorm: true });
     expect(final.config.train).toMatchObject({ initFrom: run, maxViolationStep: 1, learningRate: 1e-4 });
-    const other = path.join(tmp, 'other-encoder-pack');
-    mkdirSync(other, { recursive: true });
-    const m = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
-    writeFileSync(path.join(other, 'manifest.json'), JSON.stringify({ ...m, encoder: 'mobilenet-v2-0.35' }));
-    copyFileSync(path.join(pack, 'features.bin'), path.join(other, 'features.bin'));
+    const other = packVariant(pack, 'other-encoder-pack', (m) => ({ ...m, encoder: 'mobilenet-v2-0.35' }));
     const enc = await tsx('train.ts', ['--data', other, '--init', run, '--steps', '1']);
     expect(enc.code).toBe(1);
     expect(enc.stderr).toContain(
@@ -250,31 +250,16 @@ describe('train and evaluate', () => {
     expect(b.length).toBe(a.length);
     expect(b.some((x, k) => Math.abs(x - a[k]) > 1e-3)).toBe(true);
 
-    const args = [
-      '--data',
-      pack,
-      '--steps',
-      '2',
-      '--batch',
-      '8',
-      '--hidden',
-      '16',
-      '--word-dim',
-      '8',
-      '--json',
-    ];
+    const args = ['--data', pack, '--steps', '2', ...SMALL, '--json'];
     const trained = await tsx('train.ts', [...args, '--augment', mirror]);
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toContain('augmented with 1 other view(s) of the features');
     expect(JSON.parse(trained.stdout.trim()).config.train.augment).toBe(true);
 
-    const shuffled = path.join(tmp, 'shuffled-pack');
-    mkdirSync(shuffled, { recursive: true });
-    writeFileSync(
-      path.join(shuffled, 'manifest.json'),
-      JSON.stringify({ ...m, images: [...m.images].reverse() }),
-    );
-    copyFileSync(path.join(mirror, 'features.bin'), path.join(shuffled, 'features.bin'));
+    const shuffled = packVariant(mirror, 'shuffled-pack', (v) => ({
+      ...v,
+      images: [...(v.images as string[])].reverse(),
+    }));
     const bad = await tsx('train.ts', [...args, '--augment', shuffled]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(

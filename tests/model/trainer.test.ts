@@ -10,6 +10,19 @@ const small = { wordDim: 16, hiddenDim: 32 };
 
 beforeAll(() => useBackend('wasm'));
 
+/** The images of every batch the trainer draws from now on, recorded as its steps take them. */
+function recordBatches(tr: Trainer): number[][] {
+  const seen: number[][] = [];
+  const t = tr as unknown as { nextBatch(): { images: number[]; captions: number[] } };
+  const next = t.nextBatch.bind(tr);
+  t.nextBatch = () => {
+    const b = next();
+    seen.push(b.images);
+    return b;
+  };
+  return seen;
+}
+
 describe('Trainer', () => {
   it('learns the synthetic data: loss falls and dev recall rises far above chance', () => {
     const ds = makeSyntheticDataset({ numImages: 600, imageDim: 64, seed: 3 });
@@ -93,15 +106,8 @@ describe('Trainer', () => {
     const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
     const run = (dropout?: number) => {
       const tr = new Trainer(ds, small, { batchSize: 16, seed: 5, dropout });
-      const batches: number[][] = [];
+      const batches = recordBatches(tr);
       const losses: number[] = [];
-      const next = (tr as unknown as { nextBatch(): { images: number[] } }).nextBatch.bind(tr);
-      // Record each step's batch by peeking through the same generator the step uses.
-      (tr as unknown as { nextBatch: typeof next }).nextBatch = () => {
-        const b = next();
-        batches.push(b.images);
-        return b as ReturnType<typeof next> & { captions: number[] };
-      };
       for (let i = 0; i < 12; i++) losses.push(tr.step().loss);
       tr.dispose();
       return { batches, losses };
@@ -121,13 +127,7 @@ describe('Trainer', () => {
     const withViews: Dataset = { ...ds, featureViews: [ds.features.map((x) => x * 0.5 + 0.1)] };
     const run = (data: Dataset, augment: boolean) => {
       const tr = new Trainer(data, small, { batchSize: 16, seed: 5, augment });
-      const seen: number[][] = [];
-      const next = (tr as unknown as { nextBatch(): { images: number[] } }).nextBatch.bind(tr);
-      (tr as unknown as { nextBatch: typeof next }).nextBatch = () => {
-        const b = next();
-        seen.push(b.images);
-        return b;
-      };
+      const seen = recordBatches(tr);
       const losses = Array.from({ length: 8 }, () => tr.step().loss);
       const dev = tr.evaluate('dev');
       tr.dispose();
