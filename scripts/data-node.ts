@@ -294,6 +294,8 @@ async function chunkedFeatures(
     chunkSize: number;
     log: (line: string) => void;
     compute: boolean;
+    /** Encode only the chunks k with k % count === index (the others are left out, as zeros). */
+    shard?: Shard;
   },
 ): Promise<ChunkedFeatures | undefined> {
   const { preset, crops, mirror, cache, thumbSize, chunkSize, log } = o;
@@ -307,9 +309,18 @@ async function chunkedFeatures(
     computed: 0,
     computeSeconds: 0,
   };
+  const mine = (start: number) => !o.shard || (start / chunkSize) % o.shard.count === o.shard.index;
+  // Photos in this call's chunks, in all and before chunk `start` (for the progress line).
+  const photosBefore = (end: number) => {
+    let k = 0;
+    for (let s = 0; s < end; s += chunkSize) if (mine(s)) k += Math.min(chunkSize, n - s);
+    return k;
+  };
+  const total = photosBefore(n);
   let encoder: ImageEncoder | undefined;
   try {
     for (let start = 0; start < n; start += chunkSize) {
+      if (!mine(start)) continue;
       const chunk = names.slice(start, start + chunkSize);
       const key = featureCacheKey({
         encoder: preset.id,
@@ -347,8 +358,10 @@ async function chunkedFeatures(
         onProgress: (done) => {
           if (done % 100 >= (crops === 10 ? 4 : 16) && done !== chunk.length) return;
           const rate = (res.computed + done) / (res.computeSeconds + (performance.now() - tc) / 1000);
-          const eta = formatSeconds((n - start - done) / rate);
-          log(`  ${start + done}/${n} photos, ${rate.toFixed(1)} photos/s, ETA ${eta}`);
+          const at = photosBefore(start) + done;
+          log(
+            `  ${at}/${total} photos, ${rate.toFixed(1)} photos/s, ETA ${formatSeconds((total - at) / rate)}`,
+          );
         },
       });
       res.computeSeconds += (performance.now() - tc) / 1000;
@@ -363,15 +376,14 @@ async function chunkedFeatures(
   return res;
 }
 
-/**
- * Builds the feature pack of a Flickr8k folder in memory: reads and checks the folder, encodes every
- * captioned photo (features of complete chunks come from the file cache, so a rerun is instant),
- * prints progress (photos/s, ETA) and every photo that cannot be read or decoded (named, skipped,
- * counted in `failedImages`). With `split`, only that split's photos are packed, and encoded only when
- * the whole folder's features are not cached. The one code path behind prepare:flickr8k,
- * train --data <folder> and evaluate --data <folder>.
- */
-export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}): Promise<PreparedFlickr> {
+/** A part of the chunks of a folder: chunk k is this job's when k % count === index. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** What prepareFlickrPack and encodeFlickrShard share: the folder read and checked, the chunk set-up. */
+async function planFlickr(dir: string, opts: PrepareOptions) {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const encoderId = opts.encoder ?? DEFAULT_ENCODER_ID;
   const preset = ENCODER_PRESETS[encoderId];
@@ -381,11 +393,54 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
   const mirror = Boolean(opts.mirror);
   const thumbSize = opts.thumbSize ?? 64;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const t0 = performance.now();
-
   const folder = readFlickrFolder(dir);
-  for (const p of folder.data.problems) log(`warning: ${p}`);
   const all = opts.limit ? limitImages(folder.data, opts.limit) : folder.data;
+  const thumbDir = path.join(cacheDir, `thumbs-${thumbSize}`);
+  if (thumbSize) await mkdir(thumbDir, { recursive: true });
+  const chunkOpts = {
+    preset,
+    crops,
+    mirror,
+    cache: new FileFeatureCache(cacheDir),
+    thumbDir,
+    thumbSize,
+    chunkSize: opts.chunkSize ?? 500,
+    log,
+  };
+  return { log, encoderId, preset, crops, mirror, thumbSize, thumbDir, cacheDir, folder, all, chunkOpts };
+}
+
+/**
+ * Encodes into the file cache the features of one shard of a Flickr8k folder's chunks (the same chunks
+ * and cache keys as {@link prepareFlickrPack}), and builds no pack: one job of `prepare:flickr8k --jobs N`,
+ * after which prepareFlickrPack finds every chunk cached. Returns the photos computed and cached.
+ */
+export async function encodeFlickrShard(
+  dir: string,
+  opts: PrepareOptions,
+  shard: Shard,
+): Promise<{ computed: number; cached: number; failed: number }> {
+  if (!(Number.isInteger(shard.count) && shard.count > 0 && shard.index >= 0 && shard.index < shard.count))
+    throw new Error(`shard ${shard.index}/${shard.count}: expected 0 <= index < count`);
+  const { folder, all, chunkOpts } = await planFlickr(dir, opts);
+  const r = (await chunkedFeatures(folder.imageDir, all.images, { ...chunkOpts, compute: true, shard }))!;
+  return { computed: r.computed, cached: r.cached, failed: r.failed.length };
+}
+
+/**
+ * Builds the feature pack of a Flickr8k folder in memory: reads and checks the folder, encodes every
+ * captioned photo (features of complete chunks come from the file cache, so a rerun is instant),
+ * prints progress (photos/s, ETA) and every photo that cannot be read or decoded (named, skipped,
+ * counted in `failedImages`). With `split`, only that split's photos are packed, and encoded only when
+ * the whole folder's features are not cached. The one code path behind prepare:flickr8k,
+ * train --data <folder> and evaluate --data <folder>.
+ */
+export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}): Promise<PreparedFlickr> {
+  const t0 = performance.now();
+  const plan = await planFlickr(dir, opts);
+  const { log, encoderId, preset, crops, mirror, thumbSize, thumbDir, cacheDir, folder, all, chunkOpts } =
+    plan;
+  for (const p of folder.data.problems) log(`warning: ${p}`);
   let data = all;
   if (opts.split) {
     const list = all.splits[opts.split];
@@ -403,18 +458,6 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
       `encoder ${encoderId}, ${crops} crop${crops === 1 ? '' : 's'}${mirror ? ', mirrored' : ''}; cache ${cacheDir}`,
   );
 
-  const thumbDir = path.join(cacheDir, `thumbs-${thumbSize}`);
-  if (thumbSize) await mkdir(thumbDir, { recursive: true });
-  const chunkOpts = {
-    preset,
-    crops,
-    mirror,
-    cache: new FileFeatureCache(cacheDir),
-    thumbDir,
-    thumbSize,
-    chunkSize: opts.chunkSize ?? 500,
-    log,
-  };
   let r: ChunkedFeatures | undefined;
   if (data !== all) {
     // The whole folder's features may be cached already (prepare:flickr8k ran): pick the split's rows.

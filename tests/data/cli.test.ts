@@ -60,6 +60,10 @@ function packVariant(from: string, name: string, edit: (m: Record<string, unknow
   return dir;
 }
 
+/** A pack's features.bin as floats. */
+const packFeatures = (dir: string) =>
+  new Float32Array(readFileSync(path.join(dir, 'features.bin')).buffer.slice(0));
+
 /** The small model of these tests (train's defaults would take minutes). */
 const SMALL = ['--batch', '8', '--hidden', '16', '--word-dim', '8'];
 
@@ -131,6 +135,29 @@ describe('prepare:flickr8k', () => {
     expect(m.splits).toEqual({ train: [0, 1] });
     expect(existsSync(path.join(out, 'thumbs'))).toBe(false);
   }, 60_000);
+
+  it('--jobs 2 encodes interleaved chunks in two processes into the cache, then packs the same features', async () => {
+    const out = path.join(tmp, 'jobs-pack');
+    const args = [flickr, '--limit', '12', '--chunk-size', '4', '--thumb-size', '0', '--out', out];
+    const jobs = ['--jobs', '2', '--cache', path.join(tmp, 'jobs-cache')];
+    const r = await tsx('prepare-flickr8k.ts', [...args, ...jobs]);
+    expect(r.code, r.stderr).toBe(0);
+    // Chunks 0 and 2 (8 photos) in job 0, chunk 1 (4 photos) in job 1; the packing pass encodes nothing.
+    expect(r.stderr).toContain('[job 0] shard 0/2: 8 photos computed, 0 cached, 0 failed');
+    expect(r.stderr).toContain('[job 1] shard 1/2: 4 photos computed, 0 cached, 0 failed');
+    expect(r.stderr).toContain('features: 12 photos from the cache, 0 computed');
+    const [a, b] = [pack, out].map(packFeatures);
+    expect(b.length).toBe(a.length);
+    expect(Math.max(...b.map((x, k) => Math.abs(x - a[k])))).toBeLessThan(1e-4);
+
+    const bad = await tsx('prepare-flickr8k.ts', [...args, '--jobs', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--jobs: expected a positive integer, got 0');
+    const missing = await tsx('prepare-flickr8k.ts', [path.join(tmp, 'nowhere'), '--jobs', '2']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/\[job [01]\] .*nowhere/);
+    expect(missing.stderr).toMatch(/job [01] of 2 failed \(exit code 1\)/);
+  }, 120_000);
 });
 
 describe('train and evaluate', () => {
@@ -245,8 +272,7 @@ describe('train and evaluate', () => {
     const m = JSON.parse(readFileSync(path.join(mirror, 'manifest.json'), 'utf8'));
     const base = JSON.parse(readFileSync(path.join(pack, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ name: 'flickr8k-limit12-mirror', mirror: true, images: base.images });
-    const a = new Float32Array(readFileSync(path.join(pack, 'features.bin')).buffer.slice(0));
-    const b = new Float32Array(readFileSync(path.join(mirror, 'features.bin')).buffer.slice(0));
+    const [a, b] = [pack, mirror].map(packFeatures);
     expect(b.length).toBe(a.length);
     expect(b.some((x, k) => Math.abs(x - a[k]) > 1e-3)).toBe(true);
 
