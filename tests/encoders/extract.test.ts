@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
 import { ImageEncoder, cropsOf, extractFeatures, type RgbImage } from '../../src/model/encoders';
 import { expectClose, useBackend } from '../helpers/tf';
-import { randomImage, tinyLoader, tinyPreset } from './tiny';
+import { randomImage, tinyLoader, tinyModel, tinyPreset } from './tiny';
 
 let enc: ImageEncoder;
 const imgs = Array.from({ length: 11 }, (_, i) => randomImage(20 + i, 18, 10 + i));
@@ -24,6 +24,25 @@ describe('extractFeatures', () => {
     const d = enc.featureDim;
     const row5 = tf.tidy(() => enc.encodeBatch(cropsOf(imgs[5], enc.preset, 1)).dataSync());
     expectClose(Array.from(a.features.subarray(5 * d, 6 * d)), Array.from(row5), 1e-5, 'row 5');
+  });
+
+  it("pools 'meanmax' as the mean and the max over the feature map, side by side", async () => {
+    const mm = await ImageEncoder.load(
+      { ...tinyPreset, id: 'tiny-meanmax', pool: 'meanmax', featureDim: 12 },
+      tinyLoader,
+    );
+    const pixels = cropsOf(imgs[3], enc.preset, 1); // [1, 16, 16, 3]
+    const got = tf.tidy(() => mm.encodeBatch(pixels).dataSync());
+    const model = tinyModel();
+    const map = tf.tidy(() => (model.predict(pixels.mul(1 / 127.5).add(-1)) as tf.Tensor4D).arraySync()[0]); // [7, 7, 6]
+    const cells = map.flat(); // 49 cells of 6 channels
+    const mean = [0, 1, 2, 3, 4, 5].map((c) => cells.reduce((s, v) => s + v[c], 0) / cells.length);
+    const max = [0, 1, 2, 3, 4, 5].map((c) => Math.max(...cells.map((v) => v[c])));
+    expectClose(Array.from(got), [...mean, ...max], 1e-5, 'meanmax');
+    expect(max.some((m, c) => m > mean[c] + 1e-3)).toBe(true); // the two halves differ
+    tf.dispose(pixels);
+    model.dispose();
+    mm.dispose();
   });
 
   it('reports progress after every batch, ending at the total', async () => {

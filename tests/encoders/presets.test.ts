@@ -21,6 +21,10 @@ describe('presets', () => {
     expect(v1.output).toEqual({ layer: 'conv_dw_13_relu' });
     expect(v1.scale).toBeCloseTo(1 / 127.5, 12);
     expect(ENCODER_PRESETS['mobilenet-v2-0.35']).toMatchObject({ output: 'layers0', featureDim: 1280 });
+    // The same trunk and weights, pooled two ways.
+    const mm = ENCODER_PRESETS['mobilenet-v1-1.0-trunk-meanmax'];
+    expect(mm).toMatchObject({ featureDim: 2048, pool: 'meanmax', inputSize: 224, scale: v1.scale });
+    expect([mm.source, mm.output]).toEqual([v1.source, v1.output]);
     for (const [id, p] of Object.entries(ENCODER_PRESETS)) expect(p.id).toBe(id);
   });
 

@@ -130,6 +130,8 @@ export class ImageEncoder {
       );
     }
     if (y.rank === 4 && preset.pool === 'mean') return y.mean([1, 2]) as tf.Tensor2D; // [N, h, w, C] -> [N, C]
+    if (y.rank === 4 && preset.pool === 'meanmax')
+      return tf.concat([y.mean([1, 2]), y.max([1, 2])], 1) as tf.Tensor2D; // [N, 2C]
     if (y.rank === 2) return y as tf.Tensor2D;
     return y.reshape([n, -1]) as tf.Tensor2D;
   }

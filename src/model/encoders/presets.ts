@@ -6,7 +6,7 @@
  * fallback that ships with the page is needed too; docs/benchmarks.md ("Image encoders") has the
  * probe that chose it.
  */
-import type { EncoderOutput, EncoderPreset } from './types';
+import type { EncoderOutput, EncoderPreset, PoolMode } from './types';
 
 /** Quality default: ImageNet MobileNetV1 1.0 trunk from ../shared/models. */
 export const DEFAULT_ENCODER_ID = 'mobilenet-v1-1.0-trunk';
@@ -30,6 +30,20 @@ export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
     source: { kind: 'shared', dir: 'mobilenet-v1-1.0-trunk' },
     output: { layer: 'conv_dw_13_relu' }, // [N, 7, 7, 1024]
     pool: 'mean',
+    credit: "Google's MobileNetV1 ImageNet weights (Apache-2.0), tfjs-models export",
+  },
+  // The same trunk, pooled two ways: max pooling keeps the strongest response of each channel anywhere in
+  // the photo (a small object), which the average dilutes (docs/results.md measures what it adds).
+  'mobilenet-v1-1.0-trunk-meanmax': {
+    id: 'mobilenet-v1-1.0-trunk-meanmax',
+    label: 'MobileNetV1 1.0 (ImageNet), mean + max pooled, 2048-d',
+    inputSize: 224,
+    scale: 1 / 127.5,
+    offset: -1,
+    featureDim: 2048,
+    source: { kind: 'shared', dir: 'mobilenet-v1-1.0-trunk' },
+    output: { layer: 'conv_dw_13_relu' }, // [N, 7, 7, 1024] -> mean and max -> [N, 2048]
+    pool: 'meanmax',
     credit: "Google's MobileNetV1 ImageNet weights (Apache-2.0), tfjs-models export",
   },
   'mobilenet-v2-0.35': {
@@ -70,7 +84,7 @@ export interface CustomPresetOptions {
   /** Default 'model' (the model's own output). */
   output?: EncoderOutput;
   /** Default 'mean' (a 4-D output is averaged over height and width). */
-  pool?: 'mean' | 'none';
+  pool?: PoolMode;
 }
 
 /**

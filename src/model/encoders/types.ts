@@ -51,11 +51,16 @@ export interface EncoderPreset {
   source: EncoderSource;
   /** how to get the feature */
   output: EncoderOutput;
-  /** 'mean': average a 4-D output [N, h, w, C] over h and w; 'none': flatten whatever comes out. */
-  pool: 'mean' | 'none';
+  /**
+   * 'mean': average a 4-D output [N, h, w, C] over h and w; 'meanmax': that average and the maximum over
+   * h and w side by side ([N, 2C]); 'none': flatten whatever comes out.
+   */
+  pool: PoolMode;
   /** Optional credit line for the UI and docs (model origin and licence). */
   credit?: string;
 }
+
+export type PoolMode = 'mean' | 'meanmax' | 'none';
 
 /** Turns a preset's source into a loaded model (browser: URLs; Node: scripts/node-images.ts). */
 export type ModelLoader = (preset: EncoderPreset) => Promise<tf.LayersModel | tf.GraphModel>;
