@@ -1,8 +1,11 @@
 /**
  * Evaluates a trained run on a dataset split:
  *
- *   npm run evaluate -- --model <run folder> --data <pack folder|flickr8k folder|synthetic> [--split dev]
- *                       [--json] [--folds] [--max-images N] [--limit N] [--images N --seed S (synthetic)]
+ *   npm run evaluate -- --model <run folder>[,<run folder>...] --data <pack folder|flickr8k folder|synthetic>
+ *                       [--split dev] [--json] [--folds] [--max-images N] [--limit N] [--images N --seed S (synthetic)]
+ *
+ * Several run folders, comma-separated, are evaluated as an ensemble: the sum of their scores ranks
+ * (each model with its own vocabulary; the same image encoder and measure).
  *
  * Loads the model (src/model/export.ts), takes the split's image features from the pack, or computes
  * them from a Flickr8k folder with the model's image-encoder preset (file cache; the same code path as
@@ -12,11 +15,11 @@
 import { initNodeBackend } from './node-backend';
 import { oneOf, parseArgs } from './args';
 import { loadScriptData, readRunFolder } from './data-node';
-import { evaluateModel } from '../src/model/evaluate';
-import { importModel } from '../src/model/export';
+import { evaluateEnsemble } from '../src/model/evaluate';
+import { importModel, type ImportedModel } from '../src/model/export';
 import { SPLIT_NAMES, type SplitName } from '../src/model/data/flickr8k';
 
-const USAGE = `usage: npm run evaluate -- --model <run folder> --data <pack folder|flickr8k folder|synthetic>
+const USAGE = `usage: npm run evaluate -- --model <run folder>[,<run folder>...] --data <pack folder|flickr8k folder|synthetic>
   [--split train|dev|test (default dev)] [--json] [--folds] [--max-images N]
   [--limit N (flickr8k folder)] [--images N --seed S (synthetic)] [--backend wasm|cpu]`;
 
@@ -44,14 +47,23 @@ async function main(): Promise<void> {
   const split = String(a.split ?? 'dev');
   await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
 
-  const { model, vocab, config } = importModel(readRunFolder(String(a.model)));
+  const folders = String(a.model).split(',').filter(Boolean);
+  const runs: ImportedModel[] = [];
   try {
+    for (const f of folders) runs.push(importModel(readRunFolder(f)));
+    const { config } = runs[0];
+    runs.forEach((r, i) => {
+      if (r.config.encoder !== config.encoder)
+        throw new Error(
+          `${folders[i]} was trained on ${r.config.encoder ?? 'synthetic'} features, ${folders[0]} on ${config.encoder ?? 'synthetic'}: an ensemble needs one image encoder`,
+        );
+    });
     const spec = String(a.data);
     if ((config.encoder === null) !== (spec === 'synthetic')) {
       throw new Error(
         config.encoder === null
-          ? `${String(a.model)} was trained on synthetic features (no image encoder): evaluate it with --data synthetic`
-          : `${String(a.model)} was trained on ${config.encoder} image features: --data must be a pack or a Flickr8k folder`,
+          ? `${folders[0]} was trained on synthetic features (no image encoder): evaluate it with --data synthetic`
+          : `${folders[0]} was trained on ${config.encoder} image features: --data must be a pack or a Flickr8k folder`,
       );
     }
     const data = await loadScriptData(spec, {
@@ -65,16 +77,24 @@ async function main(): Promise<void> {
       },
     });
     const ds = data.dataset;
-    log(
-      `model ${String(a.model)}: ${config.model.layerNorm ? 'LN-GRU' : 'GRU'} H=${config.model.hiddenDim}, ` +
-        `${config.model.measure}, vocabulary ${vocab.size}, trained ${config.steps} steps on ${config.dataset}; ` +
-        `data ${ds.name} (${data.kind}), split ${split}`,
+    runs.forEach(({ config: c, vocab }, i) =>
+      log(
+        `model ${folders[i]}: ${c.model.layerNorm ? 'LN-GRU' : 'GRU'} H=${c.model.hiddenDim}, ` +
+          `${c.model.measure}, vocabulary ${vocab.size}, trained ${c.steps} steps on ${c.dataset}`,
+      ),
     );
-    const m = evaluateModel(model, vocab, ds, split, {
-      folds: Boolean(a.folds),
-      maxImages: a['max-images'] === undefined ? undefined : Number(a['max-images']),
-      maxLength: config.train.maxLength,
-    });
+    log(
+      `data ${ds.name} (${data.kind}), split ${split}${runs.length > 1 ? `; an ensemble of ${runs.length}` : ''}`,
+    );
+    const m = evaluateEnsemble(
+      runs.map((r) => ({ model: r.model, vocab: r.vocab, maxLength: r.config.train.maxLength })),
+      ds,
+      split,
+      {
+        folds: Boolean(a.folds),
+        maxImages: a['max-images'] === undefined ? undefined : Number(a['max-images']),
+      },
+    );
     const row = (x: typeof m.i2t) =>
       `R@1 ${x.r1.toFixed(1)}  R@5 ${x.r5.toFixed(1)}  R@10 ${x.r10.toFixed(1)}  medr ${x.medr}  meanr ${x.meanr.toFixed(1)}`;
     log(`image -> caption: ${row(m.i2t)}`);
@@ -82,7 +102,7 @@ async function main(): Promise<void> {
     log(`R-sum: ${m.rsum.toFixed(1)}`);
     if (json) process.stdout.write(JSON.stringify({ i2t: m.i2t, t2i: m.t2i, rsum: m.rsum }) + '\n');
   } finally {
-    model.dispose();
+    for (const r of runs) r.model.dispose();
   }
 }
 

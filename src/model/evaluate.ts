@@ -5,7 +5,8 @@
  *
  * The one implementation behind `Trainer.evaluate` (during training) and {@link evaluateModel} (an
  * imported model, no trainer): both describe their model, data and caption encoding as an
- * {@link EvalSource}.
+ * {@link EvalSource}. Several sources on the same data evaluate as an ensemble: their score matrices
+ * are summed (for order embeddings, S = -(E_1 + E_2 + ...), the summed order-violation energy).
  */
 import * as tf from './tf';
 import type { OrderEmbeddingModel } from './model';
@@ -110,10 +111,38 @@ export function scoreImages(src: EvalSource, images: readonly number[]): ScoredI
   return { scores: out, captionImage, captionIndex };
 }
 
-/** Retrieval metrics of a set of dataset images and their captions. */
-export function evaluateImages(src: EvalSource, images: readonly number[]): EvalMetrics {
-  const { scores, captionImage } = scoreImages(src, images);
+/**
+ * Retrieval metrics of a set of dataset images and their captions, by one model or by an ensemble
+ * (several sources on the same dataset: the sum of their score matrices ranks).
+ */
+export function evaluateImages(
+  src: EvalSource | readonly EvalSource[],
+  images: readonly number[],
+): EvalMetrics {
+  const [first, ...rest] = sourcesOf(src);
+  const { scores, captionImage } = scoreImages(first, images);
+  for (const other of rest) {
+    const more = scoreImages(other, images).scores; // same images and captions, so the same layout
+    for (let i = 0; i < scores.length; i++) scores[i] += more[i];
+  }
   return evaluateScores(scores, images.length, captionImage.length, captionImage);
+}
+
+function sourcesOf(src: EvalSource | readonly EvalSource[]): readonly EvalSource[] {
+  const sources = Array.isArray(src) ? (src as readonly EvalSource[]) : [src as EvalSource];
+  if (sources.length === 0) throw new Error('evaluate: no model given');
+  const { dataset } = sources[0];
+  const stranger = sources.find((s) => s.dataset !== dataset);
+  if (stranger)
+    throw new Error(
+      `ensemble: every model must be evaluated on the same dataset ('${dataset.name}' and '${stranger.dataset.name}')`,
+    );
+  const measures = new Set(sources.map((s) => s.model.config.measure));
+  if (measures.size > 1)
+    throw new Error(
+      `ensemble: the models' scores are not comparable (measures ${[...measures].join(' and ')})`,
+    );
+  return sources;
 }
 
 /**
@@ -121,8 +150,12 @@ export function evaluateImages(src: EvalSource, images: readonly number[]): Eval
  * image, R@1/5/10, median and mean rank, R-sum. Folds of 1000 images are averaged when `folds` is set
  * and the split has at least 2000 images. Throws naming the available splits when `split` is missing.
  */
-export function evaluateSplit(src: EvalSource, split: string, opts: EvaluateOptions = {}): EvalMetrics {
-  const { dataset } = src;
+export function evaluateSplit(
+  src: EvalSource | readonly EvalSource[],
+  split: string,
+  opts: EvaluateOptions = {},
+): EvalMetrics {
+  const { dataset } = sourcesOf(src)[0];
   let images = (dataset.splits as Record<string, number[] | undefined>)[split];
   if (!images?.length) {
     const available = Object.entries(dataset.splits)
@@ -142,6 +175,14 @@ export function evaluateSplit(src: EvalSource, split: string, opts: EvaluateOpti
   return evaluateImages(src, images);
 }
 
+/** An imported model and the vocabulary (and caption length) it was trained with. */
+export interface TrainedModel {
+  model: OrderEmbeddingModel;
+  vocab: Vocabulary;
+  /** Captions are cut to this many tokens, as in training (no limit by default). */
+  maxLength?: number;
+}
+
 /**
  * Evaluates a model without a trainer (e.g. one imported with `importModel`): captions are encoded with
  * `vocab` (unknown words -> the unknown-word id) and cut to `maxLength` tokens, as in training.
@@ -153,19 +194,34 @@ export function evaluateModel(
   split: string,
   opts: EvaluateOptions & { maxLength?: number } = {},
 ): EvalMetrics {
-  if (vocab.size !== model.config.vocabSize) {
-    throw new Error(
-      `vocabulary has ${vocab.size} words but the model expects ${model.config.vocabSize}: model file from another vocabulary`,
-    );
-  }
-  if (dataset.imageDim !== model.config.imageDim) {
-    throw new Error(
-      `dataset '${dataset.name}' has ${dataset.imageDim}-d image features but the model expects ${model.config.imageDim}-d (another image encoder?)`,
-    );
-  }
-  const maxLength = opts.maxLength ?? Infinity;
-  const captionIds = (k: number) => vocab.encode(dataset.captions[k].text, k).slice(0, maxLength);
-  return evaluateSplit({ model, dataset, captionIds }, split, opts);
+  return evaluateEnsemble([{ model, vocab, maxLength: opts.maxLength }], dataset, split, opts);
+}
+
+/**
+ * Evaluates one model or an ensemble of several (each with its own vocabulary) on a split: the ensemble
+ * ranks by the sum of the members' scores. Each member must match the dataset's feature size.
+ */
+export function evaluateEnsemble(
+  members: readonly TrainedModel[],
+  dataset: Dataset,
+  split: string,
+  opts: EvaluateOptions = {},
+): EvalMetrics {
+  const sources = members.map(({ model, vocab, maxLength = Infinity }): EvalSource => {
+    if (vocab.size !== model.config.vocabSize) {
+      throw new Error(
+        `vocabulary has ${vocab.size} words but the model expects ${model.config.vocabSize}: model file from another vocabulary`,
+      );
+    }
+    if (dataset.imageDim !== model.config.imageDim) {
+      throw new Error(
+        `dataset '${dataset.name}' has ${dataset.imageDim}-d image features but the model expects ${model.config.imageDim}-d (another image encoder?)`,
+      );
+    }
+    const captionIds = (k: number) => vocab.encode(dataset.captions[k].text, k).slice(0, maxLength);
+    return { model, dataset, captionIds };
+  });
+  return evaluateSplit(sources, split, opts);
 }
 
 function concatAndDispose(parts: tf.Tensor2D[]): tf.Tensor2D {

@@ -216,6 +216,11 @@ describe('train and evaluate', () => {
     ]);
     expect(fromFolder.code, fromFolder.stderr).toBe(0);
     expect(JSON.parse(lastLine(fromFolder.stdout))).toEqual(m);
+    // An ensemble of the run with itself: doubled scores, the same ranks.
+    const twice = await tsx('evaluate.ts', ['--model', `${run},${run}`, '--data', pack, '--json']);
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(twice.stderr).toContain('an ensemble of 2');
+    expect(JSON.parse(lastLine(twice.stdout))).toEqual(m);
   }, 60_000);
 
   it('evaluate names the available splits and a pack built with another encoder', async () => {

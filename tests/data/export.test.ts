@@ -3,7 +3,8 @@ import * as tf from '../../src/model/tf';
 import { Trainer } from '../../src/model/trainer';
 import { OrderEmbeddingModel } from '../../src/model/model';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
-import { evaluateModel, scoreImages } from '../../src/model/evaluate';
+import { evaluateEnsemble, evaluateModel, scoreImages } from '../../src/model/evaluate';
+import { evaluateScores } from '../../src/model/recall';
 import { exportRun, importModel, RUN_FILES, type RunFiles } from '../../src/model/export';
 import { Vocabulary } from '../../src/model/tokenizer';
 import { useBackend } from '../helpers/tf';
@@ -83,6 +84,35 @@ describe('run export / import', () => {
       tr.dispose();
     },
   );
+
+  it("evaluates an ensemble by the sum of its members' scores", () => {
+    const a = trained(true);
+    const b = trained(false);
+    const ds = a.dataset;
+    const images = ds.splits.dev!;
+    const sa = a.scoreImages(images);
+    const sb = b.scoreImages(images);
+    expect(sb.captionIndex).toEqual(sa.captionIndex);
+    const summed = sa.scores.map((x, i) => x + sb.scores[i]);
+    const expected = evaluateScores(summed, images.length, sa.captionImage.length, sa.captionImage);
+    const members = [a, b].map((t) => ({
+      model: t.model,
+      vocab: t.vocab,
+      maxLength: t.config.train.maxLength,
+    }));
+    const m = evaluateEnsemble(members, ds, 'dev');
+    expect(m).toEqual(expected);
+    // Not simply one of the two members.
+    expect([a.evaluate('dev'), b.evaluate('dev')]).not.toContainEqual(m);
+    // One member is the model alone.
+    expect(evaluateEnsemble(members.slice(0, 1), ds, 'dev')).toEqual(a.evaluate('dev'));
+    expect(() => evaluateEnsemble([], ds, 'dev')).toThrow('evaluate: no model given');
+    const cos = new Trainer(ds, { wordDim: 8, hiddenDim: 16, measure: 'cosine' }, { batchSize: 16, seed: 2 });
+    expect(() => evaluateEnsemble([...members, { model: cos.model, vocab: cos.vocab }], ds, 'dev')).toThrow(
+      "ensemble: the models' scores are not comparable (measures order and cosine)",
+    );
+    [a, b, cos].forEach((t) => t.dispose());
+  });
 
   it('fails clearly on a missing file, a misshapen weight or another vocabulary', () => {
     const tr = trained(true);
