@@ -12,6 +12,10 @@
  * With --out, the run folder (config.json, weights.bin, weights.json, metrics.json; see
  * src/model/export.ts) is written at the end, and log.jsonl there receives one JSON line per logged step
  * as training goes: {step, epoch, seconds, loss, dev?} (seconds of training, evaluations excluded).
+ *
+ * With --average-from N, the weights are averaged from step N on (Polyak averaging, see
+ * TrainConfig.averageFromStep): evaluations from then on report the averaged weights as `dev` and the
+ * trained ones as `devTrained`, and the run folder holds the averaged weights.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +30,7 @@ import type { EvalMetrics } from '../src/model/types';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--average-from N] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
       init: 'string',
       ...SCHEDULE_FLAGS,
       augment: 'string',
+      'average-from': 'number',
     },
     USAGE,
   );
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
       learningRate: Number(a.lr ?? 1e-3),
       ...scheduleFlags(a),
       ...(a.augment !== undefined ? { augment: true } : {}),
+      averageFromStep: positiveInt('average-from', a['average-from']),
       sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
     },
   );
@@ -133,11 +139,14 @@ async function main(): Promise<void> {
       (train.initFrom ? `; from the weights of ${train.initFrom}` : '') +
       (train.maxViolationStep ? `; max-violation loss after step ${train.maxViolationStep}` : '') +
       (train.dropout ? `; dropout ${train.dropout}` : '') +
+      (train.averageFromStep ? `; weights averaged from step ${train.averageFromStep}` : '') +
       (train.augment ? `; augmented with ${ds.featureViews!.length} other view(s) of the features` : ''),
   );
   if (!hasDev) log('no dev split: dev metrics are skipped');
   const evaluate = (): EvalMetrics | undefined =>
     hasDev ? trainer.evaluate('dev', { maxImages: evalImages }) : undefined;
+  const evaluateAveraged = (): EvalMetrics | undefined =>
+    trainer.averagedSteps ? trainer.withAveragedWeights(evaluate) : undefined;
 
   const history: RunLogEntry[] = [];
   let trainMs = 0;
@@ -159,11 +168,18 @@ async function main(): Promise<void> {
         `step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${((train.batchSize * s) / (trainMs / 1000)).toFixed(0)} pairs/s`,
       );
       if (evalNow) {
-        dev = evaluate();
+        const trained = evaluate();
+        const averaged = evaluateAveraged();
+        dev = averaged ?? trained;
         if (dev) {
           entry.dev = dev;
+          if (averaged && trained) {
+            entry.devTrained = trained;
+            log(`  dev @${s}, trained weights: ${formatMetrics(trained)}`);
+          }
           const wall = last ? ` (${((performance.now() - t0) / 1000).toFixed(1)} s)` : '';
-          log(`${last ? '' : '  '}dev @${s}: ${formatMetrics(dev)}${wall}`);
+          const what = averaged ? `, mean of the weights of the last ${trainer.averagedSteps} steps` : '';
+          log(`${last ? '' : '  '}dev @${s}${what}: ${formatMetrics(dev)}${wall}`);
         }
       }
       history.push(entry);
@@ -171,6 +187,11 @@ async function main(): Promise<void> {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  if (trainer.averagedSteps) trainer.applyAveragedWeights();
+  else if (train.averageFromStep)
+    log(
+      `--average-from ${train.averageFromStep}: training ended before that step; the trained weights are kept`,
+    );
   if (out) {
     const { files } = exportRun(trainer, {
       encoder: data.encoder,

@@ -58,8 +58,10 @@ export interface RunLogEntry {
   seconds: number;
   /** Training loss of this step. */
   loss: number;
-  /** Dev metrics, on the steps where they were computed. */
+  /** Dev metrics, on the steps where they were computed (of the averaged weights, once averaging runs). */
   dev?: EvalMetrics;
+  /** With weight averaging (TrainConfig.averageFromStep): the dev metrics of the trained weights. */
+  devTrained?: EvalMetrics;
 }
 
 export interface RunMetrics {

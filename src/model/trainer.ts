@@ -10,6 +10,7 @@
  * - Adam (lr 1e-3 by default, optionally dropped by a factor at one step), gradients clipped to a global
  *   norm (2 by default). The loss may switch to max-violation at one step (VSE++ warm-up).
  * - Random init, or another run's weights (`initFrom`, fine-tuning).
+ * - Optionally the running mean of the weights from one step on (`averageFromStep`, Polyak averaging).
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
@@ -99,6 +100,9 @@ export class Trainer {
   private batchCursor = 0;
   private steps = 0;
   private epochs = 0;
+  /** averageFromStep: the mean of the weights after steps averageFromStep..steps, and how many. */
+  private average?: { count: number; weights: NamedWeight[] };
+  private averageApplied = false;
 
   constructor(dataset: Dataset, model: Partial<ModelConfig> = {}, train: Partial<TrainConfig> = {}) {
     validateDataset(dataset);
@@ -106,6 +110,9 @@ export class Trainer {
     const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
     if (t.dropout !== undefined && !(t.dropout >= 0 && t.dropout < 1))
       throw new Error(`train config: dropout must be in [0, 1), got ${t.dropout}`);
+    const avg = t.averageFromStep;
+    if (avg !== undefined && !(Number.isInteger(avg) && avg >= 0))
+      throw new Error(`train config: averageFromStep must be a step number (0: none), got ${avg}`);
     if (t.augment) {
       const views = dataset.featureViews ?? [];
       if (!views.length)
@@ -256,7 +263,39 @@ export class Trainer {
     const gradNorm = this.clipAndApply(grads);
     this.steps++;
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.steps}`);
+    const from = this.config.train.averageFromStep;
+    if (from && this.steps >= from && !this.averageApplied) this.accumulateAverage();
     return { step: this.steps, epoch: this.epochs, loss, gradNorm, ms: performance.now() - t0 };
+  }
+
+  /** Steps whose weights the running mean holds (0 before averageFromStep, or without averaging). */
+  get averagedSteps(): number {
+    return this.average?.count ?? 0;
+  }
+
+  /**
+   * Runs `fn` with the averaged weights in the model (e.g. an evaluation), then puts the trained weights
+   * back, so that training goes on unchanged. Throws when no step has been averaged yet.
+   */
+  withAveragedWeights<T>(fn: () => T): T {
+    const average = this.requireAverage();
+    const trained = this.model.getWeights();
+    this.model.setWeights(average.weights);
+    try {
+      return fn();
+    } finally {
+      this.model.setWeights(trained);
+    }
+  }
+
+  /**
+   * Makes the averaged weights the model's (at the end of training, before export) and stops averaging
+   * (the exported config keeps averageFromStep as the record). Throws when no step has been averaged.
+   */
+  applyAveragedWeights(): void {
+    this.model.setWeights(this.requireAverage().weights);
+    this.average = undefined;
+    this.averageApplied = true;
   }
 
   /**
@@ -402,6 +441,33 @@ export class Trainer {
     if (!this.config.train.augment) return undefined;
     const all = [this.dataset.features, ...(this.dataset.featureViews ?? [])];
     return Array.from({ length: n }, () => all[this.viewRng.int(all.length)]);
+  }
+
+  /** Adds the current weights to the running mean: avg += (w - avg) / count. */
+  private accumulateAverage(): void {
+    const weights = this.model.getWeights();
+    if (!this.average) {
+      this.average = { count: 1, weights };
+      return;
+    }
+    const count = ++this.average.count;
+    this.average.weights.forEach((avg, i) => {
+      const w = weights[i].data;
+      const a = avg.data;
+      for (let j = 0; j < a.length; j++) a[j] += (w[j] - a[j]) / count;
+    });
+  }
+
+  private requireAverage(): { count: number; weights: NamedWeight[] } {
+    if (!this.average) {
+      const from = this.config.train.averageFromStep;
+      throw new Error(
+        from
+          ? `no averaged weights yet: averaging starts at step ${from}, ${this.steps} steps done`
+          : 'no averaged weights: averageFromStep is not set',
+      );
+    }
+    return this.average;
   }
 
   /** Clip all gradients to a global norm, apply Adam, free the gradients; returns the norm before clipping. */

@@ -63,6 +63,13 @@ export interface TrainConfig {
    */
   dropout?: number;
   /**
+   * Polyak averaging (as in SWA, in the low-learning-rate phase): from this step on, the trainer keeps
+   * the running mean of the weights after every step; {@link Trainer.withAveragedWeights} evaluates it
+   * and {@link Trainer.applyAveragedWeights} makes it the model's weights. Training itself is unchanged.
+   * Absent or 0: no averaging.
+   */
+  averageFromStep?: number;
+  /**
    * Training-time augmentation: each training pair's image feature is drawn at random from `features`
    * and the dataset's `featureViews` (needs at least one view). Evaluation always uses `features`.
    */

@@ -261,6 +261,32 @@ describe('train and evaluate', () => {
       `--init ${run}: the run was trained on mobilenet-v1-1.0-trunk features, the data has mobilenet-v2-0.35 features`,
     );
   }, 60_000);
+  it('train --average-from exports the averaged weights and logs both evaluations', async () => {
+    const out = path.join(tmp, 'averaged-run');
+    const args = ['--data', pack, ...SMALL, '--steps', '4', '--eval-every', '2', '--average-from', '2'];
+    const averaged = await tsx('train.ts', [...args, '--out', out, '--json']);
+    expect(averaged.code, averaged.stderr).toBe(0);
+    expect(averaged.stderr).toContain('weights averaged from step 2');
+    expect(averaged.stderr).toContain('dev @4, mean of the weights of the last 3 steps');
+    const log = readFileSync(path.join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const evals = log.filter((e) => e.dev);
+    expect(evals.map((e) => e.step)).toEqual([2, 4]);
+    expect(evals.every((e) => e.devTrained)).toBe(true);
+    // The run folder holds the averaged weights: evaluate reproduces the averaged metrics.
+    const final = JSON.parse(averaged.stdout.trim());
+    expect(final.config.train.averageFromStep).toBe(2);
+    const m = await tsx('evaluate.ts', ['--model', out, '--data', pack, '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(JSON.parse(lastLine(m.stdout))).toEqual(evals[1].dev);
+    const late = await tsx('train.ts', ['--data', pack, ...SMALL, '--steps', '1', '--average-from', '5']);
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stdout).toContain(
+      '--average-from 5: training ended before that step; the trained weights are kept',
+    );
+  }, 60_000);
   it('prepare --mirror writes the mirrored view; train --augment trains on both and checks the photos match', async () => {
     const mirror = path.join(tmp, 'mirror-pack');
     const prep = await tsx('prepare-flickr8k.ts', [

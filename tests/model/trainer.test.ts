@@ -149,6 +149,51 @@ describe('Trainer', () => {
     );
   });
 
+  it('averageFromStep keeps the mean of the weights from that step on, without changing training', () => {
+    const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
+    const plain = new Trainer(ds, small, { batchSize: 16, seed: 5 });
+    const avg = new Trainer(ds, small, { batchSize: 16, seed: 5, averageFromStep: 3 });
+    const snapshots: Float32Array[][] = [];
+    for (let s = 1; s <= 6; s++) {
+      expect(avg.step().loss).toEqual(plain.step().loss);
+      expect(avg.averagedSteps).toBe(Math.max(0, s - 2));
+      if (s >= 3) snapshots.push(plain.model.getWeights().map((w) => w.data));
+    }
+    const trained = avg.model.getWeights();
+    const n = tf.memory().numTensors;
+    const mean = avg.withAveragedWeights(() => avg.model.getWeights());
+    expect(tf.memory().numTensors).toBe(n);
+    // The trained weights are back after the averaged ones were used.
+    expect(avg.model.getWeights()).toEqual(trained);
+    mean.forEach((w, i) => {
+      expect(w.name).toBe(trained[i].name);
+      const expected = snapshots[0][i].map((_, j) => snapshots.reduce((t, snap) => t + snap[i][j], 0) / 4);
+      for (let j = 0; j < w.data.length; j += 7) expect(w.data[j]).toBeCloseTo(expected[j], 5);
+      // Averaging weights that moved gives something else than the last ones.
+      if (i === 0) expect(Array.from(w.data)).not.toEqual(Array.from(trained[i].data));
+    });
+    avg.applyAveragedWeights();
+    expect(avg.model.getWeights()).toEqual(mean);
+    expect(avg.config.train.averageFromStep).toBe(3);
+    // After applying, steps train on from the averaged weights and no longer average.
+    avg.step();
+    expect(avg.averagedSteps).toBe(0);
+    expect(() => avg.withAveragedWeights(() => 0)).toThrow(/no averaged weights yet/);
+
+    const early = new Trainer(ds, small, { batchSize: 16, averageFromStep: 10 });
+    early.step();
+    expect(() => early.applyAveragedWeights()).toThrow(
+      'no averaged weights yet: averaging starts at step 10, 1 steps done',
+    );
+    expect(() => plain.withAveragedWeights(() => 0)).toThrow(
+      'no averaged weights: averageFromStep is not set',
+    );
+    expect(() => new Trainer(ds, small, { averageFromStep: 2.5 })).toThrow(
+      'train config: averageFromStep must be a step number (0: none), got 2.5',
+    );
+    [plain, avg, early].forEach((t) => t.dispose());
+  });
+
   it('initFrom starts from another run’s weights, and refuses another architecture or vocabulary', () => {
     const ds = makeSyntheticDataset({ numImages: 100, imageDim: 32 });
     const a = new Trainer(ds, small, { batchSize: 16, seed: 1 });
