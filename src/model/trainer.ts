@@ -462,9 +462,11 @@ export class Trainer {
     if (!this.average) {
       const from = this.config.train.averageFromStep;
       throw new Error(
-        from
-          ? `no averaged weights yet: averaging starts at step ${from}, ${this.steps} steps done`
-          : 'no averaged weights: averageFromStep is not set',
+        this.averageApplied
+          ? 'no averaged weights: they were already applied to the model'
+          : from
+            ? `no averaged weights yet: averaging starts at step ${from}, ${this.steps} steps done`
+            : 'no averaged weights: averageFromStep is not set',
       );
     }
     return this.average;

@@ -178,7 +178,9 @@ describe('Trainer', () => {
     // After applying, steps train on from the averaged weights and no longer average.
     avg.step();
     expect(avg.averagedSteps).toBe(0);
-    expect(() => avg.withAveragedWeights(() => 0)).toThrow(/no averaged weights yet/);
+    expect(() => avg.withAveragedWeights(() => 0)).toThrow(
+      'no averaged weights: they were already applied to the model',
+    );
 
     const early = new Trainer(ds, small, { batchSize: 16, averageFromStep: 10 });
     early.step();
