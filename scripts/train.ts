@@ -13,6 +13,13 @@
  * src/model/export.ts) is written at the end, and log.jsonl there receives one JSON line per logged step
  * as training goes: {step, epoch, seconds, loss, dev?} (seconds of training, evaluations excluded).
  *
+ * With --word-vectors glove-100d (or a GloVe text / wink JSON file), the word embedding starts from
+ * pretrained vectors (Trainer.initWordVectors).
+ *
+ * With --distill-from a,b,..., each step also pulls the model towards the mean score of those runs (an
+ * ensemble) on its batch: the distillation loss of src/model/loss.ts, with --distill-weight (1) and
+ * --distill-temperature (0.05).
+ *
  * With --average-from N, the weights are averaged from step N on (Polyak averaging, see
  * TrainConfig.averageFromStep): evaluations from then on report the averaged weights as `dev` and the
  * trained ones as `devTrained`, and the run folder holds the averaged weights.
@@ -21,7 +28,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { SCHEDULE_FLAGS, scheduleFlags, oneOf, parseArgs, positiveInt } from './args';
-import { loadScriptData, addFeatureViews, readRunFolder, writeRunFolder } from './data-node';
+import { loadScriptData, addFeatureViews, loadWordVectors, readRunFolder, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
 import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
@@ -30,7 +37,7 @@ import type { EvalMetrics } from '../src/model/types';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--average-from N] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--average-from N] [--word-vectors glove-100d|<file>] [--distill-from <run>,<run>,... [--distill-weight W] [--distill-temperature T]] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(
@@ -61,6 +68,10 @@ async function main(): Promise<void> {
       ...SCHEDULE_FLAGS,
       augment: 'string',
       'average-from': 'number',
+      'word-vectors': 'string',
+      'distill-from': 'string',
+      'distill-weight': 'number',
+      'distill-temperature': 'number',
     },
     USAGE,
   );
@@ -109,6 +120,15 @@ async function main(): Promise<void> {
       sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
     },
   );
+  if (a['word-vectors'] !== undefined) {
+    if (init)
+      throw new Error('--word-vectors and --init exclude each other (--init brings its own word embedding)');
+    const vocab = new Set(trainer.vocab.toJSON().tokens);
+    const { found, total } = trainer.initWordVectors(loadWordVectors(String(a['word-vectors']), vocab));
+    log(
+      `word vectors ${String(a['word-vectors'])}: ${found} of the ${total} vocabulary words (${((100 * found) / total).toFixed(1)}%)`,
+    );
+  }
   if (init && initDir) {
     try {
       trainer.initFrom(
@@ -118,6 +138,33 @@ async function main(): Promise<void> {
     } finally {
       init.model.dispose();
     }
+  }
+  if (a['distill-from'] !== undefined) {
+    const folders = String(a['distill-from']).split(',').filter(Boolean);
+    const teachers = folders.map((f) => ({ ...importModel(readRunFolder(path.resolve(f))), label: f }));
+    try {
+      for (const t of teachers)
+        if (t.config.encoder !== data.encoder)
+          throw new Error(
+            `--distill-from ${t.label}: the run was trained on ${t.config.encoder ?? 'non-photo'} features, the data has ${data.encoder ?? 'non-photo'} features`,
+          );
+      const t0 = performance.now();
+      trainer.distillFrom(
+        teachers.map((t) => ({
+          model: t.model,
+          vocab: t.vocab,
+          maxLength: t.config.train.maxLength,
+          label: t.label,
+        })),
+        { weight: Number(a['distill-weight'] ?? 1), temperature: Number(a['distill-temperature'] ?? 0.05) },
+        (done, total) =>
+          log(`teacher ${done}/${total} embedded (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
+      );
+    } finally {
+      for (const t of teachers) t.model.dispose();
+    }
+  } else if (a['distill-weight'] !== undefined || a['distill-temperature'] !== undefined) {
+    throw new Error('--distill-weight and --distill-temperature need --distill-from');
   }
   const { model, train } = trainer.config;
   const epochs = positiveInt('epochs', a.epochs);
@@ -137,6 +184,10 @@ async function main(): Promise<void> {
       `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
       `${steps} steps${epochs ? ` (${epochs} epochs)` : ''}` +
       (train.initFrom ? `; from the weights of ${train.initFrom}` : '') +
+      (train.wordVectors ? `; word embedding from ${train.wordVectors}` : '') +
+      (train.distill
+        ? `; distilled from an ensemble of ${train.distill.teachers.length} (weight ${train.distill.weight}, temperature ${train.distill.temperature})`
+        : '') +
       (train.maxViolationStep ? `; max-violation loss after step ${train.maxViolationStep}` : '') +
       (train.dropout ? `; dropout ${train.dropout}` : '') +
       (train.averageFromStep ? `; weights averaged from step ${train.averageFromStep}` : '') +

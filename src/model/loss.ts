@@ -32,3 +32,29 @@ export function contrastiveLoss(S: tf.Tensor2D, margin: number, maxViolation: bo
     return costCaption.sum().add(costImage.sum()) as tf.Scalar;
   });
 }
+
+/**
+ * Distillation loss (Hinton et al. 2015, over in-batch retrieval lists): the student's score matrix S
+ * [B, B] is pulled towards a teacher's T [B, B] (e.g. the mean score of an ensemble) by matching, at
+ * temperature tau, each image's distribution over the batch's captions and each caption's distribution
+ * over the batch's images:
+ *
+ *   p(j | i) = softmax_j(T[i, j] / tau),   q(j | i) = softmax_j(S[i, j] / tau)          (rows, and columns)
+ *   loss = sum_i KL(p(. | i) || q(. | i)) + sum_j KL(p(. | j) || q(. | j))
+ *
+ * d loss / d S[i, j] = ((q - p)_row + (q - p)_column) / tau: the teacher's ranking of the negatives, not
+ * just which pair is positive, becomes the target.
+ */
+export function distillationLoss(S: tf.Tensor2D, T: tf.Tensor2D, temperature: number): tf.Scalar {
+  if (S.shape.join() !== T.shape.join())
+    throw new Error(`distillationLoss: student [${S.shape}] and teacher [${T.shape}] scores differ in shape`);
+  if (!(temperature > 0)) throw new Error(`distillationLoss: temperature must be > 0, got ${temperature}`);
+  return tf.tidy(() => {
+    const kl = (s: tf.Tensor2D, t: tf.Tensor2D) => {
+      const logP = tf.logSoftmax(t.div(temperature)); // over the last axis
+      const logQ = tf.logSoftmax(s.div(temperature));
+      return tf.exp(logP).mul(logP.sub(logQ)).sum();
+    };
+    return kl(S, T).add(kl(S.transpose(), T.transpose())) as tf.Scalar;
+  });
+}

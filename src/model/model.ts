@@ -13,7 +13,7 @@
 import * as tf from './tf';
 import { GruLayer, type GruParamName } from './gru';
 import { l2normalize, sumRows, variableOf } from './ops';
-import { contrastiveLoss } from './loss';
+import { contrastiveLoss, distillationLoss } from './loss';
 import { scores } from './scoring';
 import { Rng } from './rng';
 import type { ModelConfig } from './types';
@@ -163,12 +163,19 @@ export class OrderEmbeddingModel {
    * @param opts.maxViolation the max-violation loss instead of the summed one (the config's by default)
    * @param opts.dropout inverted dropout of this rate on the image features and the word vectors
    *   (training only; masks drawn from `opts.seed`, so a step is reproducible)
+   * @param opts.distill a teacher's scores of the same batch [B, B]: adds `weight` x the distillation
+   *   loss at `temperature` (./loss.ts) to the contrastive loss
    */
   lossAndGrads(
     features: tf.Tensor2D,
     ids: Int32Array,
     lengths: ArrayLike<number>,
-    opts: { maxViolation?: boolean; dropout?: number; seed?: number } = {},
+    opts: {
+      maxViolation?: boolean;
+      dropout?: number;
+      seed?: number;
+      distill?: { scores: tf.Tensor2D; temperature: number; weight: number };
+    } = {},
   ): LossAndGrads {
     const B = lengths.length;
     if (features.shape[0] !== B) {
@@ -199,7 +206,10 @@ export class OrderEmbeddingModel {
     const head = (hN: tf.Tensor, imPre: tf.Tensor) => {
       const im = this.normalizeEmbedding(imPre as tf.Tensor2D);
       const cap = this.captionHead(hN as tf.Tensor2D);
-      return contrastiveLoss(scores(im, cap, measure), margin, maxViolation);
+      const S = scores(im, cap, measure); // [B, B]
+      const loss = contrastiveLoss(S, margin, maxViolation);
+      const d = opts.distill;
+      return d ? loss.add(distillationLoss(S, d.scores, d.temperature).mul(d.weight)) : loss;
     };
     const { value, grads: headGrads } = tf.valueAndGrads(head)([fwd.hN, pre]);
     const [dhN, dPre] = headGrads as tf.Tensor2D[];

@@ -9,8 +9,10 @@
  *   a shuffled batch order. A batch never holds the same image twice. Deterministic given the seed.
  * - Adam (lr 1e-3 by default, optionally dropped by a factor at one step), gradients clipped to a global
  *   norm (2 by default). The loss may switch to max-violation at one step (VSE++ warm-up).
- * - Random init, or another run's weights (`initFrom`, fine-tuning).
+ * - Random init, pretrained word vectors for the word embedding (`initWordVectors`), or another run's
+ *   weights (`initFrom`, fine-tuning).
  * - Optionally the running mean of the weights from one step on (`averageFromStep`, Polyak averaging).
+ * - Optionally distillation from an ensemble of trained models (`distillFrom`, ./distill.ts).
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
@@ -24,11 +26,14 @@ import {
   type EvalSource,
   type EvaluateOptions,
   type ScoredImages,
+  type TrainedModel,
 } from './evaluate';
 import { Rng } from './rng';
 import { PAD_ID, padTimeMajor, UNK_ID, Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
 import type { NamedWeight } from './model';
+import { pretrainedEmbedding, type WordVectors } from './word-vectors';
+import { EnsembleTeacher, type Teacher } from './distill';
 
 export const DEFAULT_TRAIN: TrainConfig = {
   batchSize: 128,
@@ -103,6 +108,7 @@ export class Trainer {
   /** averageFromStep: the mean of the weights after steps averageFromStep..steps, and how many. */
   private average?: { count: number; weights: NamedWeight[] };
   private averageApplied = false;
+  private teacher?: Teacher;
 
   constructor(dataset: Dataset, model: Partial<ModelConfig> = {}, train: Partial<TrainConfig> = {}) {
     validateDataset(dataset);
@@ -234,6 +240,57 @@ export class Trainer {
     this.config.train.initFrom = label;
   }
 
+  /**
+   * Starts the word embedding from pretrained vectors (./word-vectors.ts): each vocabulary word the
+   * table has gets its vector (scaled, and rotated into the word dimension); the others keep their
+   * random rows. Call before training. The table's name is recorded as `train.wordVectors`.
+   * Returns how many of the vocabulary's words the table covered.
+   */
+  initWordVectors(vectors: WordVectors): { found: number; total: number } {
+    if (this.steps) throw new Error(`word vectors: set them before training (${this.steps} steps done)`);
+    const tokens = this.vocab.toJSON().tokens;
+    const { wordDim } = this.config.model;
+    const base = this.model.wordEmbedding.dataSync() as Float32Array;
+    const { data, found } = pretrainedEmbedding(
+      tokens,
+      vectors,
+      base,
+      wordDim,
+      this.config.train.seed + 0x51,
+    );
+    tf.tidy(() => this.model.wordEmbedding.assign(tf.tensor2d(data, [tokens.length, wordDim])));
+    this.config.train.wordVectors = vectors.name;
+    return { found, total: tokens.length - 2 };
+  }
+
+  /**
+   * Distillation: from now on each step adds `weight` x the distillation loss at `temperature` towards
+   * the mean score of `members` (trained models, e.g. other seeds; ./distill.ts) on the same batch. The
+   * members embed every training image and caption once, here (minutes for an H = 1024 ensemble on
+   * Flickr8k). Recorded as `train.distill` with the members' labels.
+   */
+  distillFrom(
+    members: readonly (TrainedModel & { label: string })[],
+    opts: { weight: number; temperature: number },
+    onProgress?: (done: number, total: number) => void,
+  ): void {
+    checkDistill(opts);
+    const { images, captions } = this.trainingSet;
+    this.setTeacher(new EnsembleTeacher(members, this.dataset, images, captions, onProgress), opts);
+  }
+
+  /** The training images with a usable caption, and those captions (what a teacher must embed). */
+  get trainingSet(): { images: number[]; captions: number[] } {
+    return { images: [...this.trainCaptions.keys()], captions: [...this.trainCaptions.values()].flat() };
+  }
+
+  /** Distillation from a teacher built already (e.g. shared by several students); see distillFrom. */
+  setTeacher(teacher: Teacher, opts: { weight: number; temperature: number }): void {
+    checkDistill(opts);
+    this.teacher = teacher;
+    this.config.train.distill = { teachers: [...teacher.labels], ...opts };
+  }
+
   /** Completed passes over the training images (or captions, with sampling 'caption'). */
   get epochsDone(): number {
     return this.epochs;
@@ -245,6 +302,12 @@ export class Trainer {
     const { images, captions } = this.nextBatch();
     const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
     const features = gatherFeatures(this.dataset, images, this.augmentViews(images.length));
+    const distill = this.config.train.distill;
+    if (distill && !this.teacher)
+      throw new Error(
+        `distillation: no teacher loaded (call distillFrom with ${distill.teachers.join(', ')})`,
+      );
+    const teacherScores = this.teacher?.scores(images, captions); // [B, B]
     const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths, {
       maxViolation: this.maxViolation,
       // Mask seeds from the seed and the step, not from the batch order's generator: a run with dropout
@@ -255,8 +318,12 @@ export class Trainer {
             seed: (this.config.train.seed * 7919 + 2 * this.steps) % 2 ** 30,
           }
         : {}),
+      ...(distill && teacherScores
+        ? { distill: { scores: teacherScores, temperature: distill.temperature, weight: distill.weight } }
+        : {}),
     });
     features.dispose();
+    teacherScores?.dispose();
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.
     (this.optimizer as unknown as { learningRate: number }).learningRate = this.learningRate;
@@ -489,6 +556,12 @@ export class Trainer {
     tf.dispose(list);
     return norm;
   }
+}
+
+function checkDistill(opts: { weight: number; temperature: number }): void {
+  if (!(opts.weight > 0)) throw new Error(`distillation: weight must be > 0, got ${opts.weight}`);
+  if (!(opts.temperature > 0))
+    throw new Error(`distillation: temperature must be > 0, got ${opts.temperature}`);
 }
 
 /** True when some id is a real word (not padding or the unknown-word id). */

@@ -76,6 +76,13 @@ export interface TrainConfig {
   augment?: boolean;
   /** Run folder (or label) of the weights training started from, when not from a random init. */
   initFrom?: string;
+  /** The pretrained word vectors the word embedding started from (Trainer.initWordVectors), if any. */
+  wordVectors?: string;
+  /**
+   * Distillation from an ensemble (Trainer.distillFrom): the teachers' labels (run folders), the weight
+   * of the distillation loss and its temperature.
+   */
+  distill?: { teachers: string[]; weight: number; temperature: number };
 }
 
 /** One direction of retrieval metrics. R@K in percent, ranks 1-based. */

@@ -261,6 +261,56 @@ describe('train and evaluate', () => {
       `--init ${run}: the run was trained on mobilenet-v1-1.0-trunk features, the data has mobilenet-v2-0.35 features`,
     );
   }, 60_000);
+  it('train --distill-from learns from an ensemble of runs; refuses another encoder and stray flags', async () => {
+    const args = ['--data', pack, ...SMALL, '--steps', '2', '--json'];
+    const distilled = await tsx('train.ts', [
+      ...args,
+      '--distill-from',
+      `${run},${run}`,
+      '--distill-weight',
+      '2',
+      '--distill-temperature',
+      '0.03',
+    ]);
+    expect(distilled.code, distilled.stderr).toBe(0);
+    expect(distilled.stderr).toContain('teacher 2/2 embedded');
+    expect(distilled.stderr).toContain('distilled from an ensemble of 2 (weight 2, temperature 0.03)');
+    const final = JSON.parse(distilled.stdout.trim());
+    expect(final.config.train.distill).toEqual({ teachers: [run, run], weight: 2, temperature: 0.03 });
+    // The distillation term changes training: the same seed without it ends with other weights.
+    const outs = ['distilled-run', 'plain-run'].map((n) => path.join(tmp, n));
+    await tsx('train.ts', [...args, '--distill-from', run, '--out', outs[0]]);
+    await tsx('train.ts', [...args, '--out', outs[1]]);
+    const [w1, w2] = outs.map((o) => readFileSync(path.join(o, 'weights.bin')));
+    expect(w1.length).toBe(w2.length);
+    expect(w1.equals(w2)).toBe(false);
+    const other = packVariant(pack, 'other-encoder-pack-2', (m) => ({ ...m, encoder: 'mobilenet-v2-0.35' }));
+    const enc = await tsx('train.ts', ['--data', other, ...SMALL, '--steps', '1', '--distill-from', run]);
+    expect(enc.code).toBe(1);
+    expect(enc.stderr).toContain(
+      `--distill-from ${run}: the run was trained on mobilenet-v1-1.0-trunk features, the data has mobilenet-v2-0.35 features`,
+    );
+    const stray = await tsx('train.ts', ['--data', pack, '--steps', '1', '--distill-weight', '1']);
+    expect(stray.code).toBe(1);
+    expect(stray.stderr).toContain('--distill-weight and --distill-temperature need --distill-from');
+  }, 60_000);
+  it('train --word-vectors starts the word embedding from a vector file, and names its bad lines', async () => {
+    const file = path.join(tmp, 'vectors.txt');
+    writeFileSync(file, 'a 0.1 0.2 0.3\ndog 1 0 -1\nman 0 1 1\nin 0.5 0.5 0\n');
+    const args = ['--data', pack, ...SMALL, '--steps', '1', '--json'];
+    const r = await tsx('train.ts', [...args, '--word-vectors', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/word vectors .*vectors\.txt: [1-4] of the \d+ vocabulary words/);
+    expect(JSON.parse(r.stdout.trim()).config.train.wordVectors).toBe(file);
+    const bad = path.join(tmp, 'bad-vectors.txt');
+    writeFileSync(bad, 'dog 1 0 -1\nman 0 one 1\n');
+    const e = await tsx('train.ts', [...args, '--word-vectors', bad]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain(`${bad}, line 2: value 2 (one) is not a number`);
+    const missing = await tsx('train.ts', [...args, '--word-vectors', path.join(tmp, 'nope.txt')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no such file (give glove-100d, or a GloVe text or wink JSON file)');
+  }, 60_000);
   it('train --average-from exports the averaged weights and logs both evaluations', async () => {
     const out = path.join(tmp, 'averaged-run');
     const args = ['--data', pack, ...SMALL, '--steps', '4', '--eval-every', '2', '--average-from', '2'];
