@@ -5,7 +5,8 @@
  * A run is four files:
  * - `config.json`: {@link RunConfig}: model and training configuration, image-encoder preset id,
  *   dataset name, vocabulary, steps and epochs done;
- * - `weights.bin`: every weight as float32 little-endian, concatenated in the order of `weights.json`;
+ * - `weights.bin`: every weight as float32 (or, for compact shipped models, float16) little-endian,
+ *   concatenated in the order of `weights.json`;
  * - `weights.json`: {@link WeightsManifest}: name (PyTorch layout: `word_embedding`, `gru.weight_ih`, ...,
  *   `image.weight` [H, F], `image.bias`), shape and byte offset of each weight;
  * - `metrics.json`: {@link RunMetrics}: the learning curve (one {@link RunLogEntry} per logged step) and
@@ -15,7 +16,14 @@ import { OrderEmbeddingModel, type NamedWeight } from './model';
 import { Vocabulary, type VocabularyJSON } from './tokenizer';
 import type { Trainer } from './trainer';
 import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
-import { asText, float32FromLittleEndian, float32ToLittleEndian, type Bytes } from './data/binary';
+import {
+  asText,
+  float16FromLittleEndian,
+  float16ToLittleEndian,
+  float32FromLittleEndian,
+  float32ToLittleEndian,
+  type Bytes,
+} from './data/binary';
 
 export const RUN_FORMAT = 'orderembed-run';
 export const WEIGHTS_FORMAT = 'orderembed-weights';
@@ -41,10 +49,14 @@ export interface RunConfig {
   createdAt: string;
 }
 
+export type WeightsDtype = 'float32' | 'float16';
+const DTYPE_BYTES: Record<WeightsDtype, number> = { float32: 4, float16: 2 };
+
 export interface WeightsManifest {
   format: typeof WEIGHTS_FORMAT;
   version: 1;
-  dtype: 'float32';
+  /** float16 halves the file (the shipped starter); the weights are widened to float32 on load. */
+  dtype: WeightsDtype;
   byteOrder: 'little';
   /** In file order; `offset` in bytes from the start of weights.bin. */
   weights: { name: string; shape: number[]; offset: number }[];
@@ -111,8 +123,11 @@ export function exportRun(trainer: Trainer, extra: RunExtra = {}): { files: RunF
   };
 }
 
-/** Weights -> the manifest and the concatenated little-endian float32 bytes. */
-export function serializeWeights(weights: readonly NamedWeight[]): {
+/** Weights -> the manifest and the concatenated little-endian float32 (or float16) bytes. */
+export function serializeWeights(
+  weights: readonly NamedWeight[],
+  dtype: WeightsDtype = 'float32',
+): {
   manifest: WeightsManifest;
   bytes: ArrayBuffer;
 } {
@@ -121,13 +136,13 @@ export function serializeWeights(weights: readonly NamedWeight[]): {
   const entries: WeightsManifest['weights'] = [];
   let at = 0;
   for (const w of weights) {
-    entries.push({ name: w.name, shape: [...w.shape], offset: at * 4 });
+    entries.push({ name: w.name, shape: [...w.shape], offset: at * DTYPE_BYTES[dtype] });
     all.set(w.data, at);
     at += w.data.length;
   }
   return {
-    manifest: { format: WEIGHTS_FORMAT, version: 1, dtype: 'float32', byteOrder: 'little', weights: entries },
-    bytes: float32ToLittleEndian(all),
+    manifest: { format: WEIGHTS_FORMAT, version: 1, dtype, byteOrder: 'little', weights: entries },
+    bytes: dtype === 'float16' ? float16ToLittleEndian(all) : float32ToLittleEndian(all),
   };
 }
 
@@ -140,21 +155,24 @@ function formatWeightsManifest(m: WeightsManifest): string {
 
 /** The weights of `weights.bin` as described by its manifest; throws naming a weight that does not fit. */
 export function deserializeWeights(manifest: WeightsManifest, bytes: Bytes): NamedWeight[] {
-  if (
-    manifest.format !== WEIGHTS_FORMAT ||
-    manifest.dtype !== 'float32' ||
-    !Array.isArray(manifest.weights)
-  ) {
+  if (manifest.format !== WEIGHTS_FORMAT || !Array.isArray(manifest.weights)) {
     throw new Error(
-      `${RUN_FILES.weightsManifest}: expected format '${WEIGHTS_FORMAT}' with float32 'weights', got format ${JSON.stringify(manifest.format)}`,
+      `${RUN_FILES.weightsManifest}: expected format '${WEIGHTS_FORMAT}' with a 'weights' list, got format ${JSON.stringify(manifest.format)}`,
     );
   }
+  const dtype = manifest.dtype;
+  if (dtype !== 'float32' && dtype !== 'float16') {
+    throw new Error(
+      `${RUN_FILES.weightsManifest}: field 'dtype' is ${JSON.stringify(dtype)}, expected 'float32' or 'float16'`,
+    );
+  }
+  const read = dtype === 'float16' ? float16FromLittleEndian : float32FromLittleEndian;
   return manifest.weights.map(({ name, shape, offset }) => {
     const size = shape.reduce((a, b) => a * b, 1);
     return {
       name,
       shape,
-      data: float32FromLittleEndian(bytes, `${RUN_FILES.weights}: weight '${name}' [${shape}]`, offset, size),
+      data: read(bytes, `${RUN_FILES.weights}: weight '${name}' [${shape}]`, offset, size),
     };
   });
 }

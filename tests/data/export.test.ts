@@ -5,7 +5,14 @@ import { OrderEmbeddingModel } from '../../src/model/model';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { evaluateEnsemble, evaluateModel, scoreImages } from '../../src/model/evaluate';
 import { evaluateScores } from '../../src/model/recall';
-import { exportRun, importModel, RUN_FILES, type RunFiles } from '../../src/model/export';
+import {
+  deserializeWeights,
+  exportRun,
+  importModel,
+  RUN_FILES,
+  serializeWeights,
+  type RunFiles,
+} from '../../src/model/export';
 import { Vocabulary } from '../../src/model/tokenizer';
 import { useBackend } from '../helpers/tf';
 
@@ -84,6 +91,33 @@ describe('run export / import', () => {
       tr.dispose();
     },
   );
+
+  it('stores weights as float16 on request: half the bytes, each weight within float16 rounding', () => {
+    const tr = trained(true);
+    const weights = tr.model.getWeights();
+    const half = serializeWeights(weights, 'float16');
+    const full = serializeWeights(weights);
+    expect(half.manifest.dtype).toBe('float16');
+    expect(half.bytes.byteLength * 2).toBe(full.bytes.byteLength);
+    const { files } = exportRun(tr, { encoder: null });
+    const imported = importModel({
+      ...files,
+      [RUN_FILES.weights]: new Uint8Array(half.bytes),
+      [RUN_FILES.weightsManifest]: JSON.stringify(half.manifest),
+    });
+    imported.model.getWeights().forEach((w, i) => {
+      expect(w.name).toBe(weights[i].name);
+      w.data.forEach((v, j) => {
+        const x = weights[i].data[j];
+        expect(Math.abs(v - x)).toBeLessThanOrEqual(Math.max(Math.abs(x) * 2 ** -11, 2 ** -25));
+      });
+    });
+    expect(() =>
+      deserializeWeights({ ...half.manifest, dtype: 'int8' as 'float16' }, new Uint8Array(half.bytes)),
+    ).toThrow("weights.json: field 'dtype' is \"int8\", expected 'float32' or 'float16'");
+    imported.model.dispose();
+    tr.dispose();
+  });
 
   it("evaluates an ensemble by the sum of its members' scores", () => {
     const a = trained(true);
