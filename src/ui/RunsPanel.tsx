@@ -1,5 +1,7 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useUiStore, type RunSummary } from './store';
+import type { DamagedRun } from '../worker/protocol';
+import { formatBytes } from '../model/limits';
 import { useClient } from './context';
 import { fmt, fmtDuration, fmtInt } from './format';
 
@@ -60,6 +62,59 @@ function RunItem({ run }: { run: RunSummary }): ReactNode {
   );
 }
 
+/** A stored record that failed validation: its reason, and Export (as it is) and Delete. */
+function DamagedItem({ run }: { run: DamagedRun }): ReactNode {
+  const client = useClient();
+  const exporting = useUiStore((s) => s.exportingRunId === run.id);
+  const [confirming, setConfirming] = useState(false);
+  const titleId = useId();
+  return (
+    <li data-damaged-id={run.id} className="run-item run-damaged" aria-labelledby={titleId}>
+      <div className="run-main">
+        <h3 id={titleId}>
+          {run.id} <span className="run-state">damaged</span>
+        </h3>
+        <p className="run-meta">{run.reason}</p>
+      </div>
+      <div className="run-actions" role="group" aria-label={`Actions for the damaged record ${run.id}`}>
+        <button type="button" disabled={exporting} onClick={() => client.exportRun(run.id)}>
+          {exporting ? 'Exporting…' : 'Export as it is'}
+        </button>
+        {confirming ? (
+          <>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => {
+                setConfirming(false);
+                client.deleteRun(run.id);
+              }}
+            >
+              Delete for good
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <button type="button" onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+/** Asks the browser once to keep this site's storage under pressure (a window-only API). */
+let persistAsked = false;
+function askPersistentStorage(): void {
+  if (persistAsked) return;
+  persistAsked = true;
+  const storage = globalThis.navigator?.storage;
+  void storage?.persist?.().catch(() => false);
+}
+
 /** Stored runs (IndexedDB, kept by the worker): open, export as .zip, import, delete. */
 export function RunsPanel(): ReactNode {
   const client = useClient();
@@ -67,7 +122,10 @@ export function RunsPanel(): ReactNode {
   const loaded = useUiStore((s) => s.runsLoaded);
   const error = useUiStore((s) => s.runsError);
   const importing = useUiStore((s) => s.importing);
+  const damaged = useUiStore((s) => s.damagedRuns);
+  const use = useUiStore((s) => s.storageUse);
   const importId = useId();
+  useEffect(askPersistentStorage, []);
   return (
     <div className="panel-stack">
       <section className="panel" aria-labelledby="runs-title">
@@ -82,14 +140,23 @@ export function RunsPanel(): ReactNode {
             {error}
           </p>
         )}
+        {use && use.quotaBytes > 0 && (
+          <p className="hint" data-testid="storage-use">
+            Storage: {formatBytes(use.usedBytes)} used of {formatBytes(use.quotaBytes)} available to this site
+            {use.persisted ? ' (persistent)' : ' (the browser may clear it when space runs low)'}.
+          </p>
+        )}
         {!loaded ? (
           <p className="hint">Loading the list…</p>
-        ) : stored.length === 0 ? (
+        ) : stored.length === 0 && damaged.length === 0 ? (
           <p className="hint">No stored runs yet.</p>
         ) : null}
         <ul className="runs-list" data-testid="runs-list">
           {stored.map((r) => (
             <RunItem key={r.id} run={r} />
+          ))}
+          {damaged.map((r) => (
+            <DamagedItem key={r.id} run={r} />
           ))}
         </ul>
       </section>

@@ -4,6 +4,7 @@
  */
 import { MAX_QUERY_CHARS, type PickedFile } from '../worker/protocol';
 import { readZip } from './zip';
+import { formatBytes, LIMITS } from '../model/limits';
 
 const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp', 'avif'];
 
@@ -127,14 +128,25 @@ export async function readBytes(file: Blob): Promise<ArrayBuffer> {
   });
 }
 
-/** The files of a run: config.json, weights.json, weights.bin (and metrics.json). */
-export const RUN_FILE_NAMES = ['config.json', 'weights.json', 'weights.bin', 'metrics.json'] as const;
+/**
+ * The files of a run: config.json, weights.json, weights.bin (and metrics.json; a run folder written by
+ * `train --out` has log.jsonl instead, or as well, and its checkpoint files, which are not imported).
+ */
+export const RUN_FILE_NAMES = [
+  'config.json',
+  'weights.json',
+  'weights.bin',
+  'metrics.json',
+  'log.jsonl',
+] as const;
+/** Files of a `train --out` folder that a picked folder may bring along; skipped. */
+const SKIPPED_RUN_FILES = ['checkpoint.json', 'checkpoint.bin'];
 const REQUIRED_RUN_FILES = ['config.json', 'weights.json', 'weights.bin'];
 
 const baseName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 const decodeEntry = (name: string, bytes: Uint8Array): string | ArrayBuffer =>
-  name.endsWith('.json')
+  name.endsWith('.json') || name.endsWith('.jsonl')
     ? new TextDecoder().decode(bytes)
     : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 
@@ -150,8 +162,12 @@ export async function runFilesFrom(
   picked: readonly File[],
 ): Promise<{ files: Record<string, string | ArrayBuffer>; label: string }> {
   if (picked.length === 0) throw new Error('Choose a run .zip or its files first.');
+  for (const f of picked)
+    if (f.size > LIMITS.uploadBytes)
+      throw new Error(
+        `“${f.name}” is ${formatBytes(f.size)}; at most ${formatBytes(LIMITS.uploadBytes)} is read`,
+      );
   const files: Record<string, string | ArrayBuffer> = {};
-  let stem = '';
   if (picked.length === 1) {
     const f = picked[0]!;
     const bytes = new Uint8Array(await readBytes(f));
@@ -166,7 +182,6 @@ export async function runFilesFrom(
         const name = baseName(e.name);
         if ((RUN_FILE_NAMES as readonly string[]).includes(name)) files[name] = decodeEntry(name, e.data);
       }
-      stem = f.name.replace(/\.zip$/i, '');
       if (Object.keys(files).length === 0)
         throw new Error(`${f.name} holds no run files (${RUN_FILE_NAMES.join(', ')}); is it a run export?`);
     } else {
@@ -174,6 +189,7 @@ export async function runFilesFrom(
     }
   } else {
     for (const f of picked) {
+      if (SKIPPED_RUN_FILES.includes(f.name)) continue;
       if (!(RUN_FILE_NAMES as readonly string[]).includes(f.name))
         throw new Error(`“${f.name}” is not a run file (a run has ${RUN_FILE_NAMES.join(', ')})`);
       files[f.name] = decodeEntry(f.name, new Uint8Array(await readBytes(f)));
@@ -182,17 +198,8 @@ export async function runFilesFrom(
   const missing = REQUIRED_RUN_FILES.filter((n) => !(n in files));
   if (missing.length > 0)
     throw new Error(`missing ${missing.join(', ')} (a run has ${RUN_FILE_NAMES.join(', ')})`);
-  return { files, label: importLabel(files['config.json'], stem) };
-}
-
-function importLabel(config: string | ArrayBuffer | undefined, stem: string): string {
-  try {
-    const c = JSON.parse(typeof config === 'string' ? config : '') as { model?: { layerNorm?: unknown } };
-    if (typeof c.model?.layerNorm === 'boolean') return `${c.model.layerNorm ? 'LN-GRU' : 'GRU'} (imported)`;
-  } catch {
-    // fall through to the file name
-  }
-  return stem || 'imported run';
+  // No label: the worker names the run from its validated config (model, dataset, time).
+  return { files, label: '' };
 }
 
 /** A file name made of safe characters (for downloads). */

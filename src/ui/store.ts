@@ -9,6 +9,7 @@ import {
   DEFAULT_BACKEND,
   type BackendChoice,
   type BackendName,
+  type DamagedRun,
   type DatasetInfo,
   type ErrorPhase,
   type ImageHit,
@@ -17,6 +18,7 @@ import {
   type RankedCaption,
   type RunSpec,
   type StartOptions,
+  type StorageUse,
   type StoredRun,
   type WorkerEvent,
 } from '../worker/protocol';
@@ -193,6 +195,10 @@ export interface UiState {
   openedRunId: string | null;
   openingRunId: string | null;
   stored: RunSummary[];
+  /** Stored records that failed validation, with the reason (listed, never hiding the others). */
+  damagedRuns: DamagedRun[];
+  /** Space this site uses and may use, when the browser says. */
+  storageUse: StorageUse | null;
   runsLoaded: boolean;
   runsError: string | null;
   exportingRunId: string | null;
@@ -309,6 +315,8 @@ export function initialState(): UiState {
     openedRunId: null,
     openingRunId: null,
     stored: [],
+    damagedRuns: [],
+    storageUse: null,
     runsLoaded: false,
     runsError: null,
     exportingRunId: null,
@@ -604,6 +612,8 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
     case 'runs':
       return {
         stored: event.runs.map(summarize),
+        damagedRuns: event.damaged ?? [],
+        storageUse: event.storage ?? state.storageUse,
         runsLoaded: true,
         importing: false,
         ...syncLive(state, event.runs),

@@ -4,7 +4,11 @@
  * shrinks, and every unzip tool reads stored entries. CRC-32 is checked on read.
  *
  * Not supported (clear errors instead): compressed entries, encryption, ZIP64, multi-disk archives.
+ * Read limits (../model/limits.ts), checked on the declared sizes before any entry is copied: at most
+ * LIMITS.zipEntries entries of at most LIMITS.zipEntryBytes each; names must be relative paths without
+ * `..` (an archive cannot name a file outside its folder).
  */
+import { formatBytes, LIMITS } from '../model/limits';
 
 export type ZipContent = string | ArrayBuffer | Uint8Array;
 
@@ -170,6 +174,10 @@ export function readZip(input: ArrayBuffer | Uint8Array): ZipEntry[] {
   if (count === 0xffff || centralStart === MAX_32) throw new Error('ZIP64 archives are not supported');
   if (centralStart + centralLength > end)
     throw new Error('damaged ZIP: the central directory is out of range');
+  if (count > LIMITS.zipEntries)
+    throw new Error(
+      `the ZIP holds ${count} entries; a run has a few files (at most ${LIMITS.zipEntries} are read)`,
+    );
 
   const dec = new TextDecoder();
   const entries: ZipEntry[] = [];
@@ -190,6 +198,12 @@ export function readZip(input: ArrayBuffer | Uint8Array): ZipEntry[] {
     p += 46 + nameLen + extraLen + commentLen;
 
     if (name.endsWith('/')) continue; // a folder
+    if (name === '' || /^[\\/]|^[a-zA-Z]:/.test(name) || name.split(/[\\/]/).includes('..'))
+      throw new Error(`unsafe entry name ${JSON.stringify(name)} (absolute, or with '..'): refused`);
+    if (size > LIMITS.zipEntryBytes || compressed > LIMITS.zipEntryBytes)
+      throw new Error(
+        `${name}: declares ${formatBytes(Math.max(size, compressed))}; at most ${formatBytes(LIMITS.zipEntryBytes)} per entry`,
+      );
     if (flags & 1) throw new Error(`${name}: encrypted ZIP entries are not supported`);
     if (method !== 0) {
       const what = METHOD_NAMES[method] ?? `method ${method}`;

@@ -28,9 +28,9 @@ export type DatasetSource =
   /** Random features with captions at several levels of detail (tests, quick checks). */
   | { kind: 'synthetic'; numImages?: number; seed?: number }
   /**
-   * The built-in captioned scenes: the prepared pack under `packs/scenes/` when it is current, else
-   * rendered and encoded in the worker (offline fallback encoder; cached in IndexedDB). `numImages`
-   * other than the default always renders.
+   * The built-in captioned scenes: the prebuilt pack shipped under `scenes/` when it is current, else
+   * rendered and encoded in the worker (default encoder; cached in IndexedDB). `numImages` other than
+   * the default always renders.
    */
   | { kind: 'scenes'; numImages?: number }
   /** A feature pack folder served over HTTP (manifest.json, features.bin, thumbs/), e.g. `packs/flickr8k-...`. */
@@ -61,6 +61,8 @@ export interface DatasetInfo {
   imagePaths?: string[];
   /** Things that went wrong but did not stop the load (failed photos, dropped caption lines). */
   warnings: string[];
+  /** What the user should know that is not a problem (e.g. splits made by file name). */
+  notes?: string[];
 }
 
 /** One of the runs a 'start' trains; two runs differ only in their options (compare). */
@@ -119,6 +121,19 @@ export interface StoredRun {
   state: 'running' | 'paused' | 'done' | 'stopped' | 'imported';
   loss: LossPoint[];
   evals: MetricPoint[];
+}
+
+/** A stored run record that failed validation: its key and why (listed, never hiding the others). */
+export interface DamagedRun {
+  id: string;
+  reason: string;
+}
+
+/** How much this site stores and may store (navigator.storage.estimate), and whether it persists. */
+export interface StorageUse {
+  usedBytes: number;
+  quotaBytes: number;
+  persisted: boolean;
 }
 
 /** Pixels of a thumbnail (RGBA). */
@@ -238,7 +253,8 @@ export type WorkerEvent =
       verdict: 'a-more-general' | 'b-more-general' | 'equivalent' | 'unrelated' | 'not-order';
     }
   | { type: 'exported'; runId: string; files: Record<string, string | ArrayBuffer> }
-  | { type: 'runs'; runs: StoredRun[] }
+  /** The stored runs that passed validation, the records that did not, and the storage use. */
+  | { type: 'runs'; runs: StoredRun[]; damaged?: DamagedRun[]; storage?: StorageUse | null }
   /** A stored or imported run is ready for retrieval. */
   | { type: 'runOpened'; run: StoredRun }
   /** The subtree to draw: node names, every node's ancestors (closure) and the direct is-a edges. */
@@ -408,7 +424,11 @@ const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
   generality: (m) =>
     isStr(m.runId) && isStr(m.a) && isStr(m.b) && isNum(m.eAB) && isNum(m.eBA) && isStr(m.verdict),
   exported: (m) => isStr(m.runId) && isFiles(m.files),
-  runs: (m) => Array.isArray(m.runs) && m.runs.every(isStoredRun),
+  runs: (m) =>
+    Array.isArray(m.runs) &&
+    m.runs.every(isStoredRun) &&
+    (m.damaged === undefined ||
+      (Array.isArray(m.damaged) && m.damaged.every((d) => isRec(d) && isStr(d.id) && isStr(d.reason)))),
   runOpened: (m) => isStoredRun(m.run),
   hierarchyLoaded: (m) =>
     isStr(m.root) &&

@@ -14,6 +14,7 @@ import { Trainer } from '../model/trainer';
 import type { EvalMetrics, StepResult } from '../model/types';
 import { planBackends, probeWebGpu } from './backend-choice';
 import { forgetEncoders, loadDatasetSource, photoFeatures, type LoadedDataset } from './datasets';
+import { batchWarning } from '../model/data/flickr8k';
 import {
   errorMessage,
   generalityVerdict,
@@ -33,7 +34,12 @@ import {
   type WorkerRequest,
 } from './protocol';
 import { RunStore, type RunFilesRecord } from './run-store';
+import { importRunFiles, rawRunFiles, runsListing } from './stored-runs';
+import { validateRunFiles } from '../model/validate-run';
 import { startHierarchy, stopHierarchy } from './hierarchy';
+import { ensureStarter, forgetStarter, handlePhotos, starterRetriever, type PhotosContext } from './photos';
+import { STARTER_RUN_ID } from './photos-protocol';
+import { generalityScale } from '../model/calibration';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -113,6 +119,7 @@ async function init(choice: BackendChoice, wasmPath: string): Promise<boolean> {
       backendName = name;
       const reason = failures.length ? `${plan.reason}; ${failures.join('; ')}; using ${name}` : plan.reason;
       post({ type: 'ready', backend: name, reason });
+      void ensureStarter(photosCtx); // the shipped starter model, open from the first minute
       if (name === 'webgpu') watchDeviceLoss(wasmPath);
       return true;
     } catch (e) {
@@ -138,6 +145,7 @@ function watchDeviceLoss(wasmPath: string): void {
     for (const q of opened.values()) q.dispose?.();
     opened.clear();
     forgetEncoders();
+    forgetStarter();
     backendReady = init('wasm', wasmPath);
   });
 }
@@ -230,12 +238,12 @@ function filesOf(r: LiveRun): RunFilesRecord {
   }).files;
 }
 
+/** Stores a run's record with its weights (one transaction); a failure is reported, saying what was lost. */
 async function saveRunFiles(r: LiveRun): Promise<void> {
   try {
-    await store.putFiles(r.stored.id, filesOf(r));
-    await store.put(structuredClone(r.stored));
+    await store.save(structuredClone(r.stored), filesOf(r));
   } catch (e) {
-    notice(`Could not save the weights of run ${r.stored.label}: ${errorMessage(e)}`);
+    fail('runs', `${errorMessage(e)} (step ${r.stored.step}; the previously stored copy is kept)`);
   }
 }
 
@@ -305,6 +313,8 @@ async function start(options: StartOptions): Promise<void> {
   });
   for (const r of runs) persist(r.stored);
   void postRuns();
+  const tooBig = batchWarning(dataset.splits.train?.length ?? 0, runs[0].trainer.config.train.batchSize);
+  if (tooBig) notice(`Training on ${dataset.name}: ${tooBig}.`);
   // Chance-level metrics before any training.
   if (!evaluateAll(s)) return;
   void trainLoop(s);
@@ -418,7 +428,19 @@ async function trainLoop(s: Session): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Retrieval
 
-async function queryable(runId: string): Promise<Queryable> {
+/** What the photos module (retrieval on the user's own photos, the starter) may use of this worker. */
+const photosCtx: PhotosContext = {
+  post: (event) => post({ type: 'photos', event }),
+  baseUrl,
+  ensureBackend,
+  loaded: () => loaded,
+  runRetriever: async (runId) => (await queryable(runId)).retriever,
+  isLive: (runId) => Boolean(session?.runs.some((r) => r.stored.id === runId)),
+};
+
+/** `withDataset`: the query searches the loaded dataset (the starter is then bound to it, if it may be). */
+async function queryable(runId: string, withDataset = true): Promise<Queryable> {
+  if (runId === STARTER_RUN_ID) return starterRetriever(photosCtx, withDataset);
   if (!loaded) throw new Error('no dataset is loaded');
   const live = session?.runs.find((r) => r.stored.id === runId);
   if (live) {
@@ -436,6 +458,11 @@ async function openStored(runId: string): Promise<Queryable> {
   const files = await store.getFiles(runId);
   const meta = await store.get(runId);
   if (!files || !meta) throw new Error(`run ${runId} has no stored model (it never paused or finished)`);
+  if (meta.dataset !== loaded.info.name)
+    throw new Error(
+      `run '${meta.label}' was trained on ${meta.dataset}; the loaded dataset is ${loaded.info.name}, which it is not queried against: load ${meta.dataset} on the Data tab, or ask the starter model`,
+    );
+  validateRunFiles(files); // sizes and shapes before anything is allocated
   const m = importModel(files);
   try {
     // A stored run's model stays fixed: its gallery embeddings are kept between queries.
@@ -475,31 +502,9 @@ async function rankCaptions(runId: string, image: Blob, name: string, limit: num
   const { retriever } = await queryable(runId);
   const features = await photoFeatures(image, name, loaded.preset, baseUrl());
   const captions = retriever.galleryCaptions();
-  const want = Math.max(1, Math.min(limit, 100));
-  const ds = loaded.dataset;
-  // Many images share a caption text ("three shapes"): list each text once, at its best score.
-  const seen = new Set<string>();
-  const ranked = retriever
-    .rankCaptions(features, want * 8, captions)
-    .filter((r) => {
-      const text = ds.captions[r.index].text.trim().toLowerCase();
-      if (seen.has(text)) return false;
-      seen.add(text);
-      return true;
-    })
-    .slice(0, want);
-  post({
-    type: 'captionRanking',
-    runId,
-    name,
-    total: captions.length,
-    items: ranked.map((r) => ({
-      caption: r.index,
-      image: ds.captions[r.index].image,
-      text: ds.captions[r.index].text,
-      score: r.score,
-    })),
-  });
+  // Final, distinct, display-ready (many scenes share a caption text such as "three shapes").
+  const items = retriever.captionsForPhoto(features, Math.max(1, Math.min(limit, 100)), captions);
+  post({ type: 'captionRanking', runId, name, total: captions.length, items });
 }
 
 async function searchImages(runId: string, query: string, limit: number): Promise<void> {
@@ -523,15 +528,18 @@ async function searchImages(runId: string, query: string, limit: number): Promis
 async function compareSentences(runId: string, a: string, b: string): Promise<void> {
   checkQuery(a, 'sentence A');
   checkQuery(b, 'sentence B');
-  const { retriever } = await queryable(runId);
-  const { eAB, eBA, similarity } = retriever.generality(a, b);
+  const q = await queryable(runId, false);
+  const { retriever } = q;
+  const { eAB, eBA, similarity, unknown } = retriever.generality(a, b);
   if (retriever.model.config.measure !== 'order') {
-    post({ type: 'generality', runId, a, b, eAB: similarity, eBA: similarity, verdict: 'not-order' });
+    post({ type: 'generality', runId, a, b, eAB: similarity, eBA: similarity, verdict: 'not-order', unknown });
     return;
   }
-  // "~0" on this model's own scale: half the median energy of true image-caption pairs.
-  const tolerance = 0.5 * retriever.typicalPositiveEnergy();
-  post({ type: 'generality', runId, a, b, eAB, eBA, verdict: generalityVerdict(eAB, eBA, tolerance) });
+  // "~0" and "far from 0" on this model's own scale: the median energy of matching image-caption
+  // pairs (the starter's shipped calibration, else measured on the loaded dataset).
+  const typical = q.calibration?.matching.median ?? retriever.typicalPositiveEnergy();
+  const { near, far } = generalityScale(typical);
+  post({ type: 'generality', runId, a, b, eAB, eBA, verdict: generalityVerdict(eAB, eBA, near, far), unknown });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,19 +550,19 @@ let staleMarked = false;
 
 async function postRuns(): Promise<void> {
   try {
-    let runs = await store.list();
+    let listing = await runsListing(store);
     if (!staleMarked) {
       staleMarked = true;
       const live = new Set(session?.runs.map((r) => r.stored.id) ?? []);
-      for (const r of runs) {
+      for (const r of listing.runs) {
         if ((r.state === 'running' || r.state === 'paused') && !live.has(r.id)) {
           r.state = 'stopped';
           await store.put(r);
         }
       }
-      runs = await store.list();
+      listing = await runsListing(store);
     }
-    post({ type: 'runs', runs });
+    post({ type: 'runs', ...listing });
   } catch (e) {
     fail('runs', e);
   }
@@ -562,7 +570,18 @@ async function postRuns(): Promise<void> {
 
 async function exportStored(runId: string): Promise<void> {
   const live = session?.runs.find((r) => r.stored.id === runId);
-  const files = live ? filesOf(live) : await store.getFiles(runId);
+  // A damaged record is exported as it is (its files and the record), so that nothing is lost.
+  const damaged =
+    !live &&
+    (await store.get(runId).then(
+      () => false,
+      () => true,
+    ));
+  const files = live
+    ? filesOf(live)
+    : damaged
+      ? await rawRunFiles(store, runId)
+      : await store.getFiles(runId);
   if (!files) throw new Error(`run ${runId} has no stored model to export (it never paused or finished)`);
   // Copies: the stored buffers stay usable after the transfer.
   const copy: RunFilesRecord = {};
@@ -579,30 +598,10 @@ async function exportStored(runId: string): Promise<void> {
 }
 
 async function importFiles(files: RunFilesRecord, label: string): Promise<void> {
-  const m = importModel(files); // validates every file, the weights' shapes and the vocabulary
-  m.model.dispose();
-  const c = m.config;
-  const history = m.metrics?.history ?? [];
-  const id = `import-${Date.now().toString(36)}`;
-  const run: StoredRun = {
-    id,
-    label: label || `imported ${c.dataset}`,
-    createdAt: new Date().toISOString(),
-    dataset: c.dataset,
-    encoder: c.encoder,
-    model: c.model,
-    train: c.train,
-    step: c.steps,
-    epoch: c.epochs,
-    seconds: history.at(-1)?.seconds ?? 0,
-    state: 'imported',
-    loss: history.filter((h) => Number.isFinite(h.loss)).map((h) => ({ step: h.step, loss: h.loss })),
-    evals: history.flatMap((h) => (h.dev ? [{ step: h.step, seconds: h.seconds, metrics: h.dev }] : [])),
-  };
-  await store.putFiles(id, files);
-  await store.put(run);
+  // Validated field by field before anything is stored or allocated; resolves once committed.
+  const run = await importRunFiles(store, files, label);
   await postRuns();
-  notice(`Imported run '${run.label}' (${c.dataset}, ${c.steps} steps).`);
+  notice(`Imported run '${run.label}' (${run.dataset}, ${run.step} steps).`);
 }
 
 async function openRun(runId: string): Promise<void> {
@@ -710,6 +709,9 @@ function handle(msg: WorkerRequest): void {
       return;
     case 'hierarchyStop':
       stopHierarchy(post);
+      return;
+    case 'photos':
+      void handlePhotos(photosCtx, msg.request);
       return;
   }
 }

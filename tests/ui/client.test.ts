@@ -255,7 +255,8 @@ describe('TrainingClient: requests', () => {
     });
     expect(await client.importFiles([new File([zip], 'GRU-gru-1.zip')])).toBeNull();
     const req = current().last('importRun')!;
-    expect(req.label).toBe('GRU (imported)');
+    // The worker names the run from its validated config (model, dataset, time).
+    expect(req.label).toBe('');
     expect(req.files['config.json']).toBe('{"model":{"layerNorm":false}}');
     expect(new Uint8Array(req.files['weights.bin'] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(st().importing).toBe(true);

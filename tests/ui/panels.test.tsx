@@ -337,7 +337,7 @@ describe('RunsPanel', () => {
         ],
       },
     });
-    await waitFor(() => expect(worker.last('importRun')?.label).toBe('LN-GRU (imported)'));
+    await waitFor(() => expect(worker.last('importRun')?.label).toBe(''));
     emit({ type: 'error', phase: 'import', message: 'model file from another vocabulary' });
     expect(screen.getByTestId('runs-error')).toHaveTextContent(
       'import failed: model file from another vocabulary',

@@ -107,3 +107,37 @@ describe('writeZip / readZip', () => {
     expect(() => readZip(zip.slice(0, zip.length - 30))).toThrow(/not a ZIP|damaged/);
   });
 });
+
+describe('readZip limits', () => {
+  /** A zip of one entry, with its name's bytes (same length) and its declared sizes patched. */
+  function patched(name: string, declared?: number): Uint8Array {
+    const zip = writeZip({ 'aa/b.json': '{}' });
+    const view = new DataView(zip.buffer);
+    const enc = new TextEncoder().encode(name);
+    for (let i = 0; i + 4 <= zip.length; i++) {
+      const sig = view.getUint32(i, true);
+      if (sig === 0x04034b50) zip.set(enc, i + 30);
+      if (sig === 0x02014b50) {
+        zip.set(enc, i + 46);
+        if (declared !== undefined) {
+          view.setUint32(i + 20, declared, true);
+          view.setUint32(i + 24, declared, true);
+        }
+      }
+    }
+    return zip;
+  }
+
+  it('refuses entry names that climb out of the folder or are absolute', () => {
+    expect(() => readZip(patched('../b.json'))).toThrow(/unsafe entry name "\.\.\/b\.json"/);
+    expect(() => readZip(patched('/a/b.json'))).toThrow(/unsafe entry name/);
+    expect(() => readZip(patched('a\\..\\bb'))).toThrow(/unsafe entry name/);
+    expect(readZip(patched('aa/c.json'))[0]!.name).toBe('aa/c.json');
+  });
+
+  it('refuses an entry that declares 4 GiB before copying anything', () => {
+    expect(() => readZip(patched('aa/b.json', 0xfffffff0))).toThrow(
+      /aa\/b\.json: declares 4\.0 GiB; at most 1\.0 GiB/,
+    );
+  });
+});
