@@ -320,13 +320,34 @@ const SPORT_GROUPS: SubjectGroup[] = [
     ],
   },
   {
-    nouns: [sg('basketball player'), sg('tennis player'), sg('baseball player')],
+    nouns: [sg('basketball player'), pl('two', 'basketball players')],
     adjectives: list('young'),
     details: list('in a red uniform, in a white uniform, in a blue uniform'),
+    pluralDetails: list('in red uniforms, in white uniforms'),
     actions: [
-      act('jumps/jump/jumping: into the air, for the ball'),
-      act('hits/hit/hitting the ball: on a court, in the air'),
+      act('jumps/jump/jumping: into the air, for the ball, toward the basket'),
+      act('shoots/shoot/shooting the ball: on a court, toward the basket'),
+      act('runs/run/running: after the ball, down the court'),
+    ],
+  },
+  {
+    nouns: [sg('tennis player')],
+    adjectives: list('young'),
+    details: list('in a white shirt, in a red shirt, wearing a cap'),
+    actions: [
+      act('hits/hit/hitting the ball: on a court, with a racket'),
+      act('swings/swing/swinging a racket: on a court, at the ball'),
       act('runs/run/running: after the ball, on a court'),
+    ],
+  },
+  {
+    nouns: [sg('baseball player')],
+    adjectives: list('young'),
+    details: list('in a red uniform, in a white uniform, wearing a helmet'),
+    actions: [
+      act('swings/swing/swinging a bat: at the ball'),
+      act('throws/throw/throwing the ball: to first base, across the field'),
+      act('runs/run/running: to first base, after the ball'),
     ],
   },
 ];
