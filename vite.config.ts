@@ -1,39 +1,8 @@
 /// <reference types="vitest/config" />
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { extname, join, resolve, sep } from 'node:path';
-import { defineConfig, type Connect, type Plugin } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
-
-/**
- * Serves ../shared/models (the ImageNet MobileNet encoders, not ours to redistribute, so not copied into
- * public/) at /shared-models/ in `vite` and `vite preview`, when that folder exists. Without it the page
- * still works with the offline fallback encoder.
- */
-function sharedModels(): Plugin {
-  const root = resolve(process.env.ORDEREMBED_SHARED ?? resolve(import.meta.dirname, '../shared'), 'models');
-  const types: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream' };
-  const serve: Connect.NextHandleFunction = (req, res, next) => {
-    const url = decodeURIComponent((req.url ?? '').split('?')[0]);
-    if (!url.startsWith('/shared-models/')) return next();
-    const file = resolve(root, '.' + url.slice('/shared-models'.length));
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.statusCode = 404;
-      res.end(`not found: ${url}`);
-      return;
-    }
-    res.setHeader('Content-Type', types[extname(file)] ?? 'application/octet-stream');
-    createReadStream(file).pipe(res);
-  };
-  return {
-    name: 'orderembed-shared-models',
-    configureServer: (server) => {
-      if (existsSync(join(root))) server.middlewares.use(serve);
-    },
-    configurePreviewServer: (server) => {
-      if (existsSync(join(root))) server.middlewares.use(serve);
-    },
-  };
-}
+// Data and model paths: 404 for a missing file (no index.html fallback), ../shared/models at /shared-models/.
+import { staticFiles } from './scripts/vite-static-files';
 
 /**
  * Writes dist/build-info.json ({nodeEnv}): whether React's production or development build went into the
@@ -52,7 +21,7 @@ function buildInfo(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), sharedModels(), buildInfo()],
+  plugins: [react(), staticFiles(), buildInfo()],
   // The tfjs wasm binaries are served from public/tfjs-wasm/ (copied by scripts/copy-wasm.mjs),
   // so the page works offline and never fetches from a CDN.
   worker: { format: 'es' },

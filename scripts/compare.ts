@@ -22,6 +22,7 @@ import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
 import { summarize, type LogLine } from './run-log';
 import type { Measure } from '../src/model/types';
+import { splitSizeWarnings } from '../src/model/data/flickr8k';
 
 const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
   [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     .map(parseRun);
   const seed = Number(a.seed ?? 1234);
   const batch = Number(a.batch ?? 128);
+  for (const w of splitSizeWarnings(data.dataset.splits, batch)) process.stderr.write(`warning: ${w}\n`);
   const sampling = String(a.sampling ?? 'image');
   if (sampling !== 'image' && sampling !== 'caption')
     throw new Error(`--sampling: '${sampling}' is not image or caption`);

@@ -443,6 +443,7 @@ export async function prepareFlickrPack(dir: string, opts: PrepareOptions = {}):
   const { log, encoderId, preset, crops, mirror, thumbSize, thumbDir, cacheDir, folder, all, chunkOpts } =
     plan;
   for (const p of folder.data.problems) log(`warning: ${p}`);
+  for (const note of folder.data.notes ?? []) log(`note: ${note}`);
   let data = all;
   if (opts.split) {
     const list = all.splits[opts.split];

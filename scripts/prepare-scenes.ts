@@ -1,16 +1,20 @@
 /**
  * Builds the built-in scenes' feature pack, so that the playground opens ready to train without running
- * a CNN over 1200 images first:
+ * a CNN over 1200 images first. The pack ships in the repository (public/scenes/, about 3 MB: float16
+ * features, no thumbnails since the page renders scene thumbnails itself), so `npm start` never runs
+ * this; rerun it after a change of the scene generator (SCENES_VERSION) or of the default encoder:
  *
- *   npm run prepare:scenes -- [--images 1200] [--seed 1] [--encoder <preset id>] [--out public/packs/scenes]
- *                             [--thumb-size 96] [--batch 16] [--backend wasm|cpu] [--samples 3]
- *                             [--docs docs/img] [--model <folder with model.json>]
+ *   npm run prepare:scenes -- [--images 1200] [--seed 1] [--encoder <preset id>] [--out public/scenes]
+ *                             [--feature-type float16|float32] [--thumb-size 0] [--batch 16]
+ *                             [--backend wasm|cpu] [--samples 3] [--docs docs/img] [--model <folder>]
  *
- * Renders the scenes (src/model/scenes), extracts their features with the offline fallback encoder (the
- * one whose weights ship with the page, so the browser can reproduce or extend the pack) through the
- * same extractFeatures the worker uses, and writes a pack in the format of src/model/data/pack.ts:
- * manifest.json, features.bin and thumbs/<i>.jpg (each scene rendered again at the thumbnail size, which
- * is sharper than shrinking the 224 px image). First it writes a few sample scenes as PNGs into
+ * Renders the scenes (src/model/scenes), extracts their features with the default encoder (whose
+ * weights ship with the page, so the browser can reproduce or extend the pack) through the same
+ * extractFeatures the worker uses, and writes a pack in the format of src/model/data/pack.ts:
+ * manifest.json, features.bin and, with --thumb-size > 0, thumbs/<i>.jpg (each scene rendered again at
+ * the thumbnail size, sharper than shrinking the 224 px image). The output is deterministic: the same
+ * code and weights give the same bytes (the manifest's creation time is fixed; tests/scenes/shipped.test.ts
+ * re-encodes a sample of scenes and compares). First it writes a few sample scenes as PNGs into
  * docs/img/ (scenes-<i>.png, scenes-grid.png) and prints their captions; last, the render and
  * extraction timings as one JSON line.
  */
@@ -23,7 +27,7 @@ import { parseArgs, oneOf } from './args';
 import { initNodeBackend } from './node-backend';
 import { writePack } from './data-node';
 import { nodeModelLoader, repoRoot } from './node-images';
-import { ENCODER_PRESETS, FALLBACK_ENCODER_ID } from '../src/model/encoders/presets';
+import { DEFAULT_ENCODER_ID, ENCODER_PRESETS } from '../src/model/encoders/presets';
 import { ImageEncoder } from '../src/model/encoders/encoder';
 import type { EncoderPreset } from '../src/model/encoders/types';
 import { extractFeatures } from '../src/model/encoders/extract';
@@ -34,13 +38,16 @@ import {
   SCENES_DEFAULTS,
   type SceneSpec,
 } from '../src/model/scenes/scenes';
-import { buildScenesPack } from '../src/model/scenes/pack';
+import { buildScenesPack, SCENES_PACK_CREATED_AT } from '../src/model/scenes/pack';
+import { PACK_FEATURE_TYPES } from '../src/model/data/pack';
 import { createImage, type RgbBuffer } from '../src/model/scenes/rasterizer';
 
 const USAGE = `usage: npm run prepare:scenes -- [--images N] [--seed S] [--encoder ID] [--out DIR]
-  [--thumb-size PX] [--batch B] [--backend wasm|cpu] [--samples K] [--docs DIR] [--model DIR]
-defaults: --images ${SCENES_DEFAULTS.numImages} --seed ${SCENES_DEFAULTS.seed} --encoder ${FALLBACK_ENCODER_ID} --out public/packs/scenes
-  --thumb-size 96 --batch 16 --backend wasm --samples 3 --docs docs/img (--samples 0: no PNGs)
+  [--feature-type float16|float32] [--thumb-size PX] [--batch B] [--backend wasm|cpu] [--samples K]
+  [--docs DIR] [--model DIR]
+defaults: --images ${SCENES_DEFAULTS.numImages} --seed ${SCENES_DEFAULTS.seed} --encoder ${DEFAULT_ENCODER_ID} --out public/scenes
+  --feature-type float16 --thumb-size 0 (none) --batch 16 --backend wasm --samples 3 --docs docs/img
+  (--samples 0: no PNGs)
   --model DIR reads the encoder's weights from DIR instead of where its preset says`;
 
 // ---------------------------------------------------------------------------------------------------
@@ -151,14 +158,16 @@ async function main(): Promise<void> {
       samples: 'number',
       docs: 'string',
       model: 'string',
+      'feature-type': 'string',
     },
     USAGE,
   );
   const numImages = (a.images as number | undefined) ?? SCENES_DEFAULTS.numImages;
   const seed = (a.seed as number | undefined) ?? SCENES_DEFAULTS.seed;
-  const encoderId = (a.encoder as string | undefined) ?? FALLBACK_ENCODER_ID;
-  const outDir = path.resolve(repoRoot, (a.out as string | undefined) ?? 'public/packs/scenes');
-  const thumbSize = (a['thumb-size'] as number | undefined) ?? 96;
+  const encoderId = (a.encoder as string | undefined) ?? DEFAULT_ENCODER_ID;
+  const outDir = path.resolve(repoRoot, (a.out as string | undefined) ?? 'public/scenes');
+  const featureType = oneOf('feature-type', a['feature-type'], PACK_FEATURE_TYPES, 'float16');
+  const thumbSize = (a['thumb-size'] as number | undefined) ?? 0;
   const batchSize = (a.batch as number | undefined) ?? 16;
   const backend = oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm');
   const samples = (a.samples as number | undefined) ?? 3;
@@ -202,7 +211,9 @@ async function main(): Promise<void> {
       onProgress: (done, total, perSec) => {
         if (done === total || performance.now() - lastLog > 5000) {
           lastLog = performance.now();
-          log(`  ${done}/${total} scenes, ${perSec.toFixed(1)} images/s`);
+          const eta =
+            perSec > 0 && done < total ? `, about ${Math.ceil((total - done) / perSec)} s left` : '';
+          log(`  ${done}/${total} scenes, ${perSec.toFixed(1)} images/s${eta}`);
         }
       },
     },
@@ -215,6 +226,8 @@ async function main(): Promise<void> {
     encoder: encoderId,
     featureDim: encoder.featureDim,
     thumbSize: thumbSize > 0 ? thumbSize : null,
+    featureType,
+    createdAt: SCENES_PACK_CREATED_AT,
   });
   t = performance.now();
   await writePack(outDir, pack, (i) =>
@@ -231,6 +244,7 @@ async function main(): Promise<void> {
       encoder: encoderId,
       backend: backendName,
       featureDim: encoder.featureDim,
+      featureType,
       renderMsPerImage: Number((renderMs / numImages).toFixed(3)),
       encoderLoadSeconds: Number((loadMs / 1000).toFixed(2)),
       extractSeconds: Number((extractMs / 1000).toFixed(2)),

@@ -33,6 +33,7 @@ import { formatMetrics } from './report';
 import { Trainer } from '../src/model/trainer';
 import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
 import type { EvalMetrics } from '../src/model/types';
+import { splitSizeWarnings } from '../src/model/data/flickr8k';
 
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
@@ -90,6 +91,8 @@ async function main(): Promise<void> {
     },
   });
   const ds = data.dataset;
+  for (const w of splitSizeWarnings(ds.splits, Number(a.batch ?? 128)))
+    process.stderr.write(`warning: ${w}\n`);
   if (a.augment !== undefined) addFeatureViews(data, String(a.data), String(a.augment).split(','));
   // --init: fine-tune another run. Its architecture is the default here; its encoder must be the data's.
   const initDir = a.init === undefined ? undefined : path.resolve(String(a.init));

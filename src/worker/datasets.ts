@@ -7,10 +7,11 @@
  */
 import {
   browserModelLoader,
-  decodeImageBlob,
+  decodePhoto,
+  DEFAULT_ENCODER_ID,
   ENCODER_PRESETS,
+  encoderSourceHint,
   extractFeatures,
-  FALLBACK_ENCODER_ID,
   featureCacheKey,
   hashStrings,
   IdbFeatureCache,
@@ -19,7 +20,13 @@ import {
   type EncoderPreset,
   type RgbImage,
 } from '../model/encoders';
-import { buildFlickrDataset, locateFlickrFiles, SPLIT_NAMES, type TextFile } from '../model/data/flickr8k';
+import {
+  buildFlickrDataset,
+  locateFlickrFiles,
+  SPLIT_NAMES,
+  splitSizeWarnings,
+  type TextFile,
+} from '../model/data/flickr8k';
 import {
   buildPack,
   PACK_FEATURES,
@@ -35,7 +42,7 @@ import {
   scenesDataset,
   type SceneSpec,
 } from '../model/scenes/scenes';
-import { staleScenesPack, type ScenesPackManifest } from '../model/scenes/pack';
+import { SCENES_PACK_URL, staleScenesPack, type ScenesPackManifest } from '../model/scenes/pack';
 import { makeSyntheticDataset } from '../model/synthetic';
 import type { Dataset } from '../model/types';
 import type { DatasetInfo, DatasetSource, EncoderChoice, Thumb } from './protocol';
@@ -91,14 +98,19 @@ export function presetOf(choice: EncoderChoice): EncoderPreset {
 
 const encoders = new Map<string, Promise<ImageEncoder>>();
 
-/** Loads (once per worker and backend) the encoder of a preset; models come from the page's own URLs. */
+/**
+ * Loads (once per worker and backend) the encoder of a preset; models come from the page's own URLs.
+ * A failure names the model file and says how to get it.
+ */
 export function loadEncoder(preset: EncoderPreset, baseUrl: string): Promise<ImageEncoder> {
   let p = encoders.get(preset.id);
   if (!p) {
     p = ImageEncoder.load(
       preset,
       browserModelLoader({ baseUrl, sharedModelsUrl: `${baseUrl}shared-models` }),
-    );
+    ).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message} (${encoderSourceHint(preset)})`);
+    });
     encoders.set(preset.id, p);
     p.catch(() => encoders.delete(preset.id));
   }
@@ -110,31 +122,45 @@ export function forgetEncoders(): void {
   encoders.clear();
 }
 
-async function fetchOk(url: string, what: string): Promise<Response> {
+/**
+ * GETs a data file; a failure names the URL and, when given, how to make the file (`hint`). A 404 says
+ * "not found" (the servers of this project answer a missing data file with 404, never with the page).
+ */
+async function fetchOk(url: string, what: string, hint?: string): Promise<Response> {
   let res: Response;
+  const how = hint ? `; ${hint}` : '';
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`cannot fetch ${what} (${url}): ${(e as Error).message}`);
+    throw new Error(`cannot fetch ${what} (${url}): ${(e as Error).message}${how}`);
   }
-  if (!res.ok) throw new Error(`cannot fetch ${what} (${url}): HTTP ${res.status}`);
+  if (res.status === 404) throw new Error(`${what} not found: ${url} (HTTP 404)${how}`);
+  if (!res.ok) throw new Error(`cannot fetch ${what} (${url}): HTTP ${res.status}${how}`);
   return res;
+}
+
+/** How to make a pack that is not served, by its URL. */
+function packHint(url: string): string {
+  return /(^|\/)scenes\/?$/.test(url)
+    ? 'the built-in scenes pack ships in public/scenes/; rebuild it with `npm run prepare:scenes`'
+    : 'make a Flickr8k pack with `npm run prepare:flickr8k -- <Flickr8k folder>` (it writes public/packs/flickr8k-<encoder>/), then restart `npm start`';
 }
 
 /** A feature pack served at `url` (a folder URL, absolute or relative to the base). */
 async function loadPack(url: string, ctx: LoadContext): Promise<LoadedDataset> {
   const base = new URL(url.replace(/\/*$/, '/'), ctx.baseUrl).href;
   ctx.onProgress('reading the pack manifest', 0, 2, 0);
-  const manifestRes = await fetchOk(base + PACK_MANIFEST, 'the pack manifest');
+  const hint = packHint(url);
+  const manifestRes = await fetchOk(base + PACK_MANIFEST, 'the pack manifest', hint);
   let json: unknown;
   try {
     json = await manifestRes.json();
   } catch (e) {
-    throw new Error(`${base}${PACK_MANIFEST}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${base}${PACK_MANIFEST}: not valid JSON (${(e as Error).message}); ${hint}`);
   }
   const manifest = parsePackManifest(json, base + PACK_MANIFEST);
   ctx.onProgress('reading the features', 1, 2, 0);
-  const bytes = await (await fetchOk(base + PACK_FEATURES, 'the pack features')).arrayBuffer();
+  const bytes = await (await fetchOk(base + PACK_FEATURES, 'the pack features', hint)).arrayBuffer();
   const dataset = packToDataset(manifest, bytes);
   ctx.onProgress('done', 2, 2, 0);
   const warnings = [
@@ -144,6 +170,7 @@ async function loadPack(url: string, ctx: LoadContext): Promise<LoadedDataset> {
         ]
       : []),
     ...(manifest.problems ?? []).slice(0, 10),
+    ...splitSizeWarnings(dataset.splits),
   ];
   return {
     dataset,
@@ -171,10 +198,13 @@ function sceneThumb(spec: SceneSpec): Thumb {
   return { width: THUMB_SIDE, height: THUMB_SIDE, data };
 }
 
-/** The built-in scenes: the prepared pack when current, else rendered and encoded here (cached). */
+/**
+ * The built-in scenes: the prebuilt pack shipped in public/scenes/ when current, else rendered and
+ * encoded here with the default encoder (cached).
+ */
 async function loadScenes(numImages: number | undefined, ctx: LoadContext): Promise<LoadedDataset> {
   const opts = { ...SCENES_DEFAULTS, numImages: numImages ?? SCENES_DEFAULTS.numImages };
-  const preset = ENCODER_PRESETS[FALLBACK_ENCODER_ID];
+  const preset = ENCODER_PRESETS[DEFAULT_ENCODER_ID];
   const set = makeSceneSet(opts);
   const warnings: string[] = [];
   const loadedScenes = (dataset: Dataset): LoadedDataset => ({
@@ -191,20 +221,19 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
   });
   if (opts.numImages === SCENES_DEFAULTS.numImages) {
     try {
-      const base = new URL('packs/scenes/', ctx.baseUrl).href;
-      const res = await fetch(base + PACK_MANIFEST);
-      if (res.ok) {
-        const manifest = parsePackManifest(await res.json(), base + PACK_MANIFEST) as ScenesPackManifest;
-        const stale = staleScenesPack(manifest, FALLBACK_ENCODER_ID, opts);
-        if (stale) warnings.push(`the prepared scenes pack is not used: ${stale}`);
-        else {
-          const bytes = await (await fetchOk(base + PACK_FEATURES, 'the scenes features')).arrayBuffer();
-          return loadedScenes(packToDataset(manifest, bytes));
-        }
+      const base = new URL(SCENES_PACK_URL, ctx.baseUrl).href;
+      const hint = packHint(SCENES_PACK_URL);
+      const res = await fetchOk(base + PACK_MANIFEST, 'the scenes pack manifest', hint);
+      const manifest = parsePackManifest(await res.json(), base + PACK_MANIFEST) as ScenesPackManifest;
+      const stale = staleScenesPack(manifest, DEFAULT_ENCODER_ID, opts);
+      if (stale) warnings.push(`the prebuilt scenes pack is not used: ${stale}; rendering instead`);
+      else {
+        const bytes = await (await fetchOk(base + PACK_FEATURES, 'the scenes features', hint)).arrayBuffer();
+        return loadedScenes(packToDataset(manifest, bytes));
       }
     } catch (e) {
       warnings.push(
-        `the prepared scenes pack could not be read (${(e as Error).message}); rendering instead`,
+        `the prebuilt scenes pack could not be read (${(e as Error).message}); rendering instead`,
       );
     }
   }
@@ -253,7 +282,8 @@ async function loadFolder(
     imageNames: layout.imageNames,
   });
   if (!data.splits.train?.length) {
-    // Without a train list every photo trains; retrieval then searches all of them.
+    // Split lists without a train list (a folder with none at all gets a seeded split instead):
+    // every photo trains; retrieval then searches all of them.
     data.splits = { ...data.splits, train: data.images.map((_, i) => i) };
     data.problems.push('no train split list (Flickr_8k.trainImages.txt): training on every photo');
   }
@@ -279,7 +309,7 @@ async function loadFolder(
         const path = pathOf(data.images[i]);
         const blob = byPath.get(path);
         if (!blob) throw new Error(`${path}: not in the picked folder`);
-        return decodeImageBlob(blob, path, { maxSide: 512 });
+        return decodePhoto(blob, path, { maxSide: 512 });
       },
       {
         crops,
@@ -304,9 +334,14 @@ async function loadFolder(
   const dataset = packDataset(pack);
   const warnings = [
     ...(failed.length
-      ? [`${failed.length} photo(s) could not be decoded and are left out: ${errors.slice(0, 5).join('; ')}`]
+      ? [
+          `${failed.length} photo(s) could not be decoded and are left out:`,
+          ...errors.slice(0, 10),
+          ...(errors.length > 10 ? [`... and ${errors.length - 10} more`] : []),
+        ]
       : []),
     ...data.problems.slice(0, 10),
+    ...splitSizeWarnings(dataset.splits),
   ];
   return {
     dataset,
@@ -317,6 +352,7 @@ async function loadFolder(
       thumbs: 'file',
       imagePaths: pack.manifest.images.map(pathOf),
       warnings,
+      ...(data.notes?.length ? { notes: data.notes } : {}),
     }),
   };
 }
@@ -348,7 +384,7 @@ export async function photoFeatures(
   baseUrl: string,
 ): Promise<Float32Array> {
   const encoder = await loadEncoder(preset, baseUrl);
-  const img = await decodeImageBlob(blob, name, { maxSide: 1024 });
+  const img = await decodePhoto(blob, name, { maxSide: 1024 });
   const r = await extractFeatures(encoder, 1, () => Promise.resolve(img), {});
   if (r.failed.length) throw new Error(`${name}: could not be encoded`);
   return r.features;

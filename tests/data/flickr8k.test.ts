@@ -11,6 +11,9 @@ import {
   parseFlickrToken,
   parseKarpathyJson,
   parseSplitList,
+  seededSplit,
+  splitSizeWarnings,
+  batchWarning,
 } from '../../src/model/data/flickr8k';
 import { readFlickrFolder } from '../../scripts/data-node';
 import { requireSharedDir } from '../helpers/shared';
@@ -194,7 +197,7 @@ describe('buildFlickrDataset', () => {
     });
     expect(locateFlickrFiles(['d\\Flickr8k.token.txt', 'd\\p\\q.jpg']).imageDir).toBe('d/p');
     expect(() => locateFlickrFiles(['a.jpg'])).toThrow(/no caption file found/);
-    expect(() => locateFlickrFiles(['captions.txt'])).toThrow(/no JPEG photos found/);
+    expect(() => locateFlickrFiles(['captions.txt'])).toThrow(/no photos in the folder/);
   });
 
   it('parseSplitList trims names and drops blank lines', () => {
@@ -234,7 +237,11 @@ describe('Flickr8k folders', () => {
     );
     const f = readFlickrFolder(dir);
     expect(f.data.images).toEqual(['a.jpg', 'b.jpg']);
-    expect(f.data.splits).toEqual({});
+    // No split lists: a seeded split by name (two photos are too few for a dev or test photo), said so.
+    expect(f.data.splits).toEqual({ train: [0, 1] });
+    expect(f.data.notes?.[0]).toMatch(
+      /No split lists .* split by file name with seed 1 into train 2 \/ dev 0 \/ test 0/,
+    );
     expect(f.splitPaths).toEqual({});
     expect(readFileSync(f.captionsPath, 'utf8')).toContain('#0');
   });
@@ -244,6 +251,70 @@ describe('Flickr8k folders', () => {
     mkdirSync(path.join(tmp, 'empty'));
     expect(() => readFlickrFolder(path.join(tmp, 'empty'))).toThrow(/no caption file found/);
     writeFileSync(path.join(tmp, 'empty', 'captions.txt'), 'image,caption\na.jpg,x\n');
-    expect(() => readFlickrFolder(path.join(tmp, 'empty'))).toThrow(/no JPEG photos found/);
+    expect(() => readFlickrFolder(path.join(tmp, 'empty'))).toThrow(/no photos in the folder/);
+  });
+});
+
+describe('seeded split of a folder without split lists', () => {
+  const names = Array.from({ length: 8000 }, (_, i) => `${1000 + i * 7}_photo.jpg`);
+
+  it('cuts the standard 6000 / 1000 / 1000 proportions, disjoint and covering every photo', () => {
+    const s = seededSplit(names);
+    expect([s.train?.length, s.dev?.length, s.test?.length]).toEqual([6000, 1000, 1000]);
+    const all = [...s.train!, ...s.dev!, ...s.test!];
+    expect(new Set(all).size).toBe(8000);
+    // The common public copy (8091 photos): an eighth each for dev and test, the rest trains.
+    const k = seededSplit(names.concat(names.slice(0, 91).map((n) => `x${n}`)));
+    expect([k.train?.length, k.dev?.length, k.test?.length]).toEqual([6069, 1011, 1011]);
+  });
+
+  it('depends on the names and the seed, not on the order of the files', () => {
+    const a = seededSplit(names);
+    const reversed = [...names].reverse();
+    const b = seededSplit(reversed);
+    const devA = new Set(a.dev!.map((i) => names[i]));
+    expect(new Set(b.dev!.map((i) => reversed[i]))).toEqual(devA);
+    const other = seededSplit(names, 2);
+    const overlap = other.dev!.filter((i) => devA.has(names[i])).length;
+    expect(overlap).toBeLessThan(300); // about 1000/8 by chance, far from all 1000
+    // Not a cut of the sorted names: the dev photos are spread over the whole range.
+    const devIdx = a.dev!;
+    expect(devIdx[0]).toBeLessThan(100);
+    expect(devIdx[devIdx.length - 1]).toBeGreaterThan(7900);
+  });
+
+  it('keeps at least one training photo and leaves empty splits out', () => {
+    expect(seededSplit(['a.jpg'])).toEqual({ train: [0] });
+    expect(seededSplit([])).toEqual({});
+    const four = seededSplit(['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg']);
+    expect([four.train?.length, four.dev?.length, four.test?.length]).toEqual([2, 1, 1]);
+  });
+
+  it('buildFlickrDataset splits a folder without lists and says so; given lists are used as they are', () => {
+    const text = ['image,caption', ...names.slice(0, 80).map((n) => `${n},a photo`)].join('\n');
+    const r = buildFlickrDataset({ captionsFile: { name: 'captions.txt', text } });
+    expect([r.splits.train?.length, r.splits.dev?.length, r.splits.test?.length]).toEqual([60, 10, 10]);
+    expect(r.notes).toHaveLength(1);
+    expect(r.notes![0]).toMatch(
+      /No split lists .*split by file name with seed 1 into train 60 \/ dev 10 \/ test 10/,
+    );
+    const listed = buildFlickrDataset({
+      captionsFile: { name: 'captions.txt', text },
+      splitFiles: { train: { name: 'train.txt', text: names.slice(0, 70).join('\n') } },
+    });
+    expect(listed.splits).toEqual({ train: [...Array(70).keys()] });
+    expect(listed.notes).toBeUndefined();
+  });
+
+  it('warns about a dev split too small for recall and a batch larger than the training split', () => {
+    expect(splitSizeWarnings({ train: [0, 1, 2], dev: [3, 4] }, 128)).toEqual([
+      expect.stringMatching(/dev split has only 2 images: recall@K moves in steps of 50\.0 points/),
+      expect.stringMatching(/batch \(128\) is larger than the training split \(3 images\)/),
+    ]);
+    expect(splitSizeWarnings({ train: [...Array(500).keys()], dev: [...Array(100).keys()] }, 128)).toEqual(
+      [],
+    );
+    expect(splitSizeWarnings({ train: [0] })).toEqual([expect.stringMatching(/no dev split/)]);
+    expect(batchWarning(6000, 128)).toBeNull();
   });
 });

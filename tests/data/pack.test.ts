@@ -79,7 +79,7 @@ describe('feature packs', () => {
       "pack 'tiny' was built with encoder enc-a, expected enc-b",
     );
     expect(() => packToDataset(p.manifest, bin.slice(4))).toThrow(
-      "pack 'tiny': features.bin holds 32 bytes, expected 3 images x 3 features x 4 = 36",
+      "pack 'tiny': features.bin holds 32 bytes, expected 3 images x 3 float32 features x 4 = 36",
     );
     const nan = new Float32Array(bin.slice(0));
     nan[4] = NaN;
@@ -92,6 +92,35 @@ describe('feature packs', () => {
     expect(() =>
       buildPack(data, features, { name: 'x', encoder: 'e', featureDim: D, crops: 1, failed: [0, 1, 2, 3] }),
     ).toThrow(/all 4 images failed/);
+  });
+
+  it('store float16 features at half the size, rounded the same in memory and on disk', () => {
+    const fine = new Float32Array(features.length).map((_, i) => 0.1 * i + 1 / 3);
+    const p16 = buildPack(data, fine, {
+      name: 'half',
+      encoder: 'enc-a',
+      featureDim: D,
+      crops: 1,
+      failed: [1],
+      featureType: 'float16',
+    });
+    expect(p16.manifest.featureType).toBe('float16');
+    const files = serializePack(p16);
+    expect(files[PACK_FEATURES].byteLength).toBe(3 * D * 2);
+    const ds = packToDataset(parsePackManifest(files[PACK_MANIFEST]), files[PACK_FEATURES]);
+    // What the file gives back is what the pack held in memory, and close to the input (float16: 11 bits).
+    expect(Array.from(ds.features)).toEqual(Array.from(p16.features));
+    const kept = [0, 2, 3].flatMap((i) => Array.from(fine.subarray(i * D, (i + 1) * D)));
+    ds.features.forEach((v, k) =>
+      expect(Math.abs(v - kept[k])).toBeLessThan(Math.abs(kept[k]) * 2 ** -11 + 1e-7),
+    );
+    expect(ds.features.some((v, k) => v !== kept[k])).toBe(true); // really rounded
+    expect(() => packToDataset(p16.manifest, files[PACK_FEATURES].slice(2))).toThrow(
+      "pack 'half': features.bin holds 16 bytes, expected 3 images x 3 float16 features x 2 = 18",
+    );
+    expect(() => parsePackManifest({ ...p16.manifest, featureType: 'int8' })).toThrow(
+      /'featureType' must be one of float32, float16, got "int8"/,
+    );
   });
 
   it('check the manifest, naming the field', () => {

@@ -1,6 +1,6 @@
 /**
- * The real encoders: the ImageNet MobileNetV1 trunk from ../shared and the vendored offline fallback
- * from public/models, on real Flickr8k photos, through the Node loader and JPEG decoder.
+ * The real encoders: the ImageNet MobileNetV1 trunk and the small fallback, both shipped in
+ * public/models, on real Flickr8k photos (from ../shared), through the Node loader and JPEG decoder.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
 import {
+  DEFAULT_ENCODER_ID,
+  DEFAULT_ENCODER_URL,
   ENCODER_PRESETS,
   FALLBACK_ENCODER_ID,
   ImageEncoder,
@@ -38,12 +40,14 @@ beforeAll(async () => {
   photos = await Promise.all(PHOTOS.map((p) => readJpeg(photoPath(p))));
 });
 
-describe('MobileNetV1 trunk from ../shared', () => {
+describe('MobileNetV1 trunk shipped in public/models (the default encoder)', () => {
   let enc: ImageEncoder;
   beforeAll(async () => {
+    expect(ENCODER_PRESETS[DEFAULT_ENCODER_ID].source).toEqual({ kind: 'url', url: DEFAULT_ENCODER_URL });
+    // A shared folder that does not exist: the shipped copy must not need it.
     enc = await ImageEncoder.load(
-      ENCODER_PRESETS['mobilenet-v1-1.0-trunk'],
-      nodeModelLoader(requireSharedDir()),
+      ENCODER_PRESETS[DEFAULT_ENCODER_ID],
+      nodeModelLoader('/nonexistent-shared'),
     );
   });
   afterAll(() => enc?.dispose());
@@ -94,8 +98,11 @@ describe('offline fallback encoder (vendored in public/models)', () => {
     }
   });
 
-  it('is byte for byte what SOURCE.md lists (scripts/vendor-fallback-encoder.mjs)', () => {
-    const dir = path.join(repoRoot, 'public', 'models', FALLBACK_ENCODER_ID);
+  it.each([FALLBACK_ENCODER_ID, DEFAULT_ENCODER_ID])('%s is byte for byte what its SOURCE.md lists', (id) => {
+    const dir = path.join(repoRoot, 'public', 'models', id);
+    expect(readFileSync(path.join(dir, 'LICENSE'), 'utf8')).toMatch(
+      id === DEFAULT_ENCODER_ID ? /Apache License\s+Version 2\.0/ : /MIT License/,
+    );
     const listed = [
       ...readFileSync(path.join(dir, 'SOURCE.md'), 'utf8').matchAll(/^- `([^`]+)` ([0-9a-f]{64})$/gm),
     ];

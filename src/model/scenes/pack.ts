@@ -7,11 +7,23 @@
  * a loader that finds an older one should render and extract afresh rather than train on features of
  * other pictures.
  */
-import { buildPack, type Pack, type PackManifest } from '../data/pack';
+import { buildPack, type Pack, type PackFeatureType, type PackManifest } from '../data/pack';
 import { makeSceneSet, SCENES_DEFAULTS, SCENES_VERSION, type ScenesOptions } from './scenes';
 
 /** Pack name of the built-in scenes. */
 export const SCENES_PACK_NAME = 'scenes';
+
+/**
+ * Where the prebuilt pack ships: public/scenes/ in the repository, served at `scenes/` beside the page
+ * (public/packs/ is for packs a user prepares and is not tracked).
+ */
+export const SCENES_PACK_URL = 'scenes/';
+
+/**
+ * The fixed `createdAt` of a prebuilt scenes pack: regenerating it with the same code and weights then
+ * gives the same bytes (a shipped file that changes on every run would only add noise to the history).
+ */
+export const SCENES_PACK_CREATED_AT = '2000-01-01T00:00:00.000Z';
 
 /** What a scenes pack records about its generator, in `manifest.scenes`. */
 export interface ScenesPackInfo {
@@ -30,6 +42,8 @@ export interface ScenesPackOptions {
   /** Side of thumbs/<i>.jpg, or null when the pack has none. */
   thumbSize?: number | null;
   createdAt?: string;
+  /** Storage type of features.bin (default float32). */
+  featureType?: PackFeatureType;
 }
 
 /**
@@ -48,6 +62,7 @@ export function buildScenesPack(opts: ScenesOptions, features: Float32Array, p: 
       crops: 1,
       thumbSize: p.thumbSize ?? null,
       createdAt: p.createdAt,
+      featureType: p.featureType,
     },
   );
   const scenes: ScenesPackInfo = { version: SCENES_VERSION, seed: opts.seed, numImages: opts.numImages };
