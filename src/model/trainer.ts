@@ -34,6 +34,8 @@ import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from 
 import type { NamedWeight } from './model';
 import { pretrainedEmbedding, type WordVectors } from './word-vectors';
 import { EnsembleTeacher, type Teacher } from './distill';
+import { checkRunSize } from './limits';
+import { CHECKPOINT_FORMAT, type TrainerCheckpoint } from './checkpoint';
 
 export const DEFAULT_TRAIN: TrainConfig = {
   batchSize: 128,
@@ -143,6 +145,8 @@ export class Trainer {
       vocabSize: this.vocab.size,
       imageDim: dataset.imageDim,
     };
+    // Sizes and the memory estimate before anything is allocated (./limits.ts).
+    checkRunSize(m, t);
     this.config = { model: m, train: t };
     // Empty captions are an error (named); captions without a known word are dropped from training.
     this.encoded = dataset.captions.map((c, k) => {
@@ -327,12 +331,161 @@ export class Trainer {
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.
     (this.optimizer as unknown as { learningRate: number }).learningRate = this.learningRate;
-    const gradNorm = this.clipAndApply(grads);
+    const gradNorm = this.gradientNorm(grads);
+    // Divergence stops the run before the update: the weights and Adam's moments stay those of the last
+    // good step (a checkpoint taken now resumes from there).
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      tf.dispose(Object.values(grads));
+      throw new TrainingDivergedError(this.steps + 1, loss, gradNorm);
+    }
+    this.clipAndApply(grads, gradNorm);
     this.steps++;
-    if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.steps}`);
     const from = this.config.train.averageFromStep;
     if (from && this.steps >= from && !this.averageApplied) this.accumulateAverage();
     return { step: this.steps, epoch: this.epochs, loss, gradNorm, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Everything the next steps depend on, as plain data: the weights, Adam's moments and bias-correction
+   * powers, the batch sampler's position and generators, the step and epoch counters and the running
+   * mean of the weights. A trainer built with the same dataset and configuration and given this by
+   * {@link restore} takes the very steps this one would have taken, to the last digit. (A distillation
+   * teacher is not included: set it again before restoring.)
+   */
+  checkpoint(): TrainerCheckpoint {
+    const adam = this.optimizer as unknown as AdamInternals;
+    const roles = this.variableRoles();
+    const tensor = (name: string, v: tf.Tensor) => ({
+      name,
+      shape: [...v.shape],
+      data: new Float32Array(v.dataSync()),
+    });
+    const moments = (list: AdamInternals['accumulatedFirstMoment'], kind: 'm' | 'v') =>
+      list.map((s) =>
+        tensor(`adam.${kind}.${roles.get(s.originalName.slice(0, -2)) ?? s.originalName}`, s.variable),
+      );
+    const order = adam.accumulatedFirstMoment.map((s) => roles.get(s.originalName.slice(0, -2)) ?? '');
+    return {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      model: { ...this.config.model },
+      train: structuredClone(this.config.train),
+      dataset: this.dataset.name,
+      numImages: this.dataset.numImages,
+      vocabSize: this.vocab.size,
+      steps: this.steps,
+      epochs: this.epochs,
+      rng: this.rng.getState(),
+      viewRng: this.viewRng.getState(),
+      order: [...this.order],
+      cursor: this.cursor,
+      captionBatches: this.captionBatches.map((b) => [...b]),
+      batchCursor: this.batchCursor,
+      adam: {
+        iterations: adam.iterations_ ?? 0,
+        beta1Power: adam.accBeta1.dataSync()[0],
+        beta2Power: adam.accBeta2.dataSync()[0],
+        order,
+      },
+      averageCount: this.average?.count ?? 0,
+      averageApplied: this.averageApplied,
+      // The variables as they are (image.weight [F, H], not the export's torch layout).
+      tensors: [
+        ...this.model.variables.map((v, k) => tensor(`weight.${this.model.weightShapes[k].name}`, v)),
+        ...moments(adam.accumulatedFirstMoment, 'm'),
+        ...moments(adam.accumulatedSecondMoment, 'v'),
+        ...(this.average?.weights.map((w) => ({ ...w, name: `average.${w.name}`, data: w.data.slice() })) ??
+          []),
+      ],
+    };
+  }
+
+  /**
+   * Continues from a {@link checkpoint} of a trainer with the same dataset and configuration (checked:
+   * a mismatch throws naming it). Call on a fresh trainer, before any step.
+   */
+  restore(cp: TrainerCheckpoint): void {
+    if (this.steps)
+      throw new Error(`checkpoint: restore into a fresh trainer (${this.steps} steps done here)`);
+    const mine = { model: this.config.model, train: this.config.train };
+    for (const part of ['model', 'train'] as const) {
+      const a = cp[part] as unknown as Record<string, unknown>;
+      const b = mine[part] as unknown as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+        if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+          throw new Error(
+            `checkpoint: ${part}.${k} is ${JSON.stringify(a[k])}, this trainer's is ${JSON.stringify(b[k])}`,
+          );
+    }
+    if (
+      cp.dataset !== this.dataset.name ||
+      cp.numImages !== this.dataset.numImages ||
+      cp.vocabSize !== this.vocab.size
+    )
+      throw new Error(
+        `checkpoint: trained on '${cp.dataset}' (${cp.numImages} images, vocabulary ${cp.vocabSize}), ` +
+          `this trainer has '${this.dataset.name}' (${this.dataset.numImages} images, vocabulary ${this.vocab.size})`,
+      );
+    const byName = new Map(cp.tensors.map((t) => [t.name, t]));
+    const need = (name: string, shape: readonly number[]) => {
+      const t = byName.get(name);
+      if (!t) throw new Error(`checkpoint: missing tensor '${name}'`);
+      if (t.shape.join() !== shape.join() || t.data.length !== shape.reduce((a, b) => a * b, 1))
+        throw new Error(`checkpoint: tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
+      return t;
+    };
+    const vars = this.model.variables;
+    const names = this.model.weightShapes.map((w) => w.name);
+    const weights = vars.map((v, k) => need(`weight.${names[k]}`, v.shape));
+    const roleVar = new Map(names.map((n, k) => [n, vars[k]]));
+    const moments = (kind: 'm' | 'v') =>
+      cp.adam.order.map((role) => {
+        const v = roleVar.get(role);
+        if (!v) throw new Error(`checkpoint: Adam moment of unknown weight '${role}'`);
+        return { v, t: need(`adam.${kind}.${role}`, v.shape) };
+      });
+    const first = moments('m');
+    const second = moments('v');
+    const average = cp.averageCount
+      ? this.model.weightShapes.map(({ name, shape }) => ({ ...need(`average.${name}`, shape), name }))
+      : undefined;
+    // Everything checked: now change the trainer.
+    vars.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(weights[k].data, v.shape, 'float32'))));
+    const adam = this.optimizer as unknown as AdamInternals;
+    tf.dispose([...adam.accumulatedFirstMoment, ...adam.accumulatedSecondMoment].map((s) => s.variable));
+    const slot = (list: typeof first, kind: 'm' | 'v') =>
+      list.map(({ v, t }) => ({
+        originalName: `${v.name}/${kind}`,
+        variable: tf.tidy(() => tf.tensor(t.data, v.shape, 'float32').variable(false)),
+      }));
+    adam.accumulatedFirstMoment = slot(first, 'm');
+    adam.accumulatedSecondMoment = slot(second, 'v');
+    tf.tidy(() => {
+      adam.accBeta1.assign(tf.scalar(cp.adam.beta1Power));
+      adam.accBeta2.assign(tf.scalar(cp.adam.beta2Power));
+    });
+    adam.iterations_ = cp.adam.iterations;
+    this.steps = cp.steps;
+    this.epochs = cp.epochs;
+    this.rng.setState(cp.rng);
+    this.viewRng.setState(cp.viewRng);
+    this.order = [...cp.order];
+    this.cursor = cp.cursor;
+    this.captionBatches = cp.captionBatches.map((b) => [...b]);
+    this.batchCursor = cp.batchCursor;
+    this.average = average
+      ? {
+          count: cp.averageCount,
+          weights: average.map((w) => ({ name: w.name, shape: [...w.shape], data: w.data.slice() })),
+        }
+      : undefined;
+    this.averageApplied = cp.averageApplied;
+  }
+
+  /** tf.Variable name -> the weight name (word_embedding, gru.weight_ih, ...) of each model variable. */
+  private variableRoles(): Map<string, string> {
+    const names = this.model.weightShapes.map((w) => w.name);
+    return new Map(this.model.variables.map((v, k) => [v.name, names[k]]));
   }
 
   /** Steps whose weights the running mean holds (0 before averageFromStep, or without averaging). */
@@ -539,12 +692,18 @@ export class Trainer {
     return this.average;
   }
 
-  /** Clip all gradients to a global norm, apply Adam, free the gradients; returns the norm before clipping. */
-  private clipAndApply(grads: Record<string, tf.Tensor>): number {
+  /** The global norm of the gradients (before clipping). */
+  private gradientNorm(grads: Record<string, tf.Tensor>): number {
     const list = Object.values(grads);
     const normT = tf.tidy(() => tf.addN(list.map((g) => g.square().sum())).sqrt());
     const norm = normT.dataSync()[0];
     normT.dispose();
+    return norm;
+  }
+
+  /** Clips all gradients to a global norm (`norm` is theirs), applies Adam, frees the gradients. */
+  private clipAndApply(grads: Record<string, tf.Tensor>, norm: number): void {
+    const list = Object.values(grads);
     const clip = this.config.train.clipNorm;
     const scale = norm > clip ? clip / norm : 1;
     tf.tidy(() => {
@@ -554,8 +713,35 @@ export class Trainer {
       this.optimizer.applyGradients(named as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     });
     tf.dispose(list);
-    return norm;
   }
+}
+
+/**
+ * A step whose loss or gradient is not finite: thrown before the update, so the model keeps the weights
+ * of the last good step. `step` is the step that diverged (1-based).
+ */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number,
+  ) {
+    super(
+      `diverged at step ${step}: the loss is ${loss} and the gradient norm ${gradNorm}; the update was not applied ` +
+        `(lower the learning rate, or resume from the last checkpoint)`,
+    );
+  }
+}
+
+/** The parts of tfjs's AdamOptimizer (4.x) a checkpoint saves and restores, exactly as they are. */
+interface AdamInternals {
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  /** beta1^t and beta2^t, kept as running products (restoring them by pow() would change digits). */
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  iterations_?: number;
 }
 
 function checkDistill(opts: { weight: number; temperature: number }): void {

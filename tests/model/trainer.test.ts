@@ -330,7 +330,11 @@ describe('Trainer', () => {
     expect(() => new Trainer(badSize, small)).toThrow(/features hold 159 numbers, expected 20 x 8/);
     expect(() => new Trainer({ ...ds, splits: { dev: [1] } }, small)).toThrow(/no training split/);
     expect(() => new Trainer(ds, { ...small, hiddenDim: 0 })).toThrow(
-      /hiddenDim must be a positive integer, got 0/,
+      /hidden size: expected a whole number from 1 to 2048, got 0/,
+    );
+    // Checked before the model is allocated (src/model/limits.ts).
+    expect(() => new Trainer(ds, { ...small, hiddenDim: 4096, wordDim: 2048 })).toThrow(
+      /hidden size: .*got 4096/,
     );
   });
 
