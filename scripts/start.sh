@@ -12,15 +12,10 @@ ensure_deps
 echo "==> copying tfjs wasm binaries"
 node scripts/copy-wasm.mjs
 
-# The built-in scenes: rendered and encoded once (about 2 minutes on 2 cores) into public/packs/scenes,
-# so the page opens ready to train. Without the pack the page renders them itself (and caches them).
-if [ ! -f public/packs/scenes/manifest.json ] && [ "${SKIP_SCENES:-0}" != "1" ]; then
-  echo "==> rendering the built-in scenes dataset (first start only)"
-  node node_modules/tsx/dist/cli.mjs scripts/prepare-scenes.ts || echo "warning: could not prepare the scenes pack; the page will render the scenes itself"
-fi
+# The built-in scenes ship prebuilt in public/scenes/ (npm run prepare:scenes rebuilds them), and the
+# default image encoder in public/models/: nothing is encoded here.
 
-echo "==> building"
-node node_modules/vite/bin/vite.js build
+phase "building the page (vite build)" 40 node node_modules/vite/bin/vite.js build --logLevel warn
 
 URL="http://127.0.0.1:${PORT}/"
 echo

@@ -1,16 +1,43 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { isRunActive, useUiStore } from './store';
 import { useClient } from './context';
 import { DropZone } from './DropZone';
 import { droppedFolder, isImageFile, pickedFolder } from './files';
 import { fmtInt } from './format';
-import { ENCODER_PRESETS, FALLBACK_ENCODER_ID } from '../model/encoders/presets';
+import { DEFAULT_ENCODER_ID, ENCODER_PRESETS, FALLBACK_ENCODER_ID } from '../model/encoders/presets';
+import { checkEncodersAvailable, type EncoderAvailability } from '../model/encoders/availability';
 import type { DatasetInfo, PickedFile } from '../worker/protocol';
 
 export const DEFAULT_PACK = 'packs/flickr8k-mobilenet-v1-1.0-trunk';
 const CUSTOM = 'custom-url';
 /** `webkitdirectory` is not in React's input attributes. */
 const DIRECTORY_ATTRS = { webkitdirectory: '', directory: '' } as Record<string, string>;
+
+type Availability = Record<string, EncoderAvailability>;
+
+/**
+ * Which encoders this server can give the page (checked once per page load: model.json and its weight
+ * files must be served); null while checking. Those that cannot load are greyed out with the reason.
+ */
+function useEncoderAvailability(): Availability | null {
+  const [avail, setAvail] = useState<Availability | null>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    const base = typeof document !== 'undefined' ? document.baseURI : '/';
+    void checkEncodersAvailable(Object.values(ENCODER_PRESETS), {
+      baseUrl: base,
+      sharedModelsUrl: new URL('shared-models', base).href,
+      signal: abort.signal,
+    }).then(
+      (a) => {
+        if (!abort.signal.aborted) setAvail(a);
+      },
+      () => undefined,
+    );
+    return () => abort.abort();
+  }, []);
+  return avail;
+}
 
 /** Dataset choice (built-in scenes, a Flickr8k pack, the user's own folder), progress and summary. */
 export function DataPanel(): ReactNode {
@@ -25,7 +52,14 @@ export function DataPanel(): ReactNode {
     encoderUrl: useId(),
   };
   const [packUrl, setPackUrl] = useState(DEFAULT_PACK);
-  const [encoder, setEncoder] = useState<string>(FALLBACK_ENCODER_ID);
+  const [encoder, setEncoder] = useState<string>(DEFAULT_ENCODER_ID);
+  const avail = useEncoderAvailability();
+  const unavailable = Object.values(avail ?? {}).filter((a) => !a.ok);
+  // An encoder chosen before the check that turned out not to load here: the default, else the first that loads.
+  const chosen =
+    avail && encoder !== CUSTOM && avail[encoder]?.ok === false
+      ? ([DEFAULT_ENCODER_ID, ...Object.keys(ENCODER_PRESETS)].find((id) => avail[id]?.ok) ?? encoder)
+      : encoder;
   const [encoderUrl, setEncoderUrl] = useState('');
   const [folder, setFolder] = useState<{ name: string; files: PickedFile[] } | null>(null);
   const [localError, setLocalError] = useState<string | null>(null);
@@ -53,12 +87,16 @@ export function DataPanel(): ReactNode {
       client.loadFolder(
         folder.name,
         folder.files,
-        encoder === CUSTOM ? { url: encoderUrl } : { preset: encoder },
+        chosen === CUSTOM ? { url: encoderUrl } : { preset: chosen },
       ),
     );
   };
 
   const images = folder ? folder.files.filter((f) => isImageFile({ name: f.path, type: '' })).length : 0;
+  const noPhotos =
+    folder && images === 0
+      ? `“${folder.name}” holds no photos (${fmtInt(folder.files.length)} files, none a JPEG, PNG, GIF, WebP, BMP, AVIF or HEIC image): pick the folder that holds Images/ and captions.txt.`
+      : null;
 
   return (
     <div className="panel-stack">
@@ -71,8 +109,8 @@ export function DataPanel(): ReactNode {
           <div className="source">
             <h3>Built-in scenes</h3>
             <p className="hint">
-              Rendered captioned scenes (shapes, colours, positions) with features from the offline encoder.
-              Loaded when the page opens.
+              Rendered captioned scenes (shapes, colours, positions) with features from the default
+              MobileNetV1 encoder, prebuilt. Loaded when the page opens.
             </p>
             <button type="button" disabled={disabled} onClick={() => client.loadScenes()}>
               Load scenes
@@ -92,7 +130,9 @@ export function DataPanel(): ReactNode {
                 onChange={(e) => setPackUrl(e.target.value)}
               />
               <small id={`${ids.pack}-hint`} className="hint">
-                Relative to this page; written by <code>npm run prepare:flickr8k</code>.
+                Relative to this page; written by{' '}
+                <code>npm run prepare:flickr8k -- &lt;Flickr8k folder&gt;</code> into{' '}
+                <code>public/packs/</code>.
               </small>
             </div>
             <button type="button" disabled={disabled} onClick={() => setLocalError(client.loadPack(packUrl))}>
@@ -127,23 +167,46 @@ export function DataPanel(): ReactNode {
                   “{folder.name}”: {fmtInt(folder.files.length)} files, {fmtInt(images)} photos
                 </p>
               )}
+              {noPhotos && (
+                <p className="field-error" role="alert" data-testid="no-photos">
+                  {noPhotos}
+                </p>
+              )}
             </DropZone>
             <div className="field">
               <label htmlFor={ids.encoder}>Image encoder</label>
-              <select id={ids.encoder} value={encoder} onChange={(e) => setEncoder(e.target.value)}>
-                {Object.values(ENCODER_PRESETS).map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.id} — {p.label}
-                  </option>
-                ))}
+              <select
+                id={ids.encoder}
+                value={chosen}
+                data-checked={avail ? 'true' : 'false'}
+                onChange={(e) => setEncoder(e.target.value)}
+              >
+                {Object.values(ENCODER_PRESETS).map((p) => {
+                  const a = avail?.[p.id];
+                  return (
+                    <option key={p.id} value={p.id} disabled={a?.ok === false} title={a?.reason}>
+                      {p.id} — {p.label}
+                      {a?.ok === false ? ' (not available on this server)' : ''}
+                    </option>
+                  );
+                })}
                 <option value={CUSTOM}>Another tfjs model (model.json URL)</option>
               </select>
               <small className="hint">
-                The MobileNets need <code>../shared/models</code> next to the checkout; {FALLBACK_ENCODER_ID}{' '}
-                ships with the page.
+                {DEFAULT_ENCODER_ID} (the default, ImageNet) and {FALLBACK_ENCODER_ID} (small) ship with the
+                page{avail ? '' : '; checking which encoders this server serves…'}
               </small>
+              {unavailable.length > 0 && (
+                <ul className="hint encoder-unavailable" data-testid="encoders-unavailable">
+                  {unavailable.map((a) => (
+                    <li key={a.id}>
+                      <code>{a.id}</code> cannot load: {a.reason}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </div>
-            {encoder === CUSTOM && (
+            {chosen === CUSTOM && (
               <div className="field">
                 <label htmlFor={ids.encoderUrl}>Encoder model.json URL</label>
                 <input
@@ -155,7 +218,7 @@ export function DataPanel(): ReactNode {
                 />
               </div>
             )}
-            <button type="button" disabled={disabled || !folder} onClick={loadFolder}>
+            <button type="button" disabled={disabled || !folder || images === 0} onClick={loadFolder}>
               Load folder
             </button>
           </div>
@@ -255,6 +318,11 @@ export function DatasetSummary(): ReactNode {
               </dd>
             </div>
           </dl>
+          {(dataset.notes ?? []).map((n, i) => (
+            <p key={i} className="hint dataset-note" data-testid="dataset-note">
+              {n}
+            </p>
+          ))}
           {dataset.warnings.length > 0 && (
             <details className="warnings" data-testid="dataset-warnings">
               <summary>

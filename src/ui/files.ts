@@ -6,7 +6,8 @@ import { MAX_QUERY_CHARS, type PickedFile } from '../worker/protocol';
 import { readZip } from './zip';
 import { formatBytes, LIMITS } from '../model/limits';
 
-const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp', 'avif'];
+// HEIC/HEIF count as photos so that each gets a message naming it (decodePhoto explains how to convert).
+const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp', 'avif', 'heic', 'heif'];
 
 const extension = (name: string): string => {
   const dot = name.lastIndexOf('.');

@@ -383,6 +383,48 @@ describe('DataPanel', () => {
     expect(screen.queryByTestId('dataset-progress')).not.toBeInTheDocument();
   });
 
+  it('greys out the encoders this server cannot load, with the reason, and offers the rest', async () => {
+    // A server with the shipped models only: 404 for anything under shared-models/.
+    const fetchMock = vi.fn((url: string | URL) => {
+      const u = String(url);
+      if (u.includes('/shared-models/')) return Promise.resolve(new Response('not found', { status: 404 }));
+      if (u.endsWith('model.json'))
+        return Promise.resolve(
+          new Response(JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['w.bin'] }] })),
+        );
+      return Promise.resolve(new Response('', { status: 200 }));
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    try {
+      await setup(<DataPanel />);
+      const select = screen.getByLabelText('Image encoder');
+      await waitFor(() => expect(select).toHaveAttribute('data-checked', 'true'));
+      const option = (id: string) =>
+        within(select)
+          .getAllByRole('option')
+          .find((o) => (o as HTMLOptionElement).value === id)!;
+      expect(option('mobilenet-v2-0.35')).toBeDisabled();
+      expect(option('mobilenet-v2-0.35')).toHaveTextContent('not available on this server');
+      expect(option('mobilenet-v1-1.0-trunk')).toBeEnabled();
+      expect(option('centernet-mb3')).toBeEnabled();
+      expect((select as HTMLSelectElement).value).toBe('mobilenet-v1-1.0-trunk');
+      expect(screen.getByTestId('encoders-unavailable')).toHaveTextContent(
+        /mobilenet-v2-0\.35 cannot load: .*shared-models\/mobilenet-v2-0\.35\/model\.json: HTTP 404/,
+      );
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('says a picked folder holds no photos and does not offer to load it', async () => {
+    await setup(<DataPanel />);
+    const f = new File(['x'], 'notes.txt', { type: 'text/plain' });
+    Object.defineProperty(f, 'webkitRelativePath', { value: 'stuff/notes.txt' });
+    fireEvent.change(screen.getByLabelText('Photo folder'), { target: { files: [f] } });
+    expect(screen.getByTestId('no-photos')).toHaveTextContent(/“stuff” holds no photos \(1 files/);
+    expect(screen.getByRole('button', { name: 'Load folder' })).toBeDisabled();
+  });
+
   it('asks for the URL of a custom encoder', async () => {
     await setup(<DataPanel />);
     fireEvent.change(screen.getByLabelText('Image encoder'), { target: { value: 'custom-url' } });
