@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { decode as decodeJpegJs } from 'jpeg-js';
 import * as tf from '../src/model/tf';
 import { loadModelFromArtifacts } from '../src/model/encoders/browser';
+import { photoProblem, sniffPhoto } from '../src/model/encoders/photo';
 import {
   hashStrings,
   parseFeatureCacheKey,
@@ -30,6 +31,14 @@ export function sharedRoot(): string {
 
 /** Decodes JPEG bytes to RGB pixels; `name` (a file name) appears in every error. */
 export function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
+  const header = sniffPhoto(bytes.subarray(0, 256 * 1024));
+  if (header.format !== 'jpeg') {
+    // Name what the file is instead of a bare "SOI not found" (the page decodes the other formats).
+    throw new Error(
+      photoProblem(name, bytes.byteLength, header) ??
+        `${name}: a ${header.format?.toUpperCase()} image; the command-line tools read JPEG only (convert it, or load the folder in the page)`,
+    );
+  }
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = decodeJpegJs(bytes, {
@@ -152,7 +161,7 @@ export function nodeModelLoader(shared: string = sharedRoot()): ModelLoader {
         preset.source.kind === 'shared'
           ? ` (the shared folder is ${shared}; set ORDEREMBED_SHARED to its location)`
           : preset.source.kind === 'url' && preset.source.url.startsWith('/models/')
-            ? ' (run `node scripts/vendor-fallback-encoder.mjs` to create it)'
+            ? ' (it ships in the repository: restore it with `git checkout -- public/models`)'
             : '';
       throw new Error(`image encoder '${preset.id}': model not found at ${where}${hint}`);
     }

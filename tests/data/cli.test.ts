@@ -127,7 +127,7 @@ describe('prepare:flickr8k', () => {
     expect(r.stderr).toContain(
       '1 caption(s) of 1 image(s) not found in the image folder, skipped: missing.jpg',
     );
-    expect(r.stderr).toMatch(/skipped bad\.jpg: cannot decode bad\.jpg as JPEG/);
+    expect(r.stderr).toMatch(/skipped bad\.jpg: \S*bad\.jpg: not a photo \(a text file\)/);
     expect(r.stderr).toContain('1 photo(s) could not be read or decoded and are left out: bad.jpg');
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(m.images).toEqual(good);

@@ -38,7 +38,13 @@ describe('JPEG decoding (jpeg-js)', () => {
   it('rejects undecodable bytes with an error naming the file', async () => {
     const bad = path.join(tmp, 'not-a-photo.jpg');
     writeFileSync(bad, 'this is not a JPEG');
-    await expect(readJpeg(bad)).rejects.toThrow(/not-a-photo\.jpg/);
+    await expect(readJpeg(bad)).rejects.toThrow(/not-a-photo\.jpg: not a photo \(a text file\)/);
+    const png = new Uint8Array([
+      0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 9, 0, 0, 0, 9,
+    ]);
+    expect(() => decodeJpeg(png, 'Images/a.png')).toThrow(
+      /^Images\/a\.png: a PNG image; the command-line tools read JPEG only/,
+    );
     expect(() => decodeJpeg(new Uint8Array([0xff, 0xd8, 0xff, 0x00, 1, 2]), 'truncated.jpg')).toThrow(
       /cannot decode truncated\.jpg as JPEG/,
     );
