@@ -1,4 +1,6 @@
 /** Minimal `--flag value` parser for the scripts, with clear messages for unknown or malformed flags. */
+import { checkIntLimit, type LimitName } from '../src/model/limits';
+
 export type FlagSpec = Record<string, 'string' | 'number' | 'boolean'>;
 
 export function parseArgs(
@@ -101,4 +103,59 @@ export function parseArgsWithPositionals(
     }
   }
   return { flags: parseArgs(rest, spec, usage), positionals };
+}
+
+/**
+ * A number flag's value within [min, max] (above min with `exclusiveMin`; whole with `integer`), or
+ * undefined when the flag is absent; anything else is refused naming the flag and the range, as the
+ * Train form does.
+ */
+export function numberIn(
+  flag: string,
+  v: unknown,
+  min: number,
+  max: number,
+  opts: { exclusiveMin?: boolean; integer?: boolean } = {},
+): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  const ok =
+    Number.isFinite(n) &&
+    (opts.exclusiveMin ? n > min : n >= min) &&
+    n <= max &&
+    (!opts.integer || Number.isInteger(n));
+  if (!ok)
+    throw new Error(
+      `--${flag}: expected ${opts.integer ? 'a whole number' : 'a number'} ${opts.exclusiveMin ? 'above' : 'from'} ${min} ${opts.exclusiveMin ? 'and at most' : 'to'} ${max}, got ${String(v)}`,
+    );
+  return n;
+}
+
+/** A size flag within its limit of src/model/limits.ts (undefined when absent). */
+export function limitInt(flag: string, v: unknown, limit: LimitName, min = 1): number | undefined {
+  return v === undefined ? undefined : checkIntLimit(`--${flag}`, Number(v), limit, min);
+}
+
+/**
+ * The model and training flags train and compare share, range-checked as the Train form checks them
+ * (sizes within src/model/limits.ts, a positive learning rate); absent flags are undefined.
+ */
+export function trainingFlags(a: Record<string, unknown>): {
+  seed?: number;
+  batchSize?: number;
+  learningRate?: number;
+  hiddenDim?: number;
+  wordDim?: number;
+  images?: number;
+  steps?: number;
+} {
+  return {
+    seed: numberIn('seed', a.seed, 0, 2 ** 31 - 1, { integer: true }),
+    batchSize: limitInt('batch', a.batch, 'batchSize', 2),
+    learningRate: numberIn('lr', a.lr, 0, 1, { exclusiveMin: true }),
+    hiddenDim: limitInt('hidden', a.hidden, 'hiddenDim'),
+    wordDim: limitInt('word-dim', a['word-dim'], 'wordDim'),
+    images: limitInt('images', a.images, 'numImages', 2),
+    steps: limitInt('steps', a.steps, 'steps'),
+  };
 }

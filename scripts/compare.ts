@@ -16,7 +16,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { SCHEDULE_FLAGS, scheduleFlags, parseArgs } from './args';
+import { SCHEDULE_FLAGS, scheduleFlags, parseArgs, trainingFlags } from './args';
 import { loadScriptData, addFeatureViews, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
@@ -72,8 +72,9 @@ async function main(): Promise<void> {
   const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
     .split(',')
     .map(parseRun);
-  const seed = Number(a.seed ?? 1234);
-  const batch = Number(a.batch ?? 128);
+  const f = trainingFlags(a);
+  const seed = f.seed ?? 1234;
+  const batch = f.batchSize ?? 128;
   for (const w of splitSizeWarnings(data.dataset.splits, batch)) process.stderr.write(`warning: ${w}\n`);
   const sampling = String(a.sampling ?? 'image');
   if (sampling !== 'image' && sampling !== 'caption')
@@ -85,14 +86,14 @@ async function main(): Promise<void> {
         {
           layerNorm: s.layerNorm,
           measure: s.measure,
-          hiddenDim: Number(a.hidden ?? 1024),
-          wordDim: Number(a['word-dim'] ?? 300),
+          hiddenDim: f.hiddenDim ?? 1024,
+          wordDim: f.wordDim ?? 300,
           maxViolation: Boolean(a['max-violation']),
         },
         {
           seed,
           batchSize: batch,
-          learningRate: Number(a.lr ?? 1e-3),
+          learningRate: f.learningRate ?? 1e-3,
           sampling,
           ...scheduleFlags(a),
           ...(a.augment !== undefined ? { augment: true } : {}),
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
       ),
   );
   const stepsPerEpoch = trainers[0].stepsPerEpoch;
-  const steps = a.steps !== undefined ? Number(a.steps) : trainers[0].stepsForEpochs(Number(a.epochs ?? 10));
+  const steps = f.steps !== undefined ? f.steps : trainers[0].stepsForEpochs(Number(a.epochs ?? 10));
   const evalEvery = Number(a['eval-every'] ?? stepsPerEpoch);
   const evalOpts = a['eval-images'] ? { maxImages: Number(a['eval-images']) } : {};
   const logFile = a.log ? String(a.log) : undefined;

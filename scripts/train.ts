@@ -20,17 +20,34 @@
  * ensemble) on its batch: the distillation loss of src/model/loss.ts, with --distill-weight (1) and
  * --distill-temperature (0.05).
  *
+ * With --out, a checkpoint (checkpoint.json and checkpoint-<step>.bin: weights, optimizer state, sampler
+ * position; scripts/checkpoint-node.ts) is written every --checkpoint-every steps (default: at each
+ * evaluation) and at the end; `--resume <run folder>` continues that run from its checkpoint, taking the
+ * very steps the uninterrupted run would have taken (--steps may extend it). A step whose loss or gradient
+ * is not finite stops the run before its update ("diverged at step N"); the last checkpoint is kept.
+ *
  * With --average-from N, the weights are averaged from step N on (Polyak averaging, see
  * TrainConfig.averageFromStep): evaluations from then on report the averaged weights as `dev` and the
  * trained ones as `devTrained`, and the run folder holds the averaged weights.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { SCHEDULE_FLAGS, scheduleFlags, oneOf, parseArgs, positiveInt } from './args';
+import {
+  SCHEDULE_FLAGS,
+  scheduleFlags,
+  oneOf,
+  parseArgs,
+  positiveInt,
+  trainingFlags,
+  numberIn,
+} from './args';
+import { readCheckpointFolder, writeCheckpointFolder, type ResumeOptions } from './checkpoint-node';
+import { validateLogLines } from '../src/model/validate-run';
+import type { TrainerCheckpoint } from '../src/model/checkpoint';
 import { loadScriptData, addFeatureViews, loadWordVectors, readRunFolder, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
-import { Trainer } from '../src/model/trainer';
+import { Trainer, TrainingDivergedError } from '../src/model/trainer';
 import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
 import type { EvalMetrics } from '../src/model/types';
 import { splitSizeWarnings } from '../src/model/data/flickr8k';
@@ -38,7 +55,33 @@ import { splitSizeWarnings } from '../src/model/data/flickr8k';
 const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
   [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
   [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--average-from N] [--word-vectors glove-100d|<file>] [--distill-from <run>,<run>,... [--distill-weight W] [--distill-temperature T]] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]`;
+  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--average-from N] [--word-vectors glove-100d|<file>] [--distill-from <run>,<run>,... [--distill-weight W] [--distill-temperature T]] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]
+  [--checkpoint-every N] [--resume <run folder> [--steps N]]`;
+
+/** Flags that set the model or its training: a resumed run takes them from its checkpoint. */
+const CONFIG_FLAGS = [
+  'ln',
+  'measure',
+  'epochs',
+  'seed',
+  'hidden',
+  'word-dim',
+  'batch',
+  'lr',
+  'max-violation',
+  'images',
+  'sampling',
+  'init',
+  'lr-decay-at',
+  'lr-decay',
+  'max-violation-after',
+  'dropout',
+  'average-from',
+  'word-vectors',
+  'distill-from',
+  'distill-weight',
+  'distill-temperature',
+];
 
 async function main(): Promise<void> {
   const a = parseArgs(
@@ -73,17 +116,31 @@ async function main(): Promise<void> {
       'distill-from': 'string',
       'distill-weight': 'number',
       'distill-temperature': 'number',
+      'checkpoint-every': 'number',
+      resume: 'string',
     },
     USAGE,
   );
+  const f = trainingFlags(a);
+  const resumeDir = a.resume === undefined ? undefined : path.resolve(String(a.resume));
+  let resumed: { checkpoint: TrainerCheckpoint; resume: ResumeOptions } | undefined;
+  if (resumeDir) {
+    const clash = CONFIG_FLAGS.filter((k) => a[k] !== undefined);
+    if (clash.length)
+      throw new Error(
+        `--resume takes the run's configuration from its checkpoint; drop ${clash.map((k) => `--${k}`).join(', ')}`,
+      );
+    resumed = readCheckpointFolder(resumeDir);
+  }
+  const cp = resumed?.checkpoint;
   const json = Boolean(a.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
   if (a.steps !== undefined && a.epochs !== undefined)
     throw new Error(`--steps and --epochs exclude each other`);
   const backend = await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
-  const seed = Number(a.seed ?? 1234);
+  const seed = cp?.train.seed ?? f.seed ?? 1234;
   const data = await loadScriptData(a.data === undefined ? undefined : String(a.data), {
-    synthetic: { numImages: Number(a.images ?? 1200), seed },
+    synthetic: { numImages: cp?.numImages ?? f.images ?? 1200, seed },
     prepare: {
       encoder: a.encoder === undefined ? undefined : String(a.encoder),
       limit: positiveInt('limit', a.limit),
@@ -104,25 +161,28 @@ async function main(): Promise<void> {
     );
   }
   const base = init?.config.model;
-  const trainer = new Trainer(
-    ds,
-    {
-      layerNorm: oneOf('ln', a.ln, ['on', 'off'] as const, base?.layerNorm === false ? 'off' : 'on') === 'on',
-      measure: oneOf('measure', a.measure, ['order', 'cosine'] as const, base?.measure ?? 'order'),
-      hiddenDim: Number(a.hidden ?? base?.hiddenDim ?? 256),
-      wordDim: Number(a['word-dim'] ?? base?.wordDim ?? 300),
-      maxViolation: Boolean(a['max-violation']),
-    },
-    {
-      seed,
-      batchSize: Number(a.batch ?? 128),
-      learningRate: Number(a.lr ?? 1e-3),
-      ...scheduleFlags(a),
-      ...(a.augment !== undefined ? { augment: true } : {}),
-      averageFromStep: positiveInt('average-from', a['average-from']),
-      sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
-    },
-  );
+  const trainer = cp
+    ? new Trainer(ds, cp.model, cp.train)
+    : new Trainer(
+        ds,
+        {
+          layerNorm:
+            oneOf('ln', a.ln, ['on', 'off'] as const, base?.layerNorm === false ? 'off' : 'on') === 'on',
+          measure: oneOf('measure', a.measure, ['order', 'cosine'] as const, base?.measure ?? 'order'),
+          hiddenDim: f.hiddenDim ?? base?.hiddenDim ?? 256,
+          wordDim: f.wordDim ?? base?.wordDim ?? 300,
+          maxViolation: Boolean(a['max-violation']),
+        },
+        {
+          seed,
+          batchSize: f.batchSize ?? 128,
+          learningRate: f.learningRate ?? 1e-3,
+          ...scheduleFlags(a),
+          ...(a.augment !== undefined ? { augment: true } : {}),
+          averageFromStep: positiveInt('average-from', a['average-from']),
+          sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
+        },
+      );
   if (a['word-vectors'] !== undefined) {
     if (init)
       throw new Error('--word-vectors and --init exclude each other (--init brings its own word embedding)');
@@ -142,8 +202,9 @@ async function main(): Promise<void> {
       init.model.dispose();
     }
   }
-  if (a['distill-from'] !== undefined) {
-    const folders = String(a['distill-from']).split(',').filter(Boolean);
+  const distill = cp?.train.distill;
+  if (a['distill-from'] !== undefined || distill) {
+    const folders = distill ? distill.teachers : String(a['distill-from']).split(',').filter(Boolean);
     const teachers = folders.map((f) => ({ ...importModel(readRunFolder(path.resolve(f))), label: f }));
     try {
       for (const t of teachers)
@@ -159,7 +220,14 @@ async function main(): Promise<void> {
           maxLength: t.config.train.maxLength,
           label: t.label,
         })),
-        { weight: Number(a['distill-weight'] ?? 1), temperature: Number(a['distill-temperature'] ?? 0.05) },
+        distill
+          ? { weight: distill.weight, temperature: distill.temperature }
+          : {
+              weight: numberIn('distill-weight', a['distill-weight'], 0, 1e6, { exclusiveMin: true }) ?? 1,
+              temperature:
+                numberIn('distill-temperature', a['distill-temperature'], 0, 1e6, { exclusiveMin: true }) ??
+                0.05,
+            },
         (done, total) =>
           log(`teacher ${done}/${total} embedded (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
       );
@@ -169,19 +237,36 @@ async function main(): Promise<void> {
   } else if (a['distill-weight'] !== undefined || a['distill-temperature'] !== undefined) {
     throw new Error('--distill-weight and --distill-temperature need --distill-from');
   }
+  if (cp) trainer.restore(cp); // checks the dataset and configuration against the checkpoint's
   const { model, train } = trainer.config;
+  const ro = resumed?.resume;
   const epochs = positiveInt('epochs', a.epochs);
-  const steps = epochs ? trainer.stepsForEpochs(epochs) : (positiveInt('steps', a.steps) ?? 300);
-  const evalEvery = positiveInt('eval-every', a['eval-every']) ?? 100;
-  const logEvery = positiveInt('log-every', a['log-every']) ?? 10;
-  const evalImages = positiveInt('eval-images', a['eval-images']);
+  const steps = epochs ? trainer.stepsForEpochs(epochs) : (f.steps ?? ro?.steps ?? 300);
+  const evalEvery = positiveInt('eval-every', a['eval-every']) ?? ro?.evalEvery ?? 100;
+  const logEvery = positiveInt('log-every', a['log-every']) ?? ro?.logEvery ?? 10;
+  const evalImages = positiveInt('eval-images', a['eval-images']) ?? ro?.evalImages;
+  const checkpointEvery = positiveInt('checkpoint-every', a['checkpoint-every']) ?? evalEvery;
+  const startStep = trainer.stepsDone;
+  if (startStep >= steps)
+    throw new Error(
+      `--resume ${resumeDir}: the checkpoint is at step ${startStep} of ${steps}; give --steps above it`,
+    );
   const hasDev = Boolean(ds.splits.dev?.length);
-  const out = a.out === undefined ? undefined : path.resolve(String(a.out));
+  const out = a.out === undefined ? resumeDir : path.resolve(String(a.out));
   const logFile = out ? path.join(out, 'log.jsonl') : undefined;
+  // A resumed run keeps its curve up to the checkpoint; the steps after it are taken again.
+  const history: RunLogEntry[] =
+    resumeDir && existsSync(path.join(resumeDir, 'log.jsonl'))
+      ? validateLogLines(
+          readFileSync(path.join(resumeDir, 'log.jsonl'), 'utf8'),
+          path.join(resumeDir, 'log.jsonl'),
+        ).filter((e) => e.step <= startStep)
+      : [];
   if (out && logFile) {
     mkdirSync(out, { recursive: true });
-    writeFileSync(logFile, '');
+    writeFileSync(logFile, history.map((e) => JSON.stringify(e) + '\n').join(''));
   }
+  if (cp) log(`resumed ${resumeDir} at step ${startStep} of ${steps}`);
   log(
     `dataset ${ds.name}: ${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 'no'} dev images, vocabulary ${trainer.vocab.size}; ` +
       `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
@@ -202,12 +287,35 @@ async function main(): Promise<void> {
   const evaluateAveraged = (): EvalMetrics | undefined =>
     trainer.averagedSteps ? trainer.withAveragedWeights(evaluate) : undefined;
 
-  const history: RunLogEntry[] = [];
-  let trainMs = 0;
+  let trainMs = (ro?.trainSeconds ?? 0) * 1000;
   const t0 = performance.now();
-  let dev: EvalMetrics | undefined;
-  for (let s = 1; s <= steps; s++) {
-    const r = trainer.step();
+  let dev: EvalMetrics | undefined = history.findLast((e) => e.dev)?.dev;
+  let checkpointStep = startStep;
+  const saveCheckpoint = () => {
+    if (!out) return;
+    writeCheckpointFolder(out, trainer.checkpoint(), {
+      steps,
+      evalEvery,
+      logEvery,
+      evalImages,
+      trainSeconds: trainMs / 1000,
+    });
+    checkpointStep = trainer.stepsDone;
+  };
+  for (let s = startStep + 1; s <= steps; s++) {
+    let r;
+    try {
+      r = trainer.step();
+    } catch (e) {
+      if (e instanceof TrainingDivergedError && out)
+        throw new Error(
+          `${e.message}\n` +
+            (checkpointStep
+              ? `the last good checkpoint (step ${checkpointStep}) is kept in ${out}`
+              : 'no checkpoint had been written yet'),
+        );
+      throw e;
+    }
     trainMs += r.ms;
     const last = s === steps;
     const evalNow = s % evalEvery === 0 || last;
@@ -239,6 +347,7 @@ async function main(): Promise<void> {
       history.push(entry);
       if (logFile) appendFileSync(logFile, JSON.stringify(entry) + '\n');
     }
+    if (out && (s % checkpointEvery === 0 || s === steps)) saveCheckpoint();
   }
   const seconds = (performance.now() - t0) / 1000;
   if (trainer.averagedSteps) trainer.applyAveragedWeights();

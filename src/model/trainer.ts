@@ -34,7 +34,7 @@ import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from 
 import type { NamedWeight } from './model';
 import { pretrainedEmbedding, type WordVectors } from './word-vectors';
 import { EnsembleTeacher, type Teacher } from './distill';
-import { checkRunSize } from './limits';
+import { checkRunSize, DEFAULT_MAX_LENGTH } from './limits';
 import { CHECKPOINT_FORMAT, type TrainerCheckpoint } from './checkpoint';
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -43,7 +43,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   clipNorm: 2,
   seed: 1234,
   minWordCount: 2,
-  maxLength: 50,
+  maxLength: DEFAULT_MAX_LENGTH,
   sampling: 'image',
 };
 

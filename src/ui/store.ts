@@ -4,6 +4,7 @@
  * summaries and messages. The client (client.ts) calls the actions for what the UI itself starts.
  */
 import { create } from 'zustand';
+import { DEFAULT_MAX_LENGTH, estimateTrainingBytes, formatBytes, LIMITS } from '../model/limits';
 import type { EvalMetrics, Measure, ModelConfig, TrainConfig } from '../model/types';
 import {
   DEFAULT_BACKEND,
@@ -666,6 +667,8 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
       };
     case 'error':
       return reduceError(state, event.phase, event.message);
+    case 'photos':
+      return {}; // the starter and own-photo retrieval keep their state in ./retrieve/photos-store.ts
   }
 }
 
@@ -694,9 +697,12 @@ function syncLive(state: UiState, stored: readonly StoredRun[]): Partial<UiState
 function reduceError(state: UiState, phase: ErrorPhase, message: string): Partial<UiState> {
   const query = QUERY_PHASE[phase];
   if (query) {
+    // A failed query clears its previous results: they no longer answer what was asked.
+    const cleared = { rank: { ranking: null }, search: { images: null }, generality: { generality: null } }[query];
     return {
       retrieval: {
         ...state.retrieval,
+        ...cleared,
         pending: { ...state.retrieval.pending, [query]: false },
         errors: { ...state.retrieval.errors, [query]: message },
       },
@@ -897,14 +903,14 @@ export type NumericField =
   | 'maxSteps';
 
 export const FORM_RULES: Record<NumericField, NumberRule> = {
-  wordDim: { integer: true, min: 4, max: 2048 },
-  hiddenDim: { integer: true, min: 4, max: 4096 },
+  wordDim: { integer: true, min: 4, max: LIMITS.wordDim },
+  hiddenDim: { integer: true, min: 4, max: LIMITS.hiddenDim },
   margin: { min: 0, max: 10, exclusiveMin: true },
   learningRate: { min: 0, max: 1, exclusiveMin: true },
   lrDecayStep: { integer: true, min: 0, max: 10000000 },
   maxViolationAfter: { integer: true, min: 0, max: 10000000 },
   dropout: { min: 0, max: 0.9 },
-  batchSize: { integer: true, min: 2, max: 1024 },
+  batchSize: { integer: true, min: 2, max: LIMITS.batchSize },
   seed: { integer: true, min: 0, max: 2 ** 31 - 1 },
   evalEvery: { integer: true, min: 1, max: 100000 },
   evalImages: { integer: true, min: 0, max: 1000000 },
@@ -945,6 +951,11 @@ export function parseForm(form: FormValues): ParsedForm {
   const evalEvery = num('evalEvery');
   const evalImages = num('evalImages');
   const maxSteps = num('maxSteps');
+  if (Object.keys(errors).length === 0) {
+    // The memory estimate before the run starts (the worker checks it again with the real vocabulary).
+    const estimate = formMemoryError(wordDim, hiddenDim, batchSize);
+    if (estimate) errors.hiddenDim = estimate;
+  }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -971,6 +982,17 @@ export function parseForm(form: FormValues): ParsedForm {
       maxSteps,
     },
   };
+}
+
+/** A message when even the smallest vocabulary and image features would not fit the memory limit. */
+function formMemoryError(wordDim: number, hiddenDim: number, batchSize: number): string | null {
+  const bytes = estimateTrainingBytes(
+    { vocabSize: 3, wordDim, hiddenDim, imageDim: 1, layerNorm: true },
+    { batchSize, maxLength: DEFAULT_MAX_LENGTH },
+  );
+  return bytes > LIMITS.trainingBytes
+    ? `This run would need about ${formatBytes(bytes)} of memory; at most ${formatBytes(LIMITS.trainingBytes)} is allowed: lower the hidden size, word size or batch size.`
+    : null;
 }
 
 export const runLabel = (layerNorm: boolean): string => (layerNorm ? 'LN-GRU' : 'GRU');

@@ -43,7 +43,7 @@ describe('validateRunFiles', () => {
     [
       'hidden size 12000',
       (c: Record<string, unknown>) => ((c.model as Record<string, unknown>).hiddenDim = 12000),
-      /config\.json: model\.hiddenDim: .* 1 to 2048, got 12000/,
+      /config\.json: model\.hiddenDim: .* 1 to 4096, got 12000/,
     ],
     [
       'a negative learning rate',
@@ -111,9 +111,14 @@ describe('validateRunFiles', () => {
 });
 
 describe('limits', () => {
-  it('refuses hidden 4096 with word size 2048 by its sizes, and a large batch by the memory estimate', () => {
+  it('refuses hidden 4096 with word size 2048 and a large batch by the memory estimate, and hidden 8192 by size', () => {
     const model = { vocabSize: 5000, wordDim: 2048, hiddenDim: 4096, imageDim: 480, layerNorm: true };
-    expect(() => checkRunSize(model, { batchSize: 128, maxLength: 50 })).toThrow(/hidden size: .*got 4096/);
+    expect(() => checkRunSize(model, { batchSize: 128, maxLength: 50 })).toThrow(
+      /would need about [\d.]+ GiB of memory \(hidden 4096, word size 2048, batch 128/,
+    );
+    expect(() => checkRunSize({ ...model, hiddenDim: 8192 }, { batchSize: 128, maxLength: 50 })).toThrow(
+      /hidden size: .*1 to 4096, got 8192/,
+    );
     const big = { ...model, wordDim: 1024, hiddenDim: 2048 };
     const est = estimateTrainingBytes(big, { batchSize: 1024, maxLength: 200 });
     expect(est).toBeGreaterThan(LIMITS.trainingBytes);

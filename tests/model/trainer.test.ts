@@ -330,11 +330,11 @@ describe('Trainer', () => {
     expect(() => new Trainer(badSize, small)).toThrow(/features hold 159 numbers, expected 20 x 8/);
     expect(() => new Trainer({ ...ds, splits: { dev: [1] } }, small)).toThrow(/no training split/);
     expect(() => new Trainer(ds, { ...small, hiddenDim: 0 })).toThrow(
-      /hidden size: expected a whole number from 1 to 2048, got 0/,
+      /hidden size: expected a whole number from 1 to 4096, got 0/,
     );
     // Checked before the model is allocated (src/model/limits.ts).
     expect(() => new Trainer(ds, { ...small, hiddenDim: 4096, wordDim: 2048 })).toThrow(
-      /hidden size: .*got 4096/,
+      /would need about [\d.]+ GiB of memory \(hidden 4096, word size 2048/,
     );
   });
 

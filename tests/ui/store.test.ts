@@ -327,6 +327,14 @@ describe('form', () => {
     });
   });
 
+  it('refuses a run whose memory estimate is past the limit, with the estimate', () => {
+    const parsed = parseForm({ ...DEFAULT_FORM, hiddenDim: '4096', wordDim: '2048' });
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.errors.hiddenDim).toMatch(/would need about [\d.]+ GiB of memory; at most 2\.0 GiB/);
+    expect(parseForm({ ...DEFAULT_FORM, hiddenDim: '1024', wordDim: '300' }).ok).toBe(true);
+  });
+
   it('reports one message per invalid field', () => {
     const parsed = parseForm({
       ...DEFAULT_FORM,
