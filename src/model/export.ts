@@ -14,6 +14,7 @@
  */
 import { OrderEmbeddingModel, type NamedWeight } from './model';
 import { Vocabulary, type VocabularyJSON } from './tokenizer';
+import { validateRunFiles } from './validate-run';
 import type { Trainer } from './trainer';
 import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
 import {
@@ -204,6 +205,9 @@ function parseJsonFile<T>(files: Record<string, string | Bytes>, name: string): 
  * the model.
  */
 export function importModel(files: Record<string, string | Bytes>): ImportedModel {
+  // Every field, the sizes (./limits.ts) and the weights' shapes against weights.bin's byte length,
+  // before anything is allocated (./validate-run.ts).
+  validateRunFiles(files);
   const config = parseJsonFile<RunConfig>(files, RUN_FILES.config);
   if (config.format !== RUN_FORMAT)
     throw new Error(

@@ -166,7 +166,9 @@ describe('run export / import', () => {
     const shape = editJson(files, RUN_FILES.weightsManifest, (o) => {
       (o.weights as { name: string; shape: number[] }[])[2].shape = [48, 8];
     });
-    expect(() => importModel(shape)).toThrow("weight 'gru.weight_hh': expected shape [48,16], got [48,8]");
+    expect(() => importModel(shape)).toThrow(
+      "weights.json: weight 'gru.weight_hh': expected shape [48,16] (from config.json), got [48,8]",
+    );
     const short = { ...files, [RUN_FILES.weights]: (files[RUN_FILES.weights] as ArrayBuffer).slice(0, 100) };
     expect(() => importModel(short)).toThrow(/weights\.bin: weight 'word_embedding' .* holds 100 bytes/);
     const otherVocab = editJson(files, RUN_FILES.config, (o) => {
@@ -176,7 +178,7 @@ describe('run export / import', () => {
     const format = editJson(files, RUN_FILES.config, (o) => {
       o.format = 'something-else';
     });
-    expect(() => importModel(format)).toThrow(/config\.json: format is "something-else"/);
+    expect(() => importModel(format)).toThrow(/config\.json: format: expected 'orderembed-run', got "something-else"/);
     // A failed import frees its model: three constructions (baseline, noMetrics, shape) leave 3 x baseline.
     expect(tf.memory().numTensors).toBe(n + 3 * baseline);
     tr.dispose();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/model/trainer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
-import { exportRun, type RunFiles } from '../../src/model/export';
+import { deserializeWeights, exportRun, serializeWeights, type RunFiles } from '../../src/model/export';
 import { validateLogLines, validateRunFiles } from '../../src/model/validate-run';
 import { checkRunSize, estimateTrainingBytes, LIMITS } from '../../src/model/limits';
 import { RunStore } from '../../src/worker/run-store';
@@ -36,6 +36,16 @@ describe('validateRunFiles', () => {
     expect(v.config.model.hiddenDim).toBe(16);
     expect(v.history.map((h) => h.step)).toEqual([1, 2, 3]);
     expect(v.manifest.weights.length).toBeGreaterThan(4);
+  });
+
+  it('accepts float16 weights (the compact starter) by their 2-byte size', () => {
+    const { manifest, bytes } = serializeWeights(
+      deserializeWeights(JSON.parse(good['weights.json'] as string), bin(good)),
+      'float16',
+    );
+    const half = { ...good, 'weights.json': JSON.stringify(manifest), 'weights.bin': bytes };
+    expect(validateRunFiles(half).manifest.dtype).toBe('float16');
+    expect(() => validateRunFiles({ ...half, 'weights.bin': bin(good) })).toThrow(/trailing/);
   });
 
   it.each([
