@@ -8,6 +8,11 @@
  * With `{ cache: true }` (a model that no longer changes: a stored run) the joint-space embeddings of
  * the gallery's captions and images are kept between queries, so only the query itself is embedded;
  * `dispose()` frees them.
+ *
+ * Without a dataset (the shipped starter model queried with the user's own photos and sentences) the
+ * Retriever ranks free texts for photo features (`rankTexts`: a caption bank or typed candidates) and
+ * searches a gallery of features (`searchFeatures`). What it returns is final: distinct texts, best
+ * first, cut to the limit, with the energy to show.
  */
 import * as tf from './tf';
 import { embedDatasetImages, embedSequences } from './evaluate';
@@ -21,6 +26,37 @@ export interface Ranked {
   index: number;
   /** Higher is better: -E (order) or cosine similarity. */
   score: number;
+}
+
+/** A ranked free text, ready to show. */
+export interface RankedText {
+  text: string;
+  /** Higher is better: -E (order) or cosine similarity. */
+  score: number;
+  /** Order-violation energy E (= -score) for an order model; null for a cosine model. */
+  energy: number | null;
+}
+
+/** A ranked dataset caption, ready to show (each text once). */
+export interface RankedCaption {
+  caption: number;
+  image: number;
+  text: string;
+  score: number;
+}
+
+/** Candidate texts reduced to distinct word sequences (what the model can tell apart). */
+export interface DistinctTexts {
+  /** The first spelling of each distinct candidate, in input order. */
+  texts: string[];
+  /** Their word ids (cut to maxLength). */
+  ids: Int32Array[];
+  /** Candidates left out because they repeat an earlier one (same words). */
+  repeated: number;
+  /** Candidates left out because they hold no word of the vocabulary (the texts, at most 20). */
+  unknownOnly: string[];
+  /** Words of the candidates that are not in the vocabulary (at most 50). */
+  unknownWords: string[];
 }
 
 export interface TextPlacement {
@@ -58,9 +94,18 @@ interface Cached {
 const sameItems = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** Embeddings of a free-text list or a feature gallery, kept for the next query with the same list. */
+interface KeptByRef<T> {
+  of: T;
+  emb: tf.Tensor2D;
+}
+
 export class Retriever {
   private captionCache: Cached | null = null;
   private imageCache: Cached | null = null;
+  private textCache: KeptByRef<readonly string[]> | null = null;
+  private featureCache: KeptByRef<Float32Array> | null = null;
+  private distinctCache: { of: readonly string[]; list: DistinctTexts } | null = null;
   private readonly cache: boolean;
 
   /**
@@ -70,12 +115,12 @@ export class Retriever {
   constructor(
     readonly model: OrderEmbeddingModel,
     readonly vocab: Vocabulary,
-    readonly dataset: Dataset,
+    readonly dataset: Dataset | null,
     readonly maxLength: number,
     options: { cache?: boolean } = {},
   ) {
     this.cache = options.cache ?? false;
-    if (dataset.imageDim !== model.config.imageDim) {
+    if (dataset && dataset.imageDim !== model.config.imageDim) {
       throw new Error(
         `dataset '${dataset.name}' has ${dataset.imageDim}-d image features but the model expects ` +
           `${model.config.imageDim}-d: it was trained with another image encoder`,
@@ -88,17 +133,25 @@ export class Retriever {
     }
   }
 
+  /** The dataset, or a clear error for a Retriever made without one. */
+  private data(): Dataset {
+    if (!this.dataset)
+      throw new Error('no dataset to search: this model is queried with your own photos and sentences');
+    return this.dataset;
+  }
+
   /** Images of the dev split, or all images when the dataset has none: what retrieval searches. */
   galleryImages(): number[] {
-    const dev = this.dataset.splits.dev;
-    return dev?.length ? dev.slice() : Array.from({ length: this.dataset.numImages }, (_, i) => i);
+    const ds = this.data();
+    const dev = ds.splits.dev;
+    return dev?.length ? dev.slice() : Array.from({ length: ds.numImages }, (_, i) => i);
   }
 
   /** Captions of the gallery images. */
   galleryCaptions(): number[] {
     const images = new Set(this.galleryImages());
     const out: number[] = [];
-    this.dataset.captions.forEach((c, k) => {
+    this.data().captions.forEach((c, k) => {
       if (images.has(c.image)) out.push(k);
     });
     return out;
@@ -124,12 +177,134 @@ export class Retriever {
     return { ids, unknown };
   }
 
+  /**
+   * Candidate texts reduced to what the model can tell apart: texts with the same words (case,
+   * punctuation and spacing aside) embed identically, so each is kept once, before any ranking cuts the
+   * list; texts without a single known word are left out and named.
+   */
+  distinct(candidates: readonly string[]): DistinctTexts {
+    const seen = new Set<string>();
+    const out: DistinctTexts = { texts: [], ids: [], repeated: 0, unknownOnly: [], unknownWords: [] };
+    const unknown = new Set<string>();
+    for (const raw of candidates) {
+      const text = raw.trim();
+      const tokens = tokenize(text);
+      if (!tokens.length) continue;
+      const ids = Int32Array.from(tokens.slice(0, this.maxLength), (t) => this.vocab.idOf(t));
+      for (const t of tokens) if (!this.vocab.has(t) && unknown.size < 50) unknown.add(t);
+      if (!ids.some((id) => id !== PAD_ID && id !== UNK_ID)) {
+        if (out.unknownOnly.length < 20) out.unknownOnly.push(text);
+        continue;
+      }
+      const key = ids.join(',');
+      if (seen.has(key)) {
+        out.repeated++;
+        continue;
+      }
+      seen.add(key);
+      out.texts.push(text);
+      out.ids.push(ids);
+    }
+    out.unknownWords = [...unknown];
+    return out;
+  }
+
+  /** `distinct(candidates)`, kept for the same array when caching (a caption bank asked again). */
+  private distinctKept(candidates: readonly string[]): DistinctTexts {
+    if (this.distinctCache?.of === candidates) return this.distinctCache.list;
+    const list = this.distinct(candidates);
+    if (this.cache) this.distinctCache = { of: candidates, list };
+    return list;
+  }
+
+  /**
+   * For each photo (features of `count` photos, row-major [count, F]), the `limit` distinct candidate
+   * texts that fit it best, best first (zero-shot: the candidates are whatever the caller offers). With
+   * caching, the embeddings of the same `candidates` array (by identity: a caption bank) are kept.
+   */
+  rankTexts(
+    features: Float32Array,
+    count: number,
+    candidates: readonly string[] | DistinctTexts,
+    limit: number,
+  ): RankedText[][] {
+    const F = this.model.config.imageDim;
+    if (count < 1 || features.length !== count * F)
+      throw new Error(`photo features have ${features.length} values, expected ${count} x ${F}`);
+    const list = 'ids' in candidates ? candidates : this.distinctKept(candidates);
+    if (!list.texts.length) throw new Error('no candidate sentence has a word the model knows');
+    const caps = this.keptRef('textCache', list.texts, () => embedSequences(this.model, list.ids)); // [m, H]
+    const ims = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))); // [count, H]
+    const tops = Array.from({ length: count }, () => new TopK(Math.max(1, limit)));
+    scoreBlocks(ims, caps, this.model.config.measure, 2048, (block, start, n) => {
+      // block: [count, n], every photo against candidates start .. start + n
+      for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) tops[i].push(start + j, block[i * n + j]);
+    });
+    ims.dispose();
+    if (!this.cache) caps.dispose();
+    const order = this.model.config.measure === 'order';
+    return tops.map((t) =>
+      t.result().map((r) => ({ text: list.texts[r.index], score: r.score, energy: order ? -r.score : null })),
+    );
+  }
+
+  /**
+   * The `limit` images of a gallery of features ([count, F] row-major: the user's own photos) that fit
+   * a sentence best. With caching, the embeddings of the same `features` array are kept.
+   */
+  searchFeatures(
+    text: string,
+    features: Float32Array,
+    count: number,
+    limit: number,
+  ): { hits: Ranked[]; unknown: string[] } {
+    const F = this.model.config.imageDim;
+    if (count < 1 || features.length !== count * F)
+      throw new Error(`gallery features have ${features.length} values, expected ${count} x ${F}`);
+    const { ids, unknown } = this.place(text, 'the search sentence');
+    const ims = this.keptRef('featureCache', features, () =>
+      tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))),
+    );
+    const cap = embedSequences(this.model, [ids]); // [1, H]
+    const s = scores(ims, cap, this.model.config.measure); // [count, 1]
+    const data = s.dataSync();
+    const top = new TopK(Math.max(1, limit));
+    for (let i = 0; i < count; i++) top.push(i, data[i]);
+    tf.dispose([cap, s]);
+    if (!this.cache) ims.dispose();
+    return { hits: top.result(), unknown };
+  }
+
+  /**
+   * The `limit` best captions of the dataset for a photo, each text once (many images share a caption
+   * text such as "three shapes": duplicates are removed before the list is cut), ready to show.
+   */
+  captionsForPhoto(
+    features: Float32Array,
+    limit: number,
+    captions = this.galleryCaptions(),
+  ): RankedCaption[] {
+    const ds = this.data();
+    const seen = new Set<string>();
+    const distinct = captions.filter((k) => {
+      const key = tokenize(ds.captions[k].text).join(' ');
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    return this.rankCaptions(features, limit, distinct).map((r) => ({
+      caption: r.index,
+      image: ds.captions[r.index].image,
+      text: ds.captions[r.index].text,
+      score: r.score,
+    }));
+  }
+
   /** The `limit` captions of `captions` (default: the gallery's) that fit photo features best. */
   rankCaptions(features: Float32Array, limit: number, captions = this.galleryCaptions()): Ranked[] {
-    if (features.length !== this.dataset.imageDim) {
-      throw new Error(
-        `photo features have ${features.length} values, the model expects ${this.dataset.imageDim}`,
-      );
+    const dim = this.data().imageDim;
+    if (features.length !== dim) {
+      throw new Error(`photo features have ${features.length} values, the model expects ${dim}`);
     }
     const top = new TopK(limit);
     const im = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [1, features.length])));
@@ -166,7 +341,7 @@ export class Retriever {
    * more general than a (b lies below a in every coordinate), eBA the other way round. For a cosine
    * model the order is undefined; `similarity` is returned instead.
    */
-  generality(a: string, b: string): { eAB: number; eBA: number; similarity: number } {
+  generality(a: string, b: string): { eAB: number; eBA: number; similarity: number; unknown: string[] } {
     const pa = this.place(a, 'sentence A');
     const pb = this.place(b, 'sentence B');
     const emb = embedSequences(this.model, [pa.ids, pb.ids]); // [2, H]
@@ -180,18 +355,19 @@ export class Retriever {
       return { eAB, eBA, similarity: cos };
     });
     emb.dispose();
-    return out;
+    return { ...out, unknown: [...new Set([...pa.unknown, ...pb.unknown])] };
   }
 
   /** The model's own energy scale: median order violation of matching dev pairs (the "~0" of generality). */
   typicalPositiveEnergy(sample = 200): number {
     const images = this.galleryImages().slice(0, sample);
-    const caps = images.map((img) => this.dataset.captions.findIndex((c) => c.image === img));
+    const ds = this.data();
+    const caps = images.map((img) => ds.captions.findIndex((c) => c.image === img));
     const pairs = images.map((img, i) => [img, caps[i]] as const).filter(([, k]) => k >= 0);
     if (!pairs.length) return 0;
     const ims = embedDatasetImages(
       this.model,
-      this.dataset,
+      ds,
       pairs.map(([img]) => img),
     );
     const cs = embedSequences(
@@ -207,9 +383,12 @@ export class Retriever {
 
   /** Frees the cached gallery embeddings (the model belongs to whoever made it). */
   dispose(): void {
-    this.captionCache?.emb.dispose();
-    this.imageCache?.emb.dispose();
+    for (const held of [this.captionCache, this.imageCache, this.textCache, this.featureCache])
+      held?.emb.dispose();
     this.captionCache = this.imageCache = null;
+    this.textCache = null;
+    this.featureCache = null;
+    this.distinctCache = null;
   }
 
   /** [m, H] embeddings of dataset captions (kept between queries when caching). */
@@ -224,7 +403,23 @@ export class Retriever {
 
   /** [n, H] embeddings of dataset images (kept between queries when caching). */
   private imageEmbeddings(images: number[]): tf.Tensor2D {
-    return this.kept('imageCache', images, () => embedDatasetImages(this.model, this.dataset, images));
+    return this.kept('imageCache', images, () => embedDatasetImages(this.model, this.data(), images));
+  }
+
+  /** Like `kept`, for a list or an array recognised by identity (a caption bank, a photo gallery). */
+  private keptRef(
+    slot: 'textCache' | 'featureCache',
+    of: readonly string[] | Float32Array,
+    embed: () => tf.Tensor2D,
+  ): tf.Tensor2D {
+    if (!this.cache) return embed();
+    const held: KeptByRef<unknown> | null = this[slot];
+    if (held && held.of === of) return held.emb;
+    const emb = embed();
+    held?.emb.dispose();
+    if (slot === 'textCache') this.textCache = { of: of as readonly string[], emb };
+    else this.featureCache = { of: of as Float32Array, emb };
+    return emb;
   }
 
   /**
@@ -242,6 +437,6 @@ export class Retriever {
   }
 
   private captionIds(k: number): Int32Array {
-    return Int32Array.from(this.vocab.encode(this.dataset.captions[k].text, k).slice(0, this.maxLength));
+    return Int32Array.from(this.vocab.encode(this.data().captions[k].text, k).slice(0, this.maxLength));
   }
 }

@@ -10,6 +10,7 @@ import { RetrievePanel } from './RetrievePanel';
 import { RunsPanel } from './RunsPanel';
 import { HierarchyPanel } from './HierarchyPanel';
 import { StatsBar } from './StatsBar';
+import { Welcome } from './Welcome';
 import { spawnTrainingWorker, wasmBaseUrl } from '../worker/spawn';
 
 export interface AppProps {
@@ -21,6 +22,7 @@ export interface AppProps {
 }
 
 export const TABS = [
+  { id: 'start', name: 'Start' },
   { id: 'data', name: 'Data' },
   { id: 'train', name: 'Train' },
   { id: 'retrieve', name: 'Retrieve' },
@@ -29,7 +31,7 @@ export const TABS = [
 ] as const;
 export type TabId = (typeof TABS)[number]['id'];
 
-const tabFromHash = (hash: string): TabId => TABS.find((t) => `#${t.id}` === hash)?.id ?? 'data';
+const tabFromHash = (hash: string): TabId => TABS.find((t) => `#${t.id}` === hash)?.id ?? 'start';
 
 export function App({ spawn = spawnTrainingWorker, wasmPath = wasmBaseUrl, options }: AppProps): ReactNode {
   const client = useMemo(
@@ -114,6 +116,7 @@ export function App({ spawn = spawnTrainingWorker, wasmPath = wasmBaseUrl, optio
           ))}
         </div>
         <main>
+          {panel('start', <Welcome go={(id) => select(id)} />)}
           {panel('data', <DataPanel />)}
           {panel(
             'train',

@@ -2,6 +2,8 @@ import { useId, type ReactNode } from 'react';
 import { isRunActive, useUiStore } from './store';
 import { STATUS_HINT } from './format';
 import { useClient } from './context';
+import { usePhotosStore } from './retrieve/photos-store';
+import { useRetrieveRuns } from './retrieve/useRetrieveRun';
 import { BACKENDS, isBackendChoice, type BackendChoice } from '../worker/protocol';
 
 const BACKEND_LABEL: Record<BackendChoice, string> = {
@@ -11,6 +13,33 @@ const BACKEND_LABEL: Record<BackendChoice, string> = {
   webgl: 'WebGL',
   cpu: 'Plain JS (cpu)',
 };
+
+/** Which dataset is loaded and which model the Retrieve tab asks: always in view. */
+function ActiveModel(): ReactNode {
+  const dataset = useUiStore((s) => s.dataset);
+  const loading = useUiStore((s) => s.loading);
+  const starter = usePhotosStore((s) => s.starter.state);
+  const { current } = useRetrieveRuns();
+  return (
+    <p className="badge active-model" data-testid="active-model">
+      <span>
+        Dataset:{' '}
+        <strong data-testid="active-dataset">{dataset?.name ?? (loading ? 'loading…' : 'none')}</strong>
+      </span>{' '}
+      <span>
+        Model:{' '}
+        <strong data-testid="active-run">
+          {current?.name ??
+            (starter === 'loading'
+              ? 'opening the starter…'
+              : starter === 'failed'
+                ? 'none (the starter failed)'
+                : 'none')}
+        </strong>
+      </span>
+    </p>
+  );
+}
 
 /** Title, backend choice (and the backend in use, with the reason), and the training status. */
 export function Header(): ReactNode {
@@ -59,6 +88,7 @@ export function Header(): ReactNode {
             </span>
           )}
         </p>
+        <ActiveModel />
         <p className={`badge status status-${status}`} title={STATUS_HINT[status]}>
           <span className="visually-hidden">Status: </span>
           <span data-testid="status" role="status">

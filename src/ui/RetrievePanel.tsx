@@ -1,44 +1,14 @@
-import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { runMeasure, seriesNames, useUiStore, type QueryKind, type RunView } from './store';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { runMeasure, useUiStore, type QueryKind } from './store';
 import { useClient } from './context';
-import { DropZone } from './DropZone';
-import { BlobImage, HitThumb } from './Thumb';
-import { isImageFile } from './files';
+import { HitThumb } from './Thumb';
 import { fmtAuto, fmtInt, fmtScore } from './format';
+import { PhotosPanel } from './retrieve/PhotosPanel';
+import { GalleryPanel } from './retrieve/GalleryPanel';
+import { usePhotosStore } from './retrieve/photos-store';
+import { useRetrieveRuns } from './retrieve/useRetrieveRun';
+import { HELP } from './retrieve/help';
 import { MAX_QUERY_CHARS, type WorkerEvent } from '../worker/protocol';
-
-interface RunOption {
-  id: string;
-  name: string;
-  queryable: boolean;
-  measure: string | null;
-}
-
-/** Live runs, the opened run, and the stored runs (opened on selection). */
-function useRunOptions(): { live: RunOption[]; stored: RunOption[] } {
-  const runs = useUiStore((s) => s.runs);
-  const opened = useUiStore((s) => s.openedRunId);
-  const stored = useUiStore((s) => s.stored);
-  return useMemo(() => {
-    const liveRuns = Object.values(runs).filter((r) => r.live || r.id === opened);
-    const names = seriesNames(liveRuns);
-    const live = liveRuns.map((r: RunView) => ({
-      id: r.id,
-      name: `${names.get(r.id) ?? r.label}${r.live ? ` (${r.state}, step ${fmtInt(r.step)})` : ' (opened)'}`,
-      queryable: true,
-      measure: r.model?.measure ?? null,
-    }));
-    const rest = stored
-      .filter((s) => !live.some((l) => l.id === s.id))
-      .map((s) => ({
-        id: s.id,
-        name: `${s.label} · ${s.dataset} · step ${fmtInt(s.step)}`,
-        queryable: false,
-        measure: s.measure,
-      }));
-    return { live, stored: rest };
-  }, [runs, opened, stored]);
-}
 
 function QueryError({ kind }: { kind: QueryKind }): ReactNode {
   const error = useUiStore((s) => s.retrieval.errors[kind]);
@@ -50,35 +20,53 @@ function QueryError({ kind }: { kind: QueryKind }): ReactNode {
   );
 }
 
-/** Ask a trained run: captions for a photo, photos for a sentence, the more general of two sentences. */
+/** Ask a model: the starter or a trained run. Captions for your photos, your photos for a sentence,
+ * the dataset's images for a sentence, the more general of two sentences. */
 export function RetrievePanel(): ReactNode {
-  const { live, stored } = useRunOptions();
+  const { starter, live, stored, current } = useRetrieveRuns();
   const opening = useUiStore((s) => s.openingRunId);
+  const dataset = useUiStore((s) => s.dataset);
+  const starterState = usePhotosStore((s) => s.starter);
   const client = useClient();
-  const [picked, setPicked] = useState<string | null>(null);
   const pickId = useId();
 
-  const all = [...live, ...stored];
-  const current = all.find((o) => o.id === picked) ?? live[0] ?? null;
+  const all = [...live, ...starter, ...stored];
   const runId = current?.queryable ? current.id : null;
+  const offDataset = current && dataset && current.dataset !== null && current.dataset !== dataset.name;
 
   return (
     <div className="panel-stack">
       <section className="panel" aria-labelledby="retrieve-title">
         <h2 id="retrieve-title">Retrieve</h2>
         <div className="field">
-          <label htmlFor={pickId}>Run to query</label>
+          <label htmlFor={pickId}>Model to query</label>
           <select
             id={pickId}
             value={current?.id ?? ''}
+            data-testid="retrieve-run"
             onChange={(e) => {
               const id = e.target.value;
-              setPicked(id);
+              usePhotosStore.getState().selectRun(id);
               const option = all.find((o) => o.id === id);
               if (option && !option.queryable) client.openRun(id);
             }}
           >
-            {all.length === 0 && <option value="">No runs yet: train one first</option>}
+            {all.length === 0 && (
+              <option value="">
+                {starterState.state === 'loading'
+                  ? 'Loading the starter model…'
+                  : 'No runs yet: train one first'}
+              </option>
+            )}
+            {starter.length > 0 && (
+              <optgroup label="Shipped with the page">
+                {starter.map((o) => (
+                  <option key={o.id} value={o.id}>
+                    {o.name}
+                  </option>
+                ))}
+              </optgroup>
+            )}
             {live.length > 0 && (
               <optgroup label="Ready to query">
                 {live.map((o) => (
@@ -108,66 +96,21 @@ export function RetrievePanel(): ReactNode {
               )}
             </p>
           )}
+          {offDataset && (
+            <p className="hint" data-testid="off-dataset">
+              {current.name} was trained on {current.dataset}; the loaded dataset is {dataset.name}, which it
+              is not queried against: use your own photos and captions below (or load {current.dataset}).
+            </p>
+          )}
         </div>
       </section>
       <div className="retrieve-grid">
-        <CaptionPhoto runId={runId} />
-        <SearchImages runId={runId} />
+        <PhotosPanel run={current?.queryable ? current : null} />
+        <GalleryPanel run={current?.queryable ? current : null} />
+        {!offDataset && <SearchImages runId={runId} />}
         <Generality runId={runId} cosine={current?.measure === 'cosine'} />
       </div>
     </div>
-  );
-}
-
-function CaptionPhoto({ runId }: { runId: string | null }): ReactNode {
-  const client = useClient();
-  const ranking = useUiStore((s) => s.retrieval.ranking);
-  const pending = useUiStore((s) => s.retrieval.pending.rank);
-  const cosine = useUiStore((s) => runMeasure(s, ranking?.runId) === 'cosine');
-  const [photo, setPhoto] = useState<File | null>(null);
-  const inputId = useId();
-
-  const submit = (file: File | null | undefined) => {
-    setPhoto(file && isImageFile(file) ? file : null);
-    client.rankCaptions(runId, file);
-  };
-
-  return (
-    <section className="panel" aria-labelledby={`${inputId}-title`}>
-      <h3 id={`${inputId}-title`}>Caption a photo</h3>
-      <DropZone testId="photo-drop" onDrop={(data) => submit(data.files?.[0])}>
-        <label htmlFor={inputId}>Photo to caption (pick or drop a JPEG or PNG)</label>
-        <input
-          id={inputId}
-          type="file"
-          accept="image/*"
-          aria-label="Photo to caption"
-          onChange={(e) => {
-            submit(e.target.files?.[0]);
-            e.target.value = ''; // the same photo can be picked again
-          }}
-        />
-      </DropZone>
-      <QueryError kind="rank" />
-      {photo && <BlobImage blob={photo} alt={`The photo: ${photo.name}`} className="photo-preview" />}
-      {pending && <p className="hint">Ranking captions…</p>}
-      {ranking && (
-        <div aria-live="polite">
-          <p className="hint">
-            Best of {fmtInt(ranking.total)} captions for “{ranking.name}” (score:{' '}
-            {cosine ? 'cosine similarity, higher is better' : 'order-violation energy, lower is better'})
-          </p>
-          <ol className="ranking" data-testid="caption-ranking">
-            {ranking.items.map((c) => (
-              <li key={c.caption}>
-                <span className="caption-text">{c.text}</span>
-                <span className="score">{fmtScore(c.score, cosine)}</span>
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
-    </section>
   );
 }
 
@@ -243,7 +186,7 @@ export function verdictText(g: GeneralityEvent): string {
     case 'equivalent':
       return `“${g.a}” and “${g.b}” are equivalent: each is as general as the other.`;
     case 'unrelated':
-      return `Neither is more general: “${g.a}” and “${g.b}” are unrelated.`;
+      return `Neither contains the other: both energies are far from 0, so neither “${g.a}” nor “${g.b}” is more general.`;
     case 'not-order':
       return 'Order is not defined for a cosine run: cosine similarity is symmetric, so it cannot tell which sentence is more general. Use a run trained with the order measure.';
   }
@@ -288,13 +231,19 @@ function Generality({ runId, cosine }: { runId: string | null; cosine: boolean }
       <QueryError kind="generality" />
       {result && (
         <div className="verdict" data-testid="generality" data-verdict={result.verdict} aria-live="polite">
+          {result.unknown && result.unknown.length > 0 && (
+            <p className="unknown" data-testid="generality-unknown">
+              Not in the model’s vocabulary (ignored): {result.unknown.map((w) => `“${w}”`).join(', ')}
+            </p>
+          )}
           <p>
             <strong>{verdictText(result)}</strong>
           </p>
           {result.verdict !== 'not-order' && (
-            <p className="hint">
-              E(A→B) = {fmtAuto(result.eAB)}, E(B→A) = {fmtAuto(result.eBA)} (order-violation energy; about 0
-              when the second sentence is more general than the first).
+            <p className="hint" title={HELP.general}>
+              E(A→B) = {fmtAuto(result.eAB)}, E(B→A) = {fmtAuto(result.eBA)} (
+              <abbr title={HELP.energy}>order-violation energy</abbr>; about 0 when the second sentence is
+              more general than the first).
             </p>
           )}
         </div>

@@ -6,6 +6,8 @@
 import { useUiStore, isRunActive, parseForm, startOptions, type QueryKind } from './store';
 import { imageFileError, queryError, runFilesFrom, safeFileName, saveBlob } from './files';
 import { writeZip } from './zip';
+import { applyPhotosEvent, workerReplaced } from './retrieve/photos-store';
+import type { PhotosRequest } from '../worker/photos-protocol';
 import {
   errorMessage,
   isWorkerEvent,
@@ -102,6 +104,7 @@ export class TrainingClient {
   connect(): void {
     this.dispose();
     this.state.connecting();
+    workerReplaced(); // the new worker loads the starter again; gallery and results are gone
     this.readyOnce = false;
     let worker: WorkerLike;
     try {
@@ -159,6 +162,9 @@ export class TrainingClient {
         break;
       case 'exported':
         this.download(event.runId, event.files);
+        break;
+      case 'photos':
+        applyPhotosEvent(event.event);
         break;
     }
   }
@@ -356,6 +362,11 @@ export class TrainingClient {
     } finally {
       s.exportFinished();
     }
+  }
+
+  /** A request of the starter / own-photos protocol (built and validated by ./retrieve/photos-actions.ts). */
+  sendPhotos(request: PhotosRequest): void {
+    this.send({ type: 'photos', request });
   }
 
   // -------------------------------------------------------------------------------------------

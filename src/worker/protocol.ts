@@ -6,6 +6,7 @@
  * (thumbnail pixels, exported weights) travel as transferables.
  */
 import type { EvalMetrics, ModelConfig, TrainConfig } from '../model/types';
+import { isPhotosEvent, isPhotosRequest, type PhotosEvent, type PhotosRequest } from './photos-protocol';
 
 /** tfjs backends the playground can run on. */
 export const BACKENDS = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
@@ -207,7 +208,9 @@ export type WorkerRequest =
    * `mammal.n.01`) live, until 'hierarchyStop' or another 'hierarchyStart'.
    */
   | { type: 'hierarchyStart'; root: string; maxNodes: number }
-  | { type: 'hierarchyStop' };
+  | { type: 'hierarchyStop' }
+  /** The starter model and retrieval on the user's own photos (./photos-protocol.ts). */
+  | { type: 'photos'; request: PhotosRequest };
 
 // ---------------------------------------------------------------------------------------------
 // worker -> UI
@@ -251,6 +254,8 @@ export type WorkerEvent =
       eAB: number;
       eBA: number;
       verdict: 'a-more-general' | 'b-more-general' | 'equivalent' | 'unrelated' | 'not-order';
+      /** Words of either sentence that are not in the model's vocabulary. */
+      unknown?: string[];
     }
   | { type: 'exported'; runId: string; files: Record<string, string | ArrayBuffer> }
   /** The stored runs that passed validation, the records that did not, and the storage use. */
@@ -272,7 +277,9 @@ export type WorkerEvent =
   | { type: 'hierarchyStopped'; step: number }
   /** Something the user should know that is not an error (a fallback, a recovery). */
   | { type: 'notice'; message: string }
-  | { type: 'error'; message: string; phase: ErrorPhase };
+  | { type: 'error'; message: string; phase: ErrorPhase }
+  /** The starter model and retrieval on the user's own photos (./photos-protocol.ts). */
+  | { type: 'photos'; event: PhotosEvent };
 
 export type WorkerRequestType = WorkerRequest['type'];
 export type WorkerEventType = WorkerEvent['type'];
@@ -391,6 +398,7 @@ const requestCheckers: { [K in WorkerRequestType]: (m: Rec) => boolean } = {
   deleteRun: (m) => isStr(m.runId),
   hierarchyStart: (m) => isStr(m.root) && isNum(m.maxNodes) && m.maxNodes >= 2,
   hierarchyStop: () => true,
+  photos: (m) => isPhotosRequest(m.request),
 };
 
 const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
@@ -442,6 +450,7 @@ const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
   hierarchyStopped: (m) => isNum(m.step),
   notice: (m) => isStr(m.message),
   error: (m) => isStr(m.message) && isStr(m.phase),
+  photos: (m) => isPhotosEvent(m.event),
 };
 
 function check<T extends string>(checkers: Record<T, (m: Rec) => boolean>, v: unknown): boolean {
@@ -477,14 +486,17 @@ export function generalityVerdict(
   eAB: number,
   eBA: number,
   tolerance: number,
+  far = 4 * tolerance,
 ): 'a-more-general' | 'b-more-general' | 'equivalent' | 'unrelated' {
   const abHolds = eAB <= tolerance; // b is more general than a
   const baHolds = eBA <= tolerance; // a is more general than b
   if (abHolds && baHolds) return 'equivalent';
   if (abHolds) return 'b-more-general';
   if (baHolds) return 'a-more-general';
-  // Neither holds exactly: the smaller violation is the more plausible reading.
-  if (Math.min(eAB, eBA) > 4 * tolerance && Math.abs(eAB - eBA) < 0.25 * Math.max(eAB, eBA))
-    return 'unrelated';
+  // Both energies far from 0: neither sentence contains the other, however the two compare (a
+  // verdict on a small difference between two large violations would be noise).
+  if (Math.min(eAB, eBA) > far) return 'unrelated';
+  // Neither holds exactly but one is near: the smaller violation is the more plausible reading.
+  if (Math.abs(eAB - eBA) < 0.25 * Math.max(eAB, eBA)) return 'unrelated';
   return eAB < eBA ? 'b-more-general' : 'a-more-general';
 }

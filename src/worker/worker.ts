@@ -39,7 +39,7 @@ import { validateRunFiles } from '../model/validate-run';
 import { startHierarchy, stopHierarchy } from './hierarchy';
 import { ensureStarter, forgetStarter, handlePhotos, starterRetriever, type PhotosContext } from './photos';
 import { STARTER_RUN_ID } from './photos-protocol';
-import { generalityScale } from '../model/calibration';
+import { generalityScale, type Calibration } from '../model/calibration';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -78,6 +78,8 @@ interface Queryable {
   retriever: Retriever;
   /** Disposes an imported model (live runs' models belong to their trainer). */
   dispose?: () => void;
+  /** The run's measured energy scale, when it ships one (the starter). */
+  calibration?: Calibration | null;
 }
 
 let backendName: BackendName | null = null;

@@ -121,3 +121,102 @@ describe('Retriever', () => {
     expect(tf.memory().numTensors).toBe(n);
   });
 });
+
+describe('Retriever on free texts and feature galleries (own photos)', () => {
+  const ds = makeSyntheticDataset({ numImages: 120, imageDim: 16, seed: 7 });
+  let trainer: Trainer;
+  beforeAll(() => {
+    trainer = new Trainer(ds, { wordDim: 8, hiddenDim: 16 }, { batchSize: 16, seed: 3 });
+    for (let i = 0; i < 20; i++) trainer.step();
+  });
+  const photo = (i: number) => ds.features.slice(i * 16, (i + 1) * 16);
+
+  it('keeps each distinct word sequence once, before the list is cut, and names unknown-only texts', () => {
+    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const texts = [...new Set(ds.captions.map((c) => c.text))].slice(0, 6);
+    const candidates = [
+      texts[0],
+      `  ${texts[0].toUpperCase()} . `, // same words: a repeat
+      ...texts.slice(1),
+      texts[1],
+      'zorblax quux',
+    ];
+    const d = r.distinct(candidates);
+    expect(d.texts).toEqual(texts);
+    expect(d.repeated).toBe(2);
+    expect(d.unknownOnly).toEqual(['zorblax quux']);
+    expect(d.unknownWords).toEqual(['zorblax', 'quux']);
+    // Ranking many copies of the same few texts still gives distinct texts only.
+    const many = Array.from({ length: 40 }, (_, i) => candidates[i % candidates.length]);
+    const [ranked] = r.rankTexts(photo(3), 1, many, 10);
+    expect(ranked.map((x) => x.text).sort()).toEqual([...texts].sort());
+  });
+
+  it('ranks texts for several photos exactly as the scoring function scores them, best first', () => {
+    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const texts = [...new Set(ds.captions.map((c) => c.text))].slice(0, 30);
+    const feats = new Float32Array([...photo(0), ...photo(5)]);
+    const ranked = r.rankTexts(feats, 2, texts, 4);
+    expect(ranked).toHaveLength(2);
+    [0, 5].forEach((img, p) => {
+      const emb = trainer.embedTexts(texts);
+      const im = trainer.model.embedImages(tf.tensor2d(photo(img), [1, 16]));
+      const s = Array.from(scores(im, emb, 'order').dataSync());
+      tf.dispose([emb, im]);
+      const expected = s
+        .map((score, j) => ({ text: texts[j], score }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 4);
+      expect(ranked[p].map((x) => x.text)).toEqual(expected.map((x) => x.text));
+      ranked[p].forEach((x, k) => {
+        expect(x.score).toBeCloseTo(expected[k].score, 4);
+        expect(x.energy).toBeCloseTo(-expected[k].score, 4);
+      });
+    });
+    expect(() => r.rankTexts(feats, 3, texts, 4)).toThrow(/expected 3 x 16/);
+    expect(() => r.rankTexts(feats, 2, ['zorblax'], 4)).toThrow(
+      /no candidate sentence has a word the model knows/,
+    );
+    expect(() => r.galleryImages()).toThrow(/no dataset to search/);
+  });
+
+  it('searches a gallery of features like the dataset search, and caches it by identity', () => {
+    const withDs = new Retriever(trainer.model, trainer.vocab, ds, 50);
+    const cached = new Retriever(trainer.model, trainer.vocab, null, 50, { cache: true });
+    const images = [2, 9, 14, 30, 41];
+    const gallery = new Float32Array(images.length * 16);
+    images.forEach((img, i) => gallery.set(photo(img), i * 16));
+    const q = ds.captions[ds.captions.findIndex((c) => c.image === 9)].text;
+    const mine = cached.searchFeatures(q, gallery, images.length, 3);
+    const theirs = withDs.searchImages(q, 3, images);
+    expect(mine.hits.map((h) => images[h.index])).toEqual(theirs.hits.map((h) => h.index));
+    mine.hits.forEach((h, k) => expect(h.score).toBeCloseTo(theirs.hits[k].score, 4));
+    const n = tf.memory().numTensors;
+    cached.searchFeatures(q, gallery, images.length, 3);
+    expect(tf.memory().numTensors).toBe(n);
+    cached.dispose();
+    expect(tf.memory().numTensors).toBe(n - 1);
+  });
+
+  it('lists each dataset caption text once (captionsForPhoto), display-ready', () => {
+    // Every image of this dataset repeats one shared caption: the raw ranking holds it many times.
+    const shared = {
+      ...ds,
+      captions: [
+        ...ds.captions,
+        ...Array.from({ length: ds.numImages }, (_, image) => ({ image, text: ds.captions[0].text })),
+      ],
+    };
+    const r = new Retriever(trainer.model, trainer.vocab, shared, 50);
+    const items = r.captionsForPhoto(photo(4), 10);
+    expect(items).toHaveLength(10);
+    expect(new Set(items.map((i) => i.text)).size).toBe(10);
+    for (const it of items) expect(shared.captions[it.caption]).toEqual({ image: it.image, text: it.text });
+  });
+
+  it('reports the unknown words of two sentences compared for generality', () => {
+    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const g = r.generality(`${ds.captions[0].text} zorblax`, ds.captions[1].text);
+    expect(g.unknown).toEqual(['zorblax']);
+  });
+});

@@ -38,13 +38,15 @@ async function renderLoaded() {
   expect(screen.getByTestId('dataset-summary')).toHaveAttribute('data-loaded', 'false');
   emit(LOADED);
   expect(screen.getByTestId('dataset-summary')).toHaveAttribute('data-loaded', 'true');
+  fireEvent.click(screen.getByRole('tab', { name: 'Data' }));
 }
 
 describe('App with a fake worker', () => {
-  it('opens on the Data tab with the scenes loading, then shows the summary', async () => {
+  it('opens on the Start tab with the scenes loading, then shows the summary', async () => {
     render(<App spawn={spawn} wasmPath={wasmPath} options={options} />);
     await screen.findByText('wasm');
-    expect(screen.getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByRole('tab', { name: 'Start' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByTestId('welcome')).toHaveTextContent(/Three things to try/);
     expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
     expect(screen.getByTestId('dataset-progress')).toHaveTextContent('Loading built-in scenes');
     emit({ type: 'datasetProgress', phase: 'encoding', done: 5, total: 20, imagesPerSec: 3 });
@@ -83,8 +85,8 @@ describe('App with a fake worker', () => {
     fireEvent.keyDown(train, { key: 'End' });
     expect(screen.getByRole('tab', { name: 'Hierarchy' })).toHaveFocus();
     fireEvent.keyDown(screen.getByRole('tab', { name: 'Hierarchy' }), { key: 'ArrowRight' });
-    expect(screen.getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
-    expect(location.hash).toBe('#data');
+    expect(screen.getByRole('tab', { name: 'Start' })).toHaveAttribute('aria-selected', 'true');
+    expect(location.hash).toBe('#start');
   });
 
   it('compares LN on/off and streams both runs into the charts', async () => {

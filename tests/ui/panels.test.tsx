@@ -10,6 +10,8 @@ import { RetrievePanel } from '../../src/ui/RetrievePanel';
 import { RunsPanel } from '../../src/ui/RunsPanel';
 import { initialState, useUiStore } from '../../src/ui/store';
 import { readZip } from '../../src/ui/zip';
+import { initialPhotosState, usePhotosStore } from '../../src/ui/retrieve/photos-store';
+import type { PhotosEvent, PhotosRequest } from '../../src/worker/photos-protocol';
 import {
   MAX_QUERY_CHARS,
   type DatasetInfo,
@@ -46,6 +48,7 @@ const sentCount = () => worker.sent.length;
 beforeEach(() => {
   saved = [];
   useUiStore.setState(initialState());
+  usePhotosStore.setState(initialPhotosState());
 });
 afterEach(() => {
   cleanup();
@@ -56,13 +59,14 @@ describe('RetrievePanel', () => {
   it('refuses a non-image file, an empty or overlong query, naming the culprit, and sends nothing', async () => {
     await setup(<RetrievePanel />, [LOADED, STARTED2]);
     const n = sentCount();
-    fireEvent.change(screen.getByLabelText('Photo to caption'), {
-      target: { files: [new File(['%PDF'], 'paper.pdf', { type: 'application/pdf' })] },
+    fireEvent.click(screen.getByLabelText('captions I type'));
+    fireEvent.change(screen.getByLabelText('Photos to caption'), {
+      target: { files: [new File(['x'], 'dog.jpg', { type: 'image/jpeg' })] },
     });
-    expect(screen.getByTestId('rank-error')).toHaveTextContent(
-      '“paper.pdf” is not a photo (application/pdf)',
+    expect(screen.getByTestId('rank-photos-error')).toHaveTextContent(
+      'The list of candidate captions is empty',
     );
-    expect(screen.getByTestId('rank-error')).toHaveAttribute('role', 'alert');
+    expect(screen.getByTestId('rank-photos-error')).toHaveAttribute('role', 'alert');
 
     fireEvent.click(screen.getByRole('button', { name: 'Search' }));
     expect(screen.getByTestId('search-error')).toHaveTextContent('The sentence is empty');
@@ -86,43 +90,115 @@ describe('RetrievePanel', () => {
     expect(worker.types()).not.toContain('searchImages');
   });
 
-  it('ranks captions for a photo and shows the worker’s errors', async () => {
-    await setup(<RetrievePanel />, [LOADED, STARTED2]);
-    const photo = new File([new Uint8Array([0xff, 0xd8, 0xff])], 'dog.jpg', { type: 'image/jpeg' });
-    fireEvent.change(screen.getByLabelText('Photo to caption'), { target: { files: [photo] } });
-    const req = worker.last('rankCaptions')!;
-    expect(req).toMatchObject({ runId: 'ln-1', name: 'dog.jpg' });
-    expect(req.image).toBe(photo);
-    emit({
-      type: 'captionRanking',
-      runId: 'ln-1',
-      name: 'dog.jpg',
-      total: 100,
-      items: [
-        { caption: 3, image: 1, text: 'a dog runs on the grass', score: -0.012 },
-        { caption: 8, image: 2, text: 'a brown dog', score: -0.05 },
-      ],
-    });
-    const items = within(screen.getByTestId('caption-ranking')).getAllByRole('listitem');
-    expect(items.map((li) => li.textContent)).toEqual(['a dog runs on the grass0.0120', 'a brown dog0.0500']);
-    expect(screen.getByText(/order-violation energy, lower is better/)).toBeInTheDocument();
-
-    emit({ type: 'error', phase: 'rank', message: 'could not decode dog.jpg' });
-    expect(screen.getByTestId('rank-error')).toHaveTextContent('could not decode dog.jpg');
+  const photosSent = (): PhotosRequest | undefined => worker.last('photos')?.request;
+  const ranked = (runId: string): PhotosEvent => ({
+    kind: 'ranked',
+    runId,
+    source: 'typed',
+    candidates: 3,
+    repeated: 1,
+    unknownOnly: [],
+    unknownWords: ['zorblax'],
+    nothingFits: 0.5,
+    results: [
+      {
+        name: 'dog.jpg',
+        best: 0.012,
+        nothingFits: false,
+        items: [
+          { text: 'a dog runs on the grass .', score: -0.012, energy: 0.012 },
+          { text: 'a brown dog', score: -0.05, energy: 0.05 },
+        ],
+      },
+      {
+        name: 'noise.png',
+        best: 0.9,
+        nothingFits: true,
+        items: [{ text: 'a brown dog', score: -0.9, energy: 0.9 }],
+      },
+      { name: 'x.heic', items: [], best: null, nothingFits: false, error: 'x.heic: a HEIC/HEIF photo' },
+    ],
   });
 
-  it('takes a dropped photo, and highlights the drop zone while something is dragged over it', async () => {
+  it('ranks typed candidates for photos, flags what fits nothing, and clears the results on a failure', async () => {
     await setup(<RetrievePanel />, [LOADED, STARTED2]);
-    const zone = screen.getByTestId('photo-drop');
+    fireEvent.click(screen.getByLabelText('captions I type'));
+    fireEvent.change(screen.getByLabelText('Candidate captions, one a line'), {
+      target: { value: 'a dog runs on the grass .\na brown dog\n' },
+    });
+    const photos = ['dog.jpg', 'noise.png', 'x.heic'].map((n) => new File(['x'], n, { type: 'image/jpeg' }));
+    fireEvent.change(screen.getByLabelText('Photos to caption'), { target: { files: photos } });
+    const req = photosSent();
+    expect(req).toMatchObject({ kind: 'rank', runId: 'ln-1', source: 'typed', limit: 10 });
+    expect(req?.kind === 'rank' && req.photos.map((p) => p.path)).toEqual(['dog.jpg', 'noise.png', 'x.heic']);
+    emit({ type: 'photos', event: ranked('ln-1') });
+    const results = screen.getAllByTestId('photo-result');
+    expect(results).toHaveLength(3);
+    const items = within(results[0]).getAllByRole('listitem');
+    expect(items.map((li) => li.textContent)).toEqual([
+      'a dog runs on the grass. 0.0120',
+      'a brown dog 0.0500',
+    ]);
+    expect(within(results[0]).queryByTestId('nothing-fits')).toBeNull();
+    expect(within(results[1]).getByTestId('nothing-fits')).toHaveTextContent('Nothing here fits well');
+    expect(within(results[2]).getByRole('alert')).toHaveTextContent('x.heic: a HEIC/HEIF photo');
+    expect(screen.getByTestId('candidate-unknown')).toHaveTextContent('“zorblax”');
+    expect(screen.getByText(/1 repeats left out/)).toBeInTheDocument();
+
+    emit({
+      type: 'photos',
+      event: { kind: 'failed', query: 'rank', runId: 'ln-1', message: 'b.txt: not a photo' },
+    });
+    expect(screen.getByTestId('rank-photos-error')).toHaveTextContent('b.txt: not a photo');
+    expect(screen.queryAllByTestId('photo-result')).toHaveLength(0);
+  });
+
+  it('takes dropped photos, and highlights the drop zone while something is dragged over it', async () => {
+    await setup(<RetrievePanel />, [LOADED, STARTED2]);
+    const zone = screen.getByTestId('photos-drop');
     fireEvent.dragOver(zone);
     expect(zone).toHaveClass('dropzone', 'dragging');
     fireEvent.dragLeave(zone);
     expect(zone).not.toHaveClass('dragging');
     fireEvent.dragOver(zone);
     const photo = new File([new Uint8Array([0xff, 0xd8, 0xff])], 'dog.jpg', { type: 'image/jpeg' });
-    fireEvent.drop(zone, { dataTransfer: { files: [photo] } });
+    fireEvent.drop(zone, { dataTransfer: { files: [photo, photo] } });
     expect(zone).not.toHaveClass('dragging');
-    expect(worker.last('rankCaptions')).toMatchObject({ runId: 'ln-1', name: 'dog.jpg' });
+    expect(photosSent()).toMatchObject({ kind: 'rank', runId: 'ln-1', source: 'bank' });
+  });
+
+  it('offers the starter once it is open and shows only its own results', async () => {
+    await setup(<RetrievePanel />, [LOADED]);
+    emit({
+      type: 'photos',
+      event: {
+        kind: 'starterLoaded',
+        starter: {
+          id: 'starter',
+          label: 'starter (LN-GRU, trained on flickr8k)',
+          dataset: 'flickr8k',
+          encoder: 'mobilenet-v1-1.0-trunk',
+          steps: 100,
+          hiddenDim: 1024,
+          layerNorm: true,
+          dev: null,
+          calibration: null,
+          weightBytes: 10,
+        },
+        bank: { file: 'starter/caption-bank.txt', sentences: 5000 },
+        problems: [],
+        ms: 100,
+      },
+    });
+    expect(screen.getByLabelText('Model to query')).toHaveValue('starter');
+    // The loaded dataset (scenes) is not what the starter was trained on: the page says so.
+    expect(screen.getByTestId('off-dataset')).toHaveTextContent('trained on flickr8k');
+    expect(screen.queryByLabelText('Search sentence')).toBeNull();
+    emit({ type: 'photos', event: ranked('another-run') });
+    expect(screen.queryAllByTestId('photo-result')).toHaveLength(0);
+    emit({ type: 'photos', event: ranked('starter') });
+    expect(screen.getAllByTestId('photo-result')).toHaveLength(3);
+    expect(screen.getByTestId('photo-rankings')).toHaveTextContent('starter (LN-GRU, trained on flickr8k)');
   });
 
   const hits: ImageHit[] = [
@@ -261,7 +337,7 @@ describe('RetrievePanel', () => {
 
   it('opens a stored run when it is picked', async () => {
     await setup(<RetrievePanel />, [LOADED, { type: 'runs', runs: [storedRun('old-1', 'LN-GRU')] }]);
-    const select = screen.getByLabelText('Run to query');
+    const select = screen.getByLabelText('Model to query');
     fireEvent.change(select, { target: { value: 'old-1' } });
     expect(worker.last('openRun')).toEqual({ type: 'openRun', runId: 'old-1' });
     expect(screen.getByTestId('run-opening')).toHaveTextContent('Opening the run');

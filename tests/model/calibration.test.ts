@@ -1,0 +1,70 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { calibrate, energyStats, generalityScale, parseCalibration } from '../../src/model/calibration';
+import { parseCaptionBank, tidyCaption } from '../../src/model/caption-bank';
+import { makeSyntheticDataset } from '../../src/model/synthetic';
+import { Trainer } from '../../src/model/trainer';
+import { Retriever } from '../../src/model/retrieval';
+import { useBackend } from '../helpers/tf';
+
+beforeAll(() => useBackend('wasm'));
+
+describe('energy statistics', () => {
+  it('interpolates percentiles of the finite values', () => {
+    const s = energyStats([...Array.from({ length: 101 }, (_, i) => i), Number.NaN]);
+    expect(s).toEqual({ median: 50, p90: 90, p99: 99, count: 101 });
+    expect(generalityScale(2)).toEqual({ near: 1, far: 4 });
+  });
+});
+
+describe('calibrate', () => {
+  const ds = makeSyntheticDataset({ numImages: 200, imageDim: 16, seed: 5 });
+  let trainer: Trainer;
+  beforeAll(() => {
+    trainer = new Trainer(ds, { wordDim: 8, hiddenDim: 16 }, { batchSize: 32, seed: 1 });
+    for (let i = 0; i < 150; i++) trainer.step();
+  });
+
+  it("measures a trained model's matching pairs below random ones, and a bank's best per photo", () => {
+    const bank = [...new Set(ds.captions.map((c) => c.text))].slice(0, 40);
+    const c = calibrate(trainer.model, trainer.vocab, ds, { split: 'dev', bank, maxLength: 50 });
+    expect(c.images).toBe(ds.splits.dev!.length);
+    expect(c.matching.median).toBeLessThan(c.random.median);
+    expect(c.bestOther.median).toBeLessThanOrEqual(c.random.median);
+    expect(c.bank!.sentences).toBe(40);
+    expect(c.nothingFits).toBe(c.bank!.p99);
+    // The bank statistic is the best bank energy per photo, as the Retriever ranks it.
+    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const img = ds.splits.dev![0];
+    const [best] = r.rankTexts(ds.features.slice(img * 16, (img + 1) * 16), 1, bank, 1)[0];
+    expect(best.energy!).toBeLessThanOrEqual(c.bank!.p99 + 1e-6);
+    expect(parseCalibration(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    const without = calibrate(trainer.model, trainer.vocab, ds, { maxImages: 30 });
+    expect(without.images).toBe(30);
+    expect(without.nothingFits).toBe(without.bestOther.p99);
+  });
+
+  it('refuses files that are not calibrations, naming the field', () => {
+    expect(() => parseCalibration({ format: 'x' }, 'starter/calibration.json')).toThrow(
+      /starter\/calibration.json: not a calibration file/,
+    );
+    expect(() =>
+      parseCalibration({ format: 'orderembed-calibration', matching: { median: 1 } }, 'c.json'),
+    ).toThrow(/c.json: field 'matching' needs numbers/);
+  });
+});
+
+describe('caption bank', () => {
+  it('reads sentences, skipping comments, blanks and verbatim repeats', () => {
+    const b = parseCaptionBank('# header\na dog .\n\n a dog . \na black dog runs .\r\n', 'bank.txt');
+    expect(b).toEqual({ sentences: ['a dog .', 'a black dog runs .'], repeated: 1 });
+    expect(tidyCaption('a dog , a cat .')).toBe('a dog, a cat.');
+  });
+
+  it('names the file when it is a web page, binary or empty', () => {
+    expect(() => parseCaptionBank('<!doctype html><html>', 'starter/caption-bank.txt')).toThrow(
+      /starter\/caption-bank.txt: the server sent a web page/,
+    );
+    expect(() => parseCaptionBank('a\u0000b', 'x.txt')).toThrow(/x.txt: binary data/);
+    expect(() => parseCaptionBank('# only a comment\n', 'x.txt')).toThrow(/x.txt: no sentences/);
+  });
+});
