@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { TrainingClient, initialSourceFromUrl, type ClientOptions, type WorkerLike } from './client';
+import { checkpointOnPageHide } from './page-lifecycle';
 import { ClientContext } from './context';
 import { ConfigPanel } from './ConfigPanel';
 import { Charts } from './Charts';
@@ -49,6 +50,7 @@ export function App({ spawn = spawnTrainingWorker, wasmPath = wasmBaseUrl, optio
     client.connect();
     return () => client.dispose();
   }, [client]);
+  useEffect(() => checkpointOnPageHide(client), [client]);
 
   const select = (id: TabId, focus = false) => {
     setTab(id);

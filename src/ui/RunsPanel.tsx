@@ -1,5 +1,5 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
-import { useUiStore, type RunSummary } from './store';
+import { isRunActive, useUiStore, type RunSummary } from './store';
 import type { DamagedRun } from '../worker/protocol';
 import { formatBytes } from '../model/limits';
 import { useClient } from './context';
@@ -11,8 +11,13 @@ function RunItem({ run }: { run: RunSummary }): ReactNode {
   const opening = useUiStore((s) => s.openingRunId === run.id);
   const exporting = useUiStore((s) => s.exportingRunId === run.id);
   const live = useUiStore((s) => s.runs[run.id]?.live === true);
+  const busy = useUiStore((s) => isRunActive(s.status));
   const [confirming, setConfirming] = useState(false);
+  const [renaming, setRenaming] = useState<string | null>(null);
   const titleId = useId();
+  const nameId = useId();
+  const resumable =
+    run.checkpointStep !== null && !live && (run.state === 'stopped' || run.state === 'paused');
   const created = new Date(run.createdAt);
   return (
     <li data-run-id={run.id} className="run-item" aria-labelledby={titleId}>
@@ -21,12 +26,37 @@ function RunItem({ run }: { run: RunSummary }): ReactNode {
           {run.label} <span className="run-state">{run.state}</span>
           {opened && <span className="run-tag">open</span>}
         </h3>
+        {renaming !== null && (
+          <form
+            className="run-rename"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (renaming.trim()) client.renameRun(run.id, renaming.trim());
+              setRenaming(null);
+            }}
+          >
+            <label htmlFor={nameId}>New name</label>
+            <input
+              id={nameId}
+              value={renaming}
+              maxLength={200}
+              onChange={(e) => setRenaming(e.target.value)}
+            />
+            <button type="submit" disabled={!renaming.trim()}>
+              Save
+            </button>
+            <button type="button" onClick={() => setRenaming(null)}>
+              Cancel
+            </button>
+          </form>
+        )}
         <p className="run-meta">
           {run.dataset}
           {run.encoder && !run.dataset.includes(run.encoder) ? ` (${run.encoder})` : ''} · {run.measure} ·
           hidden {run.hiddenDim} · {fmtInt(run.step)} steps · {fmtDuration(run.seconds)} · best R-sum{' '}
           {fmt(run.bestRsum, 1)}
           {Number.isNaN(created.getTime()) ? '' : ` · ${created.toLocaleString()}`}
+          {run.checkpointStep !== null ? ` · checkpoint at step ${fmtInt(run.checkpointStep)}` : ''}
         </p>
       </div>
       <div className="run-actions" role="group" aria-label={`Actions for ${run.label} (${run.id})`}>
@@ -35,6 +65,19 @@ function RunItem({ run }: { run: RunSummary }): ReactNode {
         </button>
         <button type="button" disabled={exporting} onClick={() => client.exportRun(run.id)}>
           {exporting ? 'Exporting…' : 'Export'}
+        </button>
+        {resumable && (
+          <button
+            type="button"
+            disabled={busy}
+            title={busy ? 'Reset the current training first' : undefined}
+            onClick={() => client.resumeRun(run.id)}
+          >
+            Resume
+          </button>
+        )}
+        <button type="button" disabled={renaming !== null} onClick={() => setRenaming(run.label)}>
+          Rename
         </button>
         {confirming ? (
           <>

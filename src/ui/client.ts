@@ -330,6 +330,21 @@ export class TrainingClient {
     this.send({ type: 'deleteRun', runId });
   }
 
+  renameRun(runId: string, label: string): void {
+    this.send({ type: 'renameRun', runId, label });
+  }
+
+  /** Continues a stored run from its last checkpoint (the worker checks the loaded dataset). */
+  resumeRun(runId: string): void {
+    this.state.starting();
+    this.send({ type: 'resumeRun', runId });
+  }
+
+  /** Asks the worker to store a checkpoint of the training runs now (the page is hidden or closing). */
+  checkpointNow(): void {
+    if (this.worker && isRunActive(this.state.status)) this.send({ type: 'checkpointNow' });
+  }
+
   listRuns(): void {
     this.send({ type: 'listRuns' });
   }

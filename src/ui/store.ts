@@ -104,6 +104,8 @@ export interface RunSummary {
   layerNorm: boolean;
   measure: Measure;
   hiddenDim: number;
+  /** The step of its last checkpoint: it can be resumed from there. */
+  checkpointStep: number | null;
 }
 
 export interface DatasetLoading {
@@ -447,6 +449,7 @@ export function summarize(s: StoredRun): RunSummary {
     layerNorm: s.model.layerNorm,
     measure: s.model.measure,
     hiddenDim: s.model.hiddenDim,
+    checkpointStep: s.checkpointStep ?? null,
   };
 }
 
@@ -520,7 +523,11 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
     case 'started': {
       const runs = releaseLive(state.runs);
       for (const r of event.runs) {
-        runs[r.id] = { ...newRun(r.id, r.label, event.dataset), model: r.model, train: r.train };
+        // A resumed run keeps its curves up to its checkpoint.
+        const base = r.resumed
+          ? { ...runFromStored(r.resumed), state: 'running' as const, live: true }
+          : newRun(r.id, r.label, event.dataset);
+        runs[r.id] = { ...base, model: r.model, train: r.train };
       }
       const ids = event.runs.map((r) => r.id);
       return {
@@ -698,7 +705,9 @@ function reduceError(state: UiState, phase: ErrorPhase, message: string): Partia
   const query = QUERY_PHASE[phase];
   if (query) {
     // A failed query clears its previous results: they no longer answer what was asked.
-    const cleared = { rank: { ranking: null }, search: { images: null }, generality: { generality: null } }[query];
+    const cleared = { rank: { ranking: null }, search: { images: null }, generality: { generality: null } }[
+      query
+    ];
     return {
       retrieval: {
         ...state.retrieval,

@@ -82,6 +82,8 @@ export interface StartOptions {
   maxSteps: number;
   /** Evaluate on at most this many images (keeps evaluation quick on large splits); 0: all. */
   evalImages: number;
+  /** Seconds between checkpoints of the training runs in IndexedDB (default 5). */
+  checkpointSeconds?: number;
 }
 
 export interface LossPoint {
@@ -122,6 +124,8 @@ export interface StoredRun {
   state: 'running' | 'paused' | 'done' | 'stopped' | 'imported';
   loss: LossPoint[];
   evals: MetricPoint[];
+  /** The step of the run's last checkpoint in IndexedDB (it can be resumed from there), if any. */
+  checkpointStep?: number;
 }
 
 /** A stored run record that failed validation: its key and why (listed, never hiding the others). */
@@ -203,6 +207,12 @@ export type WorkerRequest =
   /** Makes a stored run (e.g. after a reload) the one retrieval uses. */
   | { type: 'openRun'; runId: string }
   | { type: 'deleteRun'; runId: string }
+  /** Renames a stored run. */
+  | { type: 'renameRun'; runId: string; label: string }
+  /** Continues a stored run from its last checkpoint on the loaded dataset (after a reload or crash). */
+  | { type: 'resumeRun'; runId: string }
+  /** Stores a checkpoint of the training runs now (the page is being hidden or closed). */
+  | { type: 'checkpointNow' }
   /**
    * Hierarchy mode: trains 2-D order embeddings of the WordNet noun subtree below `root` (e.g.
    * `mammal.n.01`) live, until 'hierarchyStop' or another 'hierarchyStart'.
@@ -223,7 +233,8 @@ export type WorkerEvent =
   /** The runs of a 'start' began; carries the fully resolved configs. */
   | {
       type: 'started';
-      runs: { id: string; label: string; model: ModelConfig; train: TrainConfig }[];
+      /** `resumed`: a stored run continued from its checkpoint (its curves up to there). */
+      runs: { id: string; label: string; model: ModelConfig; train: TrainConfig; resumed?: StoredRun }[];
       dataset: string;
       evalSplit: 'dev' | 'train';
     }
@@ -396,6 +407,9 @@ const requestCheckers: { [K in WorkerRequestType]: (m: Rec) => boolean } = {
   listRuns: () => true,
   openRun: (m) => isStr(m.runId),
   deleteRun: (m) => isStr(m.runId),
+  renameRun: (m) => isStr(m.runId) && isStr(m.label),
+  resumeRun: (m) => isStr(m.runId),
+  checkpointNow: () => true,
   hierarchyStart: (m) => isStr(m.root) && isNum(m.maxNodes) && m.maxNodes >= 2,
   hierarchyStop: () => true,
   photos: (m) => isPhotosRequest(m.request),
@@ -407,7 +421,14 @@ const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
   datasetLoaded: (m) => isRec(m.dataset) && isStr(m.dataset.name) && isNum(m.dataset.numImages),
   started: (m) =>
     Array.isArray(m.runs) &&
-    m.runs.every((r) => isRec(r) && isStr(r.id) && isRec(r.model) && isRec(r.train)) &&
+    m.runs.every(
+      (r) =>
+        isRec(r) &&
+        isStr(r.id) &&
+        isRec(r.model) &&
+        isRec(r.train) &&
+        (r.resumed === undefined || isStoredRun(r.resumed)),
+    ) &&
     isStr(m.dataset) &&
     isSplit(m.evalSplit),
   progress: (m) =>

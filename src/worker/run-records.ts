@@ -44,7 +44,7 @@ export function validateStoredRun(v: unknown): StoredRun {
       };
     }),
   };
-  // Fields added later (checkpoint information) pass through; their readers check them.
-  for (const [k, x] of Object.entries(r)) if (!(k in run)) (run as unknown as Record<string, unknown>)[k] = x;
+  if (r.checkpointStep !== undefined)
+    run.checkpointStep = int(where('checkpointStep'), r.checkpointStep, 0, LIMITS.steps);
   return run;
 }

@@ -175,16 +175,21 @@ export class RunStore {
     )) as RunFilesRecord | undefined;
   }
 
-  /** Writes a run's checkpoint (replacing the previous one); resolves once committed. */
-  async putCheckpoint(id: string, checkpoint: unknown): Promise<void> {
+  /**
+   * Writes a run's record and its checkpoint (replacing the previous one) in one transaction; resolves
+   * once committed, so the record never names a checkpoint that is not stored.
+   */
+  async saveWithCheckpoint(run: StoredRun, checkpoint: unknown): Promise<void> {
     const db = await this.open();
     if (!db) {
-      this.memCheckpoints.set(id, checkpoint);
+      this.memRuns.set(run.id, structuredClone(run));
+      this.memCheckpoints.set(run.id, checkpoint);
       return;
     }
-    const tx = db.transaction(CHECKPOINTS, 'readwrite');
-    const done = committed(tx, `the checkpoint of run ${id}`);
-    tx.objectStore(CHECKPOINTS).put(checkpoint, id);
+    const tx = db.transaction([RUNS, CHECKPOINTS], 'readwrite');
+    const done = committed(tx, `the checkpoint of run '${run.label}'`);
+    tx.objectStore(RUNS).put(run);
+    tx.objectStore(CHECKPOINTS).put(checkpoint, run.id);
     await done;
   }
 

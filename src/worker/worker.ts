@@ -8,7 +8,7 @@
  */
 import * as tf from '../model/tf';
 import { initBackend } from '../model/backend';
-import { exportRun, importModel, type RunLogEntry } from '../model/export';
+import { exportRun, importModel } from '../model/export';
 import { Retriever } from '../model/retrieval';
 import { Trainer } from '../model/trainer';
 import type { EvalMetrics, StepResult } from '../model/types';
@@ -34,7 +34,14 @@ import {
   type WorkerRequest,
 } from './protocol';
 import { RunStore, type RunFilesRecord } from './run-store';
-import { importRunFiles, rawRunFiles, runsListing } from './stored-runs';
+import { defaultRunName, importRunFiles, rawRunFiles, runsListing } from './stored-runs';
+import {
+  Checkpointer,
+  CHECKPOINT_SECONDS,
+  currentRunFiles,
+  historyOf,
+  validateStoredCheckpoint,
+} from './checkpoints';
 import { validateRunFiles } from '../model/validate-run';
 import { startHierarchy, stopHierarchy } from './hierarchy';
 import { ensureStarter, forgetStarter, handlePhotos, starterRetriever, type PhotosContext } from './photos';
@@ -71,6 +78,8 @@ interface Session {
   running: boolean;
   looping: boolean;
   lastPost: number;
+  /** Stores the runs' checkpoints every few seconds of training (./checkpoints.ts). */
+  checkpointer: Checkpointer;
 }
 
 /** A run that retrieval can query: a live run's trainer, or a stored run's imported model. */
@@ -194,7 +203,11 @@ async function loadDataset(source: DatasetSource): Promise<void> {
 function newStoredRun(spec: RunSpec, trainer: Trainer): StoredRun {
   return {
     id: spec.id,
-    label: spec.label,
+    // The form's bare model name gets the dataset and the time ("LN-GRU, scenes, 14:03").
+    label:
+      spec.label === 'LN-GRU' || spec.label === 'GRU'
+        ? defaultRunName(trainer.config.model.layerNorm, trainer.dataset.name)
+        : spec.label,
     createdAt: new Date().toISOString(),
     dataset: trainer.dataset.name,
     encoder: loaded?.info.encoder ?? null,
@@ -213,20 +226,6 @@ function persist(run: StoredRun): void {
   store
     .put(structuredClone(run))
     .catch((e: unknown) => notice(`Could not save run ${run.label}: ${errorMessage(e)}`));
-}
-
-/** The learning curve in the export format (one entry per stored loss point, dev metrics where known). */
-function historyOf(run: StoredRun): RunLogEntry[] {
-  const evals = new Map(run.evals.map((e) => [e.step, e]));
-  const steps = [...new Set([...run.loss.map((p) => p.step), ...evals.keys()])].sort((a, b) => a - b);
-  const loss = new Map(run.loss.map((p) => [p.step, p.loss]));
-  return steps.map((step) => ({
-    step,
-    epoch: run.epoch,
-    seconds: evals.get(step)?.seconds ?? 0,
-    loss: loss.get(step) ?? Number.NaN,
-    ...(evals.has(step) ? { dev: evals.get(step)!.metrics } : {}),
-  }));
 }
 
 function filesOf(r: LiveRun): RunFilesRecord {
@@ -256,6 +255,9 @@ async function stopSession(state: StoredRun['state']): Promise<void> {
   session = null;
   s.running = false;
   flushProgress(s);
+  // A last checkpoint (of the last good step, after a divergence), so that Resume continues from here.
+  // Awaited: its copy of the record must not land after the final one below.
+  await s.checkpointer.latest(s.runs);
   for (const r of s.runs) {
     if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = state;
     await saveRunFiles(r);
@@ -299,8 +301,33 @@ async function start(options: StartOptions): Promise<void> {
     fail('start', e);
     return;
   }
+  const s = launch(runs, options, false);
+  const tooBig = batchWarning(dataset.splits.train?.length ?? 0, runs[0].trainer.config.train.batchSize);
+  if (tooBig) notice(`Training on ${dataset.name}: ${tooBig}.`);
+  // Chance-level metrics before any training.
+  if (!evaluateAll(s)) return;
+  void trainLoop(s);
+}
+
+/** Makes `runs` the session (new, or `resumed` from checkpoints) and tells the UI; the caller trains. */
+function launch(runs: LiveRun[], options: StartOptions, resumed: boolean): Session {
+  const dataset = runs[0].trainer.dataset;
   const evalSplit = dataset.splits.dev?.length ? 'dev' : 'train';
-  const s: Session = { runs, options, evalSplit, running: true, looping: false, lastPost: performance.now() };
+  const checkpointer = new Checkpointer(
+    store,
+    { ...options, encoder: loaded?.info.encoder ?? null },
+    (message) => fail('runs', message),
+    (options.checkpointSeconds ?? CHECKPOINT_SECONDS) * 1000,
+  );
+  const s: Session = {
+    runs,
+    options,
+    evalSplit,
+    running: true,
+    looping: false,
+    lastPost: performance.now(),
+    checkpointer,
+  };
   session = s;
   post({
     type: 'started',
@@ -309,16 +336,71 @@ async function start(options: StartOptions): Promise<void> {
       label: r.stored.label,
       model: r.trainer.config.model,
       train: r.trainer.config.train,
+      ...(resumed ? { resumed: structuredClone(r.stored) } : {}),
     })),
     dataset: dataset.name,
     evalSplit,
   });
   for (const r of runs) persist(r.stored);
   void postRuns();
-  const tooBig = batchWarning(dataset.splits.train?.length ?? 0, runs[0].trainer.config.train.batchSize);
-  if (tooBig) notice(`Training on ${dataset.name}: ${tooBig}.`);
-  // Chance-level metrics before any training.
-  if (!evaluateAll(s)) return;
+  return s;
+}
+
+/**
+ * Continues a stored run from its last checkpoint on the loaded dataset (which must be the one it
+ * trained on): the same steps as if it had never stopped.
+ */
+async function resumeStored(runId: string): Promise<void> {
+  const gen = ++generation;
+  await stopSession('stopped');
+  if (!(await ensureBackend()) || gen !== generation) return;
+  const meta = await store.get(runId);
+  if (!meta) throw new Error(`no stored run ${runId}`);
+  const raw = await store.getCheckpoint(runId);
+  if (raw === undefined)
+    throw new Error(
+      `run '${meta.label}' has no checkpoint to resume from (it was stored before checkpoints)`,
+    );
+  const sc = validateStoredCheckpoint(raw);
+  const cp = sc.checkpoint;
+  if (!loaded || loaded.dataset.name !== cp.dataset)
+    throw new Error(
+      `run '${meta.label}' trained on '${cp.dataset}'; load that dataset on the Data tab to resume it` +
+        (loaded ? ` (loaded: '${loaded.dataset.name}')` : ''),
+    );
+  const trainer = new Trainer(loaded.dataset, cp.model, cp.train);
+  try {
+    trainer.restore(cp);
+  } catch (e) {
+    trainer.dispose();
+    throw e;
+  }
+  opened.get(runId)?.dispose?.();
+  opened.delete(runId);
+  // The curve after the checkpoint is trained again, so it is dropped.
+  const stored: StoredRun = {
+    ...meta,
+    state: 'running',
+    step: cp.steps,
+    epoch: cp.epochs,
+    seconds: sc.seconds,
+    checkpointStep: cp.steps,
+    loss: meta.loss.filter((p) => p.step <= cp.steps),
+    evals: meta.evals.filter((p) => p.step <= cp.steps),
+  };
+  const spec: RunSpec = { id: runId, label: meta.label, model: cp.model, train: cp.train };
+  const run: LiveRun = {
+    spec,
+    trainer,
+    stored,
+    pending: [],
+    loss: Number.NaN,
+    windowSteps: 0,
+    windowMs: 0,
+    pairsPerSec: 0,
+  };
+  const s = launch([run], { runs: [spec], ...sc.options }, true);
+  notice(`Resumed run '${meta.label}' at step ${cp.steps}.`);
   void trainLoop(s);
 }
 
@@ -420,6 +502,7 @@ async function trainLoop(s: Session): Promise<void> {
         }
       } while (performance.now() - chunkStart < CHUNK_MS);
       if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) flushProgress(s);
+      if (s.checkpointer.due()) void s.checkpointer.take(s.runs);
       await yieldToEventLoop();
     }
   } finally {
@@ -457,9 +540,10 @@ async function queryable(runId: string, withDataset = true): Promise<Queryable> 
 
 async function openStored(runId: string): Promise<Queryable> {
   if (!loaded) throw new Error('no dataset is loaded');
-  const files = await store.getFiles(runId);
   const meta = await store.get(runId);
-  if (!files || !meta) throw new Error(`run ${runId} has no stored model (it never paused or finished)`);
+  const files = meta && (await currentRunFiles(store, meta));
+  if (!files || !meta)
+    throw new Error(`run ${runId} has no stored model (it never paused, finished or checkpointed)`);
   if (meta.dataset !== loaded.info.name)
     throw new Error(
       `run '${meta.label}' was trained on ${meta.dataset}; the loaded dataset is ${loaded.info.name}, which it is not queried against: load ${meta.dataset} on the Data tab, or ask the starter model`,
@@ -534,14 +618,32 @@ async function compareSentences(runId: string, a: string, b: string): Promise<vo
   const { retriever } = q;
   const { eAB, eBA, similarity, unknown } = retriever.generality(a, b);
   if (retriever.model.config.measure !== 'order') {
-    post({ type: 'generality', runId, a, b, eAB: similarity, eBA: similarity, verdict: 'not-order', unknown });
+    post({
+      type: 'generality',
+      runId,
+      a,
+      b,
+      eAB: similarity,
+      eBA: similarity,
+      verdict: 'not-order',
+      unknown,
+    });
     return;
   }
   // "~0" and "far from 0" on this model's own scale: the median energy of matching image-caption
   // pairs (the starter's shipped calibration, else measured on the loaded dataset).
   const typical = q.calibration?.matching.median ?? retriever.typicalPositiveEnergy();
   const { near, far } = generalityScale(typical);
-  post({ type: 'generality', runId, a, b, eAB, eBA, verdict: generalityVerdict(eAB, eBA, near, far), unknown });
+  post({
+    type: 'generality',
+    runId,
+    a,
+    b,
+    eAB,
+    eBA,
+    verdict: generalityVerdict(eAB, eBA, near, far),
+    unknown,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,12 +681,14 @@ async function exportStored(runId: string): Promise<void> {
       () => false,
       () => true,
     ));
+  const meta = live || damaged ? undefined : await store.get(runId);
   const files = live
     ? filesOf(live)
     : damaged
       ? await rawRunFiles(store, runId)
-      : await store.getFiles(runId);
-  if (!files) throw new Error(`run ${runId} has no stored model to export (it never paused or finished)`);
+      : meta && (await currentRunFiles(store, meta));
+  if (!files)
+    throw new Error(`run ${runId} has no stored model to export (it never paused, finished or checkpointed)`);
   // Copies: the stored buffers stay usable after the transfer.
   const copy: RunFilesRecord = {};
   const transfer: Transferable[] = [];
@@ -611,6 +715,18 @@ async function openRun(runId: string): Promise<void> {
   if (!meta) throw new Error(`no stored run ${runId}`);
   if (!session?.runs.some((r) => r.stored.id === runId)) await openStored(runId);
   post({ type: 'runOpened', run: meta });
+}
+
+async function renameRun(runId: string, label: string): Promise<void> {
+  const name = label.trim();
+  if (!name) throw new Error('a run name cannot be empty');
+  if (name.length > 200) throw new Error(`a run name has at most 200 characters, got ${name.length}`);
+  const live = session?.runs.find((r) => r.stored.id === runId);
+  if (live) live.stored.label = name;
+  const meta = live ? structuredClone(live.stored) : await store.get(runId);
+  if (!meta) throw new Error(`no stored run ${runId}`);
+  await store.put({ ...meta, label: name });
+  await postRuns();
 }
 
 async function deleteRun(runId: string): Promise<void> {
@@ -650,6 +766,7 @@ function handle(msg: WorkerRequest): void {
         flushProgress(s);
         for (const r of s.runs) r.stored.state = 'paused';
         post({ type: 'paused', step: s.runs[0].stored.step });
+        void s.checkpointer.latest(s.runs);
         guard('runs', async () => {
           for (const r of s.runs) await saveRunFiles(r);
           await postRuns();
@@ -702,6 +819,15 @@ function handle(msg: WorkerRequest): void {
       return;
     case 'deleteRun':
       guard('runs', () => deleteRun(msg.runId));
+      return;
+    case 'renameRun':
+      guard('runs', () => renameRun(msg.runId, msg.label));
+      return;
+    case 'resumeRun':
+      guard('start', () => resumeStored(msg.runId));
+      return;
+    case 'checkpointNow':
+      if (session?.runs.length) void session.checkpointer.latest(session.runs);
       return;
     case 'hierarchyStart':
       guard('hierarchy', async () => {

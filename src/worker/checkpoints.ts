@@ -1,0 +1,223 @@
+/**
+ * Training checkpoints in the browser: while a run trains, the worker stores its checkpoint (weights,
+ * Adam state, sampler position; src/model/checkpoint.ts) with its record in IndexedDB every few seconds
+ * of training and when the page is hidden or closed (the UI sends 'checkpointNow' on pagehide and
+ * visibilitychange). A run cut off by a reload, a crash or an out-of-memory is listed 'stopped' at its
+ * last checkpoint: Open and Export use the checkpoint's weights when they are newer than the stored
+ * files, and Resume continues it (to the last digit, as the unit tests check for the trainer).
+ *
+ * Taking a checkpoint copies the tensors out of the backend (a few tens of ms for the paper's model);
+ * the IndexedDB write runs while training goes on, and a new one is not started while one is in flight.
+ */
+import type { TrainerCheckpoint } from '../model/checkpoint';
+import { validateCheckpoint } from '../model/checkpoint';
+import { RUN_FORMAT, serializeWeights, type RunConfig, type RunLogEntry } from '../model/export';
+import type { NamedWeight } from '../model/model';
+import type { Trainer } from '../model/trainer';
+import type { VocabularyJSON } from '../model/tokenizer';
+import { field } from '../model/validate-run';
+import { errorMessage, type StartOptions, type StoredRun } from './protocol';
+import type { RunFilesRecord, RunStore } from './run-store';
+
+/** Default seconds between checkpoints of a training run. */
+export const CHECKPOINT_SECONDS = 5;
+
+/** A run's checkpoint as stored in IndexedDB, with what the worker needs to reopen and resume it. */
+export interface StoredCheckpoint {
+  runId: string;
+  checkpoint: TrainerCheckpoint;
+  vocab: VocabularyJSON;
+  encoder: string | null;
+  /** The session options it trained with (a resumed run keeps them). */
+  options: Pick<StartOptions, 'evalEvery' | 'maxSteps' | 'evalImages'>;
+  /** Seconds of training at the checkpoint. */
+  seconds: number;
+  savedAt: string;
+}
+
+/** The learning curve in the export format (one entry per stored loss point, dev metrics where known). */
+export function historyOf(run: StoredRun): RunLogEntry[] {
+  const evals = new Map(run.evals.map((e) => [e.step, e]));
+  const steps = [...new Set([...run.loss.map((p) => p.step), ...evals.keys()])].sort((a, b) => a - b);
+  const loss = new Map(run.loss.map((p) => [p.step, p.loss]));
+  return steps.map((step) => ({
+    step,
+    epoch: run.epoch,
+    seconds: evals.get(step)?.seconds ?? 0,
+    loss: loss.get(step) ?? Number.NaN,
+    ...(evals.has(step) ? { dev: evals.get(step)!.metrics } : {}),
+  }));
+}
+
+/** A stored checkpoint read back, validated field by field (tensors against their shapes). */
+export function validateStoredCheckpoint(v: unknown): StoredCheckpoint {
+  const { rec, str, int, arr } = field;
+  const c = rec('checkpoint record', v);
+  const checkpoint = validateCheckpoint(c.checkpoint, undefined, 'checkpoint record');
+  const vocab = rec('checkpoint record: vocab', c.vocab);
+  const tokens = arr('checkpoint record: vocab.tokens', vocab.tokens, checkpoint.vocabSize).map((t, i) =>
+    str(`checkpoint record: vocab.tokens[${i}]`, t, 200),
+  );
+  if (tokens.length !== checkpoint.vocabSize)
+    throw new Error(
+      `checkpoint record: the vocabulary has ${tokens.length} words, the checkpoint ${checkpoint.vocabSize}`,
+    );
+  const o = rec('checkpoint record: options', c.options);
+  return {
+    runId: str('checkpoint record: runId', c.runId, 200),
+    checkpoint,
+    vocab: { format: 'orderembed-vocab', version: 1, tokens },
+    encoder:
+      c.encoder === null || c.encoder === undefined
+        ? null
+        : str('checkpoint record: encoder', c.encoder, 4096),
+    options: {
+      evalEvery: int('checkpoint record: options.evalEvery', o.evalEvery, 1),
+      maxSteps: int('checkpoint record: options.maxSteps', o.maxSteps, 0),
+      evalImages: int('checkpoint record: options.evalImages', o.evalImages, 0),
+    },
+    seconds: field.num('checkpoint record: seconds', c.seconds, 0),
+    savedAt: str('checkpoint record: savedAt', c.savedAt, 100),
+  };
+}
+
+/**
+ * The files Open and Export use for a stored run: its stored files, or files made from its checkpoint
+ * when that is newer (a run cut off by a reload or crash); undefined when it has neither.
+ */
+export async function currentRunFiles(store: RunStore, run: StoredRun): Promise<RunFilesRecord | undefined> {
+  const files = await store.getFiles(run.id);
+  if (run.checkpointStep === undefined) return files;
+  if (files) {
+    let steps = -1;
+    try {
+      steps = (JSON.parse(files['config.json'] as string) as { steps?: number }).steps ?? -1;
+    } catch {
+      // Unreadable: the checkpoint is the better copy.
+    }
+    if (steps >= run.checkpointStep) return files;
+  }
+  const raw = await store.getCheckpoint(run.id);
+  return raw === undefined ? files : filesFromCheckpoint(validateStoredCheckpoint(raw), run);
+}
+
+/**
+ * A run's files (config.json, weights.json, weights.bin, metrics.json) from its checkpoint, so that a run
+ * cut off before it paused can be opened and exported.
+ */
+export function filesFromCheckpoint(sc: StoredCheckpoint, run: StoredRun): RunFilesRecord {
+  const cp = sc.checkpoint;
+  const byName = new Map(cp.tensors.map((t) => [t.name, t]));
+  const weights: NamedWeight[] = [];
+  for (const [name, t] of byName) {
+    if (!name.startsWith('weight.')) continue;
+    const w = name.slice('weight.'.length);
+    // The trainer's image.weight variable is [F, H]; run files hold torch's [H, F].
+    weights.push(w === 'image.weight' ? transpose(w, t) : { name: w, shape: [...t.shape], data: t.data });
+  }
+  const config: RunConfig = {
+    format: RUN_FORMAT,
+    version: 1,
+    model: cp.model,
+    train: cp.train,
+    encoder: sc.encoder,
+    dataset: cp.dataset,
+    vocab: sc.vocab,
+    steps: cp.steps,
+    epochs: cp.epochs,
+    createdAt: run.createdAt,
+  };
+  const { manifest, bytes } = serializeWeights(weights);
+  const history = historyOf(run).filter((h) => h.step <= cp.steps);
+  const final = run.evals.filter((e) => e.step <= cp.steps).at(-1)?.metrics;
+  return {
+    'config.json': JSON.stringify(config, null, 2) + '\n',
+    'weights.json': JSON.stringify(manifest) + '\n',
+    'weights.bin': bytes,
+    'metrics.json': JSON.stringify({ history, ...(final ? { final: { dev: final } } : {}) }) + '\n',
+  };
+}
+
+function transpose(name: string, t: NamedWeight): NamedWeight {
+  const [rows, cols] = t.shape;
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = t.data[i * cols + j];
+  return { name, shape: [cols, rows], data: out };
+}
+
+/** The live run a checkpoint is taken of. */
+export interface CheckpointSource {
+  stored: StoredRun;
+  trainer: Trainer;
+}
+
+/** Takes and stores checkpoints of a session's runs, one write at a time. */
+export class Checkpointer {
+  private last = performance.now();
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly options: StoredCheckpoint['options'] & { encoder: string | null },
+    private readonly onError: (message: string) => void,
+    private readonly intervalMs = CHECKPOINT_SECONDS * 1000,
+  ) {}
+
+  /** Whether the interval has passed and no write is in flight. */
+  due(): boolean {
+    return !this.writing && performance.now() - this.last >= this.intervalMs;
+  }
+
+  /** Waits for a write in flight, then checkpoints the runs' latest steps (stop, pause, page hidden). */
+  async latest(runs: readonly CheckpointSource[]): Promise<void> {
+    if (this.writing) await this.writing;
+    await this.take(runs);
+  }
+
+  /**
+   * Copies each run's state now (synchronously, between steps) and stores it with the run's record, one
+   * transaction per run; resolves when committed. A failure is reported and the previous checkpoint kept.
+   */
+  take(runs: readonly CheckpointSource[]): Promise<void> {
+    if (this.writing) return this.writing;
+    this.last = performance.now();
+    const snapshots = runs
+      .filter((r) => r.trainer.stepsDone > (r.stored.checkpointStep ?? -1))
+      .map((r) => {
+        const previous = r.stored.checkpointStep;
+        const checkpoint = r.trainer.checkpoint();
+        const sc: StoredCheckpoint = {
+          runId: r.stored.id,
+          checkpoint,
+          vocab: r.trainer.vocab.toJSON(),
+          encoder: this.options.encoder,
+          options: {
+            evalEvery: this.options.evalEvery,
+            maxSteps: this.options.maxSteps,
+            evalImages: this.options.evalImages,
+          },
+          seconds: r.stored.seconds,
+          savedAt: new Date().toISOString(),
+        };
+        r.stored.checkpointStep = checkpoint.steps;
+        return { live: r.stored, previous, record: structuredClone(r.stored), sc };
+      });
+    const write = (async () => {
+      for (const { live, previous, record, sc } of snapshots) {
+        try {
+          await this.store.saveWithCheckpoint(record, sc);
+        } catch (e) {
+          // The stored record still names the previous checkpoint.
+          if (live.checkpointStep === sc.checkpoint.steps) live.checkpointStep = previous;
+          this.onError(
+            `the checkpoint of run '${record.label}' at step ${sc.checkpoint.steps} ${errorMessage(e).replace(/^.* was not saved: /, 'was not saved: ')}`,
+          );
+        }
+      }
+    })().finally(() => {
+      this.writing = null;
+    });
+    this.writing = write;
+    return write;
+  }
+}
