@@ -2,6 +2,7 @@ import { memo, useId, useMemo, useState, type ReactNode } from 'react';
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { seriesNames, useUiStore, type EvalRow, type RunView } from './store';
 import { useThrottled } from './throttle';
+import { HELP } from './retrieve/help';
 import { fmt, fmtAuto, fmtDuration, fmtInt, fmtTick } from './format';
 
 const CHART_STYLE = { width: '100%', height: 260 } as const;
@@ -338,7 +339,7 @@ export function RecallCharts({ active = true }: { active?: boolean }): ReactNode
   const [k, setK] = useState<RecallK>(1);
   const name = useId();
   const picker = (
-    <fieldset className="segmented">
+    <fieldset className="segmented" title={HELP.recallAtK}>
       <legend className="visually-hidden">Recall at</legend>
       {([1, 5, 10] as const).map((v) => (
         <label key={v} className={k === v ? 'checked' : undefined}>

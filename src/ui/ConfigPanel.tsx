@@ -121,7 +121,12 @@ export function ConfigPanel(): ReactNode {
         <div className="field-grid">
           <NumberField field="wordDim" label="Word-embedding size" step="1" />
           <NumberField field="hiddenDim" label="Hidden size" step="1" />
-          <NumberField field="margin" label="Margin" step="0.01" hint="0.05 for order, 0.2 for cosine." />
+          <NumberField
+            field="margin"
+            label="Margin"
+            step="0.01"
+            hint="0.05 for order, 0.2 for cosine. How far a matching pair must beat a non-matching one before the loss lets go."
+          />
           <NumberField field="learningRate" label="Learning rate" step="0.0001" />
           <NumberField field="batchSize" label="Batch size" step="1" />
           <NumberField field="seed" label="Seed" step="1" />

@@ -2,6 +2,7 @@ import { useMemo, type ReactNode } from 'react';
 import { bestRsum, seriesNames, useUiStore, type RunView } from './store';
 import { fmt, fmtAuto, fmtDuration, fmtInt } from './format';
 import { runColor } from './Charts';
+import { HELP } from './retrieve/help';
 
 function describe(r: RunView): string {
   if (!r.model) return r.dataset;
@@ -47,8 +48,12 @@ export function StatsBar(): ReactNode {
               <th scope="col">Epoch</th>
               <th scope="col">Loss (EMA)</th>
               <th scope="col">Pairs/s</th>
-              <th scope="col">R@1 i→t / t→i ({split})</th>
-              <th scope="col">Best R-sum</th>
+              <th scope="col" title={HELP.recallAtK}>
+                R@1 i→t / t→i ({split})
+              </th>
+              <th scope="col" title={HELP.rsum}>
+                Best R-sum
+              </th>
               <th scope="col">Time</th>
             </tr>
           </thead>

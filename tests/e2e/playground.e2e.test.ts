@@ -135,10 +135,24 @@ describe('playground in a real browser', () => {
 
   it('ranks captions for an uploaded photo, searches images, compares two sentences', async () => {
     await page.getByRole('tab', { name: 'Retrieve' }).click();
-    await page.getByLabel('Photo to caption').setInputFiles(scenePhoto());
-    await expect
-      .poll(() => page.getByTestId('caption-ranking').locator('li').count(), { timeout: 120_000 })
-      .toBeGreaterThanOrEqual(5);
+    await page.getByLabel('the loaded dataset’s captions').check();
+    await page.getByLabel('Photos to caption').setInputFiles(scenePhoto());
+    const ranked = page.getByTestId('photo-captions').locator('.caption-text');
+    await expect.poll(() => ranked.count(), { timeout: 120_000 }).toBe(10);
+    // Ten distinct captions of the scenes, and among them at least one that is true of this scene (its
+    // own captions run from "three shapes" to the full description).
+    const texts = (await ranked.allTextContents()).map((t) => t.replace(/\.$/, '').trim());
+    expect(new Set(texts).size).toBe(10);
+    const set = makeSceneSet({ ...SCENES_DEFAULTS, numImages: SCENES });
+    const all = new Set(set.captions.map((c) => c.text.replace(/\s*\.$/, '').trim()));
+    for (const t of texts) expect(all.has(t), `“${t}” is a scenes caption`).toBe(true);
+    const own = new Set(
+      set.captions.filter((c) => c.image === SCENES - 3).map((c) => c.text.replace(/\s*\.$/, '').trim()),
+    );
+    expect(
+      texts.some((t) => own.has(t)),
+      `one of ${JSON.stringify(texts)} describes scene ${SCENES - 3}`,
+    ).toBe(true);
 
     await page.getByLabel('Search sentence').fill('a red circle');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -158,10 +172,18 @@ describe('playground in a real browser', () => {
   it('rejects bad input with a visible message and keeps working', async () => {
     const notImage = join(RESULTS, 'not-a-photo.txt');
     writeFileSync(notImage, 'this is not an image');
-    await page.getByLabel('Photo to caption').setInputFiles(notImage);
+    await page.getByLabel('Photos to caption').setInputFiles(notImage);
     await expect
-      .poll(() => page.getByRole('alert').first().textContent(), { timeout: 30_000 })
-      .toMatch(/not-a-photo\.txt/);
+      .poll(
+        () =>
+          page
+            .getByTestId('rank-photos-error')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toMatch(/not-a-photo\.txt: not a photo/);
+    expect(await page.getByTestId('photo-result').count()).toBe(0); // the failed query cleared the results
     await page.getByLabel('Search sentence').fill('   ');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect
