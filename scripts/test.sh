@@ -4,6 +4,7 @@
 # Exits non-zero if any test failed, a suite crashed, or no test ran at all.
 #
 #   E2E=0 npm test     # unit suite only
+#   PYTHON_TESTS=0 npm test   # without the PyTorch tests (python/tests; they run when PyTorch is importable)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,25 @@ rm -f "$unit_json" "$e2e_json"
 # --- unit suite --------------------------------------------------------------------------------------
 unit_rc=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$unit_json" || unit_rc=$?
+
+# --- Python suite: the PyTorch port (python/), when a python3 with PyTorch is found -------------------
+# Debian's /usr/bin/python3 sees python3-torch; a pyenv python3 earlier on the PATH does not.
+py_json=test-results/python.json
+rm -f "$py_json"
+py_ran=0
+py_rc=0
+torch_python=""
+for c in "${ORDEREMBED_PYTHON:-}" /usr/bin/python3 python3; do
+  if [ -n "$c" ] && "$c" -c 'import torch' >/dev/null 2>&1; then torch_python=$c; break; fi
+done
+if [ "${PYTHON_TESTS:-1}" = "0" ]; then
+  echo "test.sh: Python (PyTorch) tests skipped: PYTHON_TESTS=0"
+elif [ -z "$torch_python" ]; then
+  echo "test.sh: Python (PyTorch) tests skipped: no python3 can import torch (apt-get install python3-torch libopenblas0-pthread)"
+else
+  py_ran=1
+  "$torch_python" python/tests/run.py --json "$py_json" || py_rc=$?
+fi
 
 # --- browser (e2e) suite -----------------------------------------------------------------------------
 e2e_ran=0
@@ -41,6 +61,7 @@ fi
 # suite that exited non-zero without writing its report.
 expected="$unit_json"
 [ "$e2e_ran" = "1" ] && expected="$unit_json $e2e_json"
+[ "$py_ran" = "1" ] && expected="$expected $py_json"
 summary=$(node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
@@ -74,6 +95,7 @@ else
   if [ $((n_pass + n_fail)) = "0" ]; then echo "test.sh: no test ran"; status=1; fi
   [ "$unit_rc" != "0" ] && { echo "test.sh: unit suite exited with status $unit_rc"; status=1; }
   [ "$e2e_rc" != "0" ] && { echo "test.sh: browser suite exited with status $e2e_rc"; status=1; }
+  [ "$py_rc" != "0" ] && { echo "test.sh: Python suite exited with status $py_rc"; status=1; }
 fi
 echo "$last"
 exit "$status"
