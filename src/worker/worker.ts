@@ -632,7 +632,10 @@ async function compareSentences(runId: string, a: string, b: string): Promise<vo
   }
   // "~0" and "far from 0" on this model's own scale: the median energy of matching image-caption
   // pairs (the starter's shipped calibration, else measured on the loaded dataset).
-  const typical = q.calibration?.matching.median ?? retriever.typicalPositiveEnergy();
+  // Without either (an uncalibrated starter), the larger of the two energies sets the scale.
+  const typical =
+    q.calibration?.matching.median ??
+    (retriever.dataset ? retriever.typicalPositiveEnergy() : Math.max(eAB, eBA) / 8);
   const { near, far } = generalityScale(typical);
   post({
     type: 'generality',

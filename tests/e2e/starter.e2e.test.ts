@@ -79,6 +79,7 @@ describe('the starter model on a machine without ../shared', () => {
     rmSync(EMPTY_SHARED, { recursive: true, force: true });
   });
 
+  const retrieve = () => page.locator('#panel-retrieve');
   const shot = (name: string) => page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
 
   it('opens the starter on first load, and says which dataset and model are active', async () => {
@@ -126,13 +127,15 @@ describe('the starter model on a machine without ../shared', () => {
     await page
       .getByLabel('Candidate captions, one a line')
       .fill(photos.flatMap((p) => p.captions).join('\n'));
-    await page.getByLabel('Photos to caption').setInputFiles(photos.map((p) => p.path));
+    await retrieve()
+      .getByLabel('Photos to caption')
+      .setInputFiles(photos.map((p) => p.path));
     await expect
-      .poll(() => page.getByTestId('photo-result').count(), { timeout: 300_000, interval: 500 })
+      .poll(() => retrieve().getByTestId('photo-result').count(), { timeout: 300_000, interval: 500 })
       .toBe(DEV_PHOTOS);
     let hits = 0;
     for (const p of photos) {
-      const item = page.locator(`[data-testid="photo-result"][data-photo="${p.name}"]`);
+      const item = retrieve().locator(`[data-testid="photo-result"][data-photo="${p.name}"]`);
       const ranked = await item.getByTestId('photo-captions').locator('.caption-text').allTextContents();
       expect(ranked).toHaveLength(10);
       expect(new Set(ranked.map(words)).size).toBe(10); // distinct
@@ -211,7 +214,7 @@ describe('the starter model on a machine without ../shared', () => {
   it('names a photo that is not an image and an empty candidate list, and keeps working', async () => {
     const notImage = join(RESULTS, 'not-a-photo.jpg');
     writeFileSync(notImage, 'this is text, not a JPEG');
-    await page.getByLabel('Photos to caption').setInputFiles(notImage);
+    await retrieve().getByLabel('Photos to caption').setInputFiles(notImage);
     await expect
       .poll(
         () =>
@@ -222,11 +225,13 @@ describe('the starter model on a machine without ../shared', () => {
         { timeout: 60_000 },
       )
       .toMatch(/not-a-photo\.jpg: not a photo/);
-    expect(await page.getByTestId('photo-result').count()).toBe(0); // the failed query cleared the results
+    expect(await retrieve().getByTestId('photo-result').count()).toBe(0); // the failed query cleared the results
     await page.getByLabel('captions I type').check();
     await page.getByLabel('Candidate captions, one a line').fill('  \n ');
-    await page.getByLabel('Photos to caption').setInputFiles(notImage);
-    expect(await page.getByTestId('rank-photos-error').textContent()).toMatch(/candidate captions is empty/);
+    await retrieve().getByLabel('Photos to caption').setInputFiles(notImage);
+    expect(await retrieve().getByTestId('rank-photos-error').textContent()).toMatch(
+      /candidate captions is empty/,
+    );
     expect(problems).toEqual([]);
   });
 });

@@ -50,7 +50,7 @@ export function PhotosPanel({
           type="file"
           accept="image/*"
           multiple
-          aria-label="Photos to caption"
+          aria-label={compact ? 'Photo to caption with the starter' : 'Photos to caption'}
           onChange={(e) => {
             submit(Array.from(e.target.files ?? []));
             e.target.value = '';
