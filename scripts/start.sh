@@ -15,7 +15,7 @@ node scripts/copy-wasm.mjs
 # The built-in scenes ship prebuilt in public/scenes/ (npm run prepare:scenes rebuilds them), and the
 # default image encoder in public/models/: nothing is encoded here.
 
-phase "building the page (vite build)" 40 node node_modules/vite/bin/vite.js build --logLevel warn
+phase "building the page (vite build)" 20 node node_modules/vite/bin/vite.js build --logLevel warn
 
 URL="http://127.0.0.1:${PORT}/"
 echo
