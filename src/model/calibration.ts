@@ -146,7 +146,8 @@ export function calibrate(
   };
   let reference = out.bestOther;
   if (opts.bank?.length) {
-    const r = new Retriever(model, vocab, dataset, maxLength);
+    // Caching: the bank is embedded once, not once per batch of photos.
+    const r = new Retriever(model, vocab, dataset, maxLength, { cache: true });
     const list = r.distinct(opts.bank);
     const best: number[] = [];
     for (let i = 0; i < n; i += 64) {
@@ -160,6 +161,7 @@ export function calibrate(
       );
       for (const ranked of r.rankTexts(f, batch.length, list, 1)) best.push(ranked[0].energy ?? Number.NaN);
     }
+    r.dispose();
     out.bank = { ...energyStats(best), sentences: list.texts.length };
     reference = out.bank;
   }
