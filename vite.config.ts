@@ -3,6 +3,8 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 // Data and model paths: 404 for a missing file (no index.html fallback), ../shared/models at /shared-models/.
 import { staticFiles } from './scripts/vite-static-files';
+// Content-Security-Policy, nosniff and frame protection on the dev and preview servers.
+import { securityHeadersPlugin } from './scripts/vite-security-headers';
 
 /**
  * Writes dist/build-info.json ({nodeEnv}): whether React's production or development build went into the
@@ -21,7 +23,7 @@ function buildInfo(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), staticFiles(), buildInfo()],
+  plugins: [react(), securityHeadersPlugin(), staticFiles(), buildInfo()],
   // The tfjs wasm binaries are served from public/tfjs-wasm/ (copied by scripts/copy-wasm.mjs),
   // so the page works offline and never fetches from a CDN.
   worker: { format: 'es' },

@@ -97,26 +97,29 @@ export function App({ spawn = spawnTrainingWorker, wasmPath = wasmBaseUrl, optio
         </a>
         <Header />
         <Messages />
-        <div className="tabs" role="tablist" aria-label="Sections" onKeyDown={onKeyDown}>
-          {TABS.map((t) => (
-            <button
-              key={t.id}
-              ref={(el) => {
-                tabRefs.current[t.id] = el;
-              }}
-              type="button"
-              role="tab"
-              id={`tab-${t.id}`}
-              aria-selected={tab === t.id}
-              aria-controls={`panel-${t.id}`}
-              tabIndex={tab === t.id ? 0 : -1}
-              className="tab"
-              onClick={() => select(t.id)}
-            >
-              {t.name}
-            </button>
-          ))}
-        </div>
+        {/* In a landmark (nav), so that no content sits outside one (axe-core 'region'). */}
+        <nav aria-label="Sections">
+          <div className="tabs" role="tablist" aria-label="Sections" onKeyDown={onKeyDown}>
+            {TABS.map((t) => (
+              <button
+                key={t.id}
+                ref={(el) => {
+                  tabRefs.current[t.id] = el;
+                }}
+                type="button"
+                role="tab"
+                id={`tab-${t.id}`}
+                aria-selected={tab === t.id}
+                aria-controls={`panel-${t.id}`}
+                tabIndex={tab === t.id ? 0 : -1}
+                className="tab"
+                onClick={() => select(t.id)}
+              >
+                {t.name}
+              </button>
+            ))}
+          </div>
+        </nav>
         <main>
           {panel('start', <Welcome go={(id) => select(id)} />)}
           {panel('data', <DataPanel />)}

@@ -35,6 +35,7 @@ import {
 } from './protocol';
 import { RunStore, type RunFilesRecord } from './run-store';
 import { defaultRunName, importRunFiles, rawRunFiles, runsListing } from './stored-runs';
+import { checkLoadedDataset, checkSourceLimits } from './source-limits';
 import {
   Checkpointer,
   CHECKPOINT_SECONDS,
@@ -176,6 +177,7 @@ async function loadDataset(source: DatasetSource): Promise<void> {
   loadAbort = abort;
   const gen = ++generation;
   try {
+    checkSourceLimits(source); // before anything is rendered, read or allocated
     const result = await loadDatasetSource(source, {
       baseUrl: baseUrl(),
       signal: abort.signal,
@@ -183,6 +185,7 @@ async function loadDataset(source: DatasetSource): Promise<void> {
         post({ type: 'datasetProgress', phase, done, total, imagesPerSec }),
     });
     if (gen !== generation) return;
+    checkLoadedDataset(result);
     // Runs trained on the previous dataset cannot go on with another one.
     await stopSession('stopped');
     for (const q of opened.values()) q.dispose?.();
@@ -654,6 +657,8 @@ async function compareSentences(runId: string, a: string, b: string): Promise<vo
 
 /** Stored runs that say 'running' but are not in this worker's session were cut off (reload, crash). */
 let staleMarked = false;
+/** Whether the user was told that runs live in memory only (no IndexedDB). */
+let memoryNoticeShown = false;
 
 async function postRuns(): Promise<void> {
   try {
@@ -670,6 +675,12 @@ async function postRuns(): Promise<void> {
       listing = await runsListing(store);
     }
     post({ type: 'runs', ...listing });
+    if (!memoryNoticeShown && !(await store.durable())) {
+      memoryNoticeShown = true;
+      notice(
+        "This browser's storage (IndexedDB) cannot be opened here: runs are kept for this session only; export them to keep them.",
+      );
+    }
   } catch (e) {
     fail('runs', e);
   }
