@@ -5,6 +5,7 @@
  * (src/model/data, src/model/scenes, src/model/encoders); this file only fetches, reads files and wires
  * progress.
  */
+import { decodeTextFile } from '../model/data/text-decode';
 import {
   browserModelLoader,
   decodePhoto,
@@ -270,10 +271,13 @@ async function loadFolder(
 ): Promise<LoadedDataset> {
   const byPath = new Map(source.files.map((f) => [f.path.replace(/\\/g, '/'), f.file]));
   const layout = locateFlickrFiles([...byPath.keys()]);
-  const readText = async (path: string): Promise<TextFile> => ({
-    name: path,
-    text: await byPath.get(path)!.text(),
-  });
+  // Non-UTF-8 caption files are read as Latin-1 with a note, not with replacement characters.
+  const encodingNotes: string[] = [];
+  const readText = async (path: string): Promise<TextFile> => {
+    const d = decodeTextFile(new Uint8Array(await byPath.get(path)!.arrayBuffer()), path);
+    if (d.note) encodingNotes.push(d.note);
+    return { name: path, text: d.text };
+  };
   const splitFiles: Partial<Record<(typeof SPLIT_NAMES)[number], TextFile>> = {};
   for (const s of SPLIT_NAMES) if (layout.splits[s]) splitFiles[s] = await readText(layout.splits[s]);
   const data = buildFlickrDataset({
@@ -281,6 +285,7 @@ async function loadFolder(
     splitFiles,
     imageNames: layout.imageNames,
   });
+  data.problems.unshift(...encodingNotes);
   if (!data.splits.train?.length) {
     // Split lists without a train list (a folder with none at all gets a seeded split instead):
     // every photo trains; retrieval then searches all of them.
