@@ -378,9 +378,24 @@ export function ThroughputChart({ active = true }: { active?: boolean }): ReactN
   );
 }
 
+/** Says so when the charted runs were trained on different datasets (their curves do not compare). */
+function DatasetMix(): ReactNode {
+  const charted = useCharted();
+  const datasets = [...new Set(charted.map((c) => c.run.dataset))];
+  if (datasets.length < 2) return null;
+  return (
+    <p className="hint chart-warning" role="note" data-testid="charts-datasets">
+      These runs were trained on different datasets (
+      {charted.map((c) => `${c.name}: ${c.run.dataset}`).join('; ')}): their loss and recall are not
+      comparable.
+    </p>
+  );
+}
+
 export function Charts({ active = true }: { active?: boolean }): ReactNode {
   return (
     <div className="charts">
+      <DatasetMix />
       <LossChart active={active} />
       <RecallCharts active={active} />
       <ThroughputChart active={active} />

@@ -217,6 +217,41 @@ describe('App with a fake worker', () => {
     expect(series('chart-recall-step')).toEqual({ 'LN-GRU': 2 });
   });
 
+  it('resumes, renames and lists damaged runs; says when charted runs are of different datasets', async () => {
+    await renderLoaded();
+    emit({
+      type: 'runs',
+      runs: [
+        storedRun('cut-1', 'LN-GRU, scenes-200, 10:00', { state: 'stopped', checkpointStep: 120 }),
+        storedRun('other-1', 'GRU, flickr8k, 09:00', { dataset: 'flickr8k' }),
+      ],
+      damaged: [
+        { id: 'bad-1', reason: 'run bad-1: step: expected a whole number from 0 to 10000000, got "40"' },
+      ],
+    });
+    fireEvent.click(screen.getByRole('tab', { name: 'Runs' }));
+    const items = within(screen.getByTestId('runs-list')).getAllByRole('listitem');
+    expect(items).toHaveLength(3);
+    expect(items[0]).toHaveTextContent('checkpoint at step 120');
+    expect(items[2]).toHaveTextContent(/damaged.*got "40"/);
+    // Only a run cut off with a checkpoint can be resumed.
+    expect(within(items[1]!).queryByRole('button', { name: 'Resume' })).toBeNull();
+    fireEvent.click(within(items[0]!).getByRole('button', { name: 'Resume' }));
+    expect(current().last('resumeRun')).toEqual({ type: 'resumeRun', runId: 'cut-1' });
+    fireEvent.click(within(items[1]!).getByRole('button', { name: 'Rename' }));
+    fireEvent.change(within(items[1]!).getByLabelText('New name'), { target: { value: 'my GRU' } });
+    fireEvent.click(within(items[1]!).getByRole('button', { name: 'Save' }));
+    expect(current().last('renameRun')).toEqual({ type: 'renameRun', runId: 'other-1', label: 'my GRU' });
+    fireEvent.click(within(items[2]!).getByRole('button', { name: 'Export as it is' }));
+    expect(current().last('exportRun')).toEqual({ type: 'exportRun', runId: 'bad-1' });
+    emit({ type: 'runOpened', run: storedRun('cut-1', 'LN-GRU, scenes-200, 10:00') });
+    expect(screen.queryByTestId('charts-datasets')).toBeNull();
+    emit({ type: 'runOpened', run: storedRun('other-1', 'GRU, flickr8k, 09:00', { dataset: 'flickr8k' }) });
+    expect(screen.getByTestId('charts-datasets')).toHaveTextContent(
+      /different datasets .*scenes-200.*flickr8k.*not\s+comparable/,
+    );
+  });
+
   it('switching the backend restarts the worker with it', async () => {
     await renderLoaded();
     fireEvent.change(screen.getByLabelText('Backend'), { target: { value: 'cpu' } });
