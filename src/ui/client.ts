@@ -40,6 +40,11 @@ export interface ClientOptions {
   save?: (name: string, data: Blob) => void;
   /** Base URL that pack URLs are relative to (the page's base). */
   baseUrl?: () => string;
+  /**
+   * After Start or Resume, a worker that sends nothing for this long is taken as gone (a worker killed
+   * for memory may exit without an error event) and replaced as after a crash. Default 60 s.
+   */
+  silentWorkerMs?: number;
 }
 
 /** How many ranked captions and image hits to ask for. */
@@ -82,6 +87,8 @@ export class TrainingClient {
   private readonly autoRestarts: number;
   private readonly save: (name: string, data: Blob) => void;
   private readonly baseUrl: () => string;
+  private readonly silentWorkerMs: number;
+  private silentTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly spawn: () => WorkerLike,
@@ -94,6 +101,7 @@ export class TrainingClient {
     this.restartsLeft = this.autoRestarts;
     this.save = options.save ?? saveBlob;
     this.baseUrl = options.baseUrl ?? pageBaseUrl;
+    this.silentWorkerMs = options.silentWorkerMs ?? 60_000;
   }
 
   private get state() {
@@ -116,7 +124,12 @@ export class TrainingClient {
     this.worker = worker;
     worker.onmessage = (e) => {
       if (worker !== this.worker) return; // a late message of a replaced worker
+      if (this.silentTimer) this.armSilentWatch(); // it is alive: the watch starts again
       if (isWorkerEvent(e.data)) this.onEvent(e.data);
+      if (this.silentTimer && this.state.status !== 'starting') {
+        clearTimeout(this.silentTimer);
+        this.silentTimer = null;
+      }
     };
     worker.onerror = (e) => {
       e.preventDefault?.();
@@ -135,6 +148,18 @@ export class TrainingClient {
     this.restartsLeft = this.autoRestarts;
     this.state.dismissCrash();
     this.connect();
+  }
+
+  /** (Re)starts the watch for a worker that goes silent while a run is starting (see silentWorkerMs). */
+  private armSilentWatch(): void {
+    if (this.silentTimer) clearTimeout(this.silentTimer);
+    this.silentTimer = setTimeout(() => {
+      this.silentTimer = null;
+      if (this.state.status === 'starting')
+        this.crashed(
+          `the worker stopped answering ${Math.round(this.silentWorkerMs / 1000)} s after Start (it may have run out of memory: try a smaller hidden size, word size or batch)`,
+        );
+    }, this.silentWorkerMs);
   }
 
   private crashed(message: string): void {
@@ -231,6 +256,7 @@ export class TrainingClient {
     }
     s.starting();
     this.send({ type: 'start', options: startOptions(parsed.run, compare) });
+    this.armSilentWatch();
     return true;
   }
 
@@ -338,6 +364,7 @@ export class TrainingClient {
   resumeRun(runId: string): void {
     this.state.starting();
     this.send({ type: 'resumeRun', runId });
+    this.armSilentWatch();
   }
 
   /** Asks the worker to store a checkpoint of the training runs now (the page is hidden or closing). */
@@ -387,6 +414,8 @@ export class TrainingClient {
   // -------------------------------------------------------------------------------------------
 
   dispose(): void {
+    if (this.silentTimer) clearTimeout(this.silentTimer);
+    this.silentTimer = null;
     const w = this.worker;
     this.worker = null;
     if (w) {

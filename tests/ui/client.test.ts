@@ -129,6 +129,31 @@ describe('TrainingClient: crash recovery', () => {
     expect(current().sent[0]?.type).toBe('init');
   });
 
+  it('a worker that goes silent after Start is taken as gone and replaced', async () => {
+    const spawn = () => {
+      const w = new FakeWorker('wasm');
+      workers.push(w);
+      return w;
+    };
+    const client = new TrainingClient(spawn, () => '', { silentWorkerMs: 30, baseUrl: () => 'http://x/' });
+    client.connect();
+    await flush();
+    current().emit(LOADED);
+    // A worker that answers is left alone.
+    client.start();
+    current().emit(STARTED2);
+    await new Promise((ok) => setTimeout(ok, 60));
+    expect(workers).toHaveLength(1);
+    current().emit({ type: 'reset' });
+    // One that never answers Start is replaced, with a message a person can act on.
+    client.start();
+    expect(st().status).toBe('starting');
+    await new Promise((ok) => setTimeout(ok, 60));
+    expect(workers).toHaveLength(2);
+    expect(st().crash?.message).toMatch(/stopped answering 0 s after Start .*run out of memory/);
+    client.dispose();
+  });
+
   it('a worker that cannot be spawned is reported, not thrown', () => {
     const client = makeClient({
       spawn: () => {
