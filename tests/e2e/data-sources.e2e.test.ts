@@ -9,9 +9,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePng } from '../../scripts/png';
 import { RESULTS, ROOT, serveAndLaunch, type Served } from './harness';
 
 const EMPTY_SHARED = mkdtempSync(join(os.tmpdir(), 'orderembed-no-shared-'));
@@ -32,40 +32,9 @@ const HEIC_HEAD = Buffer.concat([
   Buffer.alloc(64),
 ]);
 
-/** A grey RGB PNG of `w` x `h` pixels (zlib-compressed rows of one colour: a big photo, a small file). */
+/** A grey RGB PNG of `w` x `h` pixels (one colour compresses well: a big photo in a small file). */
 function greyPng(w: number, h: number): Buffer {
-  const crcTable = Int32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c;
-  });
-  const crc = (b: Buffer) => {
-    let c = -1;
-    for (const x of b) c = crcTable[(c ^ x) & 255] ^ (c >>> 8);
-    return (c ^ -1) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'ascii');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(w, 0);
-  header.writeUInt32BE(h, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const row = Buffer.alloc(1 + 3 * w, 128);
-  row[0] = 0;
-  const raw = Buffer.concat(Array.from({ length: h }, () => row));
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw, { level: 1 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return encodePng({ width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(128) }, 1);
 }
 
 /**
