@@ -161,6 +161,57 @@ describe('runs, limits and headers in a real browser', () => {
     expect(problems.filter((p) => CSP.test(p))).toEqual([]);
   });
 
+  it('after a worker crash mid-training, the run is listed at its checkpoint and Resume continues it', async () => {
+    // A fresh context (its own IndexedDB). The first worker is served wrapped: 8 s after the runs
+    // start (a checkpoint is stored every 5 s) an uncaught error is thrown inside it, as a real fault
+    // would; the page restarts a fresh worker by itself.
+    const ctx = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await openPage(ctx, []);
+    let wrapped = 0;
+    const hook = `
+      const post = self.postMessage.bind(self);
+      self.postMessage = (message, transfer) => {
+        post(message, transfer);
+        if (message && message.type === 'started')
+          setTimeout(() => { throw new Error('simulated fault in the training worker'); }, 8000);
+      };`;
+    await p.route(/\/assets\/crash-hook\.js$/, (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: hook }),
+    );
+    await p.route(/\/assets\/worker-[^/?]+\.js$/, async (route) => {
+      if (wrapped++ > 0) return route.continue();
+      const real = `${route.request().url()}?unwrapped`;
+      await route.fulfill({
+        contentType: 'text/javascript',
+        body: `import './crash-hook.js';\nimport ${JSON.stringify(real)};\n`,
+      });
+    });
+    try {
+      await p.goto(`${served!.url}?scenes=${SCENES}#train`);
+      await loaded(p);
+      await p.getByRole('tab', { name: 'Train' }).click();
+      await p.getByRole('button', { name: 'Start', exact: true }).click();
+      const banner = p.getByTestId('crash-banner');
+      await expect.poll(() => banner.isVisible(), { timeout: 120_000, interval: 250 }).toBe(true);
+      expect(await banner.textContent()).toMatch(/simulated fault/);
+      await expect.poll(() => status(p), { timeout: 240_000, interval: 500 }).toMatch(/ready/i);
+      const steps = await checkpointSteps(p);
+      const [runId, step] = Object.entries(steps)[0]!;
+      expect(step).toBeGreaterThan(0);
+      await p.getByRole('tab', { name: 'Runs' }).click();
+      const item = p.locator(`li[data-run-id="${runId}"]`);
+      await expect.poll(() => item.textContent(), { timeout: 30_000 }).toMatch(/stopped.*checkpoint at step/);
+      await item.getByRole('button', { name: 'Resume' }).click();
+      await expect.poll(() => status(p), { timeout: 60_000 }).toMatch(/running/i);
+      await expect
+        .poll(async () => (await checkpointSteps(p))[runId] ?? 0, { timeout: 60_000, interval: 500 })
+        .toBeGreaterThan(step);
+      await p.screenshot({ path: join(RESULTS, 'runs-crash-resume.png'), fullPage: true });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('exports a run, and refuses each malformed import by name while the saved runs stay usable', async () => {
     await page.getByRole('tab', { name: 'Runs' }).click();
     const before = await runItems(page).count();
