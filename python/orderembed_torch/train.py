@@ -134,6 +134,7 @@ def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[di
     """(model fields except vocabSize, TrainConfig) from the flags, a run to start from, or a checkpoint."""
     if ck is not None:
         model, train = dict(ck["model"]), dict(ck["train"])
+        model.pop("vocabSize", None)  # from the checkpoint's vocabulary
         given = {
             "hidden": ("hiddenDim", model), "word_dim": ("wordDim", model), "measure": ("measure", model),
             "batch": ("batchSize", train), "sampling": ("sampling", train), "seed": ("seed", train),

@@ -37,7 +37,7 @@ class TwoProcesses(TempDirTest):
         one = os.path.join(self.tmp, "one")
         self.assertEqual(train_in_process(*common, "--out", one), 0)
         two = os.path.join(self.tmp, "two")
-        run([sys.executable, "-m", "orderembed_torch.launch", "--nproc_per_node", "2", "--master_port", "0",
+        run([sys.executable, "-m", "orderembed_torch.launch", "--standalone", "--nproc_per_node", "2",
              "-m", "orderembed_torch.train", *common, "--out", two, "--threads", "1"], timeout=180)
         cfg = read_run(two).config
         self.assertEqual(cfg["trainedWith"]["processes"], 2)
