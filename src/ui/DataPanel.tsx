@@ -23,7 +23,8 @@ function useEncoderAvailability(): Availability | null {
   const [avail, setAvail] = useState<Availability | null>(null);
   useEffect(() => {
     const abort = new AbortController();
-    const base = typeof document !== 'undefined' ? document.baseURI : '/';
+    // The page's folder, without its query (?scenes=...) or hash (#data): model URLs join onto it.
+    const base = typeof document !== 'undefined' ? new URL('.', document.baseURI).href : '/';
     void checkEncodersAvailable(Object.values(ENCODER_PRESETS), {
       baseUrl: base,
       sharedModelsUrl: new URL('shared-models', base).href,

@@ -26,7 +26,7 @@ export function imageFileError(
 ): string | null {
   if (!file) return 'Choose a photo first.';
   if (!isImageFile(file))
-    return `“${file.name}” is not a photo (${file.type || 'unknown type'}); use a JPEG, PNG, GIF, WebP or BMP image.`;
+    return `${file.name}: not a photo (${file.type || 'unknown type'}); use a JPEG, PNG, GIF, WebP or BMP image.`;
   if (file.size === 0) return `“${file.name}” is empty.`;
   return null;
 }

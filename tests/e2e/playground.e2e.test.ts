@@ -161,7 +161,7 @@ describe('playground in a real browser', () => {
       `one of ${JSON.stringify(texts)} describes scene ${SCENES - 3}`,
     ).toBe(true);
 
-    await page.getByLabel('Search sentence').fill('a red circle');
+    await page.getByLabel('Search sentence', { exact: true }).fill('a red circle');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect
       .poll(() => page.getByTestId('image-hit').count(), { timeout: 60_000 })
@@ -191,7 +191,7 @@ describe('playground in a real browser', () => {
       )
       .toMatch(/not-a-photo\.txt: not a photo/);
     expect(await page.locator('#panel-retrieve').getByTestId('photo-result').count()).toBe(0); // the failed query cleared the results
-    await page.getByLabel('Search sentence').fill('   ');
+    await page.getByLabel('Search sentence', { exact: true }).fill('   ');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect
       .poll(() =>
@@ -202,7 +202,7 @@ describe('playground in a real browser', () => {
       )
       .toMatch(/empty/i);
     // Still works: a good query gets images again.
-    await page.getByLabel('Search sentence').fill('a blue square');
+    await page.getByLabel('Search sentence', { exact: true }).fill('a blue square');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect
       .poll(() => page.getByTestId('image-hit').count(), { timeout: 60_000 })

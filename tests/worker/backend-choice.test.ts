@@ -34,6 +34,12 @@ describe('generality verdict', () => {
     expect(generalityVerdict(0.5, 0.001, 0.01)).toBe('a-more-general');
     expect(generalityVerdict(0.001, 0.002, 0.01)).toBe('equivalent');
     expect(generalityVerdict(0.5, 0.52, 0.01)).toBe('unrelated');
-    expect(generalityVerdict(0.2, 0.6, 0.01)).toBe('b-more-general');
+    // Both far from 0 (beyond 4x the tolerance): neither contains the other, whatever the ratio.
+    expect(generalityVerdict(0.2, 0.6, 0.01)).toBe('unrelated');
+    // One near 0 (within 4x the tolerance), the other far: the smaller violation reads as containment.
+    expect(generalityVerdict(0.02, 0.3, 0.01)).toBe('b-more-general');
+    expect(generalityVerdict(0.3, 0.03, 0.01)).toBe('a-more-general');
+    // Near, but close to each other: no verdict on a small difference.
+    expect(generalityVerdict(0.03, 0.035, 0.01)).toBe('unrelated');
   });
 });
