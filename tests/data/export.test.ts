@@ -178,7 +178,9 @@ describe('run export / import', () => {
     const format = editJson(files, RUN_FILES.config, (o) => {
       o.format = 'something-else';
     });
-    expect(() => importModel(format)).toThrow(/config\.json: format: expected 'orderembed-run', got "something-else"/);
+    expect(() => importModel(format)).toThrow(
+      /config\.json: format: expected 'orderembed-run', got "something-else"/,
+    );
     // A failed import frees its model: three constructions (baseline, noMetrics, shape) leave 3 x baseline.
     expect(tf.memory().numTensors).toBe(n + 3 * baseline);
     tr.dispose();

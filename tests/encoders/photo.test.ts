@@ -13,7 +13,7 @@ import {
   sniffPhoto,
 } from '../../src/model/encoders';
 
-const bytes = (...parts: (string | number[])[]): Uint8Array =>
+const bytes = (...parts: (string | number[])[]): Uint8Array<ArrayBuffer> =>
   Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
 const u32be = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 const u16le = (v: number) => [v & 255, (v >>> 8) & 255];
@@ -107,7 +107,7 @@ describe('photoProblem', () => {
       decodePhoto(new Blob([bytes(u32be(24), 'ftypheic', u32be(0), 'mif1heic')]), 'IMG.heic'),
     ).rejects.toThrow(/^IMG\.heic: a HEIC\/HEIF photo/);
     const jpg = encodeJpeg({ data: new Uint8Array(16 * 4), width: 4, height: 4 }, 80).data;
-    await expect(decodePhoto(new Blob([jpg]), 'ok.jpg')).rejects.toThrow(
+    await expect(decodePhoto(new Blob([new Uint8Array(jpg)]), 'ok.jpg')).rejects.toThrow(
       /^ok\.jpg: cannot decode here: .*a browser/,
     );
   });
