@@ -27,9 +27,11 @@ import { RESULTS, ROOT, serveAndLaunch, type Served } from './harness';
 
 /**
  * Share of dev photos (of DEV_PHOTOS) with one of their own human captions among their top 10 of the
- * DEV_PHOTOS x 5 typed dev captions. Measured with the shipped starter: see the report in docs/benchmarks.md.
+ * DEV_PHOTOS x 5 typed dev captions. Measured with the shipped starter on 2026-12-05: 20 of 20 (rate
+ * 1.0). Chance is about 0.42 (10 of 100 candidates, 5 of them the photo's own), so 0.8 asserts a model
+ * that ranks, with room for a near tie.
  */
-const MIN_OWN_CAPTION_RATE = 0.05;
+const MIN_OWN_CAPTION_RATE = 0.8;
 /** The best rank (1-based, of DEV_PHOTOS) a gallery photo reaches for one of its own captions, at most. */
 const MAX_GALLERY_RANK = 10;
 const DEV_PHOTOS = 20;
