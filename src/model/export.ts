@@ -19,6 +19,7 @@ import type { Trainer } from './trainer';
 import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
 import {
   asText,
+  BYTES_PER_VALUE,
   float16FromLittleEndian,
   float16ToLittleEndian,
   float32FromLittleEndian,
@@ -51,7 +52,6 @@ export interface RunConfig {
 }
 
 export type WeightsDtype = 'float32' | 'float16';
-const DTYPE_BYTES: Record<WeightsDtype, number> = { float32: 4, float16: 2 };
 
 export interface WeightsManifest {
   format: typeof WEIGHTS_FORMAT;
@@ -137,7 +137,7 @@ export function serializeWeights(
   const entries: WeightsManifest['weights'] = [];
   let at = 0;
   for (const w of weights) {
-    entries.push({ name: w.name, shape: [...w.shape], offset: at * DTYPE_BYTES[dtype] });
+    entries.push({ name: w.name, shape: [...w.shape], offset: at * BYTES_PER_VALUE[dtype] });
     all.set(w.data, at);
     at += w.data.length;
   }

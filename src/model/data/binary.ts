@@ -16,6 +16,30 @@ export function asUint8(bytes: Bytes): Uint8Array {
     : new Uint8Array(bytes);
 }
 
+/** Bytes per stored value of each storage type (weights and pack features). */
+export const BYTES_PER_VALUE = { float32: 4, float16: 2 } as const;
+
+/**
+ * The bytes as Uint8Array and the number of `width`-byte values to read from `byteOffset` (`count`, or
+ * all that fit); throws naming `what` when the bytes are too few.
+ */
+function valueRange(
+  bytes: Bytes,
+  what: string,
+  byteOffset: number,
+  count: number | undefined,
+  width: number,
+): { u8: Uint8Array; n: number } {
+  const u8 = asUint8(bytes);
+  const n = count ?? Math.floor((u8.byteLength - byteOffset) / width);
+  if (byteOffset < 0 || byteOffset + n * width > u8.byteLength) {
+    throw new Error(
+      `${what}: needs bytes ${byteOffset}..${byteOffset + n * width} but the data holds ${u8.byteLength} bytes`,
+    );
+  }
+  return { u8, n };
+}
+
 /** float32 values -> a new ArrayBuffer holding them little-endian. */
 export function float32ToLittleEndian(values: Float32Array): ArrayBuffer {
   const out = new ArrayBuffer(values.length * 4);
@@ -37,13 +61,7 @@ export function float32FromLittleEndian(
   byteOffset = 0,
   count?: number,
 ): Float32Array {
-  const u8 = asUint8(bytes);
-  const n = count ?? Math.floor((u8.byteLength - byteOffset) / 4);
-  if (byteOffset < 0 || byteOffset + n * 4 > u8.byteLength) {
-    throw new Error(
-      `${what}: needs bytes ${byteOffset}..${byteOffset + n * 4} but the data holds ${u8.byteLength} bytes`,
-    );
-  }
+  const { u8, n } = valueRange(bytes, what, byteOffset, count, 4);
   const out = new Float32Array(n);
   if (HOST_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(u8.subarray(byteOffset, byteOffset + n * 4));
   else {
@@ -121,13 +139,7 @@ export function float16FromLittleEndian(
   byteOffset = 0,
   count?: number,
 ): Float32Array {
-  const u8 = asUint8(bytes);
-  const n = count ?? Math.floor((u8.byteLength - byteOffset) / 2);
-  if (byteOffset < 0 || byteOffset + n * 2 > u8.byteLength) {
-    throw new Error(
-      `${what}: needs bytes ${byteOffset}..${byteOffset + n * 2} but the data holds ${u8.byteLength} bytes`,
-    );
-  }
+  const { u8, n } = valueRange(bytes, what, byteOffset, count, 2);
   const view = new DataView(u8.buffer, u8.byteOffset + byteOffset, n * 2);
   const out = new Float32Array(n);
   // A 65536-entry table would be faster; at 6.5M weights this loop takes well under a second.

@@ -12,6 +12,7 @@
  */
 import type { Dataset } from '../types';
 import {
+  BYTES_PER_VALUE,
   float16FromLittleEndian,
   float16ToLittleEndian,
   float32FromLittleEndian,
@@ -27,7 +28,6 @@ export const PACK_FEATURES = 'features.bin';
 /** Storage types of `features.bin`; float16 keeps about 3 significant digits, plenty for CNN features. */
 export const PACK_FEATURE_TYPES = ['float32', 'float16'] as const;
 export type PackFeatureType = (typeof PACK_FEATURE_TYPES)[number];
-const BYTES_PER_VALUE: Record<PackFeatureType, number> = { float32: 4, float16: 2 };
 
 /** Path of image i's thumbnail inside a pack folder. */
 export function packThumbPath(i: number): string {
