@@ -59,11 +59,13 @@ class TrainingData:
     def num_captions(self) -> int:
         return sum(len(c) for c in self.captions_of)
 
-    def collate(self, pairs: list[tuple[int, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """[(image, caption)] -> features [b, F], ids [T, b], lengths [b]."""
+    def collate(self, pairs: list[tuple[int, int]]) -> tuple[torch.Tensor, ...]:
+        """[(image, caption)] -> features [b, F], ids [T, b], lengths [b], and the pack indices of the
+        images [b] and captions [b] (for a distillation teacher)."""
         images = torch.tensor([p[0] for p in pairs], dtype=torch.long)
+        captions = torch.tensor([p[1] for p in pairs], dtype=torch.long)
         ids, lengths = pad_time_major([self.encoded[p[1]] for p in pairs])  # type: ignore[misc]
-        return self.pack.features[images], ids, lengths
+        return self.pack.features[images], ids, lengths, images, captions
 
 
 class ImagePairs(Dataset):

@@ -84,3 +84,12 @@ def gather_rows(x: torch.Tensor, ctx: Context) -> torch.Tensor:
     if not ctx.backend or ctx.world == 1:
         return x
     return _GatherRows.apply(x)
+
+
+def gather_indices(x: torch.Tensor, ctx: Context) -> torch.Tensor:
+    """[b] on each of N processes -> [N b] in gather_rows' order (not differentiable)."""
+    if not ctx.backend or ctx.world == 1:
+        return x
+    parts = [torch.empty_like(x) for _ in range(ctx.world)]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts)

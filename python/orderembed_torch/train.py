@@ -13,7 +13,9 @@ gloo on CPU otherwise.
 Checkpoints (`--checkpoint`, default `<out>.ckpt.pt`) every `--checkpoint-every` steps and at the end;
 `--resume` continues from one exactly (weights, Adam moments, position in the epoch's batches).
 `--init <run folder>` starts from a run's weights (e.g. one trained in the browser; same vocabulary and
-image encoder). The run folder is written at the end, atomically (./runfolder.py), and opens in
+image encoder). `--average-from N` keeps the mean of the weights from step N on and exports it
+(./average.py); `--distill-from a,b,..` adds a term pulling the batch's scores towards those of an
+ensemble of trained runs (./distill.py). Both as in `npm run train`. The run folder is written at the end, atomically (./runfolder.py), and opens in
 `npm run evaluate` and the playground.
 """
 
@@ -31,11 +33,13 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from . import distributed
+from .average import WeightAverage
 from .data import TrainingData, make_loader
+from .distill import EnsembleTeacher, distillation_loss
 from .evaluate import evaluate_split, format_metrics
 from .model import DEFAULT_MARGIN, ModelConfig, OrderEmbeddingModel, contrastive_loss, scores
 from .pack import read_pack
-from .runfolder import RunRecord, read_run, write_run
+from .runfolder import Run, RunRecord, read_run, write_run
 from .tokenizer import Vocabulary
 
 CHECKPOINT_FORMAT = "orderembed-torch-checkpoint"
@@ -64,6 +68,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-length", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--init", help="run folder to start from (same vocabulary and encoder)")
+    p.add_argument("--average-from", type=int, help="Polyak averaging of the weights from this step on; exports the mean")
+    p.add_argument("--distill-from", help="comma-separated run folders: distil from their ensemble's scores")
+    p.add_argument("--distill-weight", type=float, help="weight of the distillation term (default 1)")
+    p.add_argument("--distill-temperature", type=float, help="softmax temperature of the distillation term (default 0.05)")
     p.add_argument("--checkpoint", help="checkpoint file (default <out>.ckpt.pt)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
@@ -76,10 +84,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a = p.parse_args(argv)
     if a.steps is not None and a.epochs is not None:
         p.error("--steps and --epochs exclude each other")
-    for k in ("steps", "epochs", "batch", "hidden", "word_dim", "min_word_count", "max_length", "checkpoint_every", "log_every"):
+    for k in ("steps", "epochs", "batch", "hidden", "word_dim", "min_word_count", "max_length", "checkpoint_every", "log_every", "average_from"):
         v = getattr(a, k)
         if v is not None and v < 1:
             p.error(f"--{k.replace('_', '-')} must be a positive integer, got {v}")
+    for k in ("distill_weight", "distill_temperature"):
+        v = getattr(a, k)
+        if v is not None and not (v > 0 and math.isfinite(v)):
+            p.error(f"--{k.replace('_', '-')} must be a positive number, got {v}")
+        if v is not None and not a.distill_from:
+            p.error(f"--{k.replace('_', '-')} needs --distill-from")
+    if a.lr is not None and not (a.lr > 0 and math.isfinite(a.lr)):
+        p.error(f"--lr must be a positive number, got {a.lr}")
     if a.out is None and a.checkpoint is None:
         p.error("--out <run folder> (or at least --checkpoint <file>) is required")
     return a
@@ -175,6 +191,14 @@ def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[di
         raise ValueError("--lr-decay needs --lr-decay-at")
     if a.max_violation_after:
         train["maxViolationStep"] = a.max_violation_after
+    if a.average_from:
+        train["averageFromStep"] = a.average_from
+    if a.distill_from:
+        train["distill"] = {
+            "teachers": [f for f in a.distill_from.split(",") if f],
+            "weight": a.distill_weight if a.distill_weight is not None else 1.0,
+            "temperature": a.distill_temperature if a.distill_temperature is not None else 0.05,
+        }
     if init_run:
         train["initFrom"] = init_run.folder
     return model, train
@@ -227,6 +251,18 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
     opt = torch.optim.Adam(model.parameters(), lr=tc["learningRate"], eps=1e-7)
     if ck is not None:
         opt.load_state_dict(ck["optimizer"])
+    average = WeightAverage(model, ck.get("average") if ck else None) if tc.get("averageFromStep") else None
+    teacher = None
+    if tc.get("distill"):
+        members: list[Run] = []
+        for folder in tc["distill"]["teachers"]:
+            m = read_run(folder)
+            if m.encoder != pack.encoder:
+                raise ValueError(f"--distill-from {folder}: the run was trained on {m.encoder or 'non-photo'} features, --data {a.data} has {pack.encoder} features")
+            members.append(m)
+        t0 = time.perf_counter()
+        teacher = EnsembleTeacher(members, pack, data.images, [k for c in data.captions_of for k in c], ctx.device, log)
+        log(f"teacher of {len(members)} runs ready in {time.perf_counter() - t0:.0f} s")
     B = tc["batchSize"]
     loader, set_epoch = make_loader(data, tc["sampling"], B, ctx.world, ctx.rank, tc["seed"])
     steps_per_epoch = len(loader)
@@ -252,6 +288,14 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
             return None
         return evaluate_split(model, vocab, pack, "dev", tc["maxLength"], ctx.device, a.eval_images)
 
+    def evaluate_averaged() -> tuple[dict | None, dict | None]:
+        """(dev of the averaged weights when averaging has started, else of the trained ones; dev of the trained)."""
+        trained = evaluate()
+        if average is None or not average.count:
+            return trained, None
+        with average.applied():
+            return evaluate(), trained
+
     def checkpoint() -> None:
         if ctx.main:
             _save_checkpoint(ck_path, {
@@ -259,6 +303,7 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
                 "vocab": vocab.tokens, "encoder": pack.encoder, "pack": _pack_fingerprint(pack),
                 "weights": model.run_weights(), "optimizer": opt.state_dict(), "step": step, "epoch": epoch,
                 "pos": pos, "history": history, "seconds": train_seconds,
+                **({"average": average.state()} if average is not None else {}),
             })
         ctx.barrier()
 
@@ -267,7 +312,7 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
     t_wall = time.perf_counter()
     while step < total:
         set_epoch(epoch)
-        for features, ids, lengths in itertools.islice(iter(loader), pos, None):
+        for features, ids, lengths, image_idx, caption_idx in itertools.islice(iter(loader), pos, None):
             t0 = time.perf_counter()
             lr = tc["learningRate"] * (tc.get("lrDecayFactor", 0.1) if tc.get("lrDecayStep") and step >= tc["lrDecayStep"] else 1)
             for group in opt.param_groups:
@@ -275,7 +320,14 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
             max_violation = mc.maxViolation or bool(tc.get("maxViolationStep") and step >= tc["maxViolationStep"])
             im, cap = net(features.to(ctx.device), ids.to(ctx.device), lengths.to(ctx.device))
             im, cap = distributed.gather_rows(im, ctx), distributed.gather_rows(cap, ctx)
-            loss = contrastive_loss(scores(im, cap, mc.measure), mc.margin, max_violation)
+            S = scores(im, cap, mc.measure)
+            loss = contrastive_loss(S, mc.margin, max_violation)
+            if teacher is not None:
+                T = teacher.scores(
+                    distributed.gather_indices(image_idx.to(ctx.device), ctx).cpu(),
+                    distributed.gather_indices(caption_idx.to(ctx.device), ctx).cpu(),
+                )
+                loss = loss + tc["distill"]["weight"] * distillation_loss(S, T, tc["distill"]["temperature"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             # Clip to a global norm as the TypeScript trainer does: scale = clip / norm when norm > clip.
@@ -287,6 +339,8 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
             opt.step()
             value = loss.item()
             step += 1
+            if average is not None and step >= tc["averageFromStep"]:
+                average.update()
             pos += 1
             dt = time.perf_counter() - t0
             train_seconds += dt
@@ -304,8 +358,11 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
                 )
                 if eval_now:
                     if ctx.main:
-                        dev = evaluate()
+                        dev, dev_trained = evaluate_averaged()
                         entry["dev"] = dev
+                        if dev_trained is not None:
+                            entry["devTrained"] = dev_trained
+                            log(f"  trained weights @{step}: " + format_metrics(dev_trained).replace("\n", "; "))
                         log(("" if last else "  ") + f"dev @{step}: " + format_metrics(dev).replace("\n", "; "))
                     ctx.barrier()
                 history.append(entry)
@@ -322,6 +379,10 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
     wall = time.perf_counter() - t_wall
     if ctx.main and session_steps:
         log(f"trained {session_steps} steps in {session_seconds:.1f} s ({B * session_steps / session_seconds:.1f} pairs/s; {wall:.1f} s wall-clock with evaluations)")
+    if average is not None and average.count:
+        average.copy_in()  # the run folder holds the averaged weights, as npm run train's does
+        if ctx.main:
+            log(f"exporting the mean of the weights of {average.count} steps (from step {tc['averageFromStep']})")
     if ctx.main and a.out:
         write_run(a.out, model.run_weights(), RunRecord(
             model_config=mc, train_config=tc, vocab=vocab, encoder=pack.encoder, dataset=pack.name,

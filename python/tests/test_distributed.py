@@ -68,7 +68,7 @@ class Sharding(TempDirTest):
                 batches = list(one)
                 shards = [list(loader) for loader, _ in two]
                 self.assertEqual(len(batches), len(shards[0]))
-                for k, (f, ids, lengths) in enumerate(batches):
+                for k, (f, ids, lengths, images, captions) in enumerate(batches):
                     f2 = torch.cat([shards[0][k][0], shards[1][k][0]])
                     # The same pairs (features identify the images), possibly in another order.
                     self.assertEqual(sorted(map(tuple, f.tolist())), sorted(map(tuple, f2.tolist())), f"{sampling} batch {k}")

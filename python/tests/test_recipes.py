@@ -1,0 +1,108 @@
+"""Weight averaging (--average-from) and distillation (--distill-from) in the PyTorch trainer."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+
+import torch
+
+from helpers import TempDirTest, make_pack, read_json
+from orderembed_torch.distill import distillation_loss
+from orderembed_torch.runfolder import read_run
+from test_distributed import TINY, losses, train_in_process
+
+
+def train_quiet(*args: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = train_in_process(*args)
+    return code, err.getvalue()
+
+
+class Averaging(TempDirTest):
+    def test_exports_the_mean_of_the_weights_from_step_n_and_resumes_exactly(self):
+        pack = os.path.join(self.tmp, "pack")
+        make_pack(pack, num_images=40, dev=8)
+        common = ["--data", pack, *TINY, "--batch", "8", "--sampling", "caption"]
+        # The trained weights after steps 3, 4, 5 and 6 (training is deterministic: see test_distributed).
+        snapshots = []
+        for n in (3, 4, 5, 6):
+            out = os.path.join(self.tmp, f"plain{n}")
+            self.assertEqual(train_in_process(*common, "--steps", str(n), "--out", out), 0)
+            snapshots.append(read_run(out).weights)
+        avg = os.path.join(self.tmp, "avg")
+        self.assertEqual(train_in_process(*common, "--steps", "6", "--average-from", "3", "--eval-every", "6", "--out", avg), 0)
+        run = read_run(avg)
+        for name, w in run.weights.items():
+            mean = sum(s[name] for s in snapshots) / 4
+            self.assertTrue(torch.allclose(w, mean, atol=1e-6), name)
+            self.assertFalse(torch.equal(w, snapshots[-1][name]), f"{name}: the export is not the last step's weights")
+        self.assertEqual(run.config["train"]["averageFromStep"], 3)
+        # Averaging leaves training unchanged: the same losses as without.
+        self.assertEqual(losses(avg), losses(os.path.join(self.tmp, "plain6")))
+        last = read_json(os.path.join(avg, "metrics.json"))["history"][-1]
+        self.assertIn("dev", last)
+        self.assertIn("devTrained", last)
+        # Resumed mid-average, the export is the same to the last digit.
+        resumed = os.path.join(self.tmp, "resumed")
+        self.assertEqual(train_in_process(*common, "--steps", "4", "--average-from", "3", "--out", resumed), 0)
+        self.assertEqual(train_in_process(*common, "--steps", "6", "--average-from", "3", "--eval-every", "6", "--out", resumed, "--resume"), 0)
+        for name, w in read_run(resumed).weights.items():
+            self.assertTrue(torch.equal(w, run.weights[name]), name)
+
+
+class Distillation(TempDirTest):
+    def test_loss_is_the_kl_over_rows_and_columns(self):
+        S = torch.tensor([[0.1, 0.4], [0.3, 0.0]])
+        T = torch.tensor([[0.0, 0.5], [0.2, 0.2]])
+        tau = 0.5
+
+        def kl_rows(s, t):
+            total = 0.0
+            for i in range(2):
+                zp = sum(math.exp(t[i][j] / tau) for j in range(2))
+                zq = sum(math.exp(s[i][j] / tau) for j in range(2))
+                for j in range(2):
+                    p, q = math.exp(t[i][j] / tau) / zp, math.exp(s[i][j] / tau) / zq
+                    total += p * math.log(p / q)
+            return total
+
+        s, t = S.tolist(), T.tolist()
+        st, tt = S.t().tolist(), T.t().tolist()
+        expected = kl_rows(s, t) + kl_rows(st, tt)
+        self.assertAlmostEqual(distillation_loss(S, T, tau).item(), expected, places=6)
+        self.assertAlmostEqual(distillation_loss(T, T, tau).item(), 0.0, places=6)
+        with self.assertRaisesRegex(ValueError, "temperature must be > 0"):
+            distillation_loss(S, T, 0.0)
+        with self.assertRaisesRegex(ValueError, "differ in shape"):
+            distillation_loss(S, T[:1], tau)
+
+    def test_a_run_distils_from_an_ensemble_of_runs(self):
+        pack = os.path.join(self.tmp, "pack")
+        make_pack(pack, num_images=40, dev=8)
+        common = ["--data", pack, *TINY, "--batch", "8", "--sampling", "caption"]
+        teachers = []
+        for seed in ("1", "2"):
+            out = os.path.join(self.tmp, f"teacher{seed}")
+            self.assertEqual(train_in_process(*common, "--steps", "5", "--seed", seed, "--out", out), 0)
+            teachers.append(out)
+        plain = os.path.join(self.tmp, "plain")
+        self.assertEqual(train_in_process(*common, "--steps", "3", "--init", teachers[0], "--out", plain), 0)
+        kd = os.path.join(self.tmp, "kd")
+        code, _ = train_quiet(*common, "--steps", "3", "--init", teachers[0], "--distill-from", ",".join(teachers),
+                              "--distill-temperature", "0.1", "--out", kd)
+        self.assertEqual(code, 0)
+        # The loss gains the distillation term (>= 0, and > 0 unless the student already ranks as the teacher).
+        for a, b in zip(losses(kd), losses(plain)):
+            self.assertGreater(a, b)
+        self.assertEqual(read_run(kd).config["train"]["distill"], {"teachers": teachers, "weight": 1.0, "temperature": 0.1})
+        # Wrong input is named.
+        missing = os.path.join(self.tmp, "no-such-run")
+        code, err = train_quiet(*common, "--steps", "1", "--distill-from", missing, "--out", os.path.join(self.tmp, "x"))
+        self.assertEqual(code, 1)
+        self.assertIn("no-such-run", err)
+        with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+            train_in_process(*common, "--steps", "1", "--distill-weight", "2", "--out", os.path.join(self.tmp, "y"))
