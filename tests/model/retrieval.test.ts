@@ -73,9 +73,21 @@ describe('Retriever', () => {
   });
 
   it('gives the energies of two sentences both ways', () => {
-    const g = r.generality(ds.captions[0].text, ds.captions[1].text);
-    expect(g.eAB).toBeGreaterThanOrEqual(0);
-    expect(g.eBA).toBeGreaterThanOrEqual(0);
+    const [a, b] = [ds.captions[0].text, ds.captions[1].text];
+    const g = r.generality(a, b);
+    // E(a, b) = ||max(0, b - a)||^2 over the two sentences' embeddings, and E(b, a) the other way.
+    const emb = trainer.embedTexts([a, b]);
+    const v = emb.arraySync() as number[][];
+    emb.dispose();
+    const violation = (x: number[], y: number[]) =>
+      x.reduce((sum, xi, k) => sum + Math.max(0, y[k] - xi) ** 2, 0);
+    expect(g.eAB).toBeCloseTo(violation(v[0], v[1]), 5);
+    expect(g.eBA).toBeCloseTo(violation(v[1], v[0]), 5);
+    expect(g.similarity).toBeCloseTo(
+      v[0].reduce((sum, x, k) => sum + x * v[1][k], 0),
+      5,
+    );
+    expect(g.eAB).not.toBeCloseTo(g.eBA, 6); // two different captions: the order is not symmetric
     const same = r.generality(ds.captions[0].text, ds.captions[0].text);
     expect(same.eAB).toBeCloseTo(0, 6);
     expect(same.eBA).toBeCloseTo(0, 6);
