@@ -1,6 +1,5 @@
 /**
- * npm run bench:encoders [-- --photos 32] [--cpu-photos 2] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10]
- * npm run bench:encoders -- --browser [--backends wasm,webgl,webgpu] [--photos 16] [--encoders a,b]
+ * npm run bench:encoders [-- options]   (BENCH_ENCODERS in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Feature-extraction speed (photos per second) of each image encoder preset, per tfjs backend that
  * Node has (wasm, cpu), 1-crop and 10-crop, on real Flickr8k photos. The photos are decoded once up
@@ -14,7 +13,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { BENCH_ENCODERS } from './cli/commands';
 import { initNodeBackend } from './node-backend';
 import { decodeJpeg, nodeModelLoader, sharedRoot } from './node-images';
 import { ENCODER_PRESETS, ImageEncoder, extractFeatures, type RgbImage } from '../src/model/encoders';
@@ -73,29 +73,14 @@ async function browserBench(
   console.log(figures.join(' '));
 }
 
-const USAGE = `usage: npm run bench:encoders [-- --photos N] [--cpu-photos N] [--backends wasm,cpu] [--encoders a,b] [--crops 1,10] [--browser]`;
-
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      photos: 'number',
-      'cpu-photos': 'number',
-      backends: 'string',
-      encoders: 'string',
-      crops: 'string',
-      browser: 'boolean',
-    },
-    USAGE,
-  );
-  const nPhotos = Number(a.photos ?? 32);
-  const nCpu = Number(a['cpu-photos'] ?? 2);
-  const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
+  const { values: a } = parseCommand(BENCH_ENCODERS);
+  const nPhotos = a.photos;
+  const nCpu = a['cpu-photos'];
+  const backends = (a.backends ?? ['wasm', 'cpu']) as ('wasm' | 'cpu')[];
   // (--browser reads --backends itself: wasm, webgl, webgpu, cpu.)
-  const ids = String(a.encoders ?? Object.keys(ENCODER_PRESETS).join(',')).split(',');
-  const cropModes = String(a.crops ?? '1,10')
-    .split(',')
-    .map(Number) as (1 | 10)[];
+  const ids = a.encoders ?? Object.keys(ENCODER_PRESETS);
+  const cropModes = a.crops.map(Number) as (1 | 10)[];
 
   const dir = path.join(sharedRoot(), 'data', 'flickr8k', 'Images');
   const files = readdirSync(dir)
@@ -105,7 +90,7 @@ async function main(): Promise<void> {
   if (files.length === 0) throw new Error(`no Flickr8k photos in ${dir}`);
   const bytes = files.map((f) => readFileSync(path.join(dir, f)));
   if (a.browser) {
-    const browserBackends = String(a.backends ?? 'wasm,webgl,webgpu').split(',');
+    const browserBackends = a.backends ?? ['wasm', 'webgl', 'webgpu'];
     await browserBench(files, bytes, browserBackends, ids, cropModes);
     return;
   }

@@ -1,6 +1,5 @@
 /**
- * npm run bench:kernels -- [--quick] [--backends webgpu,webgl,wasm,cpu] [--adapter swiftshader|gles]
- *                          [--parts scoring,top10,step,lngru,train,tail]
+ * npm run bench:kernels [-- options]   (BENCH_KERNELS in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Speed of the WGSL kernels (src/model/kernels/*.wgsl.ts) against the composite tfjs ops they replace,
  * on the same backend, and of the composite (and host-fused) paths across backends. It builds dist/ if
@@ -19,27 +18,20 @@
  * Last line: name=value figures: scoring_speedup, lngru_step_speedup, train_step_speedup (kernel vs
  * composite on webgpu), backend, adapter, plus per-backend medians.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand } from './cli/options';
+import { BENCH_KERNELS } from './cli/commands';
 import type { Page } from 'playwright-core';
 import { serveAndLaunch } from '../tests/e2e/harness';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    backends: { type: 'string', default: 'webgpu,webgl,wasm,cpu' },
-    adapter: { type: 'string', default: 'swiftshader' },
-    // Which measurements to run (all by default): the full sizes take long on software adapters.
-    parts: { type: 'string', default: 'scoring,top10,step,lngru,train' },
-  },
-});
+const { values: args } = parseCommand(BENCH_KERNELS);
 const PARTS = ['scoring', 'top10', 'step', 'lngru', 'train', 'tail'] as const;
-const parts = new Set(args.parts!.split(',').map((p) => p.trim()));
+const parts = new Set(args.parts.map((p) => p.trim()));
 for (const p of parts) {
   if (!(PARTS as readonly string[]).includes(p))
     throw new Error(`--parts: unknown part '${p}' (${PARTS.join(', ')})`);
 }
-const quick = args.quick!;
-const backends = args.backends!.split(',').map((b) => b.trim()) as ('webgpu' | 'webgl' | 'wasm' | 'cpu')[];
+const quick = Boolean(args.quick);
+const backends = args.backends.map((b) => b.trim()) as ('webgpu' | 'webgl' | 'wasm' | 'cpu')[];
 
 const FLAGS: Record<string, string[]> = {
   swiftshader: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'],
@@ -88,7 +80,7 @@ function report(op: string, backend: string, shape: string, figures: Record<stri
 }
 
 async function runBackend(backend: string): Promise<Record<string, string>> {
-  const flags = backend === 'webgpu' ? FLAGS[args.adapter!] : backend === 'webgl' ? FLAGS.webgl : FLAGS.host;
+  const flags = backend === 'webgpu' ? FLAGS[args.adapter] : backend === 'webgl' ? FLAGS.webgl : FLAGS.host;
   if (!flags) throw new Error(`--adapter must be swiftshader or gles, got ${args.adapter}`);
   const served = await serveAndLaunch(flags);
   try {
@@ -102,7 +94,7 @@ async function runBackend(backend: string): Promise<Record<string, string>> {
     await page.waitForFunction(() => document.body.dataset.ready === '1');
     const info = await page.evaluate(
       ([b, compat]) => window.kernelsPage.init(b as 'webgpu', { compat: compat === 'gles' }),
-      [backend, args.adapter!],
+      [backend, args.adapter],
     );
     if (info.backend !== backend) throw new Error(`asked for ${backend}, got ${info.backend}`);
     console.log(

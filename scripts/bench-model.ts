@@ -1,5 +1,5 @@
 /**
- * npm run bench:model [-- --quick] [--backends wasm,cpu]
+ * npm run bench:model [-- options]   (BENCH_MODEL in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * In one process, per backend: the backend's own plain matMul FLOP rate (128x1024 @ 1024x3072), the
  * forward+backward time of LN-GRU and GRU (batch 128, 12 steps, input 300, hidden 512 and 1024), and
@@ -7,7 +7,8 @@
  * of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
  */
 import { initNodeBackend } from './node-backend';
-import { parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { BENCH_MODEL } from './cli/commands';
 import * as tf from '../src/model/tf';
 import { GruLayer } from '../src/model/gru';
 import { Trainer } from '../src/model/trainer';
@@ -140,14 +141,10 @@ function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: Reps): nu
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    { quick: 'boolean', backends: 'string', parts: 'string' },
-    'usage: npm run bench:model -- [--quick] [--backends wasm,cpu] [--parts scoring,model]',
-  );
+  const { values: a } = parseCommand(BENCH_MODEL);
   const quick = Boolean(a.quick);
-  const parts = String(a.parts ?? 'scoring,model').split(',');
-  const backends = String(a.backends ?? 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
+  const parts = a.parts;
+  const backends = a.backends as ('wasm' | 'cpu')[];
   const ds = benchDataset(512);
   const figures: Record<string, string> = {};
   // Rows are printed as soon as they are measured (the cpu backend takes minutes per size).

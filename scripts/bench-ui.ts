@@ -1,6 +1,5 @@
 /**
- * npm run bench:ui [-- --seconds 60] [--repeats 3] [--scenes 120] [--pack <url under the page>]
- *                  [--hidden H] [--batch B] [--baseline <other build folder>,...]
+ * npm run bench:ui [-- options]   (BENCH_UI in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Does the playground keep its main thread free while it trains? Builds the app as `npm start` does
  * (production React), serves it, opens it in headless Chromium (Debian's, wasm backend: no GPU here),
@@ -15,11 +14,9 @@
  * in turns with this one, repeat by repeat, so that machine noise hits them alike; their figures are
  * printed with a `baseline_` prefix.
  */
-import { parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { BENCH_UI } from './cli/commands';
 import { serveAndLaunch, type Served } from '../tests/e2e/harness';
-
-const USAGE =
-  'usage: npm run bench:ui -- [--seconds S] [--repeats N] [--scenes N] [--pack url] [--hidden H] [--batch B] [--baseline dir,...]';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -28,24 +25,12 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      seconds: 'number',
-      repeats: 'number',
-      scenes: 'number',
-      pack: 'string',
-      hidden: 'number',
-      batch: 'number',
-      baseline: 'string',
-    },
-    USAGE,
-  );
-  const seconds = Number(a.seconds ?? 60);
-  const repeats = Number(a.repeats ?? 3);
-  const scenes = Number(a.scenes ?? 120);
+  const { values: a } = parseCommand(BENCH_UI);
+  const seconds = a.seconds;
+  const repeats = a.repeats;
+  const scenes = a.scenes;
   // This checkout's build first, then any --baseline builds, taking turns repeat by repeat.
-  const builds = [undefined, ...(a.baseline === undefined ? [] : String(a.baseline).split(','))];
+  const builds = [undefined, ...(a.baseline ?? [])];
   const servers: Served[] = [];
   const stats = builds.map(() => ({
     over50: [] as number[],
@@ -91,7 +76,9 @@ async function measure(
   scenes: number,
   seconds: number,
 ): Promise<{ tasks: number[]; points: number; dataset: string }> {
-  const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await served.browser.newContext({
+    viewport: { width: 1280, height: 900 },
+  });
   try {
     const page = await context.newPage();
     await page.goto(`${served.url}?scenes=${scenes}`);
@@ -102,7 +89,7 @@ async function measure(
       { timeout: 300_000 },
     );
     if (a.pack) {
-      await page.getByLabel('Feature pack URL').fill(String(a.pack));
+      await page.getByLabel('Feature pack URL').fill(a.pack);
       await page.getByRole('button', { name: 'Load pack' }).click();
       await page.waitForFunction(
         () => {
@@ -130,7 +117,11 @@ async function measure(
     const series = JSON.parse(
       (await page.getByTestId('chart-loss').getAttribute('data-series')) ?? '{}',
     ) as Record<string, number>;
-    return { tasks, points: Object.values(series).reduce((x, y) => x + y, 0), dataset };
+    return {
+      tasks,
+      points: Object.values(series).reduce((x, y) => x + y, 0),
+      dataset,
+    };
   } finally {
     await context.close();
   }

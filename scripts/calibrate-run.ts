@@ -3,60 +3,43 @@
  * (src/model/calibration.ts says what is measured); the page uses it for "nothing here fits well" and
  * for "neither sentence contains the other". make-starter copies it into the starter folder.
  *
- *   npm run calibrate -- --model <run folder> --data <pack folder|flickr8k folder>
- *                        [--split dev] [--bank public/starter/caption-bank.txt] [--max-images 1000] [--json]
+ *   npm run calibrate -- --model <run folder> --data <pack folder|flickr8k folder> [options]
+ *   (CALIBRATE in ./cli/commands.ts; `--help`, docs/cli.md)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { oneOf, parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { CALIBRATE } from './cli/commands';
 import { loadScriptData, readRunFolder } from './data-node';
 import { calibrate, CALIBRATION_FILE } from '../src/model/calibration';
 import { importModel } from '../src/model/export';
 import { parseCaptionBank } from '../src/model/caption-bank';
 
-const USAGE = `usage: npm run calibrate -- --model <run folder> --data <pack folder|flickr8k folder>
-  [--split dev|train|test (default dev)] [--bank <caption bank .txt> (default public/starter/caption-bank.txt when present)]
-  [--max-images N (default 1000)] [--json] [--backend wasm|cpu]`;
-
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      model: 'string',
-      data: 'string',
-      split: 'string',
-      bank: 'string',
-      'max-images': 'number',
-      json: 'boolean',
-      backend: 'string',
-    },
-    USAGE,
-  );
-  if (a.model === undefined) throw new Error(`--model <run folder> is required\n${USAGE}`);
-  if (a.data === undefined) throw new Error(`--data <folder> is required\n${USAGE}`);
-  const split = oneOf('split', a.split, ['dev', 'train', 'test'] as const, 'dev');
+  const { values: a } = parseCommand(CALIBRATE);
+  const split = a.split;
   const json = Boolean(a.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
+  await initNodeBackend(a.backend);
 
-  const folder = path.resolve(String(a.model));
+  const folder = path.resolve(a.model);
   const m = importModel(readRunFolder(folder));
   try {
-    const data = await loadScriptData(String(a.data), {
+    const data = await loadScriptData(a.data, {
       expectEncoder: m.config.encoder ?? undefined,
       prepare: { thumbSize: 0, split },
     });
     const bankFile =
       a.bank !== undefined
-        ? String(a.bank)
+        ? a.bank
         : existsSync('public/starter/caption-bank.txt')
           ? 'public/starter/caption-bank.txt'
           : null;
     const bank = bankFile ? parseCaptionBank(readFileSync(bankFile, 'utf8'), bankFile).sentences : undefined;
     const c = calibrate(m.model, m.vocab, data.dataset, {
       split,
-      maxImages: a['max-images'] === undefined ? 1000 : Number(a['max-images']),
+      maxImages: a['max-images'],
       bank,
       maxLength: m.config.train.maxLength,
     });

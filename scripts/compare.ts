@@ -3,10 +3,7 @@
  * data, seed and batches, in ONE process: the runs take turns step by step, so machine noise hits them
  * alike, and each run's wall-clock counts only its own training steps.
  *
- *   npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
- *                      [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W]
- *                      [--batch B] [--lr LR] [--seed S] [--max-violation] [--sampling image|caption]
- *                      [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--augment <pack>[,<pack>]] [--log file.jsonl] [--out folder]
+ *   npm run compare -- [options]   (the table: COMPARE in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Writes one JSON line per evaluation ({run, step, epoch, trainSeconds, loss, dev}) to --log, and prints
  * a summary: best dev R-sum per run and when it was reached, and the steps and seconds each run needed
@@ -16,18 +13,14 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import { SCHEDULE_FLAGS, scheduleFlags, parseArgs, trainingFlags } from './args';
+import { parseCommand } from './cli/options';
+import { COMPARE } from './cli/commands';
 import { loadScriptData, addFeatureViews, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
 import { summarize, type LogLine } from './run-log';
 import type { Measure } from '../src/model/types';
 import { splitSizeWarnings } from '../src/model/data/flickr8k';
-
-const USAGE = `usage: npm run compare -- [--data synthetic|<pack folder>] [--runs ln-order,gru-order,gru-cosine]
-  [--epochs E | --steps N] [--eval-every N] [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--seed S]
-  [--max-violation] [--sampling image|caption] [--eval-images N] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--augment <pack>[,<pack>]]
-  [--log file.jsonl] [--out folder]`;
 
 interface RunSpec {
   name: string;
@@ -42,43 +35,16 @@ function parseRun(name: string): RunSpec {
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      data: 'string',
-      runs: 'string',
-      epochs: 'number',
-      steps: 'number',
-      'eval-every': 'number',
-      hidden: 'number',
-      'word-dim': 'number',
-      batch: 'number',
-      lr: 'number',
-      seed: 'number',
-      'max-violation': 'boolean',
-      'eval-images': 'number',
-      sampling: 'string',
-      log: 'string',
-      out: 'string',
-      ...SCHEDULE_FLAGS,
-      augment: 'string',
-    },
-    USAGE,
-  );
+  const { values: a } = parseCommand(COMPARE);
   const backend = await initNodeBackend('wasm');
-  const data = await loadScriptData(a.data === undefined ? undefined : String(a.data));
+  const data = await loadScriptData(a.data);
   const ds = data.dataset;
-  if (a.augment !== undefined) addFeatureViews(data, String(a.data), String(a.augment).split(','));
-  const specs = String(a.runs ?? 'ln-order,gru-order,gru-cosine')
-    .split(',')
-    .map(parseRun);
-  const f = trainingFlags(a);
-  const seed = f.seed ?? 1234;
-  const batch = f.batchSize ?? 128;
+  if (a.augment !== undefined) addFeatureViews(data, String(a.data), a.augment);
+  const specs = a.runs.map(parseRun);
+  const seed = a.seed;
+  const batch = a.batch;
   for (const w of splitSizeWarnings(data.dataset.splits, batch)) process.stderr.write(`warning: ${w}\n`);
-  const sampling = String(a.sampling ?? 'image');
-  if (sampling !== 'image' && sampling !== 'caption')
-    throw new Error(`--sampling: '${sampling}' is not image or caption`);
+  const sampling = a.sampling;
   const trainers = specs.map(
     (s) =>
       new Trainer(
@@ -86,25 +52,28 @@ async function main(): Promise<void> {
         {
           layerNorm: s.layerNorm,
           measure: s.measure,
-          hiddenDim: f.hiddenDim ?? 1024,
-          wordDim: f.wordDim ?? 300,
+          hiddenDim: a.hidden,
+          wordDim: a['word-dim'],
           maxViolation: Boolean(a['max-violation']),
         },
         {
           seed,
           batchSize: batch,
-          learningRate: f.learningRate ?? 1e-3,
+          learningRate: a.lr,
           sampling,
-          ...scheduleFlags(a),
+          lrDecayStep: a['lr-decay-at'],
+          lrDecayFactor: a['lr-decay'],
+          maxViolationStep: a['max-violation-after'],
+          dropout: a.dropout,
           ...(a.augment !== undefined ? { augment: true } : {}),
         },
       ),
   );
   const stepsPerEpoch = trainers[0].stepsPerEpoch;
-  const steps = f.steps !== undefined ? f.steps : trainers[0].stepsForEpochs(Number(a.epochs ?? 10));
-  const evalEvery = Number(a['eval-every'] ?? stepsPerEpoch);
-  const evalOpts = a['eval-images'] ? { maxImages: Number(a['eval-images']) } : {};
-  const logFile = a.log ? String(a.log) : undefined;
+  const steps = a.steps !== undefined ? a.steps : trainers[0].stepsForEpochs(a.epochs);
+  const evalEvery = a['eval-every'] ?? stepsPerEpoch;
+  const evalOpts = a['eval-images'] ? { maxImages: a['eval-images'] } : {};
+  const logFile = a.log;
   if (logFile) {
     mkdirSync(path.dirname(logFile), { recursive: true });
     writeFileSync(logFile, '');
@@ -148,7 +117,7 @@ async function main(): Promise<void> {
   console.log(summarize(history).join('\n'));
   if (a.out) {
     for (const [k, tr] of trainers.entries()) {
-      const dir = path.join(String(a.out), specs[k].name);
+      const dir = path.join(a.out, specs[k].name);
       const { files } = exportRun(tr, {
         encoder: data.encoder,
         final: history[k].length ? { dev: history[k][history[k].length - 1].dev } : undefined,

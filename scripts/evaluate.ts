@@ -2,7 +2,7 @@
  * Evaluates a trained run on a dataset split:
  *
  *   npm run evaluate -- --model <run folder>[,<run folder>...] --data <pack folder|flickr8k folder|synthetic>
- *                       [--split dev] [--json] [--folds] [--max-images N] [--limit N] [--images N --seed S (synthetic)]
+ *                       [options]   (the table: EVALUATE in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Several run folders, comma-separated, are evaluated as an ensemble: the sum of their scores ranks
  * (each model with its own vocabulary; the same image encoder and measure).
@@ -13,41 +13,21 @@
  * stdout is {"i2t": {r1, r5, r10, medr, meanr}, "t2i": {...}, "rsum"}.
  */
 import { initNodeBackend } from './node-backend';
-import { oneOf, parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { EVALUATE } from './cli/commands';
 import { loadScriptData, readRunFolder } from './data-node';
 import { evaluateEnsemble } from '../src/model/evaluate';
 import { importModel, type ImportedModel } from '../src/model/export';
 import { SPLIT_NAMES, type SplitName } from '../src/model/data/flickr8k';
 
-const USAGE = `usage: npm run evaluate -- --model <run folder>[,<run folder>...] --data <pack folder|flickr8k folder|synthetic>
-  [--split train|dev|test (default dev)] [--json] [--folds] [--max-images N]
-  [--limit N (flickr8k folder)] [--images N --seed S (synthetic)] [--backend wasm|cpu]`;
-
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      model: 'string',
-      data: 'string',
-      split: 'string',
-      json: 'boolean',
-      folds: 'boolean',
-      'max-images': 'number',
-      limit: 'number',
-      images: 'number',
-      seed: 'number',
-      backend: 'string',
-    },
-    USAGE,
-  );
-  if (a.model === undefined) throw new Error(`--model <run folder> is required\n${USAGE}`);
-  if (a.data === undefined) throw new Error(`--data <folder> is required\n${USAGE}`);
+  const { values: a } = parseCommand(EVALUATE);
   const json = Boolean(a.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  const split = String(a.split ?? 'dev');
-  await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
+  const split = a.split;
+  await initNodeBackend(a.backend);
 
-  const folders = String(a.model).split(',').filter(Boolean);
+  const folders = a.model;
   const runs: ImportedModel[] = [];
   try {
     for (const f of folders) runs.push(importModel(readRunFolder(f)));
@@ -58,7 +38,7 @@ async function main(): Promise<void> {
           `${folders[i]} was trained on ${r.config.encoder ?? 'synthetic'} features, ${folders[0]} on ${config.encoder ?? 'synthetic'}: an ensemble needs one image encoder`,
         );
     });
-    const spec = String(a.data);
+    const spec = a.data;
     if ((config.encoder === null) !== (spec === 'synthetic')) {
       throw new Error(
         config.encoder === null
@@ -68,9 +48,9 @@ async function main(): Promise<void> {
     }
     const data = await loadScriptData(spec, {
       expectEncoder: config.encoder ?? undefined,
-      synthetic: { numImages: Number(a.images ?? 1200), seed: Number(a.seed ?? 1234) },
+      synthetic: { numImages: a.images, seed: a.seed },
       prepare: {
-        limit: a.limit === undefined ? undefined : Number(a.limit),
+        limit: a.limit,
         thumbSize: 0,
         // A raw folder: encode only the split asked for (unknown splits fail there, naming the available ones).
         split: SPLIT_NAMES.includes(split as SplitName) ? (split as SplitName) : undefined,
@@ -92,7 +72,7 @@ async function main(): Promise<void> {
       split,
       {
         folds: Boolean(a.folds),
-        maxImages: a['max-images'] === undefined ? undefined : Number(a['max-images']),
+        maxImages: a['max-images'],
       },
     );
     const row = (x: typeof m.i2t) =>

@@ -6,10 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { runGruVector, type GruVectorInput } from '../src/model/gru-vectors';
 import { initNodeBackend } from './node-backend';
+import { parseCommand } from './cli/options';
+import { FORWARD } from './cli/commands';
 
 async function main(): Promise<void> {
-  const file = process.argv[2];
-  if (!file) throw new Error('usage: npm run -s forward -- <file.json>');
+  const { positionals } = parseCommand(FORWARD);
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new Error('usage: npm run -s forward -- <file.json>');
   let input: GruVectorInput;
   try {
     input = JSON.parse(readFileSync(file, 'utf8')) as GruVectorInput;

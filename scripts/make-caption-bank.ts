@@ -35,7 +35,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { MAKE_CAPTION_BANK } from './cli/commands';
 import { parseCaptionFile } from '../src/model/data/flickr8k';
 import { Rng } from '../src/model/rng';
 import { tokenize, Vocabulary } from '../src/model/tokenizer';
@@ -665,29 +666,16 @@ export async function flickrVocabulary(dir: string): Promise<{ vocab: Vocabulary
   return { vocab, captions: parseCaptionFile(file).rows.map((r) => r.caption) };
 }
 
-const USAGE = `usage: npm run make-caption-bank -- [--vocab-from <run folder>] [--data <flickr8k folder>] [--seed S] [--out file]
-  --vocab-from: check the words against this run's vocabulary (config.json 'vocab'); default: the
-                vocabulary rebuilt from --data's training captions
-  --data:       Flickr8k folder (captions.txt, split lists, Images/); default ../shared/data/flickr8k
-  --seed:       composition seed (default ${DEFAULT_SEED})
-  --out:        default public/starter/caption-bank.txt`;
-
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    { 'vocab-from': 'string', data: 'string', seed: 'number', out: 'string' },
-    USAGE,
-  );
-  const seed = a.seed === undefined ? DEFAULT_SEED : Number(a.seed);
-  if (!(Number.isInteger(seed) && seed >= 0))
-    throw new Error(`--seed: expected an integer >= 0, got ${a.seed}`);
-  const dataDir = a.data === undefined ? defaultFlickrDir() : String(a.data);
+  const { values: a } = parseCommand(MAKE_CAPTION_BANK);
+  const seed = a.seed ?? DEFAULT_SEED;
+  const dataDir = a.data ?? defaultFlickrDir();
   if (!dataDir)
     throw new Error(
-      `the Flickr8k captions are needed to drop sentences identical to one of them: give --data <flickr8k folder>\n${USAGE}`,
+      `the Flickr8k captions are needed to drop sentences identical to one of them: give --data <flickr8k folder>`,
     );
   const flickr = await flickrVocabulary(dataDir);
-  const vocabFrom = a['vocab-from'] === undefined ? undefined : String(a['vocab-from']);
+  const vocabFrom = a['vocab-from'];
   const vocab = vocabFrom ? vocabularyFromRun(vocabFrom) : flickr.vocab;
   const vocabName = vocabFrom ? `${vocabFrom}/config.json` : `the training captions of ${dataDir}`;
 
@@ -707,7 +695,7 @@ async function main(): Promise<void> {
     composed.map((s) => s.text),
     flickr.captions,
   );
-  const out = a.out === undefined ? DEFAULT_BANK_PATH : path.resolve(String(a.out));
+  const out = a.out === undefined ? DEFAULT_BANK_PATH : path.resolve(a.out);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, formatCaptionBank({ seed, dropped: dropped.length, sentences: kept }));
 

@@ -2,7 +2,7 @@
  * Writes the starter model that ships with the app (public/starter/, opened when the page first loads)
  * from a run folder written by `npm run train -- --out`:
  *
- *   npm run make-starter -- --from <run folder> [--out public/starter] [--dtype float16|float32]
+ *   npm run make-starter -- --from <run folder> [options]   (MAKE_STARTER in ./cli/commands.ts; `--help`)
  *
  * The weights are stored as float16 by default (half the bytes; docs/results.md measures what that costs
  * on dev). config.json and metrics.json are copied; calibration.json (`npm run calibrate`) too when the
@@ -11,7 +11,8 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { oneOf, parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { MAKE_STARTER } from './cli/commands';
 import { readRunFolder } from './data-node';
 import {
   deserializeWeights,
@@ -22,7 +23,6 @@ import {
 } from '../src/model/export';
 import { asText } from '../src/model/data/binary';
 
-const USAGE = `usage: npm run make-starter -- --from <run folder> [--out public/starter] [--dtype float16|float32]`;
 /** Files beside the run's own that travel with it when present. */
 const EXTRA_FILES = ['calibration.json'];
 
@@ -33,11 +33,10 @@ function writeAtomically(file: string, content: string | ArrayBuffer): void {
 }
 
 function main(): void {
-  const a = parseArgs(process.argv.slice(2), { from: 'string', out: 'string', dtype: 'string' }, USAGE);
-  if (a.from === undefined) throw new Error(`--from <run folder> is required\n${USAGE}`);
-  const from = path.resolve(String(a.from));
-  const out = path.resolve(String(a.out ?? 'public/starter'));
-  const dtype = oneOf('dtype', a.dtype, ['float16', 'float32'] as const, 'float16');
+  const { values: a } = parseCommand(MAKE_STARTER);
+  const from = path.resolve(a.from);
+  const out = path.resolve(a.out);
+  const dtype = a.dtype;
 
   const files = readRunFolder(from);
   for (const name of Object.values(RUN_FILES))

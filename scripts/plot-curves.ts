@@ -8,6 +8,8 @@
  * (logs of `npm run compare --log` and run folders' `log.jsonl` from `npm run train -- --out` alike),
  * and prints the log's summary (best R-sum per run; how fast the first run reached the second's best).
  */
+import { parseCommand } from './cli/options';
+import { PLOT } from './cli/commands';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { byRun, readLog, summarize, type LogLine } from './run-log';
@@ -113,8 +115,10 @@ export function renderCurves(lines: LogLine[], x: 'steps' | 'time'): string {
 }
 
 function main(): void {
-  const [log, prefix] = process.argv.slice(2);
-  if (!log || !prefix) throw new Error('usage: npm run plot -- <log.jsonl>[,<log.jsonl>...] <out-prefix>');
+  const { positionals } = parseCommand(PLOT);
+  const [log, prefix] = positionals;
+  if (!log || !prefix || positionals.length > 2)
+    throw new Error('usage: npm run plot -- <log.jsonl>[,<log.jsonl>...] <out-prefix>');
   // Several logs (e.g. runs trained in separate processes) are drawn on the same axes, in the given order.
   const lines = log.split(',').flatMap((f) => readLog(f));
   mkdirSync(path.dirname(prefix), { recursive: true });

@@ -1,8 +1,7 @@
 /**
  * Builds a feature pack from a Flickr8k folder, for the playground and the headless trainer:
  *
- *   npm run prepare:flickr8k -- <folder> [--encoder preset] [--crops 1|10] [--out dir] [--limit N]
- *                               [--thumb-size S] [--cache dir] [--mirror] [--jobs N] [--chunk-size N]
+ *   npm run prepare:flickr8k -- <folder> [options]   (PREPARE_FLICKR8K in ./cli/commands.ts; `--help`)
  *
  * Reads the folder (captions.txt, Flickr8k.token.txt or dataset_flickr8k.json; the
  * Flickr_8k.{train,dev,test}Images.txt lists; Images/), encodes every captioned photo with the image
@@ -18,60 +17,39 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { oneOf, parseArgsWithPositionals, positiveInt } from './args';
+import { parseCommand } from './cli/options';
+import { PREPARE_FLICKR8K } from './cli/commands';
 import { defaultPackDir, encodeFlickrShard, prepareFlickrPack, writePack, type Shard } from './data-node';
 import { initNodeBackend } from './node-backend';
-import { DEFAULT_ENCODER_ID, ENCODER_PRESETS } from '../src/model/encoders/presets';
-
-const USAGE = `usage: npm run prepare:flickr8k -- <folder> [--encoder ${Object.keys(ENCODER_PRESETS).join('|')}]
-  [--crops 1|10] [--out dir] [--limit N] [--thumb-size S (0: none)] [--cache dir] [--backend wasm|cpu] [--mirror]
-  [--jobs N (processes encoding side by side)] [--chunk-size N (photos per cache entry, default 500)]
-  default encoder ${DEFAULT_ENCODER_ID}, 1 crop, out public/packs/flickr8k-<encoder>`;
 
 async function main(): Promise<void> {
-  const { flags: a, positionals } = parseArgsWithPositionals(
-    process.argv.slice(2),
-    {
-      encoder: 'string',
-      crops: 'number',
-      out: 'string',
-      limit: 'number',
-      'thumb-size': 'number',
-      cache: 'string',
-      backend: 'string',
-      mirror: 'boolean',
-      jobs: 'number',
-      'chunk-size': 'number',
-      shard: 'string',
-    },
-    USAGE,
-  );
-  if (positionals.length !== 1) throw new Error(`expected one folder, got ${positionals.length}\n${USAGE}`);
-  const crops = Number(a.crops ?? 1);
-  if (crops !== 1 && crops !== 10) throw new Error(`--crops: expected 1 or 10, got ${crops}`);
+  const { values: a, positionals } = parseCommand(PREPARE_FLICKR8K);
+  if (positionals.length !== 1)
+    throw new Error(
+      `expected one folder, got ${positionals.length}\nusage: npm run prepare:flickr8k -- <folder> [options]`,
+    );
+  const crops = a.crops;
   if (a.mirror && crops !== 1)
     throw new Error('--mirror: a 1-crop view (10-crop features already include the mirrors)');
-  const limit = a.limit === undefined ? undefined : Number(a.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
-    throw new Error(`--limit: expected a positive integer, got ${limit}`);
-  const encoder = String(a.encoder ?? DEFAULT_ENCODER_ID);
-  const out = a.out ? path.resolve(String(a.out)) : defaultPackDir(encoder, crops, limit, Boolean(a.mirror));
-  const jobs = positiveInt('jobs', a.jobs) ?? 1;
+  const limit = a.limit;
+  const encoder = a.encoder;
+  const out = a.out ? path.resolve(a.out) : defaultPackDir(encoder, crops, limit, Boolean(a.mirror));
+  const jobs = a.jobs;
   const opts = {
     encoder,
     crops,
     mirror: Boolean(a.mirror),
     limit,
-    thumbSize: a['thumb-size'] === undefined ? undefined : Number(a['thumb-size']),
-    cacheDir: a.cache ? path.resolve(String(a.cache)) : undefined,
-    chunkSize: positiveInt('chunk-size', a['chunk-size']),
+    thumbSize: a['thumb-size'],
+    cacheDir: a.cache ? path.resolve(a.cache) : undefined,
+    chunkSize: a['chunk-size'],
   } as const;
   if (a.shard !== undefined) {
     // One job of --jobs N (started by the parent below): encode this shard's chunks into the cache.
-    const m = /^(\d+)\/(\d+)$/.exec(String(a.shard));
-    if (!m) throw new Error(`--shard: expected index/count, got '${String(a.shard)}'`);
+    const m = /^(\d+)\/(\d+)$/.exec(a.shard);
+    if (!m) throw new Error(`--shard: expected index/count, got '${a.shard}'`);
     const shard: Shard = { index: Number(m[1]), count: Number(m[2]) };
-    await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
+    await initNodeBackend(a.backend);
     const r = await encodeFlickrShard(positionals[0], opts, shard);
     process.stdout.write(
       `shard ${a.shard}: ${r.computed} photos computed, ${r.cached} cached, ${r.failed} failed\n`,
@@ -79,7 +57,7 @@ async function main(): Promise<void> {
     return;
   }
   if (jobs > 1) await runJobs(jobs, process.argv.slice(2));
-  await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
+  await initNodeBackend(a.backend);
   const prepared = await prepareFlickrPack(positionals[0], opts);
   await writePack(out, prepared.pack, prepared.thumb);
   const m = prepared.pack.manifest;
@@ -98,7 +76,9 @@ async function main(): Promise<void> {
  * chunks with unreadable photos, which the packing pass encodes again and reports).
  */
 async function runJobs(jobs: number, argv: string[]): Promise<void> {
-  const rest = argv.filter((_, i) => argv[i] !== '--jobs' && argv[i - 1] !== '--jobs');
+  const rest = argv.filter(
+    (_, i) => argv[i] !== '--jobs' && argv[i - 1] !== '--jobs' && !argv[i]!.startsWith('--jobs='),
+  );
   const t0 = performance.now();
   process.stderr.write(`encoding in ${jobs} processes\n`);
   const children = Array.from({ length: jobs }, (_, k) =>

@@ -4,9 +4,7 @@
  * features, no thumbnails since the page renders scene thumbnails itself), so `npm start` never runs
  * this; rerun it after a change of the scene generator (SCENES_VERSION) or of the default encoder:
  *
- *   npm run prepare:scenes -- [--images 1200] [--seed 1] [--encoder <preset id>] [--out public/scenes]
- *                             [--feature-type float16|float32] [--thumb-size 0] [--batch 16]
- *                             [--backend wasm|cpu] [--samples 3] [--docs docs/img] [--model <folder>]
+ *   npm run prepare:scenes -- [options]   (PREPARE_SCENES in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Renders the scenes (src/model/scenes), extracts their features with the default encoder (whose
  * weights ship with the page, so the browser can reproduce or extend the pack) through the same
@@ -22,33 +20,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { parseArgs, oneOf } from './args';
+import { parseCommand } from './cli/options';
+import { PREPARE_SCENES } from './cli/commands';
 import { encodePng } from './png';
 import { initNodeBackend } from './node-backend';
 import { writePack } from './data-node';
 import { nodeModelLoader, repoRoot } from './node-images';
-import { DEFAULT_ENCODER_ID, ENCODER_PRESETS } from '../src/model/encoders/presets';
+import { ENCODER_PRESETS } from '../src/model/encoders/presets';
 import { ImageEncoder } from '../src/model/encoders/encoder';
 import type { EncoderPreset } from '../src/model/encoders/types';
 import { extractFeatures } from '../src/model/encoders/extract';
-import {
-  captionsFor,
-  makeSceneSet,
-  renderScene,
-  SCENES_DEFAULTS,
-  type SceneSpec,
-} from '../src/model/scenes/scenes';
+import { captionsFor, makeSceneSet, renderScene, type SceneSpec } from '../src/model/scenes/scenes';
 import { buildScenesPack, SCENES_PACK_CREATED_AT } from '../src/model/scenes/pack';
-import { PACK_FEATURE_TYPES } from '../src/model/data/pack';
 import { createImage, type RgbBuffer } from '../src/model/scenes/rasterizer';
-
-const USAGE = `usage: npm run prepare:scenes -- [--images N] [--seed S] [--encoder ID] [--out DIR]
-  [--feature-type float16|float32] [--thumb-size PX] [--batch B] [--backend wasm|cpu] [--samples K]
-  [--docs DIR] [--model DIR]
-defaults: --images ${SCENES_DEFAULTS.numImages} --seed ${SCENES_DEFAULTS.seed} --encoder ${DEFAULT_ENCODER_ID} --out public/scenes
-  --feature-type float16 --thumb-size 0 (none) --batch 16 --backend wasm --samples 3 --docs docs/img
-  (--samples 0: no PNGs)
-  --model DIR reads the encoder's weights from DIR instead of where its preset says`;
 
 /** JPEG bytes of an RGB image (jpeg-js takes RGBA). */
 function jpegOf(img: RgbBuffer, quality: number): Uint8Array {
@@ -101,39 +85,23 @@ function writeSamples(specs: SceneSpec[], count: number, dir: string, log: (s: s
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      images: 'number',
-      seed: 'number',
-      encoder: 'string',
-      out: 'string',
-      'thumb-size': 'number',
-      batch: 'number',
-      backend: 'string',
-      samples: 'number',
-      docs: 'string',
-      model: 'string',
-      'feature-type': 'string',
-    },
-    USAGE,
-  );
-  const numImages = (a.images as number | undefined) ?? SCENES_DEFAULTS.numImages;
-  const seed = (a.seed as number | undefined) ?? SCENES_DEFAULTS.seed;
-  const encoderId = (a.encoder as string | undefined) ?? DEFAULT_ENCODER_ID;
-  const outDir = path.resolve(repoRoot, (a.out as string | undefined) ?? 'public/scenes');
-  const featureType = oneOf('feature-type', a['feature-type'], PACK_FEATURE_TYPES, 'float16');
-  const thumbSize = (a['thumb-size'] as number | undefined) ?? 0;
-  const batchSize = (a.batch as number | undefined) ?? 16;
-  const backend = oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm');
-  const samples = (a.samples as number | undefined) ?? 3;
-  const docsDir = path.resolve(repoRoot, (a.docs as string | undefined) ?? 'docs/img');
+  const { values: a } = parseCommand(PREPARE_SCENES);
+  const numImages = a.images;
+  const seed = a.seed;
+  const encoderId = a.encoder;
+  const outDir = path.resolve(repoRoot, a.out);
+  const featureType = a['feature-type'];
+  const thumbSize = a['thumb-size'];
+  const batchSize = a.batch;
+  const backend = a.backend;
+  const samples = a.samples;
+  const docsDir = path.resolve(repoRoot, a.docs);
   const known = ENCODER_PRESETS[encoderId];
   if (!known)
     throw new Error(`unknown --encoder '${encoderId}' (known: ${Object.keys(ENCODER_PRESETS).join(', ')})`);
   // --model: the same preset (id, preprocessing, output) with its weights read from another folder.
   const preset: EncoderPreset = a.model
-    ? { ...known, source: { kind: 'url', url: pathToFileURL(path.resolve(a.model as string)).href } }
+    ? { ...known, source: { kind: 'url', url: pathToFileURL(path.resolve(a.model)).href } }
     : known;
   if (!(Number.isInteger(thumbSize) && thumbSize >= 0))
     throw new Error(`--thumb-size: expected an integer >= 0`);

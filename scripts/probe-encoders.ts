@@ -2,8 +2,7 @@
  * Retrieval probe of image encoders on Flickr8k: how good are an encoder's features for caption
  * retrieval? This is how the offline fallback encoder was chosen (docs/benchmarks.md, "Image encoders").
  *
- *   npx tsx scripts/probe-encoders.ts [--encoders a,b] [--models-dir DIR] [--train 2000] [--dev 1000]
- *       [--epochs 5] [--seeds 1,2] [--backend wasm|cpu] [--cache DIR]
+ *   npx tsx scripts/probe-encoders.ts [options]   (PROBE_ENCODERS in ./cli/commands.ts; `--help`)
  *
  * For each encoder: 1-crop features of the first `--train` photos of Flickr_8k.trainImages.txt and the
  * first `--dev` of Flickr_8k.devImages.txt (cached as files in --cache, default runs/encoder-probe),
@@ -15,7 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, oneOf } from './args';
+import { parseCommand } from './cli/options';
+import { PROBE_ENCODERS } from './cli/commands';
 import { initNodeBackend } from './node-backend';
 import { FileFeatureCache, nodeModelLoader, readJpeg, repoRoot, sharedRoot } from './node-images';
 import {
@@ -28,9 +28,6 @@ import {
 } from '../src/model/encoders';
 import { Trainer } from '../src/model/trainer';
 import type { Dataset } from '../src/model/types';
-
-const USAGE = `usage: npx tsx scripts/probe-encoders.ts [--encoders a,b] [--models-dir DIR] [--train N] [--dev N]
-  [--epochs E] [--seeds 1,2] [--backend wasm|cpu] [--cache DIR]`;
 
 /** Candidates that are not presets: read from --models-dir. */
 const CANDIDATES: Record<string, Omit<EncoderPreset, 'source'>> = {
@@ -91,32 +88,15 @@ function presetFor(id: string, modelsDir: string): EncoderPreset {
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      encoders: 'string',
-      'models-dir': 'string',
-      train: 'number',
-      dev: 'number',
-      epochs: 'number',
-      seeds: 'string',
-      backend: 'string',
-      cache: 'string',
-    },
-    USAGE,
-  );
-  const backend = await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
-  const ids = String(a.encoders ?? 'nsfwjs-mobilenet-v2-mid,centernet-mb3').split(',');
-  const modelsDir = path.resolve(String(a['models-dir'] ?? path.join(repoRoot, 'public', 'models')));
-  const epochs = Number(a.epochs ?? 5);
-  const seeds = String(a.seeds ?? '1')
-    .split(',')
-    .map(Number);
+  const { values: a } = parseCommand(PROBE_ENCODERS);
+  const backend = await initNodeBackend(a.backend);
+  const ids = a.encoders;
+  const modelsDir = path.resolve(a['models-dir'] ?? path.join(repoRoot, 'public', 'models'));
+  const epochs = a.epochs;
+  const seeds = a.seeds.map(Number);
   const flickrDir = path.join(sharedRoot(), 'data', 'flickr8k');
-  const fl = readFlickr(flickrDir, Number(a.train ?? 2000), Number(a.dev ?? 1000));
-  const cache = new FileFeatureCache(
-    path.resolve(String(a.cache ?? path.join(repoRoot, 'runs', 'encoder-probe'))),
-  );
+  const fl = readFlickr(flickrDir, a.train, a.dev);
+  const cache = new FileFeatureCache(path.resolve(a.cache ?? path.join(repoRoot, 'runs', 'encoder-probe')));
   const imagesId = `flickr8k-probe-${fl.names.length}-${hashStrings(fl.names)}`;
   console.log(
     `probe: ${fl.train.length} train / ${fl.dev.length} dev photos, ${fl.captions.length} captions; backend ${backend}; ` +

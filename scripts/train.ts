@@ -1,8 +1,7 @@
 /**
  * Headless trainer: the same model core as the playground, in Node on tfjs's wasm backend.
  *
- *   npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off] [--measure order|cosine]
- *                    [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json] ...
+ *   npm run train -- [options]   (the table: TRAIN in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * Trains on the synthetic dataset (src/model/synthetic.ts; the default), a feature pack folder (as written
  * by prepare:flickr8k), or a Flickr8k folder (features prepared through the same code path as
@@ -33,15 +32,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
-import {
-  SCHEDULE_FLAGS,
-  scheduleFlags,
-  oneOf,
-  parseArgs,
-  positiveInt,
-  trainingFlags,
-  numberIn,
-} from './args';
+import { parseCommand } from './cli/options';
+import { TRAIN } from './cli/commands';
 import { readCheckpointFolder, writeCheckpointFolder, type ResumeOptions } from './checkpoint-node';
 import { validateLogLines } from '../src/model/validate-run';
 import type { TrainerCheckpoint } from '../src/model/checkpoint';
@@ -52,14 +44,8 @@ import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
 import type { EvalMetrics } from '../src/model/types';
 import { splitSizeWarnings } from '../src/model/data/flickr8k';
 
-const USAGE = `usage: npm run train -- [--data synthetic|<pack folder>|<flickr8k folder>] [--ln on|off]
-  [--measure order|cosine] [--steps N | --epochs E] [--eval-every N] [--out runs/<name>] [--seed S] [--json]
-  [--hidden H] [--word-dim W] [--batch B] [--lr LR] [--max-violation] [--log-every N] [--eval-images N]
-  [--sampling image|caption] [--init <run folder>] [--lr-decay-at N [--lr-decay F]] [--max-violation-after N] [--dropout P] [--average-from N] [--word-vectors glove-100d|<file>] [--distill-from <run>,<run>,... [--distill-weight W] [--distill-temperature T]] [--augment <pack>[,<pack>]] [--images N (synthetic)] [--encoder preset] [--limit N] (flickr8k folder) [--backend wasm|cpu]
-  [--checkpoint-every N] [--resume <run folder> [--steps N]]`;
-
 /** Flags that set the model or its training: a resumed run takes them from its checkpoint. */
-const CONFIG_FLAGS = [
+const CONFIG_FLAGS: (keyof typeof TRAIN.options)[] = [
   'ln',
   'measure',
   'epochs',
@@ -84,45 +70,8 @@ const CONFIG_FLAGS = [
 ];
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      data: 'string',
-      ln: 'string',
-      measure: 'string',
-      steps: 'number',
-      epochs: 'number',
-      seed: 'number',
-      json: 'boolean',
-      hidden: 'number',
-      'word-dim': 'number',
-      batch: 'number',
-      lr: 'number',
-      'max-violation': 'boolean',
-      'eval-every': 'number',
-      'eval-images': 'number',
-      'log-every': 'number',
-      out: 'string',
-      images: 'number',
-      encoder: 'string',
-      limit: 'number',
-      backend: 'string',
-      sampling: 'string',
-      init: 'string',
-      ...SCHEDULE_FLAGS,
-      augment: 'string',
-      'average-from': 'number',
-      'word-vectors': 'string',
-      'distill-from': 'string',
-      'distill-weight': 'number',
-      'distill-temperature': 'number',
-      'checkpoint-every': 'number',
-      resume: 'string',
-    },
-    USAGE,
-  );
-  const f = trainingFlags(a);
-  const resumeDir = a.resume === undefined ? undefined : path.resolve(String(a.resume));
+  const { values: a } = parseCommand(TRAIN);
+  const resumeDir = a.resume === undefined ? undefined : path.resolve(a.resume);
   let resumed: { checkpoint: TrainerCheckpoint; resume: ResumeOptions } | undefined;
   if (resumeDir) {
     const clash = CONFIG_FLAGS.filter((k) => a[k] !== undefined);
@@ -137,22 +86,21 @@ async function main(): Promise<void> {
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
   if (a.steps !== undefined && a.epochs !== undefined)
     throw new Error(`--steps and --epochs exclude each other`);
-  const backend = await initNodeBackend(oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm'));
-  const seed = cp?.train.seed ?? f.seed ?? 1234;
-  const data = await loadScriptData(a.data === undefined ? undefined : String(a.data), {
-    synthetic: { numImages: cp?.numImages ?? f.images ?? 1200, seed },
+  const backend = await initNodeBackend(a.backend);
+  const seed = cp?.train.seed ?? a.seed ?? 1234;
+  const data = await loadScriptData(a.data, {
+    synthetic: { numImages: cp?.numImages ?? a.images ?? 1200, seed },
     prepare: {
-      encoder: a.encoder === undefined ? undefined : String(a.encoder),
-      limit: positiveInt('limit', a.limit),
+      encoder: a.encoder,
+      limit: a.limit,
       log: (line) => process.stderr.write(line + '\n'),
     },
   });
   const ds = data.dataset;
-  for (const w of splitSizeWarnings(ds.splits, Number(a.batch ?? 128)))
-    process.stderr.write(`warning: ${w}\n`);
-  if (a.augment !== undefined) addFeatureViews(data, String(a.data), String(a.augment).split(','));
+  for (const w of splitSizeWarnings(ds.splits, a.batch ?? 128)) process.stderr.write(`warning: ${w}\n`);
+  if (a.augment !== undefined) addFeatureViews(data, String(a.data), a.augment);
   // --init: fine-tune another run. Its architecture is the default here; its encoder must be the data's.
-  const initDir = a.init === undefined ? undefined : path.resolve(String(a.init));
+  const initDir = a.init === undefined ? undefined : path.resolve(a.init);
   const init = initDir ? importModel(readRunFolder(initDir)) : undefined;
   if (init && init.config.encoder !== data.encoder) {
     init.model.dispose();
@@ -166,30 +114,32 @@ async function main(): Promise<void> {
     : new Trainer(
         ds,
         {
-          layerNorm:
-            oneOf('ln', a.ln, ['on', 'off'] as const, base?.layerNorm === false ? 'off' : 'on') === 'on',
-          measure: oneOf('measure', a.measure, ['order', 'cosine'] as const, base?.measure ?? 'order'),
-          hiddenDim: f.hiddenDim ?? base?.hiddenDim ?? 256,
-          wordDim: f.wordDim ?? base?.wordDim ?? 300,
+          layerNorm: (a.ln ?? (base?.layerNorm === false ? 'off' : 'on')) === 'on',
+          measure: a.measure ?? base?.measure ?? 'order',
+          hiddenDim: a.hidden ?? base?.hiddenDim ?? 256,
+          wordDim: a['word-dim'] ?? base?.wordDim ?? 300,
           maxViolation: Boolean(a['max-violation']),
         },
         {
           seed,
-          batchSize: f.batchSize ?? 128,
-          learningRate: f.learningRate ?? 1e-3,
-          ...scheduleFlags(a),
+          batchSize: a.batch ?? 128,
+          learningRate: a.lr ?? 1e-3,
+          lrDecayStep: a['lr-decay-at'],
+          lrDecayFactor: a['lr-decay'],
+          maxViolationStep: a['max-violation-after'],
+          dropout: a.dropout,
           ...(a.augment !== undefined ? { augment: true } : {}),
-          averageFromStep: positiveInt('average-from', a['average-from']),
-          sampling: oneOf('sampling', a.sampling, ['image', 'caption'] as const, 'image'),
+          averageFromStep: a['average-from'],
+          sampling: a.sampling ?? 'image',
         },
       );
   if (a['word-vectors'] !== undefined) {
     if (init)
       throw new Error('--word-vectors and --init exclude each other (--init brings its own word embedding)');
     const vocab = new Set(trainer.vocab.toJSON().tokens);
-    const { found, total } = trainer.initWordVectors(loadWordVectors(String(a['word-vectors']), vocab));
+    const { found, total } = trainer.initWordVectors(loadWordVectors(a['word-vectors'], vocab));
     log(
-      `word vectors ${String(a['word-vectors'])}: ${found} of the ${total} vocabulary words (${((100 * found) / total).toFixed(1)}%)`,
+      `word vectors ${a['word-vectors']}: ${found} of the ${total} vocabulary words (${((100 * found) / total).toFixed(1)}%)`,
     );
   }
   if (init && initDir) {
@@ -204,7 +154,7 @@ async function main(): Promise<void> {
   }
   const distill = cp?.train.distill;
   if (a['distill-from'] !== undefined || distill) {
-    const folders = distill ? distill.teachers : String(a['distill-from']).split(',').filter(Boolean);
+    const folders = distill ? distill.teachers : (a['distill-from'] ?? []);
     const teachers = folders.map((f) => ({ ...importModel(readRunFolder(path.resolve(f))), label: f }));
     try {
       for (const t of teachers)
@@ -223,10 +173,8 @@ async function main(): Promise<void> {
         distill
           ? { weight: distill.weight, temperature: distill.temperature }
           : {
-              weight: numberIn('distill-weight', a['distill-weight'], 0, 1e6, { exclusiveMin: true }) ?? 1,
-              temperature:
-                numberIn('distill-temperature', a['distill-temperature'], 0, 1e6, { exclusiveMin: true }) ??
-                0.05,
+              weight: a['distill-weight'] ?? 1,
+              temperature: a['distill-temperature'] ?? 0.05,
             },
         (done, total) =>
           log(`teacher ${done}/${total} embedded (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
@@ -240,19 +188,19 @@ async function main(): Promise<void> {
   if (cp) trainer.restore(cp); // checks the dataset and configuration against the checkpoint's
   const { model, train } = trainer.config;
   const ro = resumed?.resume;
-  const epochs = positiveInt('epochs', a.epochs);
-  const steps = epochs ? trainer.stepsForEpochs(epochs) : (f.steps ?? ro?.steps ?? 300);
-  const evalEvery = positiveInt('eval-every', a['eval-every']) ?? ro?.evalEvery ?? 100;
-  const logEvery = positiveInt('log-every', a['log-every']) ?? ro?.logEvery ?? 10;
-  const evalImages = positiveInt('eval-images', a['eval-images']) ?? ro?.evalImages;
-  const checkpointEvery = positiveInt('checkpoint-every', a['checkpoint-every']) ?? evalEvery;
+  const epochs = a.epochs;
+  const steps = epochs ? trainer.stepsForEpochs(epochs) : (a.steps ?? ro?.steps ?? 300);
+  const evalEvery = a['eval-every'] ?? ro?.evalEvery ?? 100;
+  const logEvery = a['log-every'] ?? ro?.logEvery ?? 10;
+  const evalImages = a['eval-images'] ?? ro?.evalImages;
+  const checkpointEvery = a['checkpoint-every'] ?? evalEvery;
   const startStep = trainer.stepsDone;
   if (startStep >= steps)
     throw new Error(
       `--resume ${resumeDir}: the checkpoint is at step ${startStep} of ${steps}; give --steps above it`,
     );
   const hasDev = Boolean(ds.splits.dev?.length);
-  const out = a.out === undefined ? resumeDir : path.resolve(String(a.out));
+  const out = a.out === undefined ? resumeDir : path.resolve(a.out);
   const logFile = out ? path.join(out, 'log.jsonl') : undefined;
   // A resumed run keeps its curve up to the checkpoint; the steps after it are taken again.
   const history: RunLogEntry[] =

@@ -1,8 +1,7 @@
 /**
  * WordNet hypernym prediction, the first experiment of Vendrov et al. 2016 (Table 1), headless:
  *
- *   npm run wordnet -- --protocol paper|corrected [--json] [--dict <folder>] [--seed S]
- *                      [--epochs E | --steps N] [--variants order,symmetric] ...
+ *   npm run wordnet -- --protocol paper|corrected [options]   (WORDNET in ./cli/commands.ts; `--help`)
  *
  * Reads WordNet's nouns (scripts/wordnet-files.ts), builds the split of the protocol
  * (src/model/wordnet/protocols.ts), trains order embeddings (and the symmetric variant) on tfjs's wasm
@@ -11,7 +10,8 @@
  * {"protocol", "accuracy", "closure_baseline", "train_seconds", ...}.
  */
 import { initNodeBackend } from './node-backend';
-import { oneOf, parseArgs } from './args';
+import { parseCommand } from './cli/options';
+import { WORDNET } from './cli/commands';
 import { loadWordNetNouns } from './wordnet-files';
 import { Rng } from '../src/model/rng';
 import { transitiveClosure } from '../src/model/wordnet/closure';
@@ -21,80 +21,41 @@ import {
   buildSplit,
   closureBaselineAccuracy,
   heldOutBreakdown,
-  PROTOCOLS,
   type HeldOutBreakdown,
 } from '../src/model/wordnet/protocols';
 
-const USAGE = `usage: npm run wordnet -- --protocol paper|corrected [--json] [--dict <folder>] [--seed S]
-  [--epochs E | --steps N] [--variants order,symmetric] [--batch B (positives per step)] [--lr LR]
-  [--margin M] [--dim D] [--init S (w ~ U(-S, S))] [--schedule linear|constant] [--eval-every N (training pairs)]
-  [--held-out N] [--backend wasm|cpu]`;
-
-/**
- * Defaults: the paper's model and loss (D 50, margin 1, Adam, one corruption per positive), with what makes
+/*
+ * Defaults (WORDNET's table, ./cli/commands.ts): the paper's model and loss (D 50, margin 1, Adam, one corruption per positive), with what makes
  * it fit the time budget on 2 cores (docs/wordnet-results.md): 4096 positives per step instead of 500,
  * 16 epochs instead of 30-50 with the learning rate 0.02 decayed linearly to 0, and w ~ U(-1, 1) at the
  * start (the Torch code started from N(0, 1), clamped at 0; small starting vectors learned much slower).
  */
-const DEFAULTS = { batch: 4096, lr: 0.02, epochs: 16, schedule: 'linear' as const, init: 1 };
-
-function positive(flag: string, v: unknown, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(n > 0) || (integer && !Number.isInteger(n)))
-    throw new Error(`--${flag}: expected a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
-  return n;
-}
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
 const log = (s: string) => process.stderr.write(s + '\n');
 
 async function main(): Promise<void> {
-  const a = parseArgs(
-    process.argv.slice(2),
-    {
-      protocol: 'string',
-      json: 'boolean',
-      dict: 'string',
-      seed: 'number',
-      epochs: 'number',
-      steps: 'number',
-      variants: 'string',
-      batch: 'number',
-      lr: 'number',
-      margin: 'number',
-      dim: 'number',
-      'eval-every': 'number',
-      'held-out': 'number',
-      backend: 'string',
-      schedule: 'string',
-      init: 'number',
-    },
-    USAGE,
-  );
-  if (a.protocol === undefined) throw new Error(`--protocol is required\n${USAGE}`);
-  const protocol = oneOf('protocol', a.protocol, PROTOCOLS, 'paper');
-  const backend = oneOf('backend', a.backend, ['wasm', 'cpu'] as const, 'wasm');
-  const variants = String(a.variants ?? 'order,symmetric')
-    .split(',')
-    .map((v) => oneOf<PairEnergy>('variants', v.trim(), ['order', 'symmetric'], 'order'));
-  const seed = a.seed === undefined ? 1 : Number(a.seed);
+  const { values: a } = parseCommand(WORDNET);
+  const protocol = a.protocol;
+  const backend = a.backend;
+  const variants: PairEnergy[] = a.variants;
+  const seed = a.seed;
   const cfg = {
     ...PAPER_CONFIG,
-    batch: positive('batch', a.batch, true) ?? DEFAULTS.batch,
-    learningRate: positive('lr', a.lr, false) ?? DEFAULTS.lr,
-    epochs: positive('epochs', a.epochs, false) ?? DEFAULTS.epochs,
-    margin: positive('margin', a.margin, false) ?? PAPER_CONFIG.margin,
-    dim: positive('dim', a.dim, true) ?? PAPER_CONFIG.dim,
-    evalEveryExamples: positive('eval-every', a['eval-every'], true) ?? PAPER_CONFIG.evalEveryExamples,
-    schedule: oneOf('schedule', a.schedule, ['constant', 'linear'] as const, DEFAULTS.schedule),
-    initScale: positive('init', a.init, false) ?? DEFAULTS.init,
-    ...(a.steps !== undefined ? { maxSteps: positive('steps', a.steps, true) } : {}),
+    batch: a.batch,
+    learningRate: a.lr,
+    epochs: a.epochs,
+    margin: a.margin ?? PAPER_CONFIG.margin,
+    dim: a.dim ?? PAPER_CONFIG.dim,
+    evalEveryExamples: a['eval-every'] ?? PAPER_CONFIG.evalEveryExamples,
+    schedule: a.schedule,
+    initScale: a.init,
+    ...(a.steps !== undefined ? { maxSteps: a.steps } : {}),
   };
-  const heldOut = positive('held-out', a['held-out'], true) ?? 4000;
+  const heldOut = a['held-out'];
 
   const t0 = performance.now();
-  const wn = loadWordNetNouns(a.dict === undefined ? undefined : String(a.dict));
+  const wn = loadWordNetNouns(a.dict);
   const closure = transitiveClosure(wn.nouns);
   const split = buildSplit(wn.nouns, protocol, new Rng(seed), { closure, heldOut });
   const s = split.stats;
