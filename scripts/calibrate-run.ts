@@ -1,7 +1,8 @@
 /**
  * Measures a run's energy scale on a dataset split and writes `calibration.json` into the run folder
- * (src/model/calibration.ts says what is measured); the page uses it for "nothing here fits well" and
- * for "neither sentence contains the other". make-starter copies it into the starter folder.
+ * (src/model/calibration.ts says what is measured); the page uses it for "nothing here fits well" and,
+ * with the caption bank, for "which sentence is more general" (its thresholds are measured on the
+ * bank's sentence pairs). make-starter copies it into the starter folder.
  *
  *   npm run calibrate -- --model <run folder> --data <pack folder|flickr8k folder> [options]
  *   (CALIBRATE in ./cli/commands.ts; `--help`, docs/cli.md)
@@ -52,7 +53,21 @@ async function main(): Promise<void> {
     log(row('best caption of another photo', c.bestOther));
     log(row('a random caption of another photo', c.random));
     if (c.bank) log(row(`best of the bank (${c.bank.sentences} sentences)`, c.bank));
-    log(`"nothing here fits well" above ${c.nothingFits.toFixed(4)}; wrote ${out}`);
+    log(`"nothing here fits well" above ${c.nothingFits.toFixed(4)}`);
+    const g = c.generality;
+    if (g) {
+      log(`which sentence is more general, on ${g.sentences} bank sentences (caption to caption):`);
+      log(row(`E(specific, general), ${g.containedPairs} pairs`, g.contained));
+      log(row('E(general, specific), the same pairs', g.reverse));
+      log(row(`unrelated, the smaller, ${g.unrelatedPairs} pairs`, g.unrelated));
+      log(
+        `  about 0 up to ${g.near.toFixed(4)}, far above ${g.far.toFixed(4)}, a direction when ` +
+          `|log ratio| >= ${g.asymmetry.toFixed(4)}; read right: ${(100 * g.agreement.contained).toFixed(1)}% ` +
+          `of contained pairs, ${(100 * g.agreement.unrelated).toFixed(1)}% of unrelated pairs`,
+      );
+    } else if (c.generalityProblem)
+      log(`which sentence is more general: not measured (${c.generalityProblem})`);
+    log(`wrote ${out}`);
     if (json) process.stdout.write(JSON.stringify(c) + '\n');
   } finally {
     m.model.dispose();

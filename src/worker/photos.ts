@@ -10,7 +10,7 @@
  * query fails with a message that says so. A failed query clears that query's previous results (the UI
  * drops them on the 'failed' event).
  */
-import { calibrate, type Calibration } from '../model/calibration';
+import { calibrate, calibrateGenerality, type Calibration, type GeneralityScale } from '../model/calibration';
 import { CAPTION_FILE_NAMES, parseCaptionFile } from '../model/data/flickr8k';
 import {
   decodePhoto,
@@ -66,6 +66,11 @@ const GALLERY_CHUNK = 32;
 export const MAX_GALLERY_PHOTOS = 20000;
 /** Dev photos a live run's calibration is measured on (it is measured again for every query). */
 const LIVE_CALIBRATION_IMAGES = 200;
+/**
+ * Bank pairs of each kind the page measures the starter's generality scale on when its calibration file
+ * has none (`npm run calibrate` measures 4000): enough for the percentiles, a few seconds to embed.
+ */
+const IN_PAGE_GENERALITY_PAIRS = 600;
 
 /** The cache key of one photo's features: its path, size and modification time, and the encoder. */
 export function galleryPhotoKey(encoder: string, path: string, size: number, lastModified: number): string {
@@ -84,6 +89,8 @@ interface Gallery {
 let starter: Starter | null = null;
 let starterLoading: Promise<Starter | null> | null = null;
 let gallery: Gallery | null = null;
+/** The starter's generality scale measured in the page (its calibration file had none); undefined: not yet. */
+let starterGenerality: GeneralityScale | null | undefined;
 let galleryAbort: AbortController | null = null;
 /** The starter bound to the loaded dataset (when it is the one the starter was trained on). */
 let starterOnDataset: { loaded: LoadedDataset; retriever: Retriever } | null = null;
@@ -114,6 +121,7 @@ export function forgetStarter(): void {
   starter = null;
   starterLoading = null;
   starterOnDataset = null;
+  starterGenerality = undefined;
   storedCalibration.clear();
 }
 
@@ -171,15 +179,43 @@ async function resolveStarter(ctx: PhotosContext, withDataset: boolean): Promise
 }
 
 /**
+ * The starter's scale of "which sentence is more general": its calibration file's (measured by
+ * `npm run calibrate` on the caption bank), else measured here once on a sample of the bank; null
+ * without a bank (or when the bank gives too few pairs).
+ */
+function starterGeneralityScale(s: Starter): GeneralityScale | null {
+  if (s.calibration?.generality) return s.calibration.generality;
+  if (starterGenerality === undefined) {
+    try {
+      starterGenerality = s.bank
+        ? calibrateGenerality(s.imported.model, s.imported.vocab, s.bank, {
+            maxPairs: IN_PAGE_GENERALITY_PAIRS,
+            maxLength: s.imported.config.train.maxLength,
+          })
+        : null;
+    } catch {
+      starterGenerality = null;
+    }
+  }
+  return starterGenerality;
+}
+
+/**
  * The starter's retriever for the worker's own queries (search the loaded dataset, which sentence is
- * more general), with the energy scale its calibration gives (null: none shipped).
+ * more general), with the energy scale its calibration gives (null: none shipped) and its generality
+ * scale (measured on first use when the calibration has none).
  */
 export async function starterRetriever(
   ctx: PhotosContext,
   withDataset: boolean,
-): Promise<{ retriever: Retriever; calibration: Calibration | null }> {
+): Promise<{
+  retriever: Retriever;
+  calibration: Calibration | null;
+  generality: () => GeneralityScale | null;
+}> {
   const r = await resolveStarter(ctx, withDataset);
-  return { retriever: r.retriever, calibration: r.calibration };
+  const s = starter!;
+  return { retriever: r.retriever, calibration: r.calibration, generality: () => starterGeneralityScale(s) };
 }
 
 /** The calibration of a run on the loaded dataset: measured now (live run) or once (stored run). */

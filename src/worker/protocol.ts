@@ -498,26 +498,5 @@ export function errorMessage(e: unknown): string {
   }
 }
 
-/**
- * Which of two sentences is more general, from the order-violation energies. In order embeddings a
- * more general sentence b sits "below" a specific one a in every coordinate (b <= a), so E(a -> b) =
- * ||max(0, b - a)||^2 is ~0 when b is more general than a. `tolerance` is the energy counted as ~0.
- */
-export function generalityVerdict(
-  eAB: number,
-  eBA: number,
-  tolerance: number,
-  far = 4 * tolerance,
-): 'a-more-general' | 'b-more-general' | 'equivalent' | 'unrelated' {
-  const abHolds = eAB <= tolerance; // b is more general than a
-  const baHolds = eBA <= tolerance; // a is more general than b
-  if (abHolds && baHolds) return 'equivalent';
-  if (abHolds) return 'b-more-general';
-  if (baHolds) return 'a-more-general';
-  // Both energies far from 0: neither sentence contains the other, however the two compare (a
-  // verdict on a small difference between two large violations would be noise).
-  if (Math.min(eAB, eBA) > far) return 'unrelated';
-  // Neither holds exactly but one is near: the smaller violation is the more plausible reading.
-  if (Math.abs(eAB - eBA) < 0.25 * Math.max(eAB, eBA)) return 'unrelated';
-  return eAB < eBA ? 'b-more-general' : 'a-more-general';
-}
+/** Which of two sentences is more general (the verdict and its thresholds live with the calibration). */
+export { generalityVerdict } from '../model/calibration';

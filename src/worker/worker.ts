@@ -47,7 +47,7 @@ import { validateRunFiles } from '../model/validate-run';
 import { startHierarchy, stopHierarchy } from './hierarchy';
 import { ensureStarter, forgetStarter, handlePhotos, starterRetriever, type PhotosContext } from './photos';
 import { STARTER_RUN_ID } from './photos-protocol';
-import { generalityScale, type Calibration } from '../model/calibration';
+import { generalityScale, type Calibration, type GeneralityScale } from '../model/calibration';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -90,6 +90,8 @@ interface Queryable {
   dispose?: () => void;
   /** The run's measured energy scale, when it ships one (the starter). */
   calibration?: Calibration | null;
+  /** The run's measured scale of "which sentence is more general" (the starter's, from its bank). */
+  generality?: () => GeneralityScale | null;
 }
 
 let backendName: BackendName | null = null;
@@ -633,13 +635,16 @@ async function compareSentences(runId: string, a: string, b: string): Promise<vo
     });
     return;
   }
-  // "~0" and "far from 0" on this model's own scale: the median energy of matching image-caption
-  // pairs (the starter's shipped calibration, else measured on the loaded dataset).
-  // Without either (an uncalibrated starter), the larger of the two energies sets the scale.
-  const typical =
-    q.calibration?.matching.median ??
-    (retriever.dataset ? retriever.typicalPositiveEnergy() : Math.max(eAB, eBA) / 8);
-  const { near, far } = generalityScale(typical);
+  // "~0", "far from 0" and a telling difference on this model's own caption-to-caption scale, measured
+  // on the caption bank (the starter's calibration.json, or in the page). Without one, the median
+  // energy of matching image-caption pairs sets the scale (the calibration's, else measured on the
+  // loaded dataset; without either, the larger of the two energies).
+  const { near, far, asymmetry } =
+    q.generality?.() ??
+    generalityScale(
+      q.calibration?.matching.median ??
+        (retriever.dataset ? retriever.typicalPositiveEnergy() : Math.max(eAB, eBA) / 8),
+    );
   post({
     type: 'generality',
     runId,
@@ -647,7 +652,7 @@ async function compareSentences(runId: string, a: string, b: string): Promise<vo
     b,
     eAB,
     eBA,
-    verdict: generalityVerdict(eAB, eBA, near, far),
+    verdict: generalityVerdict(eAB, eBA, near, far, asymmetry),
     unknown,
   });
 }

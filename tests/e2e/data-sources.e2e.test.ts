@@ -11,7 +11,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePng } from '../../scripts/png';
+import { unusualPhotos } from './bad-photos';
 import { RESULTS, ROOT, serveAndLaunch, type Served } from './harness';
 
 const EMPTY_SHARED = mkdtempSync(join(os.tmpdir(), 'orderembed-no-shared-'));
@@ -20,22 +20,6 @@ const REAL_SHARED = process.env.ORDEREMBED_SHARED
   : resolve(ROOT, '..', 'shared');
 const FLICKR = join(REAL_SHARED, 'data', 'flickr8k');
 const PHOTOS = 40;
-
-// 1x1 images in formats a user's folder may hold (a GIF and a lossy WebP), and the start of a HEIC file.
-const GIF_1PX = 'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
-const WEBP_1PX = 'UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA';
-const HEIC_HEAD = Buffer.concat([
-  Buffer.from([0, 0, 0, 24]),
-  Buffer.from('ftypheic'),
-  Buffer.from([0, 0, 0, 0]),
-  Buffer.from('mif1heic'),
-  Buffer.alloc(64),
-]);
-
-/** A grey RGB PNG of `w` x `h` pixels (one colour compresses well: a big photo in a small file). */
-function greyPng(w: number, h: number): Buffer {
-  return encodePng({ width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(128) }, 1);
-}
 
 /**
  * The common public Flickr8k copy in small: Images/ and captions.txt, no split lists; 40 real photos,
@@ -49,14 +33,7 @@ function downloadedFlickr(): string {
   const names = [...new Set(lines.map((l) => l.slice(0, l.indexOf(','))).filter(Boolean))].slice(0, PHOTOS);
   const rows = ['image,caption', ...lines.filter((l) => names.includes(l.slice(0, l.indexOf(','))))];
   for (const n of names) writeFileSync(join(dir, 'Images', n), readFileSync(join(FLICKR, 'Images', n)));
-  const extra: Record<string, Buffer> = {
-    'tiny.gif': Buffer.from(GIF_1PX, 'base64'),
-    'tiny.webp': Buffer.from(WEBP_1PX, 'base64'),
-    'huge.png': greyPng(7360, 5520),
-    'notes.jpg': Buffer.from('these are my notes, not a photo\n'),
-    'IMG_0001.heic': HEIC_HEAD,
-  };
-  for (const [n, bytes] of Object.entries(extra)) {
+  for (const [n, bytes] of Object.entries(unusualPhotos())) {
     writeFileSync(join(dir, 'Images', n), bytes);
     rows.push(`${n},a grey picture of nothing in particular .`);
   }

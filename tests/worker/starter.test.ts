@@ -1,9 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportRun, serializeWeights } from '../../src/model/export';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { Trainer } from '../../src/model/trainer';
 import { disposeStarter, loadStarter } from '../../src/worker/starter';
-import { typedCandidates, galleryPhotoKey } from '../../src/worker/photos';
+import {
+  forgetStarter,
+  galleryPhotoKey,
+  starterRetriever,
+  typedCandidates,
+  type PhotosContext,
+} from '../../src/worker/photos';
 import { isPhotosEvent, isPhotosRequest, type PhotosEvent } from '../../src/worker/photos-protocol';
 import { generalityVerdict, isWorkerEvent, isWorkerRequest } from '../../src/worker/protocol';
 import { initialPhotosState, reducePhotos } from '../../src/ui/retrieve/photos-store';
@@ -66,6 +72,58 @@ describe('loadStarter', () => {
     expect(progress.at(-1)).toMatchObject({ loaded: (files['weights.bin'] as ArrayBuffer).byteLength });
     expect(s!.retriever.dataset).toBeNull();
     disposeStarter(s);
+  });
+
+  describe("the starter's scale of which sentence is more general", () => {
+    afterEach(() => {
+      forgetStarter();
+      vi.unstubAllGlobals();
+    });
+    const ctx: PhotosContext = {
+      post: () => undefined,
+      baseUrl: () => BASE,
+      ensureBackend: () => Promise.resolve(true),
+      loaded: () => null,
+      runRetriever: () => Promise.reject(new Error('no runs here')),
+      isLive: () => false,
+    };
+    // A bank at several levels of detail ("a heart", "a small white heart"): pairs to measure on.
+    const bank = () => `# bank\n${[...new Set(ds.captions.map((c) => c.text))].join('\n')}\n`;
+
+    it('is measured on the caption bank, once, when calibration.json has none', async () => {
+      vi.stubGlobal('fetch', server({ ...files, 'caption-bank.txt': bank() }));
+      const q = await starterRetriever(ctx, false);
+      expect(q.calibration).toBeNull();
+      const g = q.generality();
+      expect(g).not.toBeNull();
+      expect(g!.near).toBeGreaterThan(0);
+      expect(g!.far).toBeGreaterThanOrEqual(g!.near);
+      expect(g!.asymmetry).toBeGreaterThan(0);
+      expect(q.generality()).toBe(g); // kept, not measured again
+    });
+
+    it("is calibration.json's when the file has one", async () => {
+      const stats = { median: 0.2, p90: 0.3, p99: 0.4, count: 10 };
+      const generality = { near: 0.05, far: 0.5, asymmetry: 0.1 };
+      const calibration = {
+        format: 'orderembed-calibration',
+        version: 1,
+        dataset: 'flickr8k',
+        split: 'dev',
+        images: 10,
+        matching: stats,
+        bestOther: stats,
+        random: stats,
+        nothingFits: 0.4,
+        generality,
+      };
+      vi.stubGlobal(
+        'fetch',
+        server({ ...files, 'caption-bank.txt': bank(), 'calibration.json': JSON.stringify(calibration) }),
+      );
+      const q = await starterRetriever(ctx, false);
+      expect(q.generality()).toEqual(generality);
+    });
   });
 
   it('names the missing or corrupt file and resolves to null', async () => {
