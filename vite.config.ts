@@ -5,6 +5,8 @@ import react from '@vitejs/plugin-react';
 import { staticFiles } from './scripts/vite-static-files';
 // Content-Security-Policy, nosniff and frame protection on the dev and preview servers.
 import { securityHeadersPlugin } from './scripts/vite-security-headers';
+// tfjs's threaded wasm glue handed to its pthread workers unminified (the minified one breaks them).
+import { tfjsThreadsPlugin } from './scripts/vite-tfjs-threads';
 
 /**
  * Writes dist/build-info.json ({nodeEnv}): whether React's production or development build went into the
@@ -23,10 +25,11 @@ function buildInfo(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), securityHeadersPlugin(), staticFiles(), buildInfo()],
+  plugins: [react(), securityHeadersPlugin(), staticFiles(), buildInfo(), tfjsThreadsPlugin()],
   // The tfjs wasm binaries are served from public/tfjs-wasm/ (copied by scripts/copy-wasm.mjs),
   // so the page works offline and never fetches from a CDN.
-  worker: { format: 'es' },
+  // Worker bundles get only the plugins named here (config.plugins apply to workers in dev only).
+  worker: { format: 'es', plugins: () => [tfjsThreadsPlugin()] },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   build: {

@@ -10,6 +10,14 @@
  *   The dev server also needs its HMR websocket and React Refresh's inline preamble script.
  * - X-Content-Type-Options: nosniff; frame protection (frame-ancestors 'none' and X-Frame-Options: DENY
  *   for older browsers); Referrer-Policy: no-referrer.
+ * - Cross-origin isolation (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy:
+ *   require-corp), which is what gives the page and its workers SharedArrayBuffer, and so tfjs's threaded
+ *   wasm build (issue 18). require-corp blocks only cross-origin no-cors loads without a
+ *   Cross-Origin-Resource-Policy header; everything the page loads is its own (scripts, wasm, models,
+ *   packs, starter, WordNet) or blob:/data:, and a model.json URL typed on the Data tab is fetched in cors
+ *   mode, which COEP allows. The threaded build's pthread workers are blob: workers that importScripts()
+ *   the wasm glue from another blob: URL, hence blob: in script-src (only the page's own scripts can make
+ *   a blob: URL).
  *
  * Only Node APIs; imported by vite.config.ts.
  */
@@ -19,7 +27,7 @@ import type { Connect, Plugin } from 'vite';
 export function contentSecurityPolicy(dev: boolean): string {
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
-    'script-src': ["'self'", "'wasm-unsafe-eval'", ...(dev ? ["'unsafe-inline'"] : [])],
+    'script-src': ["'self'", "'wasm-unsafe-eval'", 'blob:', ...(dev ? ["'unsafe-inline'"] : [])],
     'worker-src': ["'self'", 'blob:'],
     'style-src': ["'self'", "'unsafe-inline'"],
     'img-src': ["'self'", 'blob:', 'data:'],
@@ -35,6 +43,12 @@ export function contentSecurityPolicy(dev: boolean): string {
     .join('; ');
 }
 
+/** The two headers that make the page cross-origin isolated (`self.crossOriginIsolated`). */
+export const CROSS_ORIGIN_ISOLATION: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 /** All the headers, for a server in `dev` mode or not. */
 export function securityHeaders(dev: boolean): Record<string, string> {
   return {
@@ -42,6 +56,7 @@ export function securityHeaders(dev: boolean): Record<string, string> {
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',
+    ...CROSS_ORIGIN_ISOLATION,
   };
 }
 

@@ -3,13 +3,123 @@
  * wasm binaries are (a URL path in the browser, a folder in Node; see scripts/node-backend.ts).
  */
 import * as tf from './tf';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
 export interface BackendOptions {
   /** Folder or URL prefix that holds tfjs-backend-wasm's *.wasm files (ends with '/'). */
   wasmPath?: string;
+  /**
+   * wasm only: how many threads XNNPACK may use. 1 loads the single-threaded SIMD build; more (or
+   * undefined: one per core) loads the threaded SIMD build where the environment allows it.
+   */
+  threads?: number;
+  /** wasm only: give up on the threaded build (and fall back) when it is not up after this long. */
+  threadsTimeoutMs?: number;
+}
+
+/** How the wasm backend runs: its thread count, and why not more when threads were wanted. */
+export interface WasmThreading {
+  threads: number;
+  /** Set when threads were wanted (none or more than 1 requested) but the single-threaded build runs. */
+  why?: string;
+}
+
+let wasmThreading: WasmThreading | null = null;
+
+/** The wasm backend's threading after `initBackend('wasm')`, or null for other backends / before. */
+export function wasmThreadingInfo(): WasmThreading | null {
+  return tf.getBackend() === 'wasm' ? wasmThreading : null;
+}
+
+/**
+ * Why tfjs's threaded wasm build cannot run here, or null when it can. Threads are Web Workers sharing
+ * one WebAssembly.Memory, which needs SharedArrayBuffer, which browsers give only to cross-origin isolated
+ * pages (COOP + COEP headers, scripts/vite-security-headers.ts) and their workers. tfjs ships the threaded
+ * build with SIMD only, and does not run it in Node.
+ */
+export async function threadsUnavailable(): Promise<string | null> {
+  if (tf.env().getBool('IS_NODE')) return "tfjs's threaded wasm does not run in Node";
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false)
+    return 'the page is not cross-origin isolated (it was served without the COOP/COEP headers)';
+  if (typeof SharedArrayBuffer === 'undefined') return 'this browser has no SharedArrayBuffer';
+  if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) return 'this browser has no WebAssembly SIMD';
+  if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')))
+    return 'this browser cannot share WebAssembly memory between threads';
+  return null;
+}
+
+/** Most threads tfjs's threaded build runs (its pthread pool holds 8 workers). */
+export const MAX_WASM_THREADS = 8;
+
+type NavigatorLike = { hardwareConcurrency?: number };
+
+/** The default thread count: one per logical core (navigator.hardwareConcurrency), 1 to 8. */
+export function defaultThreads(): number {
+  const n = (globalThis.navigator as NavigatorLike | undefined)?.hardwareConcurrency;
+  return Number.isInteger(n) && n! > 0 ? Math.min(n!, MAX_WASM_THREADS) : 1;
+}
+
+/**
+ * Runs `start` while navigator.hardwareConcurrency reads `2 * threads`. tfjs's threaded build caps its
+ * thread pool at hardwareConcurrency / 2 (read once, as the module starts: it assumes two hyperthreads per
+ * core), whatever setThreadsCount asks, so on a 2-core machine it would never run more than 1 thread.
+ */
+async function withLogicalCores<T>(threads: number, start: () => Promise<T>): Promise<T> {
+  const nav = globalThis.navigator as NavigatorLike | undefined;
+  if (!nav) return start();
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete nav.hardwareConcurrency; // the prototype's getter again
+  }
+}
+
+/** setBackend('wasm'), rejected after `ms` (a threaded build whose pthread workers never load hangs). */
+async function setWasmBackend(ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`its threads were not up after ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([tf.setBackend('wasm'), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Sets up the wasm backend: the threaded SIMD build with `threads` threads where it can run, else the
+ * single-threaded (SIMD) build, saying why in `wasmThreadingInfo()`. A threaded start that fails or hangs
+ * falls back to the single-threaded build; nothing else has been set up yet, so nothing is lost.
+ */
+async function initWasm(opts: BackendOptions): Promise<boolean> {
+  if (opts.wasmPath) setWasmPaths(opts.wasmPath);
+  const wanted = Math.min(opts.threads ?? defaultThreads(), MAX_WASM_THREADS);
+  const why = wanted > 1 ? await threadsUnavailable() : 'one thread was requested';
+  if (why === null) {
+    setThreadsCount(wanted);
+    let failure: string;
+    try {
+      if (await withLogicalCores(wanted, () => setWasmBackend(opts.threadsTimeoutMs ?? 30_000))) {
+        await tf.ready();
+        wasmThreading = { threads: getThreadsCount() };
+        return true;
+      }
+      failure = 'tfjs could not initialise it';
+    } catch (e) {
+      failure = (e as Error).message ?? String(e);
+    }
+    wasmThreading = { threads: 1, why: `the threaded wasm build did not start (${failure})` };
+  } else {
+    wasmThreading = { threads: 1, ...(wanted > 1 ? { why } : {}) };
+  }
+  // The single-threaded SIMD build (tfjs picks the threaded one whenever this flag is true).
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  return tf.setBackend('wasm');
 }
 
 /**
@@ -20,15 +130,16 @@ export async function initBackend(
   preferred: BackendName = 'wasm',
   opts: BackendOptions = {},
 ): Promise<string> {
+  let ok: boolean | undefined;
   if (preferred === 'wasm') {
-    if (opts.wasmPath) setWasmPaths(opts.wasmPath);
+    ok = await initWasm(opts);
   } else if (preferred === 'webgpu') {
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (preferred === 'webgl') {
     // tfjs-backend-webgl is part of the @tensorflow/tfjs bundle.
     // webgl is registered by @tensorflow/tfjs (see ./tf).
   }
-  const ok = await tf.setBackend(preferred);
+  ok ??= await tf.setBackend(preferred);
   if (!ok) throw new Error(`tfjs backend '${preferred}' could not be initialised`);
   await tf.ready();
   return tf.getBackend();

@@ -47,6 +47,8 @@ export function Header(): ReactNode {
   const status = useUiStore((s) => s.status);
   const backend = useUiStore((s) => s.backend);
   const reason = useUiStore((s) => s.backendReason);
+  const threads = useUiStore((s) => s.backendThreads);
+  const threadsWhy = useUiStore((s) => s.threadsWhy);
   const requested = useUiStore((s) => s.requestedBackend);
   const id = useId();
   const locked = isRunActive(status);
@@ -81,7 +83,20 @@ export function Header(): ReactNode {
         <p className="badge backend-badge">
           <span>
             Using <strong data-testid="backend">{backend ?? '…'}</strong>
+            {threads !== null && (
+              <>
+                {', '}
+                <strong data-testid="backend-threads" data-threads={threads}>
+                  {threads === 1 ? '1 thread' : `${threads} threads`}
+                </strong>
+              </>
+            )}
           </span>
+          {threadsWhy && (
+            <span className="backend-reason" data-testid="threads-why" title={threadsWhy}>
+              single-threaded: {threadsWhy}
+            </span>
+          )}
           {reason && (
             <span className="backend-reason" data-testid="backend-reason" title={reason}>
               {reason}

@@ -36,6 +36,8 @@ export interface ClientOptions {
   initialSource?: DatasetSource | null;
   /** How many times a crashed worker is replaced without asking (default 1). */
   autoRestarts?: number;
+  /** The wasm backend's thread count (default: `?threads=N` in the page URL, else one per core). */
+  threads?: number;
   /** Saves a download; tests capture it. */
   save?: (name: string, data: Blob) => void;
   /** Base URL that pack URLs are relative to (the page's base). */
@@ -64,6 +66,15 @@ export function initialSourceFromUrl(search: string): DatasetSource {
   return Number.isInteger(n) && n > 0 ? { kind: 'scenes', numImages: n } : { kind: 'scenes' };
 }
 
+/**
+ * `?threads=N` in the page URL caps the wasm backend's threads (1: the single-threaded build); absent or
+ * not a positive integer: undefined, one thread per core.
+ */
+export function threadsFromUrl(search: string): number | undefined {
+  const n = Number(new URLSearchParams(search).get('threads') ?? '');
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** What is loading, in words. */
 export function sourceLabel(source: DatasetSource): string {
   switch (source.kind) {
@@ -88,6 +99,7 @@ export class TrainingClient {
   private readonly save: (name: string, data: Blob) => void;
   private readonly baseUrl: () => string;
   private readonly silentWorkerMs: number;
+  private readonly threads: number | undefined;
   private silentTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -102,6 +114,7 @@ export class TrainingClient {
     this.save = options.save ?? saveBlob;
     this.baseUrl = options.baseUrl ?? pageBaseUrl;
     this.silentWorkerMs = options.silentWorkerMs ?? 60_000;
+    this.threads = options.threads ?? threadsFromUrl(globalThis.location?.search ?? '');
   }
 
   private get state() {
@@ -140,7 +153,8 @@ export class TrainingClient {
       if (worker !== this.worker) return;
       this.crashed('a message from the worker could not be decoded');
     };
-    this.send({ type: 'init', backend: this.state.requestedBackend, wasmPath: this.wasmPath() });
+    const threads = this.threads === undefined ? {} : { threads: this.threads };
+    this.send({ type: 'init', backend: this.state.requestedBackend, wasmPath: this.wasmPath(), ...threads });
   }
 
   /** The user's Restart: a fresh worker, with the automatic restarts re-armed. */

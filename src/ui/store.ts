@@ -183,6 +183,9 @@ export interface UiState {
   /** Backend the worker actually uses, once ready, and why. */
   backend: BackendName | null;
   backendReason: string | null;
+  /** The wasm backend's thread count, and why it is 1 when more were wanted ('ready'). */
+  backendThreads: number | null;
+  threadsWhy: string | null;
   /** Backend to ask for when (re)starting the worker. */
   requestedBackend: BackendChoice;
   dataset: DatasetInfo | null;
@@ -307,6 +310,8 @@ export function initialState(): UiState {
     status: 'connecting',
     backend: null,
     backendReason: null,
+    backendThreads: null,
+    threadsWhy: null,
     requestedBackend: DEFAULT_BACKEND,
     dataset: null,
     loading: null,
@@ -491,6 +496,8 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
         status: state.status === 'connecting' ? 'ready' : state.status,
         backend: event.backend,
         backendReason: event.reason,
+        backendThreads: event.threads ?? null,
+        threadsWhy: event.threadsWhy ?? null,
       };
     case 'datasetProgress':
       if (!state.loading) return {}; // late progress of a cancelled load
@@ -776,6 +783,8 @@ export const useUiStore = create<UiStore>()((set) => ({
       status: 'connecting',
       backend: null,
       backendReason: null,
+      backendThreads: null,
+      threadsWhy: null,
       dataset: null,
       loading: null,
       runs: releaseLive(s.runs),

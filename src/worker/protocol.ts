@@ -182,8 +182,11 @@ export type ErrorPhase =
 // UI -> worker
 
 export type WorkerRequest =
-  /** Pick the tfjs backend. `wasmPath` is the absolute URL prefix of the tfjs .wasm binaries. */
-  | { type: 'init'; backend: BackendChoice; wasmPath: string }
+  /**
+   * Pick the tfjs backend. `wasmPath` is the absolute URL prefix of the tfjs .wasm binaries; `threads`
+   * caps the wasm backend's threads (default: one per core; 1: the single-threaded build).
+   */
+  | { type: 'init'; backend: BackendChoice; wasmPath: string; threads?: number }
   | { type: 'loadDataset'; source: DatasetSource }
   /** Cancels a dataset load in progress (feature extraction stops between batches). */
   | { type: 'cancelLoad' }
@@ -226,8 +229,12 @@ export type WorkerRequest =
 // worker -> UI
 
 export type WorkerEvent =
-  /** The backend is set up. `reason` says why this backend (auto-selection, request, fallback...). */
-  | { type: 'ready'; backend: BackendName; reason: string }
+  /**
+   * The backend is set up. `reason` says why this backend (auto-selection, request, fallback...). On
+   * wasm, `threads` is its thread count and `threadsWhy` says why it runs single-threaded when more
+   * threads were wanted (not cross-origin isolated, no SharedArrayBuffer, the threads did not start).
+   */
+  | { type: 'ready'; backend: BackendName; reason: string; threads?: number; threadsWhy?: string }
   | { type: 'datasetProgress'; phase: string; done: number; total: number; imagesPerSec: number }
   | { type: 'datasetLoaded'; dataset: DatasetInfo }
   /** The runs of a 'start' began; carries the fully resolved configs. */
@@ -391,7 +398,10 @@ const isFiles = (v: unknown): boolean =>
   isRec(v) && Object.values(v).every((x) => isStr(x) || x instanceof ArrayBuffer);
 
 const requestCheckers: { [K in WorkerRequestType]: (m: Rec) => boolean } = {
-  init: (m) => isBackendChoice(m.backend) && isStr(m.wasmPath),
+  init: (m) =>
+    isBackendChoice(m.backend) &&
+    isStr(m.wasmPath) &&
+    (m.threads === undefined || (Number.isInteger(m.threads) && (m.threads as number) >= 1)),
   loadDataset: (m) => isDatasetSource(m.source),
   cancelLoad: () => true,
   start: (m) => isStartOptions(m.options),
@@ -416,7 +426,11 @@ const requestCheckers: { [K in WorkerRequestType]: (m: Rec) => boolean } = {
 };
 
 const eventCheckers: { [K in WorkerEventType]: (m: Rec) => boolean } = {
-  ready: (m) => isBackendName(m.backend) && isStr(m.reason),
+  ready: (m) =>
+    isBackendName(m.backend) &&
+    isStr(m.reason) &&
+    (m.threads === undefined || isNum(m.threads)) &&
+    (m.threadsWhy === undefined || isStr(m.threadsWhy)),
   datasetProgress: (m) => isStr(m.phase) && isNum(m.done) && isNum(m.total) && isNum(m.imagesPerSec),
   datasetLoaded: (m) => isRec(m.dataset) && isStr(m.dataset.name) && isNum(m.dataset.numImages),
   started: (m) =>

@@ -7,7 +7,7 @@
  * Spawn it with `spawnTrainingWorker()` from ./spawn.ts. Speaks only the protocol in ./protocol.ts.
  */
 import * as tf from '../model/tf';
-import { initBackend } from '../model/backend';
+import { initBackend, wasmThreadingInfo } from '../model/backend';
 import { exportRun, importModel } from '../model/export';
 import { Retriever } from '../model/retrieval';
 import { Trainer } from '../model/trainer';
@@ -96,6 +96,8 @@ interface Queryable {
 
 let backendName: BackendName | null = null;
 let backendReady: Promise<boolean> | null = null;
+/** The wasm thread count the page asked for ('init'); undefined: one per core. */
+let requestedThreads: number | undefined;
 let loaded: LoadedDataset | null = null;
 let loadAbort: AbortController | null = null;
 let session: Session | null = null;
@@ -129,10 +131,13 @@ async function init(choice: BackendChoice, wasmPath: string): Promise<boolean> {
   const failures: string[] = [];
   for (const b of plan.order) {
     try {
-      const name = (await initBackend(b, wasmPath ? { wasmPath } : undefined)) as BackendName;
+      const opts = { ...(wasmPath ? { wasmPath } : {}), threads: requestedThreads };
+      const name = (await initBackend(b, opts)) as BackendName;
       backendName = name;
       const reason = failures.length ? `${plan.reason}; ${failures.join('; ')}; using ${name}` : plan.reason;
-      post({ type: 'ready', backend: name, reason });
+      const t = wasmThreadingInfo();
+      const threading = t ? { threads: t.threads, ...(t.why ? { threadsWhy: t.why } : {}) } : {};
+      post({ type: 'ready', backend: name, reason, ...threading });
       void ensureStarter(photosCtx); // the shipped starter model, open from the first minute
       if (name === 'webgpu') watchDeviceLoss(wasmPath);
       return true;
@@ -767,6 +772,7 @@ function guard(phase: ErrorPhase, work: () => Promise<void>): void {
 function handle(msg: WorkerRequest): void {
   switch (msg.type) {
     case 'init':
+      requestedThreads = msg.threads;
       backendReady = init(msg.backend, msg.wasmPath);
       return;
     case 'loadDataset':

@@ -110,12 +110,15 @@ describe('runs, limits and headers in a real browser', () => {
     ]) {
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toMatch(/default-src 'self'/);
-      expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+      // blob: for the pthread workers of tfjs's threaded wasm (they importScripts a blob: glue).
+      expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval' blob:(;|$)/);
       expect(csp).toMatch(/worker-src 'self' blob:/);
       expect(csp).toMatch(/frame-ancestors 'none'/);
       expect(csp).not.toMatch(/'unsafe-eval'|script-src[^;]*'unsafe-inline'/);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     }
   });
 

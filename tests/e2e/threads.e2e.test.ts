@@ -1,0 +1,146 @@
+/**
+ * Threads in the browser (issue 18), in headless Chromium against the production build:
+ *
+ * - the page and its training worker are cross-origin isolated (COOP/COEP from
+ *   scripts/vite-security-headers.ts), and the worker runs tfjs's threaded wasm with one thread per
+ *   core (navigator.hardwareConcurrency, at most 8), which the header shows;
+ * - training with threads gives the losses of the single-threaded build (`?threads=1`) within float32
+ *   tolerance (same seed, same data);
+ * - served without the COOP/COEP headers, the page falls back to single-threaded wasm, says why in the
+ *   header, and still trains.
+ */
+import type { BrowserContext, Page, Worker } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveAndLaunch, type Served } from './harness';
+
+const SCENES = 60;
+const STEPS = 12;
+
+/** Opens the page in a fresh context (fresh IndexedDB) and returns it with its training worker. */
+async function open(
+  served: Served,
+  query: string,
+  setup?: (context: BrowserContext) => Promise<void>,
+): Promise<{ page: Page; worker: Worker; context: BrowserContext; problems: string[] }> {
+  const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await setup?.(context);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  // The training worker (tfjs's pthread workers are blob: workers).
+  const worker = page.waitForEvent('worker', { predicate: (w) => !w.url().startsWith('blob:') });
+  await page.goto(`${served.url}?scenes=${SCENES}${query}`);
+  await expect
+    .poll(() => page.getByTestId('dataset-summary').getAttribute('data-loaded'), {
+      timeout: 240_000,
+      interval: 500,
+    })
+    .toBe('true');
+  return { page, worker: await worker, context, problems };
+}
+
+/** The thread count the header shows. */
+async function shownThreads(page: Page): Promise<number> {
+  return Number(await page.getByTestId('backend-threads').getAttribute('data-threads'));
+}
+
+/** Trains STEPS steps (default form: seed 1) and returns the stored run's losses, step by step. */
+async function trainLosses(page: Page): Promise<number[]> {
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await page.getByLabel('Stop after (steps)').fill(String(STEPS));
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect
+    .poll(() => page.getByTestId('status').textContent(), { timeout: 180_000, interval: 500 })
+    .toBe('done');
+  const runs = await page.evaluate(
+    () =>
+      new Promise<{ loss: { step: number; loss: number }[] }[]>((resolve, reject) => {
+        const req = indexedDB.open('orderembed-runs');
+        req.onerror = () => reject(new Error('cannot open IndexedDB'));
+        req.onsuccess = () => {
+          const all = req.result.transaction('runs', 'readonly').objectStore('runs').getAll();
+          all.onsuccess = () => resolve(all.result as { loss: { step: number; loss: number }[] }[]);
+          all.onerror = () => reject(new Error('cannot read the runs'));
+        };
+      }),
+  );
+  expect(runs).toHaveLength(1);
+  const loss = runs[0]!.loss;
+  expect(loss.map((p) => p.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+  return loss.map((p) => p.loss);
+}
+
+describe('threads in the browser', () => {
+  let served: Served | undefined;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    served = await serveAndLaunch();
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await served?.close();
+  });
+
+  it('is cross-origin isolated, runs a thread per core, and trains to the losses of one thread', async () => {
+    const threaded = await open(served!, '');
+    contexts.push(threaded.context);
+    expect(await threaded.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await threaded.worker.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    const cores = await threaded.worker.evaluate(() => navigator.hardwareConcurrency);
+    const threads = await shownThreads(threaded.page);
+    expect(threads).toBe(Math.min(Math.max(cores, 1), 8));
+    if (cores > 1) expect(threads).toBeGreaterThan(1);
+    expect(await threaded.page.getByTestId('threads-why').count()).toBe(0);
+
+    const single = await open(served!, '&threads=1');
+    contexts.push(single.context);
+    expect(await shownThreads(single.page)).toBe(1);
+    // One thread was asked for: no "why" to show.
+    expect(await single.page.getByTestId('threads-why').count()).toBe(0);
+
+    const a = await trainLosses(threaded.page);
+    const b = await trainLosses(single.page);
+    const worst = Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-6, Math.abs(b[i]!))));
+    console.log(
+      `threads: ${threads} vs 1 thread over ${STEPS} steps: largest relative loss difference ${worst}` +
+        (worst === 0 ? ' (bit-identical)' : ''),
+    );
+    expect(a.every(Number.isFinite)).toBe(true);
+    // float32: the threaded kernels may split sums differently; the losses agree to a few ulps.
+    expect(worst).toBeLessThan(1e-5);
+    expect(threaded.problems).toEqual([]);
+    expect(single.problems).toEqual([]);
+  });
+
+  it('served without COOP/COEP, falls back to one thread, says why, and trains', async () => {
+    const plain = await open(served!, '', async (context) => {
+      // The page's document without its cross-origin isolation headers.
+      await context.route(
+        (url) => url.pathname === '/',
+        async (route) => {
+          const res = await route.fetch();
+          const headers = { ...res.headers() };
+          delete headers['cross-origin-opener-policy'];
+          delete headers['cross-origin-embedder-policy'];
+          await route.fulfill({ response: res, headers });
+        },
+      );
+    });
+    contexts.push(plain.context);
+    expect(await plain.page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+    expect(await plain.worker.evaluate(() => self.crossOriginIsolated)).toBe(false);
+    expect(await plain.page.getByTestId('backend').textContent()).toBe('wasm');
+    expect(await shownThreads(plain.page)).toBe(1);
+    const cores = await plain.worker.evaluate(() => navigator.hardwareConcurrency);
+    if (cores > 1) {
+      await expect
+        .poll(() => plain.page.getByTestId('threads-why').textContent())
+        .toMatch(/not cross-origin isolated/);
+    }
+    const losses = await trainLosses(plain.page);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(plain.problems).toEqual([]);
+  });
+});
