@@ -7,6 +7,12 @@
  * imported model, no trainer): both describe their model, data and caption encoding as an
  * {@link EvalSource}. Several sources on the same data evaluate as an ensemble: their score matrices
  * are summed (for order embeddings, S = -(E_1 + E_2 + ...), the summed order-violation energy).
+ *
+ * The work is written once, as generators that yield between chunks (a batch of rows embedded, a block
+ * of captions scored, a fold): {@link evaluateSplit} runs them straight through, and
+ * {@link evaluateSplitAsync} awaits a turn of the event loop between chunks and stops on an abort, so
+ * that a worker evaluating a large model still reads its messages (Pause, Reset) within about a chunk.
+ * Chunks are sized by the model's cost per row, not by the clock, so both give the same digits.
  */
 import * as tf from './tf';
 import type { OrderEmbeddingModel } from './model';
@@ -17,6 +23,68 @@ import type { Dataset, EvalMetrics } from './types';
 
 /** Rows per forward pass when embedding images or captions for evaluation. */
 export const EMBED_BATCH = 256;
+
+/**
+ * Multiply-adds of one chunk of evaluation work: 256 captions of 16 tokens through the default H = 1024,
+ * W = 300 GRU (3H(W + H) per token). About a quarter of a second on single-threaded wasm; larger models
+ * embed fewer captions per chunk, so that a chunk stays about this long.
+ */
+const CHUNK_MACS = EMBED_BATCH * 16 * 3 * 1024 * (1024 + 300);
+/** Caption positions scored per chunk (N images x m captions x H); 1000 x 256 x 1024 at most. */
+const SCORE_CHUNK = 1000 * 256 * 1024;
+/** Captions per score block, as before chunking: the most a chunk scores. */
+const MAX_SCORE_BLOCK = 1000;
+
+/** Evaluation work that yields (nothing) between chunks; see {@link runChunked}. */
+export type Chunked<T> = Generator<void, T, void>;
+
+/** How an asynchronous evaluation gives way between its chunks. */
+export interface ChunkControl {
+  /** Awaited between chunks: e.g. a macrotask, so that the worker's pending messages are handled. */
+  between: () => Promise<void>;
+  /** Checked after every chunk: once aborted, the work stops (its tensors freed) and rejects with its reason. */
+  signal?: AbortSignal;
+}
+
+/** Runs chunked work straight through. */
+export function runChunkedSync<T>(work: Chunked<T>): T {
+  let r = work.next();
+  while (!r.done) r = work.next();
+  return r.value;
+}
+
+/**
+ * Runs chunked work, awaiting `control.between()` after each chunk; an abort stops it there: the work's
+ * `finally` blocks free what it holds, and the promise rejects with the signal's reason.
+ */
+export async function runChunked<T>(work: Chunked<T>, control: ChunkControl): Promise<T> {
+  try {
+    let r = work.next();
+    while (!r.done) {
+      control.signal?.throwIfAborted();
+      await control.between();
+      control.signal?.throwIfAborted();
+      r = work.next();
+    }
+    return r.value;
+  } finally {
+    work.return(undefined as never); // runs the work's finally blocks when it stopped early
+  }
+}
+
+/**
+ * Captions embedded per chunk by `model`: {@link EMBED_BATCH} for models up to the default size, fewer
+ * for larger ones (by the multiply-adds of a token, 3H(W + H)), at least 8.
+ */
+export function captionRowsPerChunk(model: OrderEmbeddingModel): number {
+  const { hiddenDim: H, wordDim: W } = model.config;
+  return Math.max(8, Math.min(EMBED_BATCH, Math.floor(CHUNK_MACS / (16 * 3 * H * (W + H)))));
+}
+
+/** Captions scored against `images` images per chunk (1000 at most, at least 1). */
+export function scoreBlockSize(images: number, hiddenDim: number): number {
+  return Math.max(1, Math.min(MAX_SCORE_BLOCK, Math.floor(SCORE_CHUNK / Math.max(1, images * hiddenDim))));
+}
 
 export interface EvaluateOptions {
   /** Average over folds of 1000 images (as for COCO 1k); uses the whole split when false. */
@@ -64,13 +132,7 @@ export function embedDatasetImages(
   images: readonly number[],
   batch = EMBED_BATCH,
 ): tf.Tensor2D {
-  const parts: tf.Tensor2D[] = [];
-  for (let i = 0; i < images.length; i += batch) {
-    const f = gatherFeatures(dataset, images.slice(i, i + batch));
-    parts.push(model.embedImages(f));
-    f.dispose();
-  }
-  return concatAndDispose(parts);
+  return runChunkedSync(embedImagesChunked(model, dataset, images, batch));
 }
 
 /** Joint-space embeddings of encoded captions (word-id sequences) [n, H], in batches. */
@@ -79,16 +141,63 @@ export function embedSequences(
   seqs: readonly ArrayLike<number>[],
   batch = EMBED_BATCH,
 ): tf.Tensor2D {
+  return runChunkedSync(embedSequencesChunked(model, seqs, batch));
+}
+
+function embedImagesChunked(
+  model: OrderEmbeddingModel,
+  dataset: Dataset,
+  images: readonly number[],
+  batch: number,
+): Chunked<tf.Tensor2D> {
+  return embedRowsChunked(images.length, batch, (start, end) => {
+    const f = gatherFeatures(dataset, images.slice(start, end));
+    try {
+      return model.embedImages(f);
+    } finally {
+      f.dispose();
+    }
+  });
+}
+
+function embedSequencesChunked(
+  model: OrderEmbeddingModel,
+  seqs: readonly ArrayLike<number>[],
+  batch: number,
+): Chunked<tf.Tensor2D> {
+  return embedRowsChunked(seqs.length, batch, (start, end) => {
+    const b = padTimeMajor(seqs.slice(start, end));
+    return model.embedCaptions(b.ids, b.lengths);
+  });
+}
+
+/** Rows [start, end) embedded `batch` at a time, a chunk each; the parts freed if it stops early. */
+function* embedRowsChunked(
+  count: number,
+  batch: number,
+  embed: (start: number, end: number) => tf.Tensor2D,
+): Chunked<tf.Tensor2D> {
   const parts: tf.Tensor2D[] = [];
-  for (let i = 0; i < seqs.length; i += batch) {
-    const b = padTimeMajor(seqs.slice(i, i + batch));
-    parts.push(model.embedCaptions(b.ids, b.lengths));
+  let finished = false;
+  try {
+    for (let i = 0; i < count; i += batch) {
+      if (i > 0) yield;
+      parts.push(embed(i, Math.min(count, i + batch)));
+    }
+    const out = concatAndDispose(parts);
+    finished = true;
+    return out;
+  } finally {
+    if (!finished) tf.dispose(parts);
   }
-  return concatAndDispose(parts);
 }
 
 /** Scores the given dataset images against all captions of those images. */
 export function scoreImages(src: EvalSource, images: readonly number[]): ScoredImages {
+  return runChunkedSync(scoreImagesChunked(src, images));
+}
+
+function* scoreImagesChunked(src: EvalSource, images: readonly number[]): Chunked<ScoredImages> {
   const { model, dataset } = src;
   const pos = new Map(images.map((img, i) => [img, i]));
   const captionIndex: number[] = [];
@@ -98,16 +207,33 @@ export function scoreImages(src: EvalSource, images: readonly number[]): ScoredI
   const captionImage = Int32Array.from(captionIndex, (k) => pos.get(dataset.captions[k].image)!);
   const N = images.length;
   const M = captionIndex.length;
-  const imEmb = embedDatasetImages(model, dataset, images);
-  const capEmb = embedSequences(
-    model,
-    captionIndex.map((k) => src.captionIds(k)),
-  );
   const out = new Float32Array(N * M);
-  scoreBlocks(imEmb, capEmb, model.config.measure, 1000, (block, start, count) => {
-    for (let i = 0; i < N; i++) out.set(block.subarray(i * count, (i + 1) * count), i * M + start);
-  });
-  tf.dispose([imEmb, capEmb]);
+  const imEmb = yield* embedImagesChunked(model, dataset, images, EMBED_BATCH); // [N, H]
+  try {
+    yield;
+    const seqs = captionIndex.map((k) => src.captionIds(k));
+    const capEmb = yield* embedSequencesChunked(model, seqs, captionRowsPerChunk(model)); // [M, H]
+    try {
+      const H = capEmb.shape[1];
+      const block = scoreBlockSize(N, H);
+      for (let j0 = 0; j0 < M; j0 += block) {
+        yield;
+        const count = Math.min(block, M - j0);
+        const part = capEmb.slice([j0, 0], [count, H]); // [count, H]
+        try {
+          scoreBlocks(imEmb, part, model.config.measure, count, (scores) => {
+            for (let i = 0; i < N; i++) out.set(scores.subarray(i * count, (i + 1) * count), i * M + j0);
+          });
+        } finally {
+          part.dispose();
+        }
+      }
+    } finally {
+      capEmb.dispose();
+    }
+  } finally {
+    imEmb.dispose();
+  }
   return { scores: out, captionImage, captionIndex };
 }
 
@@ -119,12 +245,21 @@ export function evaluateImages(
   src: EvalSource | readonly EvalSource[],
   images: readonly number[],
 ): EvalMetrics {
+  return runChunkedSync(evaluateImagesChunked(src, images));
+}
+
+function* evaluateImagesChunked(
+  src: EvalSource | readonly EvalSource[],
+  images: readonly number[],
+): Chunked<EvalMetrics> {
   const [first, ...rest] = sourcesOf(src);
-  const { scores, captionImage } = scoreImages(first, images);
+  const { scores, captionImage } = yield* scoreImagesChunked(first, images);
   for (const other of rest) {
-    const more = scoreImages(other, images).scores; // same images and captions, so the same layout
+    yield;
+    const more = (yield* scoreImagesChunked(other, images)).scores; // same images and captions, so the same layout
     for (let i = 0; i < scores.length; i++) scores[i] += more[i];
   }
+  yield;
   return evaluateScores(scores, images.length, captionImage.length, captionImage);
 }
 
@@ -155,6 +290,27 @@ export function evaluateSplit(
   split: string,
   opts: EvaluateOptions = {},
 ): EvalMetrics {
+  return runChunkedSync(evaluateSplitChunked(src, split, opts));
+}
+
+/**
+ * {@link evaluateSplit}, giving way between chunks (see {@link ChunkControl}): the same metrics, to the
+ * digit. Rejects with the signal's reason when aborted, having freed its tensors.
+ */
+export function evaluateSplitAsync(
+  src: EvalSource | readonly EvalSource[],
+  split: string,
+  opts: EvaluateOptions,
+  control: ChunkControl,
+): Promise<EvalMetrics> {
+  return runChunked(evaluateSplitChunked(src, split, opts), control);
+}
+
+function* evaluateSplitChunked(
+  src: EvalSource | readonly EvalSource[],
+  split: string,
+  opts: EvaluateOptions,
+): Chunked<EvalMetrics> {
   const { dataset } = sourcesOf(src)[0];
   let images = (dataset.splits as Record<string, number[] | undefined>)[split];
   if (!images?.length) {
@@ -168,11 +324,13 @@ export function evaluateSplit(
   if (opts.maxImages) images = images.slice(0, opts.maxImages);
   if (opts.folds && images.length >= 2000) {
     const folds: EvalMetrics[] = [];
-    for (let f = 0; f + 1000 <= images.length; f += 1000)
-      folds.push(evaluateImages(src, images.slice(f, f + 1000)));
+    for (let f = 0; f + 1000 <= images.length; f += 1000) {
+      if (f > 0) yield;
+      folds.push(yield* evaluateImagesChunked(src, images.slice(f, f + 1000)));
+    }
     return averageOverFolds(folds);
   }
-  return evaluateImages(src, images);
+  return yield* evaluateImagesChunked(src, images);
 }
 
 /** An imported model and the vocabulary (and caption length) it was trained with. */

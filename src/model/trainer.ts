@@ -21,8 +21,10 @@ import {
   embedDatasetImages,
   embedSequences,
   evaluateSplit,
+  evaluateSplitAsync,
   gatherFeatures,
   scoreImages,
+  type ChunkControl,
   type EvalSource,
   type EvaluateOptions,
   type ScoredImages,
@@ -524,6 +526,19 @@ export class Trainer {
    */
   evaluate(split: 'dev' | 'train' | 'test' = 'dev', opts: EvaluateOptions = {}): EvalMetrics {
     return evaluateSplit(this.evalSource, split, opts);
+  }
+
+  /**
+   * {@link evaluate} in chunks, awaiting `control.between()` after each (./evaluate.ts), so that a
+   * worker stays responsive during a long evaluation; the same metrics. Rejects when `control.signal`
+   * aborts. Do not step the trainer while it runs: the weights must stay those being evaluated.
+   */
+  evaluateAsync(
+    split: 'dev' | 'train' | 'test',
+    opts: EvaluateOptions,
+    control: ChunkControl,
+  ): Promise<EvalMetrics> {
+    return evaluateSplitAsync(this.evalSource, split, opts, control);
   }
 
   /** Score matrix of images x captions of those images, and caption -> image index. */

@@ -1,5 +1,5 @@
 import { useId, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
-import { canStart, isRunActive, useUiStore, type FormValues, type NumericField } from './store';
+import { canStart, isRunActive, useUiStore, type FormValues, type NumericField, type RunView } from './store';
 import { useClient } from './context';
 
 function NumberField(props: {
@@ -69,6 +69,36 @@ function CheckField(props: { field: 'layerNorm' | 'maxViolation'; label: string;
 }
 
 /** Model and training form plus Start / Compare / Pause / Resume / Reset. */
+/**
+ * Seconds one step of the live runs takes (they take turns), from their measured pairs/s; null before
+ * the first measurement.
+ */
+export function liveStepSeconds(runs: Readonly<Record<string, RunView>>): number | null {
+  let seconds = 0;
+  for (const r of Object.values(runs)) {
+    if (!r.live || (r.state !== 'running' && r.state !== 'paused')) continue;
+    if (!(r.pairsPerSec > 0) || !r.train) return null;
+    seconds += r.train.batchSize / r.pairsPerSec;
+  }
+  return seconds > 0 ? seconds : null;
+}
+
+/** While pausing: why it takes a moment (the step in progress finishes, and is kept). */
+function PausingNote(): ReactNode {
+  const status = useUiStore((s) => s.status);
+  const stepSeconds = useUiStore((s) => liveStepSeconds(s.runs));
+  if (status !== 'pausing') return null;
+  const about =
+    stepSeconds !== null && stepSeconds >= 1
+      ? ` (a step takes about ${stepSeconds.toFixed(0)} s at this size)`
+      : '';
+  return (
+    <p className="hint" data-testid="pausing-note">
+      Pausing: the step in progress finishes first and is kept{about}.
+    </p>
+  );
+}
+
 export function ConfigPanel(): ReactNode {
   const client = useClient();
   const status = useUiStore((s) => s.status);
@@ -168,6 +198,7 @@ export function ConfigPanel(): ReactNode {
       )}
       {!hasDataset && <p className="hint">Training starts once a dataset is loaded (Data tab).</p>}
 
+      <PausingNote />
       <div className="controls" role="group" aria-label="Training controls">
         <button type="submit" className="primary" disabled={!startable}>
           Start

@@ -275,6 +275,7 @@ export class TrainingClient {
   }
 
   pause(): void {
+    this.state.pauseRequested();
     this.send({ type: 'pause' });
   }
 

@@ -29,6 +29,7 @@ export type Status =
   | 'ready' // backend up, no run in the worker
   | 'starting' // 'start' sent, waiting for 'started'
   | 'running'
+  | 'pausing' // Pause clicked: the worker ends the step in progress (seconds for a large model), then 'paused'
   | 'paused'
   | 'done' // the runs reached maxSteps
   | 'stopped' // the runs stopped on an error
@@ -279,6 +280,8 @@ export interface UiActions {
   /** A dataset load was sent. */
   loadRequested(label: string, pickedFiles?: ReadonlyMap<string, Blob> | null): void;
   loadCancelled(): void;
+  /** Pause was sent: shown at once, until the worker's 'paused' (it finishes the step in progress). */
+  pauseRequested(): void;
   /** 'start' was sent. */
   starting(): void;
   queryRequested(kind: QueryKind): void;
@@ -691,7 +694,7 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
  * list while the UI still has them training: adopt that state, and stop the status when none trains.
  */
 function syncLive(state: UiState, stored: readonly StoredRun[]): Partial<UiState> {
-  if (state.status !== 'running' && state.status !== 'paused') return {};
+  if (state.status !== 'running' && state.status !== 'pausing' && state.status !== 'paused') return {};
   const byId = new Map(stored.map((r) => [r.id, r.state]));
   let changed = false;
   const runs = patchLive(state.runs, (r) => {
@@ -744,7 +747,7 @@ function reduceError(state: UiState, phase: ErrorPhase, message: string): Partia
         nextId: state.nextId + 1,
       };
       if (phase === 'start' && state.status === 'starting') patch.status = 'ready';
-      if (phase === 'train' && (state.status === 'running' || state.status === 'paused')) {
+      if (phase === 'train' && isTraining(state.status)) {
         patch.status = 'stopped';
         patch.runs = patchLive(state.runs, (r) =>
           r.state === 'running' || r.state === 'paused' ? { ...r, state: 'stopped' } : r,
@@ -814,6 +817,7 @@ export const useUiStore = create<UiStore>()((set) => ({
       pickedFiles: pickedFiles === undefined ? s.pickedFiles : pickedFiles,
     })),
   loadCancelled: () => set({ loading: null }),
+  pauseRequested: () => set((s) => (s.status === 'running' ? { status: 'pausing' } : {})),
   starting: () =>
     set((s) => ({
       status: 'starting',
@@ -876,7 +880,12 @@ export function seriesNames(runs: readonly { id: string; label: string }[]): Map
 }
 
 /** A run is active in the worker (the form is locked and datasets can't be switched). */
-export const isRunActive = (s: Status): boolean => s === 'starting' || s === 'running' || s === 'paused';
+export const isRunActive = (s: Status): boolean => s === 'starting' || isTraining(s);
+
+/** A session is in the worker: training, pausing or paused. */
+function isTraining(s: Status): boolean {
+  return s === 'running' || s === 'pausing' || s === 'paused';
+}
 
 /** Start is possible: the worker is up, a dataset is loaded and nothing is training. */
 export const canStart = (s: Pick<UiState, 'status' | 'dataset' | 'loading'>): boolean =>

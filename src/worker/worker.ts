@@ -2,7 +2,10 @@
  * Training worker: owns the tfjs backend, the loaded dataset, the training runs (one, or two compared
  * side by side), retrieval, and the runs stored in IndexedDB. It trains step by step, taking turns
  * between runs, and yields to its event loop between chunks so that 'pause' / 'reset' / queries are
- * handled promptly.
+ * handled promptly: after every step that takes longer than a chunk, and between the chunks of an
+ * evaluation (a Pause or Reset cuts an evaluation short; a paused run's cut evaluation is redone on
+ * Resume). A single step is not divisible: a Pause that arrives during one is handled when it ends,
+ * and the step is kept (the page shows 'pausing' at once).
  *
  * Spawn it with `spawnTrainingWorker()` from ./spawn.ts. Speaks only the protocol in ./protocol.ts.
  */
@@ -78,6 +81,12 @@ interface Session {
   evalSplit: 'dev' | 'train';
   running: boolean;
   looping: boolean;
+  /** An evaluation is due at the current step (the first, every evalEvery, the last, or one cut short). */
+  evalPending: boolean;
+  /** The evaluation in progress, to cut it short on Pause or Reset. */
+  evalAbort: AbortController | null;
+  /** An evaluation asked for while paused ('Evaluate now'); the training loop waits for it. */
+  evaluation: Promise<unknown> | null;
   lastPost: number;
   /** Stores the runs' checkpoints every few seconds of training (./checkpoints.ts). */
   checkpointer: Checkpointer;
@@ -192,6 +201,10 @@ async function loadDataset(source: DatasetSource): Promise<void> {
         post({ type: 'datasetProgress', phase, done, total, imagesPerSec }),
     });
     if (gen !== generation) return;
+    if (abort.signal.aborted) {
+      notice('Loading the dataset was cancelled: the previous dataset stays.'); // after its last chunk
+      return;
+    }
     checkLoadedDataset(result);
     // Runs trained on the previous dataset cannot go on with another one.
     await stopSession('stopped');
@@ -264,6 +277,7 @@ async function stopSession(state: StoredRun['state']): Promise<void> {
   if (!s) return;
   session = null;
   s.running = false;
+  s.evalAbort?.abort(); // before the trainers are disposed below
   flushProgress(s);
   // A last checkpoint (of the last good step, after a divergence), so that Resume continues from here.
   // Awaited: its copy of the record must not land after the final one below.
@@ -314,8 +328,8 @@ async function start(options: StartOptions): Promise<void> {
   const s = launch(runs, options, false);
   const tooBig = batchWarning(dataset.splits.train?.length ?? 0, runs[0].trainer.config.train.batchSize);
   if (tooBig) notice(`Training on ${dataset.name}: ${tooBig}.`);
-  // Chance-level metrics before any training.
-  if (!evaluateAll(s)) return;
+  // Chance-level metrics before any training (the loop evaluates first).
+  s.evalPending = true;
   void trainLoop(s);
 }
 
@@ -335,6 +349,9 @@ function launch(runs: LiveRun[], options: StartOptions, resumed: boolean): Sessi
     evalSplit,
     running: true,
     looping: false,
+    evalPending: false,
+    evalAbort: null,
+    evaluation: null,
     lastPost: performance.now(),
     checkpointer,
   };
@@ -414,26 +431,49 @@ async function resumeStored(runId: string): Promise<void> {
   void trainLoop(s);
 }
 
-/** Evaluates every run of the session; false (after posting an error and stopping) if one threw. */
-function evaluateAll(s: Session): boolean {
-  for (const r of s.runs) {
-    try {
+/**
+ * Evaluates every run of the session, in chunks with a turn of the event loop between them, so that a
+ * Pause or Reset is read within a chunk and cuts it short ('cancelled': no metrics for the runs not yet
+ * done; the caller evaluates again later). 'failed': an error was posted and the session stopped.
+ */
+async function evaluateAll(s: Session): Promise<'done' | 'cancelled' | 'failed'> {
+  const abort = new AbortController();
+  s.evalAbort?.abort();
+  s.evalAbort = abort;
+  try {
+    for (const r of s.runs) {
       const t0 = performance.now();
-      const metrics: EvalMetrics = r.trainer.evaluate(
+      const metrics: EvalMetrics = await r.trainer.evaluateAsync(
         s.evalSplit,
         s.options.evalImages > 0 ? { maxImages: s.options.evalImages } : {},
+        { between: yieldToEventLoop, signal: abort.signal },
       );
       const point = { step: r.stored.step, seconds: r.stored.seconds, metrics };
       r.stored.evals = r.stored.evals.filter((e) => e.step !== point.step).concat(point);
       post({ type: 'metrics', runId: r.stored.id, split: s.evalSplit, point, ms: performance.now() - t0 });
       persist(r.stored);
-    } catch (e) {
-      fail('eval', e);
-      void stopSession('stopped');
-      return false;
     }
+    return 'done';
+  } catch (e) {
+    if (abort.signal.aborted) return 'cancelled';
+    fail('eval', e);
+    void stopSession('stopped');
+    return 'failed';
+  } finally {
+    if (s.evalAbort === abort) s.evalAbort = null;
   }
-  return true;
+}
+
+/** 'Evaluate now': at the loop's next chunk while training; at once while paused or done. */
+function evaluateNow(s: Session): void {
+  if (s.running) {
+    s.evalPending = true;
+    return;
+  }
+  if (s.evaluation) return;
+  s.evaluation = evaluateAll(s).finally(() => {
+    s.evaluation = null;
+  });
 }
 
 function flushProgress(s: Session): void {
@@ -466,11 +506,37 @@ function flushProgress(s: Session): void {
   s.lastPost = performance.now();
 }
 
+/** The runs reached maxSteps. */
+const finished = (s: Session): boolean =>
+  s.options.maxSteps > 0 && s.runs[0].stored.step >= s.options.maxSteps;
+
 async function trainLoop(s: Session): Promise<void> {
   if (s.looping) return;
   s.looping = true;
   try {
     while (session === s && s.running) {
+      if (s.evaluation) {
+        await s.evaluation; // an 'Evaluate now' of the paused runs: the weights stay until it ends
+        continue;
+      }
+      if (s.evalPending) {
+        flushProgress(s);
+        const outcome = await evaluateAll(s);
+        if (outcome === 'failed') return;
+        if (outcome === 'cancelled') continue; // paused or reset: evaluated again on Resume
+        s.evalPending = false;
+        if (finished(s)) {
+          s.running = false;
+          for (const r of s.runs) {
+            r.stored.state = 'done';
+            await saveRunFiles(r);
+          }
+          post({ type: 'done', step: s.runs[0].stored.step });
+          await postRuns();
+          return;
+        }
+        continue;
+      }
       const chunkStart = performance.now();
       do {
         for (const r of s.runs) {
@@ -494,23 +560,9 @@ async function trainLoop(s: Session): Promise<void> {
           r.pending.push({ step: result.step, loss: result.loss });
         }
         const step = s.runs[0].stored.step;
-        if (step % s.options.evalEvery === 0) {
-          flushProgress(s);
-          if (!evaluateAll(s)) return;
-        }
-        if (s.options.maxSteps > 0 && step >= s.options.maxSteps) {
-          flushProgress(s);
-          if (step % s.options.evalEvery !== 0 && !evaluateAll(s)) return;
-          s.running = false;
-          for (const r of s.runs) {
-            r.stored.state = 'done';
-            await saveRunFiles(r);
-          }
-          post({ type: 'done', step });
-          await postRuns();
-          return;
-        }
-      } while (performance.now() - chunkStart < CHUNK_MS);
+        // Evaluated (and, at maxSteps, finished) at the top of the loop, after a turn of the event loop.
+        if (step % s.options.evalEvery === 0 || finished(s)) s.evalPending = true;
+      } while (!s.evalPending && performance.now() - chunkStart < CHUNK_MS);
       if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) flushProgress(s);
       if (s.checkpointer.due()) void s.checkpointer.take(s.runs);
       await yieldToEventLoop();
@@ -788,6 +840,7 @@ function handle(msg: WorkerRequest): void {
       const s = session;
       if (s?.running) {
         s.running = false;
+        s.evalAbort?.abort(); // a cut evaluation stays pending: it is redone on Resume
         flushProgress(s);
         for (const r of s.runs) r.stored.state = 'paused';
         post({ type: 'paused', step: s.runs[0].stored.step });
@@ -801,8 +854,8 @@ function handle(msg: WorkerRequest): void {
     }
     case 'resume': {
       const s = session;
-      const finished = s && s.options.maxSteps > 0 && s.runs[0].stored.step >= s.options.maxSteps;
-      if (s && !s.running && !finished) {
+      // Runs at maxSteps are resumed only to finish an evaluation that a Pause cut short.
+      if (s && !s.running && (!finished(s) || s.evalPending)) {
         s.running = true;
         s.lastPost = performance.now();
         for (const r of s.runs) r.stored.state = 'running';
@@ -819,7 +872,7 @@ function handle(msg: WorkerRequest): void {
       });
       return;
     case 'evaluate':
-      if (session) evaluateAll(session);
+      if (session) evaluateNow(session);
       return;
     case 'rankCaptions':
       guard('rank', () => rankCaptions(msg.runId, msg.image, msg.name, msg.limit));

@@ -119,8 +119,15 @@ describe('App with a fake worker', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
     expect(current().types().at(-1)).toBe('pause');
+    // Answered at once, before the worker ends its step: 'pausing', Pause greyed, the reason said.
+    expect(screen.getByTestId('status')).toHaveTextContent('pausing');
+    expect(screen.getByRole('button', { name: 'Pause' })).toBeDisabled();
+    expect(screen.getByTestId('pausing-note')).toHaveTextContent(/step in progress finishes first/);
+    emit(progress('ln-1', 3, [1.4]));
+    expect(screen.getByTestId('status')).toHaveTextContent('pausing');
     emit({ type: 'paused', step: 3 });
     expect(screen.getByTestId('status')).toHaveTextContent('paused');
+    expect(screen.queryByTestId('pausing-note')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
     expect(current().types().at(-1)).toBe('resume');
     emit({ type: 'resumed', step: 3 });

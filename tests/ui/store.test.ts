@@ -19,6 +19,7 @@ import {
   type UiState,
 } from '../../src/ui/store';
 import type { WorkerEvent } from '../../src/worker/protocol';
+import { liveStepSeconds } from '../../src/ui/ConfigPanel';
 import { LOADED, SCENES, STARTED1, STARTED2, metricsEvent, progress, storedRun } from './fake-worker';
 
 /** Folds events with the pure reducer (no store). */
@@ -97,8 +98,19 @@ describe('reduceEvent', () => {
     expect(gru.evals).toHaveLength(1);
     expect(queryableRunIds(s)).toEqual(['ln-1', 'gru-1']);
 
+    // Pause shows 'pausing' until the worker's 'paused' (it ends the step in progress first).
+    useUiStore.setState(s);
+    useUiStore.getState().pauseRequested();
+    s = useUiStore.getState();
+    expect(s.status).toBe('pausing');
+    expect(liveStepSeconds(s.runs)).toBeCloseTo(32 / 500 + 32 / 900, 6); // batch 32, pairs/s 500 and 900
+    s = fold(s, progress('ln-1', 5, [1.4]));
+    expect(s.status).toBe('pausing');
     s = fold(s, { type: 'paused', step: 4 });
     expect([s.status, s.runs['ln-1']?.state]).toEqual(['paused', 'paused']);
+    useUiStore.setState(s);
+    useUiStore.getState().pauseRequested(); // not training: nothing to pause
+    expect(useUiStore.getState().status).toBe('paused');
     s = fold(s, { type: 'resumed', step: 4 });
     expect([s.status, s.runs['gru-1']?.state]).toEqual(['running', 'running']);
     s = fold(s, { type: 'done', step: 100 });

@@ -1,0 +1,254 @@
+/**
+ * Limits that hold, and controls that answer, in headless Chromium against the production build:
+ *
+ * - the Train form refuses hidden 4096 with word size 2048 before anything is sent to the worker, with
+ *   the memory estimate in the message;
+ * - at the largest size the limits allow (word size 2048, batch 64, the largest hidden size whose
+ *   estimate fits), a click on Pause is answered within 1 s, measured in the page, while the worker is
+ *   in the middle of a step that takes seconds; the worker then stops stepping (no step after 'paused');
+ * - a folder load cancelled while it computes image features stops the worker's work (no progress
+ *   after the cancel is handled), and the next load runs at once.
+ *
+ * Figures go to test-results/limits-latency.json. The worker's messages are logged from inside it (Playwright evaluates in the worker's scope): the
+ * events it posts and the requests it receives, with the worker's clock.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page, Worker } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePng } from '../../scripts/png';
+import { estimateTrainingBytes, LIMITS } from '../../src/model/limits';
+import { RESULTS, serveAndLaunch, type Served } from './harness';
+
+const SCENES = 60;
+
+/** The largest hidden size (a multiple of 64) whose estimate fits, at word size 2048 and batch 64. */
+function largestHidden(wordDim: number, batchSize: number): number {
+  let best = 0;
+  for (let h = 64; h <= LIMITS.hiddenDim; h += 64) {
+    // A generous vocabulary and the largest MobileNet feature size: the worker's estimate is below.
+    const bytes = estimateTrainingBytes(
+      { vocabSize: 1000, wordDim, hiddenDim: h, imageDim: 2048, layerNorm: true },
+      { batchSize, maxLength: 50 },
+    );
+    if (bytes <= LIMITS.trainingBytes) best = h;
+  }
+  return best;
+}
+
+interface Logged {
+  t: number;
+  dir: 'in' | 'out';
+  type: string;
+  phase?: string;
+  step?: number;
+}
+
+/** The training worker (named 'trainer' by spawnTrainingWorker). */
+async function trainingWorker(page: Page): Promise<Worker> {
+  await expect
+    .poll(() => page.workers().some((w) => /worker-[^/]*\.js/.test(w.url())), { timeout: 60_000 })
+    .toBe(true);
+  return page.workers().find((w) => /worker-[^/]*\.js/.test(w.url()))!;
+}
+
+/** Logs, inside the worker, every event it posts and every request it receives. */
+async function logWorker(worker: Worker): Promise<void> {
+  await worker.evaluate(() => {
+    const g = self as unknown as {
+      __log?: unknown[];
+      postMessage: (m: unknown, t?: Transferable[]) => void;
+    };
+    if (g.__log) return;
+    const log: unknown[] = (g.__log = []);
+    const post = g.postMessage.bind(self);
+    const entry = (dir: string, m: unknown) => {
+      const e = (m ?? {}) as { type?: string; phase?: string; step?: number; runs?: { step: number }[] };
+      return { t: performance.now(), dir, type: e.type, phase: e.phase, step: e.step ?? e.runs?.[0]?.step };
+    };
+    g.postMessage = (m, t) => {
+      log.push(entry('out', m));
+      post(m, t);
+    };
+    self.addEventListener('message', (e) => log.push(entry('in', (e as MessageEvent).data)));
+  });
+}
+
+const readLog = (worker: Worker): Promise<Logged[]> =>
+  worker.evaluate(() => (self as unknown as { __log: Logged[] }).__log.slice());
+
+async function loaded(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('dataset-summary').getAttribute('data-loaded'), {
+      timeout: 240_000,
+      interval: 500,
+    })
+    .toBe('true');
+}
+
+/** Sets a Train form field by its label. */
+async function setField(page: Page, label: string, value: number): Promise<void> {
+  await page.getByLabel(label, { exact: true }).fill(String(value));
+}
+
+/** A Flickr8k-layout folder of `n` small distinct PNG photos with one caption each. */
+function photoFolder(n: number): string {
+  const dir = join(RESULTS, 'cancel-load-folder');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'Images'), { recursive: true });
+  const rows = ['image,caption'];
+  for (let i = 0; i < n; i++) {
+    const data = new Uint8Array(64 * 64 * 3);
+    for (let k = 0; k < data.length; k++) data[k] = (i * 37 + k * (1 + (i % 7))) % 256;
+    const name = `photo${String(i).padStart(4, '0')}.png`;
+    writeFileSync(join(dir, 'Images', name), encodePng({ width: 64, height: 64, channels: 3, data }, 1));
+    rows.push(`${name},a patterned square number ${i % 10} .`);
+  }
+  writeFileSync(join(dir, 'captions.txt'), rows.join('\n') + '\n');
+  return dir;
+}
+
+describe('limits and controls that answer, in a real browser', () => {
+  let served: Served | undefined;
+  let page: Page;
+  const measured: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    // LIMITS_E2E_DIST: serve another build as it is (e.g. the commit before, to measure the change).
+    served = await serveAndLaunch(['--disable-gpu'], process.env.LIMITS_E2E_DIST);
+    page = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  afterAll(async () => {
+    writeFileSync(join(RESULTS, 'limits-latency.json'), JSON.stringify(measured, null, 2) + '\n');
+    await served?.close();
+  });
+
+  it('refuses hidden 4096 with word size 2048 before allocating, with the memory estimate', async () => {
+    await page.goto(`${served!.url}?scenes=${SCENES}#train`);
+    await loaded(page);
+    const worker = await trainingWorker(page);
+    await logWorker(worker);
+    await page.getByRole('tab', { name: 'Train' }).click();
+    await setField(page, 'Word-embedding size', 2048);
+    await setField(page, 'Hidden size', 4096);
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const hidden = page.getByLabel('Hidden size', { exact: true });
+    await expect.poll(() => hidden.getAttribute('aria-invalid')).toBe('true');
+    const message = await page.locator('.field-error').allTextContents();
+    expect(message.join(' ')).toMatch(
+      /would need about \d+(\.\d)? GiB of memory; at most 2\.0 GiB is allowed: lower the hidden size/,
+    );
+    expect(await page.getByTestId('status').textContent()).toMatch(/ready/);
+    // Nothing was sent: the worker never saw a 'start'.
+    expect((await readLog(worker)).filter((e) => e.dir === 'in' && e.type === 'start')).toEqual([]);
+  });
+
+  it(
+    'answers Pause within 1 s at the largest allowed size, and the worker stops stepping',
+    { timeout: 600_000 },
+    async () => {
+      const worker = await trainingWorker(page);
+      await logWorker(worker);
+      const hiddenDim = largestHidden(2048, 64);
+      expect(hiddenDim).toBeGreaterThanOrEqual(2048);
+      measured.size = { hiddenDim, wordDim: 2048, batchSize: 64 };
+      await setField(page, 'Word-embedding size', 2048);
+      await setField(page, 'Hidden size', hiddenDim);
+      await setField(page, 'Batch size', 64);
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      // The first step done: the second is in flight when Pause is clicked.
+      await expect
+        .poll(async () => (await readLog(worker)).some((e) => e.type === 'progress' && (e.step ?? 0) >= 1), {
+          timeout: 300_000,
+          interval: 1000,
+        })
+        .toBe(true);
+      const progress = (await readLog(worker)).filter((e) => e.type === 'progress');
+      const timing = await page.evaluate(
+        () =>
+          new Promise<{ ackMs: number; ackText: string; pausedMs: number }>((resolve) => {
+            const status = document.querySelector('[data-testid="status"]')!;
+            const pause = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Pause')!;
+            const t0 = performance.now();
+            let ackMs = -1;
+            let ackText = '';
+            const check = () => {
+              const text = status.textContent ?? '';
+              if (ackMs < 0 && /paus/i.test(text)) {
+                ackMs = performance.now() - t0;
+                ackText = text;
+              }
+              if (/^paused$/i.test(text.trim())) {
+                observer.disconnect();
+                resolve({ ackMs, ackText, pausedMs: performance.now() - t0 });
+              }
+            };
+            const observer = new MutationObserver(check);
+            observer.observe(status, { childList: true, characterData: true, subtree: true });
+            pause.click();
+            check();
+          }),
+      );
+      measured.pause = { ...timing, stepsBeforePause: progress.at(-1)?.step };
+      // The answer in the page within 1 s (the worker's own 'paused' follows when the step in flight ends).
+      expect(timing.ackMs).toBeGreaterThanOrEqual(0);
+      expect(timing.ackMs).toBeLessThan(1000);
+      const log = await readLog(worker);
+      const paused = log.find((e) => e.type === 'paused');
+      expect(paused).toBeTruthy();
+      // The worker stops stepping: nothing trains after 'paused' (the step in flight is kept).
+      await new Promise((r) => setTimeout(r, 3000));
+      const after = (await readLog(worker)).filter((e) => e.t > paused!.t && e.type === 'progress');
+      expect(after).toEqual([]);
+      expect(await page.getByTestId('status').textContent()).toMatch(/^paused$/);
+      const pauseIn = log.find((e) => e.dir === 'in' && e.type === 'pause')!;
+      measured.pause = {
+        ...(measured.pause as object),
+        workerPausedAfterReceiptMs: paused!.t - pauseIn.t,
+        stepAtPause: paused!.step,
+      };
+      await page.getByRole('button', { name: 'Reset' }).click();
+      await expect
+        .poll(() => page.getByTestId('status').textContent(), { timeout: 120_000, interval: 500 })
+        .toMatch(/ready/);
+    },
+  );
+
+  it('cancelling a folder load stops the worker computing features; the next load runs at once', async () => {
+    const worker = await trainingWorker(page);
+    await logWorker(worker);
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await page.getByLabel('Photo folder').setInputFiles(photoFolder(400));
+    await page.getByRole('button', { name: 'Load folder' }).click();
+    const progress = page.getByTestId('dataset-progress');
+    await expect
+      .poll(() => progress.textContent(), { timeout: 120_000, interval: 200 })
+      .toMatch(/computing image features [1-9]/);
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => progress.count(), { timeout: 1000, interval: 50 }).toBe(0);
+    // The worker handles the cancel and stops: at most the batch in flight reports after it.
+    await new Promise((r) => setTimeout(r, 4000));
+    const log = await readLog(worker);
+    const cancel = log.find((e) => e.dir === 'in' && e.type === 'cancelLoad')!;
+    expect(cancel).toBeTruthy();
+    const late = log.filter((e) => e.type === 'datasetProgress' && e.t > cancel.t);
+    expect(late.length).toBeLessThanOrEqual(1);
+    const lastDone = Math.max(cancel.t, ...late.map((e) => e.t));
+    expect(lastDone - cancel.t).toBeLessThan(1000);
+    expect(log.some((e) => e.type === 'notice' && e.t > cancel.t)).toBe(true); // "cancelled"
+    expect(await page.getByTestId('active-dataset').textContent()).toMatch(/scenes/);
+    // The next load starts at once.
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Load scenes' }).click();
+    await loaded(page);
+    await expect
+      .poll(() => page.getByTestId('dataset-progress').count(), { timeout: 60_000, interval: 100 })
+      .toBe(0);
+    measured.cancelLoad = {
+      lateProgress: late.length,
+      stoppedAfterMs: lastDone - cancel.t,
+      nextLoadMs: Date.now() - t0,
+    };
+  });
+});
