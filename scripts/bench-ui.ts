@@ -13,6 +13,13 @@
  * (e.g. of an older commit: `git worktree add`, then `NODE_ENV=production vite build --outDir <dir>`),
  * in turns with this one, repeat by repeat, so that machine noise hits them alike; their figures are
  * printed with a `baseline_` prefix.
+ *
+ * --threads 1,2 opens the page with `?threads=N` for each N in turn (1: tfjs's single-threaded SIMD wasm;
+ * more: its threaded build, which needs the page cross-origin isolated) and reports each setting's figures
+ * with a `threads<N>_` prefix, with what the header showed (backend, thread count, why single-threaded).
+ * Every repeat also reports the training rate: the median, over one-second samples after --warmup
+ * seconds, of the Pairs/s column (the worker's own step-time rate, evaluations excluded), averaged over
+ * the runs shown. --single clicks Start (one LN-GRU run) instead of "Compare LN on/off".
  */
 import { parseCommand } from './cli/options';
 import { BENCH_UI } from './cli/commands';
@@ -29,42 +36,55 @@ async function main(): Promise<void> {
   const seconds = a.seconds;
   const repeats = a.repeats;
   const scenes = a.scenes;
-  // This checkout's build first, then any --baseline builds, taking turns repeat by repeat.
+  const warmup = a.warmup;
+  if (!(warmup >= 0 && warmup < seconds)) throw new Error(`--warmup: must be below --seconds (${seconds})`);
+  // This checkout's build first, then any --baseline builds, taking turns repeat by repeat; within a
+  // build, each --threads setting in turn.
   const builds = [undefined, ...(a.baseline ?? [])];
+  const threadList: (number | undefined)[] = a.threads ?? [undefined];
+  const configs = builds.flatMap((dir, b) => threadList.map((threads) => ({ dir, b, threads })));
   const servers: Served[] = [];
-  const stats = builds.map(() => ({
+  const stats = configs.map(() => ({
     over50: [] as number[],
     over100: [] as number[],
     longest: [] as number[],
     points: [] as number[],
+    pairs: [] as number[],
+    shown: new Set<string>(),
   }));
   try {
     for (const dir of builds) servers.push(await serveAndLaunch(undefined, dir));
     for (let r = 0; r < repeats; r++) {
-      for (const [b, served] of servers.entries()) {
-        const st = stats[b]!;
-        const tasks = await measure(served, a, scenes, seconds);
-        st.over50.push(tasks.tasks.length);
-        st.over100.push(tasks.tasks.filter((t) => t > 100).length);
-        st.longest.push(Math.max(0, ...tasks.tasks));
-        st.points.push(tasks.points);
+      for (const [c, { dir, b, threads }] of configs.entries()) {
+        const st = stats[c]!;
+        const m = await measure(servers[b]!, a, { scenes, seconds, warmup, threads });
+        st.over50.push(m.tasks.length);
+        st.over100.push(m.tasks.filter((t) => t > 100).length);
+        st.longest.push(Math.max(0, ...m.tasks));
+        st.points.push(m.points);
+        st.pairs.push(m.pairsPerSec);
+        st.shown.add(m.shown);
         console.log(
-          `${builds[b] ?? 'this build'}, repeat ${r + 1}: ${tasks.dataset}: ${seconds} s of training, loss points ` +
-            `${tasks.points}; tasks over 50 ms (ms): [${tasks.tasks.join(', ')}]`,
+          `${dir ?? 'this build'}${threads === undefined ? '' : ` ?threads=${threads}`}, repeat ${r + 1}: ` +
+            `${m.dataset}: ${m.shown}; ${seconds} s of training, loss points ${m.points}, ` +
+            `pairs/s ${m.pairsPerSec.toFixed(1)}; tasks over 50 ms (ms): [${m.tasks.join(', ')}]`,
         );
       }
     }
   } finally {
     for (const s of servers) await s.close();
   }
-  builds.forEach((dir, b) => {
-    const st = stats[b]!;
-    const prefix = b === 0 ? '' : `baseline${builds.length > 2 ? b : ''}_`;
-    if (b > 0) console.log(`baseline ${b}: ${dir}`);
+  configs.forEach(({ dir, b, threads }, c) => {
+    const st = stats[c]!;
+    const prefix =
+      (b === 0 ? '' : `baseline${builds.length > 2 ? b : ''}_`) +
+      (threads === undefined ? '' : `threads${threads}_`);
+    if (b > 0 && threads === threadList[0]) console.log(`baseline ${b}: ${dir}`);
     console.log(
       `${prefix}tasks_over_50ms=${median(st.over50)} ${prefix}tasks_over_100ms=${median(st.over100)} ` +
         `${prefix}longest_task_ms=${median(st.longest)} ${prefix}longest_task_ms_max=${Math.max(...st.longest)} ` +
-        `${prefix}loss_points=${median(st.points)} seconds=${seconds} repeats=${repeats}`,
+        `${prefix}loss_points=${median(st.points)} ${prefix}pairs_per_s=${median(st.pairs).toFixed(1)} ` +
+        `${prefix}shown="${[...st.shown].join(' | ')}" seconds=${seconds} repeats=${repeats}`,
     );
   });
 }
@@ -72,16 +92,14 @@ async function main(): Promise<void> {
 /** One repeat in a fresh browser context: load, start a compare, record long tasks for `seconds`. */
 async function measure(
   served: Served,
-  a: Record<string, unknown>,
-  scenes: number,
-  seconds: number,
-): Promise<{ tasks: number[]; points: number; dataset: string }> {
-  const context = await served.browser.newContext({
-    viewport: { width: 1280, height: 900 },
-  });
+  a: { pack?: string; hidden?: number; batch?: number; single?: boolean },
+  o: { scenes: number; seconds: number; warmup: number; threads: number | undefined },
+): Promise<{ tasks: number[]; points: number; dataset: string; pairsPerSec: number; shown: string }> {
+  const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const page = await context.newPage();
-    await page.goto(`${served.url}?scenes=${scenes}`);
+    const threads = o.threads === undefined ? '' : `&threads=${o.threads}`;
+    await page.goto(`${served.url}?scenes=${o.scenes}${threads}`);
     const summary = page.getByTestId('dataset-summary');
     await page.waitForFunction(
       () => document.querySelector('[data-testid=dataset-summary]')?.getAttribute('data-loaded') === 'true',
@@ -111,17 +129,26 @@ async function measure(
         for (const e of list.getEntries()) w.longTasks.push(Math.round(e.duration));
       }).observe({ type: 'longtask' });
     });
-    await page.getByRole('button', { name: 'Compare LN on/off' }).click();
-    await page.waitForTimeout(seconds * 1000);
+    // What the header shows: the backend, its thread count and why single-threaded, if so.
+    const shown = (await page.locator('.backend-badge').innerText()).replace(/\s+/g, ' ').trim();
+    const t0 = Date.now();
+    await page.getByRole('button', { name: a.single ? 'Start' : 'Compare LN on/off', exact: true }).click();
+    const samples: number[] = [];
+    await page.waitForTimeout(o.warmup * 1000);
+    while (Date.now() - t0 < o.seconds * 1000) {
+      const rates = await page.$$eval('[data-testid=run-stats] tbody tr', (rows) =>
+        rows.map((r) => Number((r.querySelectorAll('td')[4]?.textContent ?? '').replace(/[^0-9.]/g, ''))),
+      );
+      const live = rates.filter((x) => x > 0);
+      if (live.length) samples.push(live.reduce((x, y) => x + y, 0) / live.length);
+      await page.waitForTimeout(Math.min(1000, Math.max(0, o.seconds * 1000 - (Date.now() - t0))));
+    }
     const tasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     const series = JSON.parse(
       (await page.getByTestId('chart-loss').getAttribute('data-series')) ?? '{}',
     ) as Record<string, number>;
-    return {
-      tasks,
-      points: Object.values(series).reduce((x, y) => x + y, 0),
-      dataset,
-    };
+    const points = Object.values(series).reduce((x, y) => x + y, 0);
+    return { tasks, points, dataset, pairsPerSec: samples.length ? median(samples) : NaN, shown };
   } finally {
     await context.close();
   }
