@@ -449,13 +449,21 @@ async function loadGallery(
   try {
     for (let c = 0; c < todo.length; c += GALLERY_CHUNK) {
       const chunk = todo.slice(c, c + GALLERY_CHUNK);
-      const { features, errors } = await encodePhotos(
-        m.preset,
-        chunk.map((i) => photos[i]),
-        ctx.baseUrl(),
-        () => undefined,
-        abort.signal,
-      );
+      let encoded: Awaited<ReturnType<typeof encodePhotos>>;
+      try {
+        encoded = await encodePhotos(
+          m.preset,
+          chunk.map((i) => photos[i]),
+          ctx.baseUrl(),
+          () => undefined,
+          abort.signal,
+        );
+      } catch (e) {
+        // Cancelled inside a chunk: the chunk's own count means nothing to the user; the folder's does.
+        if (abort.signal.aborted) break;
+        throw e;
+      }
+      const { features, errors } = encoded;
       for (let j = 0; j < chunk.length; j++) {
         const i = chunk[j];
         const err = errors.get(j);
