@@ -24,13 +24,17 @@ import type { Dataset, EvalMetrics } from './types';
 /** Rows per forward pass when embedding images or captions for evaluation. */
 export const EMBED_BATCH = 256;
 
+/** Captions embedded per chunk of an evaluation by models up to the default size (H = 1024, W = 300). */
+export const CHUNK_CAPTIONS = 32;
+
 /**
- * Multiply-adds of one chunk of evaluation work: 256 captions of 16 tokens through the default H = 1024,
- * W = 300 GRU (3H(W + H) per token). About a quarter of a second on single-threaded wasm; larger models
- * embed fewer captions per chunk, so that a chunk stays about this long.
+ * Multiply-adds of one chunk of evaluation work: {@link CHUNK_CAPTIONS} captions of 16 tokens through the
+ * default H = 1024, W = 300 GRU (3H(W + H) per token); about 0.2 s on wasm in Node on this 2-core machine
+ * (256 captions took 1.3 to 1.8 s). Larger models embed fewer captions per chunk, so that a chunk stays
+ * about this long. The batch size does not change the digits (each caption's embedding is its own).
  */
-const CHUNK_MACS = EMBED_BATCH * 16 * 3 * 1024 * (1024 + 300);
-/** Caption positions scored per chunk (N images x m captions x H); 1000 x 256 x 1024 at most. */
+const CHUNK_MACS = CHUNK_CAPTIONS * 16 * 3 * 1024 * (1024 + 300);
+/** Caption positions scored per chunk (N images x m captions x H); 1000 x 256 x 1024 at most (0.3 s). */
 const SCORE_CHUNK = 1000 * 256 * 1024;
 /** Captions per score block, as before chunking: the most a chunk scores. */
 const MAX_SCORE_BLOCK = 1000;
@@ -73,12 +77,12 @@ export async function runChunked<T>(work: Chunked<T>, control: ChunkControl): Pr
 }
 
 /**
- * Captions embedded per chunk by `model`: {@link EMBED_BATCH} for models up to the default size, fewer
- * for larger ones (by the multiply-adds of a token, 3H(W + H)), at least 8.
+ * Captions embedded per chunk by `model`: {@link CHUNK_CAPTIONS} for models up to the default size, fewer
+ * for larger ones (by the multiply-adds of a token, 3H(W + H)), at least 4.
  */
 export function captionRowsPerChunk(model: OrderEmbeddingModel): number {
   const { hiddenDim: H, wordDim: W } = model.config;
-  return Math.max(8, Math.min(EMBED_BATCH, Math.floor(CHUNK_MACS / (16 * 3 * H * (W + H)))));
+  return Math.max(4, Math.min(CHUNK_CAPTIONS, Math.floor(CHUNK_MACS / (16 * 3 * H * (W + H)))));
 }
 
 /** Captions scored against `images` images per chunk (1000 at most, at least 1). */

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
 import {
   captionRowsPerChunk,
-  EMBED_BATCH,
+  CHUNK_CAPTIONS,
   evaluateSplit,
   evaluateSplitAsync,
   scoreBlockSize,
@@ -84,8 +84,8 @@ describe('chunked evaluation', () => {
   it('sizes chunks by the model: the default size keeps full batches, the largest allowed embeds fewer', () => {
     const model = (hiddenDim: number, wordDim: number): OrderEmbeddingModel =>
       ({ config: { hiddenDim, wordDim } as ModelConfig }) as OrderEmbeddingModel;
-    expect(captionRowsPerChunk(model(1024, 300))).toBe(EMBED_BATCH);
-    expect(captionRowsPerChunk(model(32, 16))).toBe(EMBED_BATCH);
+    expect(captionRowsPerChunk(model(1024, 300))).toBe(CHUNK_CAPTIONS);
+    expect(captionRowsPerChunk(model(32, 16))).toBe(CHUNK_CAPTIONS);
     // The largest hidden size the estimate allows at word size 2048 and batch 64.
     let largest = 0;
     for (let h = 64; h <= LIMITS.hiddenDim; h += 64) {
@@ -96,12 +96,12 @@ describe('chunked evaluation', () => {
       if (bytes <= LIMITS.trainingBytes) largest = h;
     }
     const rows = captionRowsPerChunk(model(largest, 2048));
-    expect(rows).toBeLessThan(EMBED_BATCH / 4);
-    expect(rows).toBeGreaterThanOrEqual(8);
+    expect(rows).toBeLessThan(CHUNK_CAPTIONS / 4);
+    expect(rows).toBeGreaterThanOrEqual(4);
     // The same multiply-adds per chunk, within a row's worth.
     const macs = (h: number, w: number, r: number) => r * 3 * h * (w + h);
-    expect(macs(largest, 2048, rows)).toBeLessThanOrEqual(macs(1024, 300, EMBED_BATCH));
-    expect(macs(largest, 2048, rows + 1)).toBeGreaterThan(macs(1024, 300, EMBED_BATCH));
+    expect(macs(largest, 2048, rows)).toBeLessThanOrEqual(macs(1024, 300, CHUNK_CAPTIONS));
+    expect(macs(largest, 2048, rows + 1)).toBeGreaterThan(macs(1024, 300, CHUNK_CAPTIONS));
     // Score blocks: at most 1000 captions, fewer for many images of a large model, never none.
     expect(scoreBlockSize(10, 32)).toBe(1000);
     expect(scoreBlockSize(1000, 1024)).toBeLessThan(1000);
