@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -59,6 +59,13 @@ export function ensureBuilt(): void {
     execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', timeout: 240_000, env });
   run(['scripts/copy-wasm.mjs']);
   run([join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
+}
+
+/** Waits (up to 4 minutes) until the page's loaded-dataset summary says a dataset is loaded. */
+export async function datasetLoaded(page: Page): Promise<void> {
+  await page
+    .locator('[data-testid="dataset-summary"][data-loaded="true"]')
+    .waitFor({ state: 'attached', timeout: 240_000 });
 }
 
 export function freePort(): Promise<number> {

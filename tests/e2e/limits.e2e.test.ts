@@ -18,7 +18,7 @@ import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePng } from '../../scripts/png';
 import { estimateTrainingBytes, LIMITS } from '../../src/model/limits';
-import { RESULTS, serveAndLaunch, type Served } from './harness';
+import { datasetLoaded, RESULTS, serveAndLaunch, type Served } from './harness';
 
 const SCENES = 60;
 
@@ -77,14 +77,7 @@ async function logWorker(worker: Worker): Promise<void> {
 const readLog = (worker: Worker): Promise<Logged[]> =>
   worker.evaluate(() => (self as unknown as { __log: Logged[] }).__log.slice());
 
-async function loaded(page: Page): Promise<void> {
-  await expect
-    .poll(() => page.getByTestId('dataset-summary').getAttribute('data-loaded'), {
-      timeout: 240_000,
-      interval: 500,
-    })
-    .toBe('true');
-}
+const loaded = datasetLoaded;
 
 /** Sets a Train form field by its label. */
 async function setField(page: Page, label: string, value: number): Promise<void> {

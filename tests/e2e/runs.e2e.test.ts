@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip, writeZip } from '../../src/ui/zip';
-import { RESULTS, serveAndLaunch, type Served } from './harness';
+import { datasetLoaded, RESULTS, serveAndLaunch, type Served } from './harness';
 
 const SCENES = 60;
 const require = createRequire(import.meta.url);
@@ -36,14 +36,7 @@ async function openPage(context: BrowserContext, problems: string[]): Promise<Pa
   return page;
 }
 
-async function loaded(page: Page): Promise<void> {
-  await expect
-    .poll(() => page.getByTestId('dataset-summary').getAttribute('data-loaded'), {
-      timeout: 240_000,
-      interval: 500,
-    })
-    .toBe('true');
-}
+const loaded = datasetLoaded;
 
 const status = (page: Page) => page.getByTestId('status').textContent();
 
