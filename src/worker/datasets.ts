@@ -127,17 +127,41 @@ export function forgetEncoders(): void {
  * GETs a data file; a failure names the URL and, when given, how to make the file (`hint`). A 404 says
  * "not found" (the servers of this project answer a missing data file with 404, never with the page).
  */
-async function fetchOk(url: string, what: string, hint?: string): Promise<Response> {
+async function fetchOk(url: string, what: string, hint?: string, signal?: AbortSignal): Promise<Response> {
   let res: Response;
   const how = hint ? `; ${hint}` : '';
   try {
-    res = await fetch(url);
+    res = await fetch(url, signal ? { signal } : undefined);
   } catch (e) {
+    if (signal?.aborted) throw readingCancelled(what);
     throw new Error(`cannot fetch ${what} (${url}): ${(e as Error).message}${how}`);
   }
   if (res.status === 404) throw new Error(`${what} not found: ${url} (HTTP 404)${how}`);
   if (!res.ok) throw new Error(`cannot fetch ${what} (${url}): HTTP ${res.status}${how}`);
   return res;
+}
+
+/** The body of a data file; a cancelled load stops the download. */
+async function fetchBytes(
+  url: string,
+  what: string,
+  hint: string,
+  signal: AbortSignal,
+): Promise<ArrayBuffer> {
+  const res = await fetchOk(url, what, hint, signal);
+  try {
+    return await res.arrayBuffer();
+  } catch (e) {
+    if (signal.aborted) throw readingCancelled(what);
+    throw new Error(`cannot read ${what} (${url}): ${(e as Error).message}; ${hint}`);
+  }
+}
+
+/** A cancelled download, as extractFeatures reports a cancelled extraction (an Error named AbortError). */
+function readingCancelled(what: string): Error {
+  const err = new Error(`reading ${what} was cancelled`);
+  err.name = 'AbortError';
+  return err;
 }
 
 /** How to make a pack that is not served, by its URL. */
@@ -152,7 +176,7 @@ async function loadPack(url: string, ctx: LoadContext): Promise<LoadedDataset> {
   const base = new URL(url.replace(/\/*$/, '/'), ctx.baseUrl).href;
   ctx.onProgress('reading the pack manifest', 0, 2, 0);
   const hint = packHint(url);
-  const manifestRes = await fetchOk(base + PACK_MANIFEST, 'the pack manifest', hint);
+  const manifestRes = await fetchOk(base + PACK_MANIFEST, 'the pack manifest', hint, ctx.signal);
   let json: unknown;
   try {
     json = await manifestRes.json();
@@ -161,7 +185,7 @@ async function loadPack(url: string, ctx: LoadContext): Promise<LoadedDataset> {
   }
   const manifest = parsePackManifest(json, base + PACK_MANIFEST);
   ctx.onProgress('reading the features', 1, 2, 0);
-  const bytes = await (await fetchOk(base + PACK_FEATURES, 'the pack features', hint)).arrayBuffer();
+  const bytes = await fetchBytes(base + PACK_FEATURES, 'the pack features', hint, ctx.signal);
   const dataset = packToDataset(manifest, bytes);
   ctx.onProgress('done', 2, 2, 0);
   const warnings = [
@@ -224,15 +248,16 @@ async function loadScenes(numImages: number | undefined, ctx: LoadContext): Prom
     try {
       const base = new URL(SCENES_PACK_URL, ctx.baseUrl).href;
       const hint = packHint(SCENES_PACK_URL);
-      const res = await fetchOk(base + PACK_MANIFEST, 'the scenes pack manifest', hint);
+      const res = await fetchOk(base + PACK_MANIFEST, 'the scenes pack manifest', hint, ctx.signal);
       const manifest = parsePackManifest(await res.json(), base + PACK_MANIFEST) as ScenesPackManifest;
       const stale = staleScenesPack(manifest, DEFAULT_ENCODER_ID, opts);
       if (stale) warnings.push(`the prebuilt scenes pack is not used: ${stale}; rendering instead`);
       else {
-        const bytes = await (await fetchOk(base + PACK_FEATURES, 'the scenes features', hint)).arrayBuffer();
+        const bytes = await fetchBytes(base + PACK_FEATURES, 'the scenes features', hint, ctx.signal);
         return loadedScenes(packToDataset(manifest, bytes));
       }
     } catch (e) {
+      if (ctx.signal.aborted) throw e; // cancelled: not a reason to render the scenes instead
       warnings.push(
         `the prebuilt scenes pack could not be read (${(e as Error).message}); rendering instead`,
       );
