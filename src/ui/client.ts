@@ -100,6 +100,8 @@ export class TrainingClient {
   private readonly baseUrl: () => string;
   private readonly silentWorkerMs: number;
   private readonly threads: number | undefined;
+  /** Set when a worker crashed while starting its threads: later workers run one thread, saying why. */
+  private threadsFailed: string | null = null;
   private silentTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -153,7 +155,8 @@ export class TrainingClient {
       if (worker !== this.worker) return;
       this.crashed('a message from the worker could not be decoded');
     };
-    const threads = this.threads === undefined ? {} : { threads: this.threads };
+    const n = this.threadsFailed ? 1 : this.threads;
+    const threads = n === undefined ? {} : { threads: n };
     this.send({ type: 'init', backend: this.state.requestedBackend, wasmPath: this.wasmPath(), ...threads });
   }
 
@@ -177,6 +180,14 @@ export class TrainingClient {
   }
 
   private crashed(message: string): void {
+    // A worker that dies before 'ready' while it may be starting threads (a pthread worker that cannot
+    // load crashes it): once, start a single-threaded one instead, without using up a restart.
+    if (!this.readyOnce && this.threads !== 1 && !this.threadsFailed) {
+      this.threadsFailed = `the training worker crashed while starting its threads (${message})`;
+      this.dispose();
+      this.connect();
+      return;
+    }
     const restarting = this.restartsLeft > 0;
     this.dispose();
     this.state.crashed(message, restarting);
@@ -187,6 +198,8 @@ export class TrainingClient {
   }
 
   private onEvent(event: WorkerEvent): void {
+    if (event.type === 'ready' && this.threadsFailed && event.backend === 'wasm' && !event.threadsWhy)
+      event = { ...event, threadsWhy: this.threadsFailed };
     this.state.applyEvent(event);
     switch (event.type) {
       case 'ready':

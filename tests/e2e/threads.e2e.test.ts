@@ -6,8 +6,8 @@
  *   core (navigator.hardwareConcurrency, at most 8), which the header shows;
  * - training with threads gives the losses of the single-threaded build (`?threads=1`) within float32
  *   tolerance (same seed, same data);
- * - served without the COOP/COEP headers, the page falls back to single-threaded wasm, says why in the
- *   header, and still trains.
+ * - served without the COOP/COEP headers, or with threads that cannot start (a CSP without blob: scripts),
+ *   the page falls back to single-threaded wasm, says why in the header, and still trains.
  */
 import type { BrowserContext, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,18 @@ async function trainLosses(page: Page): Promise<number[]> {
   return loss.map((p) => p.loss);
 }
 
+/** Serves the responses whose URL `match`es with their headers changed by `edit`. */
+function editHeaders(match: (url: URL) => boolean, edit: (headers: Record<string, string>) => void) {
+  return async (context: BrowserContext): Promise<void> => {
+    await context.route(match, async (route) => {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      edit(headers);
+      await route.fulfill({ response: res, headers });
+    });
+  };
+}
+
 describe('threads in the browser', () => {
   let served: Served | undefined;
   const contexts: BrowserContext[] = [];
@@ -115,19 +127,18 @@ describe('threads in the browser', () => {
   });
 
   it('served without COOP/COEP, falls back to one thread, says why, and trains', async () => {
-    const plain = await open(served!, '', async (context) => {
-      // The page's document without its cross-origin isolation headers.
-      await context.route(
+    const plain = await open(
+      served!,
+      '',
+      // The document decides whether the page (and so its workers) is cross-origin isolated.
+      editHeaders(
         (url) => url.pathname === '/',
-        async (route) => {
-          const res = await route.fetch();
-          const headers = { ...res.headers() };
-          delete headers['cross-origin-opener-policy'];
-          delete headers['cross-origin-embedder-policy'];
-          await route.fulfill({ response: res, headers });
+        (h) => {
+          delete h['cross-origin-opener-policy'];
+          delete h['cross-origin-embedder-policy'];
         },
-      );
-    });
+      ),
+    );
     contexts.push(plain.context);
     expect(await plain.page.evaluate(() => self.crossOriginIsolated)).toBe(false);
     expect(await plain.worker.evaluate(() => self.crossOriginIsolated)).toBe(false);
@@ -142,5 +153,35 @@ describe('threads in the browser', () => {
     const losses = await trainLosses(plain.page);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(plain.problems).toEqual([]);
+  });
+
+  it('when the threads cannot start, falls back to one thread, says why, and trains', async () => {
+    const probe = await served!.browser.newPage();
+    const cores = await probe.evaluate(() => navigator.hardwareConcurrency);
+    await probe.close();
+    if (cores < 2) return; // one core: no threads are tried
+    // Without blob: in script-src the pthread workers cannot load their glue (importScripts of a blob:).
+    const broken = await open(
+      served!,
+      '',
+      // Every response: the training worker's CSP is the one its own script came with.
+      editHeaders(
+        () => true,
+        (h) => {
+          h['content-security-policy'] = h['content-security-policy']!.replace(
+            /(script-src[^;]*) blob:/,
+            '$1',
+          );
+        },
+      ),
+    );
+    contexts.push(broken.context);
+    expect(await broken.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await shownThreads(broken.page)).toBe(1);
+    expect(await broken.page.getByTestId('threads-why').textContent()).toMatch(
+      /training worker crashed while starting its threads|threaded wasm build did not start/,
+    );
+    const losses = await trainLosses(broken.page);
+    expect(losses.every(Number.isFinite)).toBe(true);
   });
 });
