@@ -763,6 +763,34 @@ export const PROBE_ENCODERS = command({
   },
 });
 
+export const BENCH_GALLERY = command({
+  name: 'bench:gallery',
+  summary:
+    'seconds to encode a dropped folder of Flickr8k dev photos into the gallery (production page, headless Chromium), with a progress, estimate and Cancel check',
+  options: {
+    photos: opt({
+      type: 'number',
+      value: 'N',
+      help: 'dev photos in the folder (at most the split list holds)',
+      default: 1000,
+      check: positiveInt,
+    }),
+    repeats: opt({
+      type: 'number',
+      value: 'N',
+      help: 'timed runs, each in a fresh browser context',
+      default: 3,
+      check: positiveInt,
+    }),
+    flickr: opt({
+      type: 'string',
+      value: 'DIR',
+      help: 'Flickr8k folder (Images/, Flickr_8k.devImages.txt)',
+      defaultText: '$ORDEREMBED_SHARED/data/flickr8k or ../shared/data/flickr8k',
+    }),
+  },
+});
+
 /** Every command with options, in the README's order. */
 export const COMMANDS: readonly Command[] = [
   TRAIN,
@@ -780,5 +808,6 @@ export const COMMANDS: readonly Command[] = [
   BENCH_ENCODERS,
   BENCH_KERNELS,
   BENCH_UI,
+  BENCH_GALLERY,
   PROBE_ENCODERS,
 ] as Command[];
