@@ -15,7 +15,8 @@ Checkpoints (`--checkpoint`, default `<out>.ckpt.pt`) every `--checkpoint-every`
 `--init <run folder>` starts from a run's weights (e.g. one trained in the browser; same vocabulary and
 image encoder). `--average-from N` keeps the mean of the weights from step N on and exports it
 (./average.py); `--distill-from a,b,..` adds a term pulling the batch's scores towards those of an
-ensemble of trained runs (./distill.py). Both as in `npm run train`. The run folder is written at the end, atomically (./runfolder.py), and opens in
+ensemble of trained runs (./distill.py). Both as in `npm run train`. The run folder is written at
+the end, atomically (./runfolder.py), and opens in
 `npm run evaluate` and the playground.
 """
 
@@ -146,6 +147,17 @@ def _save_checkpoint(path: str, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def _read_run_of(folder: str, flag: str, pack, data_arg: str) -> Run:
+    """A run folder given by `flag`, refused unless it was trained on the pack's image encoder."""
+    run = read_run(folder)
+    if run.encoder != pack.encoder:
+        raise ValueError(
+            f"{flag} {folder}: the run was trained on {run.encoder or 'non-photo'} features, "
+            f"--data {data_arg} has {pack.encoder} features"
+        )
+    return run
+
+
 def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[dict, dict]:
     """(model fields except vocabSize, TrainConfig) from the flags, a run to start from, or a checkpoint."""
     if ck is not None:
@@ -212,12 +224,7 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
         log(f"--resume: no checkpoint at {ck_path}; starting from step 0")
     init_run = None
     if a.init and ck is None:
-        init_run = read_run(a.init)
-        if init_run.encoder != pack.encoder:
-            raise ValueError(
-                f"--init {a.init}: the run was trained on {init_run.encoder or 'non-photo'} features, "
-                f"--data {a.data} has {pack.encoder} features"
-            )
+        init_run = _read_run_of(a.init, "--init", pack, a.data)
     model_fields, tc = _configs(a, pack, init_run, ck)
     train_set = set(pack.split("train"))
     if ck is not None:
@@ -254,12 +261,7 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
     average = WeightAverage(model, ck.get("average") if ck else None) if tc.get("averageFromStep") else None
     teacher = None
     if tc.get("distill"):
-        members: list[Run] = []
-        for folder in tc["distill"]["teachers"]:
-            m = read_run(folder)
-            if m.encoder != pack.encoder:
-                raise ValueError(f"--distill-from {folder}: the run was trained on {m.encoder or 'non-photo'} features, --data {a.data} has {pack.encoder} features")
-            members.append(m)
+        members = [_read_run_of(folder, "--distill-from", pack, a.data) for folder in tc["distill"]["teachers"]]
         t0 = time.perf_counter()
         teacher = EnsembleTeacher(members, pack, data.images, [k for c in data.captions_of for k in c], ctx.device, log)
         log(f"teacher of {len(members)} runs ready in {time.perf_counter() - t0:.0f} s")
