@@ -122,3 +122,35 @@ export async function serveAndLaunch(
     },
   };
 }
+
+/**
+ * Serves the page's first training worker wrapped: `hook` (a script run inside the worker before the
+ * real one, e.g. one that throws after some message) is imported first, then the real worker script.
+ * Later workers (the replacement after a crash) are served as they are. Both wrapper responses carry
+ * the real worker response's headers: without Cross-Origin-Embedder-Policy the wrapped worker is not
+ * cross-origin isolated, cannot start its wasm threads and dies before it is ready, and the page would
+ * replace it (single-threaded, unwrapped) before the hook ever ran. Returns how many worker scripts
+ * were requested so far.
+ */
+export async function wrapFirstWorker(page: Page, hook: string): Promise<() => number> {
+  let requested = 0;
+  const headersOf = async (url: string) => {
+    const response = await page.context().request.get(url);
+    const headers = response.headers();
+    delete headers['content-length'];
+    delete headers['content-encoding'];
+    return { ...headers, 'content-type': 'text/javascript' };
+  };
+  await page.route(/\/assets\/crash-hook\.js$/, async (route) =>
+    route.fulfill({ headers: await headersOf(route.request().url()), body: hook }),
+  );
+  await page.route(/\/assets\/worker-[^/?]+\.js$/, async (route) => {
+    if (requested++ > 0) return route.continue();
+    const real = `${route.request().url()}?unwrapped`;
+    await route.fulfill({
+      headers: await headersOf(real),
+      body: `import './crash-hook.js';\nimport ${JSON.stringify(real)};\n`,
+    });
+  });
+  return () => requested;
+}

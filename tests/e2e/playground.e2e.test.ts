@@ -12,7 +12,7 @@ import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
-import { RESULTS, serveAndLaunch, type Served } from './harness';
+import { RESULTS, serveAndLaunch, wrapFirstWorker, type Served } from './harness';
 
 const SCENES = 120;
 
@@ -331,7 +331,6 @@ describe('playground in a real browser', () => {
     // real fault would (the page sees the worker's error event, nothing is faked on the page's side).
     const context = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const crashPage = await context.newPage();
-    let wrapped = 0;
     const hook = `
       const post = self.postMessage.bind(self);
       let evaluations = 0;
@@ -342,19 +341,7 @@ describe('playground in a real browser', () => {
           setTimeout(() => { throw new Error('simulated fault in the training worker'); });
         }
       };`;
-    await crashPage.route(/\/assets\/crash-hook\.js$/, (route) =>
-      route.fulfill({ contentType: 'text/javascript', body: hook }),
-    );
-    // Static imports, evaluated in order: the hook first, then the real worker (a dynamic import would
-    // let the page's first messages arrive before the worker listens).
-    await crashPage.route(/\/assets\/worker-[^/?]+\.js$/, async (route) => {
-      if (wrapped++ > 0) return route.continue();
-      const real = `${route.request().url()}?unwrapped`;
-      await route.fulfill({
-        contentType: 'text/javascript',
-        body: `import './crash-hook.js';\nimport ${JSON.stringify(real)};\n`,
-      });
-    });
+    const wrapped = await wrapFirstWorker(crashPage, hook);
     try {
       await crashPage.goto(`${served!.url}?scenes=${SCENES}`);
       const summary = crashPage.getByTestId('dataset-summary');
@@ -367,7 +354,7 @@ describe('playground in a real browser', () => {
       await expect.poll(() => banner.isVisible(), { timeout: 120_000, interval: 250 }).toBe(true);
       expect(await banner.textContent()).toMatch(/simulated fault in the training worker/);
       expect(await banner.textContent()).toMatch(/A fresh worker was started/);
-      expect(wrapped).toBeGreaterThanOrEqual(2); // the replacement worker was loaded
+      expect(wrapped()).toBeGreaterThanOrEqual(2); // the replacement worker was loaded
       // The new worker reloads the dataset and is ready to train again; the charts keep both runs.
       await expect
         .poll(() => crashPage.getByTestId('status').textContent(), { timeout: 240_000, interval: 500 })

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip, writeZip } from '../../src/ui/zip';
-import { datasetLoaded, RESULTS, serveAndLaunch, type Served } from './harness';
+import { datasetLoaded, RESULTS, serveAndLaunch, wrapFirstWorker, type Served } from './harness';
 
 const SCENES = 60;
 const require = createRequire(import.meta.url);
@@ -163,7 +163,6 @@ describe('runs, limits and headers in a real browser', () => {
     // would; the page restarts a fresh worker by itself.
     const ctx = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p = await openPage(ctx, []);
-    let wrapped = 0;
     const hook = `
       const post = self.postMessage.bind(self);
       self.postMessage = (message, transfer) => {
@@ -171,17 +170,7 @@ describe('runs, limits and headers in a real browser', () => {
         if (message && message.type === 'started')
           setTimeout(() => { throw new Error('simulated fault in the training worker'); }, 8000);
       };`;
-    await p.route(/\/assets\/crash-hook\.js$/, (route) =>
-      route.fulfill({ contentType: 'text/javascript', body: hook }),
-    );
-    await p.route(/\/assets\/worker-[^/?]+\.js$/, async (route) => {
-      if (wrapped++ > 0) return route.continue();
-      const real = `${route.request().url()}?unwrapped`;
-      await route.fulfill({
-        contentType: 'text/javascript',
-        body: `import './crash-hook.js';\nimport ${JSON.stringify(real)};\n`,
-      });
-    });
+    const wrapped = await wrapFirstWorker(p, hook);
     try {
       await p.goto(`${served!.url}?scenes=${SCENES}#train`);
       await loaded(p);
@@ -190,6 +179,7 @@ describe('runs, limits and headers in a real browser', () => {
       const banner = p.getByTestId('crash-banner');
       await expect.poll(() => banner.isVisible(), { timeout: 120_000, interval: 250 }).toBe(true);
       expect(await banner.textContent()).toMatch(/simulated fault/);
+      expect(wrapped()).toBeGreaterThanOrEqual(2); // the replacement worker was loaded
       await expect.poll(() => status(p), { timeout: 240_000, interval: 500 }).toMatch(/ready/i);
       const steps = await checkpointSteps(p);
       const [runId, step] = Object.entries(steps)[0]!;
