@@ -14,10 +14,11 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { parseCommand } from './cli/options';
-import { COMPARE } from './cli/commands';
+import { COMPARE, tableTrainFields } from './cli/commands';
 import { loadScriptData, addFeatureViews, writeRunFolder } from './data-node';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
+import { TrainingDriver } from '../src/model/driver';
 import { summarize, type LogLine } from './run-log';
 import type { Measure } from '../src/model/types';
 import { splitSizeWarnings } from '../src/model/data/flickr8k';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
           maxViolationStep: a['max-violation-after'],
           dropout: a.dropout,
           ...(a.augment !== undefined ? { augment: true } : {}),
+          ...tableTrainFields(a),
         },
       ),
   );
@@ -106,14 +108,16 @@ async function main(): Promise<void> {
       );
     });
   };
-  for (let s = 1; s <= steps; s++) {
-    trainers.forEach((tr, k) => {
-      const r = tr.step();
+  // The shared loop (src/model/driver.ts): the runs take turns step by step.
+  const driver = new TrainingDriver(trainers, { steps, evalEvery });
+  await driver.run({
+    onStep: (k, r) => {
       seconds[k] += r.ms / 1000;
       lastLoss[k] = r.loss;
-    });
-    if (s % evalEvery === 0 || s === steps) evaluateAll(s);
-  }
+    },
+    evaluate: evaluateAll,
+  });
+  driver.finish();
   console.log(summarize(history).join('\n'));
   if (a.out) {
     for (const [k, tr] of trainers.entries()) {

@@ -33,19 +33,22 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
 import { parseCommand } from './cli/options';
-import { TRAIN } from './cli/commands';
+import { TABLE_FLAGS, tableTrainFields, TRAIN } from './cli/commands';
 import { readCheckpointFolder, writeCheckpointFolder, type ResumeOptions } from './checkpoint-node';
 import { validateLogLines } from '../src/model/validate-run';
 import type { TrainerCheckpoint } from '../src/model/checkpoint';
 import { loadScriptData, addFeatureViews, loadWordVectors, readRunFolder, writeRunFolder } from './data-node';
 import { formatMetrics } from './report';
 import { Trainer, TrainingDivergedError } from '../src/model/trainer';
+import { DEFAULTS, trainOptionEntries } from '../src/model/defaults';
+import { TrainingDriver } from '../src/model/driver';
 import { exportRun, importModel, type RunLogEntry } from '../src/model/export';
-import type { EvalMetrics } from '../src/model/types';
+import type { EvalMetrics, StepResult } from '../src/model/types';
 import { splitSizeWarnings } from '../src/model/data/flickr8k';
 
 /** Flags that set the model or its training: a resumed run takes them from its checkpoint. */
-const CONFIG_FLAGS: (keyof typeof TRAIN.options)[] = [
+const CONFIG_FLAGS: string[] = [
+  ...TABLE_FLAGS,
   'ln',
   'measure',
   'epochs',
@@ -74,7 +77,8 @@ async function main(): Promise<void> {
   const resumeDir = a.resume === undefined ? undefined : path.resolve(a.resume);
   let resumed: { checkpoint: TrainerCheckpoint; resume: ResumeOptions } | undefined;
   if (resumeDir) {
-    const clash = CONFIG_FLAGS.filter((k) => a[k] !== undefined);
+    const given = a as Record<string, unknown>;
+    const clash = CONFIG_FLAGS.filter((k) => given[k] !== undefined);
     if (clash.length)
       throw new Error(
         `--resume takes the run's configuration from its checkpoint; drop ${clash.map((k) => `--${k}`).join(', ')}`,
@@ -87,9 +91,11 @@ async function main(): Promise<void> {
   if (a.steps !== undefined && a.epochs !== undefined)
     throw new Error(`--steps and --epochs exclude each other`);
   const backend = await initNodeBackend(a.backend);
-  const seed = cp?.train.seed ?? a.seed ?? 1234;
+  const paper = DEFAULTS.paper;
+  const quick = DEFAULTS.quickCli;
+  const seed = cp?.train.seed ?? a.seed ?? paper.train.seed;
   const data = await loadScriptData(a.data, {
-    synthetic: { numImages: cp?.numImages ?? a.images ?? 1200, seed },
+    synthetic: { numImages: cp?.numImages ?? a.images ?? quick.syntheticImages, seed },
     prepare: {
       encoder: a.encoder,
       limit: a.limit,
@@ -97,7 +103,8 @@ async function main(): Promise<void> {
     },
   });
   const ds = data.dataset;
-  for (const w of splitSizeWarnings(ds.splits, a.batch ?? 128)) process.stderr.write(`warning: ${w}\n`);
+  for (const w of splitSizeWarnings(ds.splits, a.batch ?? paper.train.batchSize))
+    process.stderr.write(`warning: ${w}\n`);
   if (a.augment !== undefined) addFeatureViews(data, String(a.data), a.augment);
   // --init: fine-tune another run. Its architecture is the default here; its encoder must be the data's.
   const initDir = a.init === undefined ? undefined : path.resolve(a.init);
@@ -114,23 +121,24 @@ async function main(): Promise<void> {
     : new Trainer(
         ds,
         {
-          layerNorm: (a.ln ?? (base?.layerNorm === false ? 'off' : 'on')) === 'on',
-          measure: a.measure ?? base?.measure ?? 'order',
-          hiddenDim: a.hidden ?? base?.hiddenDim ?? 256,
-          wordDim: a['word-dim'] ?? base?.wordDim ?? 300,
+          layerNorm: a.ln ? a.ln === 'on' : (base?.layerNorm ?? paper.model.layerNorm),
+          measure: a.measure ?? base?.measure ?? paper.model.measure,
+          hiddenDim: a.hidden ?? base?.hiddenDim ?? quick.hiddenDim,
+          wordDim: a['word-dim'] ?? base?.wordDim ?? paper.model.wordDim,
           maxViolation: Boolean(a['max-violation']),
         },
         {
           seed,
-          batchSize: a.batch ?? 128,
-          learningRate: a.lr ?? 1e-3,
+          batchSize: a.batch ?? paper.train.batchSize,
+          learningRate: a.lr ?? paper.train.learningRate,
           lrDecayStep: a['lr-decay-at'],
           lrDecayFactor: a['lr-decay'],
           maxViolationStep: a['max-violation-after'],
           dropout: a.dropout,
           ...(a.augment !== undefined ? { augment: true } : {}),
           averageFromStep: a['average-from'],
-          sampling: a.sampling ?? 'image',
+          sampling: a.sampling ?? paper.train.sampling,
+          ...tableTrainFields(a),
         },
       );
   if (a['word-vectors'] !== undefined) {
@@ -173,8 +181,8 @@ async function main(): Promise<void> {
         distill
           ? { weight: distill.weight, temperature: distill.temperature }
           : {
-              weight: a['distill-weight'] ?? 1,
-              temperature: a['distill-temperature'] ?? 0.05,
+              weight: a['distill-weight'] ?? DEFAULTS.loss.distillWeight,
+              temperature: a['distill-temperature'] ?? DEFAULTS.loss.distillTemperature,
             },
         (done, total) =>
           log(`teacher ${done}/${total} embedded (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
@@ -189,9 +197,9 @@ async function main(): Promise<void> {
   const { model, train } = trainer.config;
   const ro = resumed?.resume;
   const epochs = a.epochs;
-  const steps = epochs ? trainer.stepsForEpochs(epochs) : (a.steps ?? ro?.steps ?? 300);
-  const evalEvery = a['eval-every'] ?? ro?.evalEvery ?? 100;
-  const logEvery = a['log-every'] ?? ro?.logEvery ?? 10;
+  const steps = epochs ? trainer.stepsForEpochs(epochs) : (a.steps ?? ro?.steps ?? quick.steps);
+  const evalEvery = a['eval-every'] ?? ro?.evalEvery ?? quick.evalEvery;
+  const logEvery = a['log-every'] ?? ro?.logEvery ?? quick.logEvery;
   const evalImages = a['eval-images'] ?? ro?.evalImages;
   const checkpointEvery = a['checkpoint-every'] ?? evalEvery;
   const startStep = trainer.stepsDone;
@@ -227,7 +235,10 @@ async function main(): Promise<void> {
       (train.maxViolationStep ? `; max-violation loss after step ${train.maxViolationStep}` : '') +
       (train.dropout ? `; dropout ${train.dropout}` : '') +
       (train.averageFromStep ? `; weights averaged from step ${train.averageFromStep}` : '') +
-      (train.augment ? `; augmented with ${ds.featureViews!.length} other view(s) of the features` : ''),
+      (train.augment ? `; augmented with ${ds.featureViews!.length} other view(s) of the features` : '') +
+      trainOptionEntries()
+        .map(([k, o]) => (train[k] ? `; ${o.summary(train[k])}` : ''))
+        .join(''),
   );
   if (!hasDev) log('no dev split: dev metrics are skipped');
   const evaluate = (): EvalMetrics | undefined =>
@@ -250,11 +261,22 @@ async function main(): Promise<void> {
     });
     checkpointStep = trainer.stepsDone;
   };
-  for (let s = startStep + 1; s <= steps; s++) {
-    let r;
-    try {
-      r = trainer.step();
-    } catch (e) {
+  // The shared loop (src/model/driver.ts): each step is logged every logEvery steps and when evaluated.
+  const driver = new TrainingDriver([trainer], { steps, evalEvery });
+  let last: StepResult | undefined;
+  /** The step last evaluated, and its metrics (the averaged weights' and the trained ones'). */
+  let evaluated: { step: number; dev?: EvalMetrics; trained?: EvalMetrics } = { step: -1 };
+  await driver.run({
+    onStep: (_, r) => {
+      last = r;
+      trainMs += r.ms;
+      const s = r.step;
+      if (s % logEvery === 0 || driver.evaluationDue(s))
+        log(
+          `step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${((train.batchSize * s) / (trainMs / 1000)).toFixed(0)} pairs/s`,
+        );
+    },
+    onStepError: (_, e) => {
       if (e instanceof TrainingDivergedError && out)
         throw new Error(
           `${e.message}\n` +
@@ -263,43 +285,39 @@ async function main(): Promise<void> {
               : 'no checkpoint had been written yet'),
         );
       throw e;
-    }
-    trainMs += r.ms;
-    const last = s === steps;
-    const evalNow = s % evalEvery === 0 || last;
-    if (s % logEvery === 0 || evalNow) {
-      const entry: RunLogEntry = {
-        step: s,
-        epoch: trainer.epochsDone,
-        seconds: Number((trainMs / 1000).toFixed(3)),
-        loss: r.loss,
-      };
-      log(
-        `step ${s}/${steps} epoch ${r.epoch} loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)} ${((train.batchSize * s) / (trainMs / 1000)).toFixed(0)} pairs/s`,
-      );
-      if (evalNow) {
-        const trained = evaluate();
-        const averaged = evaluateAveraged();
-        dev = averaged ?? trained;
-        if (dev) {
-          entry.dev = dev;
-          if (averaged && trained) {
-            entry.devTrained = trained;
-            log(`  dev @${s}, trained weights: ${formatMetrics(trained)}`);
-          }
-          const wall = last ? ` (${((performance.now() - t0) / 1000).toFixed(1)} s)` : '';
-          const what = averaged ? `, mean of the weights of the last ${trainer.averagedSteps} steps` : '';
-          log(`${last ? '' : '  '}dev @${s}${what}: ${formatMetrics(dev)}${wall}`);
-        }
+    },
+    evaluate: (s) => {
+      const trained = evaluate();
+      const averaged = evaluateAveraged();
+      const metrics = averaged ?? trained;
+      evaluated = { step: s, dev: metrics, ...(averaged && trained ? { trained } : {}) };
+      if (!metrics) return;
+      dev = metrics;
+      if (averaged && trained) log(`  dev @${s}, trained weights: ${formatMetrics(trained)}`);
+      const end = s === steps;
+      const wall = end ? ` (${((performance.now() - t0) / 1000).toFixed(1)} s)` : '';
+      const what = averaged ? `, mean of the weights of the last ${trainer.averagedSteps} steps` : '';
+      log(`${end ? '' : '  '}dev @${s}${what}: ${formatMetrics(metrics)}${wall}`);
+    },
+    afterStep: (s) => {
+      const ev = evaluated.step === s ? evaluated : undefined;
+      if (last && (s % logEvery === 0 || ev)) {
+        const entry: RunLogEntry = {
+          step: s,
+          epoch: trainer.epochsDone,
+          seconds: Number((trainMs / 1000).toFixed(3)),
+          loss: last.loss,
+          ...(ev?.dev ? { dev: ev.dev } : {}),
+          ...(ev?.trained ? { devTrained: ev.trained } : {}),
+        };
+        history.push(entry);
+        if (logFile) appendFileSync(logFile, JSON.stringify(entry) + '\n');
       }
-      history.push(entry);
-      if (logFile) appendFileSync(logFile, JSON.stringify(entry) + '\n');
-    }
-    if (out && (s % checkpointEvery === 0 || s === steps)) saveCheckpoint();
-  }
+      if (out && (s % checkpointEvery === 0 || s === steps)) saveCheckpoint();
+    },
+  });
   const seconds = (performance.now() - t0) / 1000;
-  if (trainer.averagedSteps) trainer.applyAveragedWeights();
-  else if (train.averageFromStep)
+  if (driver.finish().length)
     log(
       `--average-from ${train.averageFromStep}: training ended before that step; the trained weights are kept`,
     );

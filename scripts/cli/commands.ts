@@ -11,6 +11,15 @@ import { PACK_FEATURE_TYPES } from '../../src/model/data/pack';
 import { SPLIT_NAMES } from '../../src/model/data/flickr8k';
 import { PROTOCOLS } from '../../src/model/wordnet/protocols';
 import {
+  DEFAULTS,
+  TRAIN_OPTIONS,
+  trainOptionEntries,
+  trainOptionFields,
+  trainOptionProblem,
+  type TrainOptionKey,
+} from '../../src/model/defaults';
+import type { TrainOptionFields } from '../../src/model/types';
+import {
   list,
   listOf,
   numberIn,
@@ -35,13 +44,51 @@ const backend = opt({
 });
 const json = opt({ type: 'boolean', help: 'progress on stderr; the last line of stdout is JSON' });
 
+/** A flag of the TRAIN_OPTIONS table (src/model/defaults.ts). */
+interface TableFlag {
+  type: 'number';
+  value: string;
+  help: string;
+  defaultText: string;
+  check: (flag: string, n: number) => number;
+}
+type TableFlags = { [K in TrainOptionKey as (typeof TRAIN_OPTIONS)[K]['flag']]: TableFlag };
+
+/** The flags of the TRAIN_OPTIONS table, unset when absent (a resumed run takes them from its checkpoint). */
+function tableFlags(): TableFlags {
+  const flags: Record<string, TableFlag> = {};
+  for (const [, o] of trainOptionEntries())
+    flags[o.flag] = {
+      type: 'number',
+      value: o.value,
+      help: o.help,
+      defaultText: String(o.default),
+      check: (flag, n) => {
+        const problem = trainOptionProblem(o, n);
+        if (problem) throw new Error(`--${flag}: expected ${problem}, got ${String(n)}`);
+        return n;
+      },
+    };
+  return flags as unknown as TableFlags;
+}
+
+/** The `--` flags of the TRAIN_OPTIONS table. */
+export const TABLE_FLAGS: readonly string[] = trainOptionEntries().map(([, o]) => o.flag);
+
+/** The TrainConfig fields of the table's flags that were given (and differ from their defaults). */
+export function tableTrainFields(values: object): TrainOptionFields {
+  const v = values as Record<string, unknown>;
+  return trainOptionFields((_, o) => v[o.flag] as number | undefined);
+}
+
 /**
- * The model and training options train and compare share, without defaults: theirs differ (another part
- * of issue 15 unifies them), so each command adds its own; `train` leaves them unset in the parse (a
- * resumed or `--init` run takes them from that run) and says them in `defaultText`.
+ * The model and training options train and compare share, without defaults: their defaults are
+ * different presets of src/model/defaults.ts, so each command adds its own; `train` leaves them unset in
+ * the parse (a resumed or `--init` run takes them from that run) and says them in `defaultText`.
  */
 function trainingOptions() {
   return {
+    ...tableFlags(),
     hidden: opt({
       type: 'number',
       value: 'H',
@@ -98,7 +145,7 @@ function trainingOptions() {
       type: 'number',
       value: 'F',
       help: 'the factor of --lr-decay-at',
-      defaultText: '0.1',
+      defaultText: String(DEFAULTS.schedule.lrDecayFactor),
       check: (flag: string, n: number): number => {
         if (!(n > 0)) throw new Error(`--${flag}: expected a positive factor, got ${String(n)}`);
         return n;
@@ -165,30 +212,33 @@ export const TRAIN = command({
       check: positiveInt,
     }),
     ...TRAINING,
-    hidden: opt({ ...TRAINING.hidden, defaultText: "256, or the --init run's" }),
-    'word-dim': opt({ ...TRAINING['word-dim'], defaultText: "300, or the --init run's" }),
-    batch: opt({ ...TRAINING.batch, defaultText: '128' }),
-    lr: opt({ ...TRAINING.lr, defaultText: '0.001' }),
-    seed: opt({ ...TRAINING.seed, defaultText: '1234' }),
+    hidden: opt({ ...TRAINING.hidden, defaultText: `${DEFAULTS.quickCli.hiddenDim}, or the --init run's` }),
+    'word-dim': opt({
+      ...TRAINING['word-dim'],
+      defaultText: `${DEFAULTS.paper.model.wordDim}, or the --init run's`,
+    }),
+    batch: opt({ ...TRAINING.batch, defaultText: String(DEFAULTS.paper.train.batchSize) }),
+    lr: opt({ ...TRAINING.lr, defaultText: String(DEFAULTS.paper.train.learningRate) }),
+    seed: opt({ ...TRAINING.seed, defaultText: String(DEFAULTS.paper.train.seed) }),
     images: opt({
       type: 'number',
       value: 'N',
       help: 'images of the synthetic data set',
-      defaultText: '1200',
+      defaultText: String(DEFAULTS.quickCli.syntheticImages),
       check: withinLimit('numImages', 2),
     }),
     steps: opt({
       type: 'number',
       value: 'N',
       help: 'training steps (excludes --epochs)',
-      defaultText: "300, or the resumed run's",
+      defaultText: `${DEFAULTS.quickCli.steps}, or the resumed run's`,
       check: withinLimit('steps'),
     }),
     sampling: opt({
       type: 'string',
       value: 'image|caption',
       help: 'batches of distinct images, or of captions drawn uniformly',
-      defaultText: 'image',
+      defaultText: DEFAULTS.paper.train.sampling,
       check: oneOf(['image', 'caption'] as const),
     }),
     'average-from': opt({
@@ -217,28 +267,28 @@ export const TRAIN = command({
       type: 'number',
       value: 'W',
       help: 'weight of the distillation loss (needs --distill-from)',
-      defaultText: '1',
+      defaultText: String(DEFAULTS.loss.distillWeight),
       check: numberIn(0, 1e6, { exclusiveMin: true }),
     }),
     'distill-temperature': opt({
       type: 'number',
       value: 'T',
       help: "temperature of the teachers' rankings (needs --distill-from)",
-      defaultText: '0.05',
+      defaultText: String(DEFAULTS.loss.distillTemperature),
       check: numberIn(0, 1e6, { exclusiveMin: true }),
     }),
     'eval-every': opt({
       type: 'number',
       value: 'N',
       help: 'steps between evaluations on the dev split',
-      defaultText: "100, or the resumed run's",
+      defaultText: `${DEFAULTS.quickCli.evalEvery}, or the resumed run's`,
       check: positiveInt,
     }),
     'log-every': opt({
       type: 'number',
       value: 'N',
       help: 'steps between progress lines',
-      defaultText: "10, or the resumed run's",
+      defaultText: `${DEFAULTS.quickCli.logEvery}, or the resumed run's`,
       check: positiveInt,
     }),
     'checkpoint-every': opt({
@@ -291,27 +341,27 @@ export const COMPARE = command({
       type: 'string',
       value: '<ln|gru>-<order|cosine>,...',
       help: 'the runs to compare',
-      default: ['ln-order', 'gru-order', 'gru-cosine'],
+      default: [...DEFAULTS.compare.runs],
       check: list,
     }),
     epochs: opt({
       type: 'number',
       value: 'E',
       help: 'training epochs (--steps overrides)',
-      default: 10,
+      default: DEFAULTS.compare.epochs as number,
       check: positiveInt,
     }),
     ...TRAINING,
-    hidden: opt({ ...TRAINING.hidden, default: 1024 }),
-    'word-dim': opt({ ...TRAINING['word-dim'], default: 300 }),
-    batch: opt({ ...TRAINING.batch, default: 128 }),
-    lr: opt({ ...TRAINING.lr, default: 1e-3 }),
-    seed: opt({ ...TRAINING.seed, default: 1234 }),
+    hidden: opt({ ...TRAINING.hidden, default: DEFAULTS.paper.model.hiddenDim as number }),
+    'word-dim': opt({ ...TRAINING['word-dim'], default: DEFAULTS.paper.model.wordDim as number }),
+    batch: opt({ ...TRAINING.batch, default: DEFAULTS.paper.train.batchSize as number }),
+    lr: opt({ ...TRAINING.lr, default: DEFAULTS.paper.train.learningRate as number }),
+    seed: opt({ ...TRAINING.seed, default: DEFAULTS.paper.train.seed as number }),
     sampling: opt({
       type: 'string',
       value: 'image|caption',
       help: 'batches of distinct images, or of captions drawn uniformly',
-      default: 'image',
+      default: DEFAULTS.paper.train.sampling,
       check: oneOf(['image', 'caption'] as const),
     }),
     'eval-every': opt({

@@ -9,12 +9,9 @@
  *   summed (the paper's):  loss = sum cost_caption + sum cost_image
  *   max-violation:         loss = sum_i max_j cost_caption[i, j] + sum_j max_i cost_image[i, j]
  *
- * Margins: 0.05 for order embeddings, 0.2 for cosine.
+ * Margins: 0.05 for order embeddings, 0.2 for cosine (DEFAULTS.loss in ./defaults.ts).
  */
 import * as tf from './tf';
-import type { Measure } from './types';
-
-export const DEFAULT_MARGIN: Record<Measure, number> = { order: 0.05, cosine: 0.2 };
 
 /** Loss from a square score matrix S [B, B] whose diagonal holds the positive pairs. */
 export function contrastiveLoss(S: tf.Tensor2D, margin: number, maxViolation: boolean): tf.Scalar {

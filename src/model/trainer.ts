@@ -16,7 +16,8 @@
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
-import { DEFAULT_MARGIN } from './loss';
+import { DEFAULTS, trainOptionEntries, trainOptionProblem } from './defaults';
+import { learningRateAt } from './driver';
 import {
   embedDatasetImages,
   embedSequences,
@@ -36,25 +37,15 @@ import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from 
 import type { NamedWeight } from './model';
 import { pretrainedEmbedding, type WordVectors } from './word-vectors';
 import { EnsembleTeacher, type Teacher } from './distill';
-import { checkRunSize, DEFAULT_MAX_LENGTH } from './limits';
+import { checkRunSize } from './limits';
 import { CHECKPOINT_FORMAT, type TrainerCheckpoint } from './checkpoint';
 
-export const DEFAULT_TRAIN: TrainConfig = {
-  batchSize: 128,
-  learningRate: 1e-3,
-  clipNorm: 2,
-  seed: 1234,
-  minWordCount: 2,
-  maxLength: DEFAULT_MAX_LENGTH,
-  sampling: 'image',
-};
+/** What a run is trained with when not told otherwise: the paper's (./defaults.ts). */
+export const DEFAULT_TRAIN: TrainConfig = { ...DEFAULTS.paper.train };
 
 export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize' | 'imageDim' | 'margin'> = {
-  wordDim: 300,
-  hiddenDim: 1024,
-  layerNorm: true,
-  measure: 'order',
-  maxViolation: false,
+  ...DEFAULTS.paper.model,
+  maxViolation: DEFAULTS.loss.maxViolation,
 };
 
 /** Throws a clear message for a dataset the model cannot train on. */
@@ -120,7 +111,13 @@ export class Trainer {
     const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
     if (t.dropout !== undefined && !(t.dropout >= 0 && t.dropout < 1))
       throw new Error(`train config: dropout must be in [0, 1), got ${t.dropout}`);
+    for (const [k, o] of trainOptionEntries()) {
+      const v = t[k];
+      const problem = v === undefined ? null : trainOptionProblem(o, v);
+      if (problem) throw new Error(`train config: ${k} must be ${problem}, got ${v}`);
+    }
     const avg = t.averageFromStep;
+
     if (avg !== undefined && !(Number.isInteger(avg) && avg >= 0))
       throw new Error(`train config: averageFromStep must be a step number (0: none), got ${avg}`);
     if (t.augment) {
@@ -142,7 +139,7 @@ export class Trainer {
     const measure = model.measure ?? DEFAULT_MODEL.measure;
     const m: ModelConfig = {
       ...DEFAULT_MODEL,
-      margin: DEFAULT_MARGIN[measure],
+      margin: DEFAULTS.loss.margin[measure],
       ...model,
       vocabSize: this.vocab.size,
       imageDim: dataset.imageDim,
@@ -201,10 +198,9 @@ export class Trainer {
     return Math.ceil((epochs * this.trainCaptions.size) / B);
   }
 
-  /** Learning rate of the next step (the step decay applied). */
+  /** Learning rate of the next step (the schedule of ./driver.ts). */
   get learningRate(): number {
-    const { learningRate, lrDecayStep, lrDecayFactor } = this.config.train;
-    return lrDecayStep && this.steps >= lrDecayStep ? learningRate * (lrDecayFactor ?? 0.1) : learningRate;
+    return learningRateAt(this.config.train, this.steps);
   }
 
   /** Whether the next step uses the max-violation loss (the model's choice, or the warm-up's end). */

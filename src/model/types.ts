@@ -3,6 +3,8 @@
  * cross the worker boundary unchanged.
  */
 
+import type { TrainOptionKey } from './defaults';
+
 /** Which similarity the model is trained and evaluated with. */
 export type Measure = 'order' | 'cosine';
 
@@ -24,7 +26,10 @@ export interface ModelConfig {
   maxViolation: boolean;
 }
 
-export interface TrainConfig {
+/** The numeric options of the table in ./defaults.ts (TRAIN_OPTIONS), each absent when at its default. */
+export type TrainOptionFields = { [K in TrainOptionKey]?: number };
+
+export interface TrainConfig extends TrainOptionFields {
   batchSize: number;
   learningRate: number;
   /** Clip gradients to this global norm. */

@@ -11,6 +11,7 @@
 import { asText, type Bytes } from './data/binary';
 import { describeValue, LIMITS, checkIntLimit } from './limits';
 import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
+import { trainOptionEntries } from './defaults';
 import type { RunConfig, RunLogEntry, RunMetrics, WeightsManifest } from './export';
 
 type Rec = Record<string, unknown>;
@@ -124,6 +125,11 @@ export function validateTrainConfig(where: string, v: unknown): TrainConfig {
       };
     }),
   };
+  // The options of the table in ./defaults.ts, each within its range.
+  for (const [k, o] of trainOptionEntries())
+    (optional as Rec)[k] = opt(t[k], (x) =>
+      o.integer ? int(at(k), x, o.min, o.max) : num(at(k), x, o.min, o.max),
+    );
   for (const [k, x] of Object.entries(optional)) if (x !== undefined) (out as unknown as Rec)[k] = x;
   return out;
 }

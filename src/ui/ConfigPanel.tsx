@@ -1,6 +1,7 @@
 import { useId, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { canStart, isRunActive, useUiStore, type FormValues, type NumericField, type RunView } from './store';
 import { useClient } from './context';
+import { trainOptionEntries } from '../model/defaults';
 
 function NumberField(props: {
   field: NumericField;
@@ -188,6 +189,10 @@ export function ConfigPanel(): ReactNode {
             step="100"
             hint="0: never (the paper's constant rate)."
           />
+          {/* The TRAIN_OPTIONS table of src/model/defaults.ts: one field per entry. */}
+          {trainOptionEntries().map(([k, o]) => (
+            <NumberField key={k} field={k} label={o.label} step={o.step} hint={o.hint} />
+          ))}
         </div>
       </fieldset>
 

@@ -3,6 +3,7 @@ import { bestRsum, seriesNames, useUiStore, type RunView } from './store';
 import { fmt, fmtAuto, fmtDuration, fmtInt } from './format';
 import { runColor } from './Charts';
 import { HELP } from './retrieve/help';
+import { trainOptionEntries } from '../model/defaults';
 
 function describe(r: RunView): string {
   if (!r.model) return r.dataset;
@@ -18,6 +19,7 @@ function describe(r: RunView): string {
     r.train ? `batch ${r.train.batchSize}` : '',
     r.train ? `lr ${r.train.learningRate}` : '',
     r.train?.lrDecayStep ? `÷10 after step ${r.train.lrDecayStep}` : '',
+    ...trainOptionEntries().map(([k, o]) => (r.train?.[k] ? o.summary(r.train[k]) : '')),
     r.dataset,
   ]
     .filter(Boolean)

@@ -7,6 +7,13 @@ import { create } from 'zustand';
 import { DEFAULT_MAX_LENGTH, estimateTrainingBytes, formatBytes, LIMITS } from '../model/limits';
 import type { EvalMetrics, Measure, ModelConfig, TrainConfig } from '../model/types';
 import {
+  DEFAULTS,
+  trainOptionEntries,
+  trainOptionFields,
+  trainOptionProblem,
+  type TrainOptionKey,
+} from '../model/defaults';
+import {
   DEFAULT_BACKEND,
   type BackendChoice,
   type BackendName,
@@ -135,8 +142,11 @@ export interface Message {
   phase?: ErrorPhase;
 }
 
-/** Config form values. Numbers are kept as typed text so that partial input ("0.") is editable. */
-export interface FormValues {
+/**
+ * Config form values. Numbers are kept as typed text so that partial input ("0.") is editable. The
+ * options of the TRAIN_OPTIONS table (src/model/defaults.ts) are fields too, by their TrainConfig name.
+ */
+export interface FormValues extends Record<TrainOptionKey, string> {
   layerNorm: boolean;
   measure: Measure;
   wordDim: string;
@@ -159,24 +169,32 @@ export interface FormValues {
 
 export type FormErrors = Partial<Record<keyof FormValues, string>>;
 
-export const DEFAULT_MARGIN: Record<Measure, string> = { order: '0.05', cosine: '0.2' };
+export const DEFAULT_MARGIN: Record<Measure, string> = {
+  order: String(DEFAULTS.loss.margin.order),
+  cosine: String(DEFAULTS.loss.margin.cosine),
+};
 
+/** The form as the page opens: the playground preset of src/model/defaults.ts, else the paper's. */
 export const DEFAULT_FORM: FormValues = {
-  layerNorm: true,
-  measure: 'order',
-  wordDim: '128',
-  hiddenDim: '256',
-  margin: DEFAULT_MARGIN.order,
-  learningRate: '0.001',
+  layerNorm: DEFAULTS.paper.model.layerNorm,
+  measure: DEFAULTS.paper.model.measure,
+  wordDim: String(DEFAULTS.playground.wordDim),
+  hiddenDim: String(DEFAULTS.playground.hiddenDim),
+  margin: DEFAULT_MARGIN[DEFAULTS.paper.model.measure],
+  learningRate: String(DEFAULTS.paper.train.learningRate),
   lrDecayStep: '0',
-  batchSize: '64',
-  maxViolation: false,
+  batchSize: String(DEFAULTS.playground.batchSize),
+  maxViolation: DEFAULTS.loss.maxViolation,
   maxViolationAfter: '0',
   dropout: '0',
-  seed: '1',
-  evalEvery: '25',
-  evalImages: '500',
-  maxSteps: '0',
+  seed: String(DEFAULTS.playground.seed),
+  evalEvery: String(DEFAULTS.playground.evalEvery),
+  evalImages: String(DEFAULTS.playground.evalImages),
+  maxSteps: String(DEFAULTS.playground.maxSteps),
+  ...(Object.fromEntries(trainOptionEntries().map(([k, o]) => [k, String(o.default)])) as Record<
+    TrainOptionKey,
+    string
+  >),
 };
 
 export interface UiState {
@@ -914,8 +932,10 @@ interface NumberRule {
   exclusiveMin?: boolean;
 }
 
-/** The numeric fields of the form. */
-export type NumericField =
+/** The numeric fields of the form: the fixed ones, and the TRAIN_OPTIONS table's. */
+export type NumericField = FixedNumericField | TrainOptionKey;
+
+type FixedNumericField =
   | 'wordDim'
   | 'hiddenDim'
   | 'margin'
@@ -929,7 +949,7 @@ export type NumericField =
   | 'evalImages'
   | 'maxSteps';
 
-export const FORM_RULES: Record<NumericField, NumberRule> = {
+export const FORM_RULES: Record<FixedNumericField, NumberRule> = {
   wordDim: { integer: true, min: 4, max: LIMITS.wordDim },
   hiddenDim: { integer: true, min: 4, max: LIMITS.hiddenDim },
   margin: { min: 0, max: 10, exclusiveMin: true },
@@ -958,7 +978,7 @@ function parseNumber(text: string, rule: NumberRule): number | string {
 /** Validates the form, or returns one message per invalid field. */
 export function parseForm(form: FormValues): ParsedForm {
   const errors: FormErrors = {};
-  const num = (key: NumericField): number => {
+  const num = (key: FixedNumericField): number => {
     const v = parseNumber(String(form[key]), FORM_RULES[key]);
     if (typeof v === 'string') {
       errors[key] = v;
@@ -978,6 +998,16 @@ export function parseForm(form: FormValues): ParsedForm {
   const evalEvery = num('evalEvery');
   const evalImages = num('evalImages');
   const maxSteps = num('maxSteps');
+  // The TRAIN_OPTIONS table's fields, each message naming its field.
+  const tableFields = trainOptionFields((k, o) => {
+    const text = String(form[k]).trim();
+    const n = text === '' ? Number.NaN : Number(text);
+    const problem = trainOptionProblem(o, n);
+    if (!problem) return n;
+    (errors as Record<string, string>)[k] =
+      text === '' ? `${o.label} is required: ${problem}.` : `${o.label} must be ${problem}, got ${text}.`;
+    return undefined;
+  });
   if (Object.keys(errors).length === 0) {
     // The memory estimate before the run starts (the worker checks it again with the real vocabulary).
     const estimate = formMemoryError(wordDim, hiddenDim, batchSize);
@@ -1003,6 +1033,7 @@ export function parseForm(form: FormValues): ParsedForm {
         ...(lrDecayStep > 0 ? { lrDecayStep } : {}),
         ...(form.maxViolation && maxViolationAfter > 0 ? { maxViolationStep: maxViolationAfter } : {}),
         ...(dropout > 0 ? { dropout } : {}),
+        ...tableFields,
       },
       evalEvery,
       evalImages,

@@ -14,7 +14,8 @@ import { initBackend, wasmThreadingInfo } from '../model/backend';
 import { exportRun, importModel } from '../model/export';
 import { Retriever } from '../model/retrieval';
 import { Trainer } from '../model/trainer';
-import type { EvalMetrics, StepResult } from '../model/types';
+import { TrainingDriver } from '../model/driver';
+import type { EvalMetrics } from '../model/types';
 import { planBackends, probeWebGpu } from './backend-choice';
 import { forgetEncoders, loadDatasetSource, photoFeatures, type LoadedDataset } from './datasets';
 import { batchWarning } from '../model/data/flickr8k';
@@ -80,9 +81,8 @@ interface Session {
   options: StartOptions;
   evalSplit: 'dev' | 'train';
   running: boolean;
-  looping: boolean;
-  /** An evaluation is due at the current step (the first, every evalEvery, the last, or one cut short). */
-  evalPending: boolean;
+  /** The training loop (steps, evaluation cadence, the step limit; src/model/driver.ts). */
+  driver: TrainingDriver;
   /** The evaluation in progress, to cut it short on Pause or Reset. */
   evalAbort: AbortController | null;
   /** An evaluation asked for while paused ('Evaluate now'); the training loop waits for it. */
@@ -328,8 +328,6 @@ async function start(options: StartOptions): Promise<void> {
   const s = launch(runs, options, false);
   const tooBig = batchWarning(dataset.splits.train?.length ?? 0, runs[0].trainer.config.train.batchSize);
   if (tooBig) notice(`Training on ${dataset.name}: ${tooBig}.`);
-  // Chance-level metrics before any training (the loop evaluates first).
-  s.evalPending = true;
   void trainLoop(s);
 }
 
@@ -348,9 +346,13 @@ function launch(runs: LiveRun[], options: StartOptions, resumed: boolean): Sessi
     options,
     evalSplit,
     running: true,
-    looping: false,
-    evalPending: false,
+    // A new run is evaluated first (chance-level metrics before any training); a resumed one is not.
+    driver: new TrainingDriver(
+      runs.map((r) => r.trainer),
+      { steps: options.maxSteps, evalEvery: options.evalEvery, evaluateFirst: !resumed, chunkMs: CHUNK_MS },
+    ),
     evalAbort: null,
+
     evaluation: null,
     lastPost: performance.now(),
     checkpointer,
@@ -467,7 +469,7 @@ async function evaluateAll(s: Session): Promise<'done' | 'cancelled' | 'failed'>
 /** 'Evaluate now': at the loop's next chunk while training; at once while paused or done. */
 function evaluateNow(s: Session): void {
   if (s.running) {
-    s.evalPending = true;
+    s.driver.requestEvaluation();
     return;
   }
   if (s.evaluation) return;
@@ -507,69 +509,54 @@ function flushProgress(s: Session): void {
 }
 
 /** The runs reached maxSteps. */
-const finished = (s: Session): boolean =>
-  s.options.maxSteps > 0 && s.runs[0].stored.step >= s.options.maxSteps;
+const finished = (s: Session): boolean => s.driver.finished;
 
+/**
+ * Trains the session with the shared loop (src/model/driver.ts) until it finishes, is paused or reset,
+ * or fails: steps in chunks of about CHUNK_MS, progress and checkpoints between chunks, then a turn of
+ * the event loop (so that Pause and queries are read); evaluations in chunks too (./evaluate.ts).
+ */
 async function trainLoop(s: Session): Promise<void> {
-  if (s.looping) return;
-  s.looping = true;
-  try {
-    while (session === s && s.running) {
-      if (s.evaluation) {
-        await s.evaluation; // an 'Evaluate now' of the paused runs: the weights stay until it ends
-        continue;
-      }
-      if (s.evalPending) {
-        flushProgress(s);
-        const outcome = await evaluateAll(s);
-        if (outcome === 'failed') return;
-        if (outcome === 'cancelled') continue; // paused or reset: evaluated again on Resume
-        s.evalPending = false;
-        if (finished(s)) {
-          s.running = false;
-          for (const r of s.runs) {
-            r.stored.state = 'done';
-            await saveRunFiles(r);
-          }
-          post({ type: 'done', step: s.runs[0].stored.step });
-          await postRuns();
-          return;
-        }
-        continue;
-      }
-      const chunkStart = performance.now();
-      do {
-        for (const r of s.runs) {
-          const t0 = performance.now();
-          let result: StepResult;
-          try {
-            result = r.trainer.step();
-          } catch (e) {
-            flushProgress(s);
-            fail('train', `${r.stored.label}: ${errorMessage(e)}`);
-            await stopSession('stopped');
-            return;
-          }
-          const ms = performance.now() - t0;
-          r.windowMs += ms;
-          r.windowSteps += 1;
-          r.stored.step = result.step;
-          r.stored.epoch = result.epoch;
-          r.stored.seconds += ms / 1000;
-          r.loss = result.loss;
-          r.pending.push({ step: result.step, loss: result.loss });
-        }
-        const step = s.runs[0].stored.step;
-        // Evaluated (and, at maxSteps, finished) at the top of the loop, after a turn of the event loop.
-        if (step % s.options.evalEvery === 0 || finished(s)) s.evalPending = true;
-      } while (!s.evalPending && performance.now() - chunkStart < CHUNK_MS);
+  const outcome = await s.driver.run({
+    keepGoing: async () => {
+      // An 'Evaluate now' of the paused runs: the weights stay until it ends.
+      while (s.evaluation) await s.evaluation;
+      return session === s && s.running;
+    },
+    onStep: (k, result) => {
+      const r = s.runs[k];
+      r.windowMs += result.ms;
+      r.windowSteps += 1;
+      r.stored.step = result.step;
+      r.stored.epoch = result.epoch;
+      r.stored.seconds += result.ms / 1000;
+      r.loss = result.loss;
+      r.pending.push({ step: result.step, loss: result.loss });
+    },
+    onStepError: (k, e) => {
+      flushProgress(s);
+      fail('train', `${s.runs[k].stored.label}: ${errorMessage(e)}`);
+    },
+    // Cut short by Pause or Reset: evaluated again on Resume. A failure has stopped the session.
+    evaluate: async () => {
+      flushProgress(s);
+      return (await evaluateAll(s)) === 'done';
+    },
+    afterChunk: async () => {
       if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) flushProgress(s);
       if (s.checkpointer.due()) void s.checkpointer.take(s.runs);
       await yieldToEventLoop();
-    }
-  } finally {
-    s.looping = false;
+    },
+  });
+  if (outcome === 'failed') await stopSession('stopped');
+  if (outcome !== 'finished') return;
+  s.running = false;
+  for (const r of s.runs) {
+    r.stored.state = 'done';
+    await saveRunFiles(r);
   }
+  post({ type: 'done', step: s.runs[0].stored.step });
+  await postRuns();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -855,7 +842,7 @@ function handle(msg: WorkerRequest): void {
     case 'resume': {
       const s = session;
       // Runs at maxSteps are resumed only to finish an evaluation that a Pause cut short.
-      if (s && !s.running && (!finished(s) || s.evalPending)) {
+      if (s && !s.running && (!finished(s) || s.driver.evalPending)) {
         s.running = true;
         s.lastPost = performance.now();
         for (const r of s.runs) r.stored.state = 'running';

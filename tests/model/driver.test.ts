@@ -1,0 +1,188 @@
+/**
+ * The training loop the worker, `train` and `compare` share (src/model/driver.ts): the same steps as a
+ * hand-written loop, to the last digit; its evaluation cadence; Pause (a hook stops it) and a cut-short
+ * evaluation; step errors; averaging at the end; and the learning-rate schedule.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Trainer } from '../../src/model/trainer';
+import { learningRateAt, TrainingDriver } from '../../src/model/driver';
+import { makeSyntheticDataset } from '../../src/model/synthetic';
+import { DEFAULTS } from '../../src/model/defaults';
+import type { TrainConfig } from '../../src/model/types';
+import { useBackend } from '../helpers/tf';
+
+beforeAll(() => useBackend('wasm'));
+
+const ds = makeSyntheticDataset({ numImages: 120, imageDim: 24, seed: 4 });
+const model = { wordDim: 8, hiddenDim: 16 };
+
+/** Two runs that differ only in layer norm, as compare and the Compare button train them. */
+const pair = (train: Partial<TrainConfig> = {}) => [
+  new Trainer(ds, { ...model, layerNorm: true }, { batchSize: 16, seed: 7, ...train }),
+  new Trainer(ds, { ...model, layerNorm: false }, { batchSize: 16, seed: 7, ...train }),
+];
+
+describe('TrainingDriver', () => {
+  it('takes the steps of a hand-written loop, runs in turn, to the last digit', async () => {
+    const byHand = pair();
+    const expected = byHand.map(() => [] as number[]);
+    for (let s = 0; s < 9; s++) byHand.forEach((t, k) => expected[k].push(t.step().loss));
+    const driven = pair();
+    const got = driven.map(() => [] as number[]);
+    const order: number[] = [];
+    const outcome = await new TrainingDriver(driven, { steps: 9, evalEvery: 4 }).run({
+      onStep: (k, r) => {
+        got[k].push(r.loss);
+        order.push(k);
+      },
+    });
+    expect(outcome).toBe('finished');
+    expect(got).toEqual(expected);
+    expect(order.slice(0, 4)).toEqual([0, 1, 0, 1]);
+    expect(driven.map((t) => t.stepsDone)).toEqual([9, 9]);
+    [...byHand, ...driven].forEach((t) => t.dispose());
+  });
+
+  it('evaluates every evalEvery steps and at the last (and first, if asked), after that step', async () => {
+    const [t] = pair();
+    const events: string[] = [];
+    const driver = new TrainingDriver([t], { steps: 7, evalEvery: 3, evaluateFirst: true });
+    await driver.run({
+      evaluate: (s) => void events.push(`eval ${s} (${t.stepsDone} done)`),
+      afterStep: (s) => void events.push(`after ${s}`),
+    });
+    expect(events.filter((e) => e.startsWith('eval'))).toEqual([
+      'eval 0 (0 done)',
+      'eval 3 (3 done)',
+      'eval 6 (6 done)',
+      'eval 7 (7 done)',
+    ]);
+    // afterStep once per step, after its evaluation.
+    expect(events.filter((e) => e.startsWith('after'))).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((s) => `after ${s}`),
+    );
+    expect(events.indexOf('after 3')).toBe(events.indexOf('eval 3 (3 done)') + 1);
+    expect(driver.evaluationDue(6)).toBe(true);
+    expect(driver.evaluationDue(5)).toBe(false);
+    t.dispose();
+  });
+
+  it('stops when keepGoing says so and goes on from there; a cut evaluation is redone first', async () => {
+    const [whole] = pair();
+    const expected = Array.from({ length: 8 }, () => whole.step().loss);
+    const [t] = pair();
+    const driver = new TrainingDriver([t], { steps: 8, evalEvery: 4, chunkMs: 0 });
+    const losses: number[] = [];
+    let paused = false;
+    let cut = true;
+    const evals: number[] = [];
+    const hooks = {
+      keepGoing: () => !paused,
+      onStep: (_: number, r: { loss: number; step: number }) => {
+        losses.push(r.loss);
+        if (r.step === 3) paused = true; // Pause during step 3: it is kept
+      },
+      evaluate: (s: number) => {
+        evals.push(s);
+        if (s === 4 && cut) {
+          cut = false;
+          paused = true; // Pause during the evaluation: cut short, still due
+          return false;
+        }
+        return true;
+      },
+    };
+    expect(await driver.run(hooks)).toBe('stopped');
+    expect(t.stepsDone).toBe(3);
+    paused = false;
+    expect(await driver.run(hooks)).toBe('stopped');
+    expect(driver.evalPending).toBe(true);
+    expect(t.stepsDone).toBe(4);
+    paused = false;
+    expect(await driver.run(hooks)).toBe('finished');
+    expect(evals).toEqual([4, 4, 8]);
+    expect(losses).toEqual(expected);
+    whole.dispose();
+    t.dispose();
+  });
+
+  it('ends chunks after chunkMs or where an evaluation is due, calling afterChunk between them', async () => {
+    const [t] = pair();
+    const chunks: number[] = [];
+    await new TrainingDriver([t], { steps: 6, evalEvery: 4, chunkMs: 60_000 }).run({
+      afterChunk: () => void chunks.push(t.stepsDone),
+    });
+    expect(chunks).toEqual([4, 6]);
+    t.dispose();
+  });
+
+  it('reports a failing step through onStepError (the run ends "failed"), else rejects', async () => {
+    const failing = () => {
+      const t = new Trainer(ds, model, { batchSize: 16, seed: 3, learningRate: 1e30 });
+      return t;
+    };
+    const t = failing();
+    const errors: [number, string][] = [];
+    const outcome = await new TrainingDriver([t], { steps: 50, evalEvery: 50 }).run({
+      onStepError: (k, e) => void errors.push([k, (e as Error).message]),
+    });
+    expect(outcome).toBe('failed');
+    expect(errors).toHaveLength(1);
+    expect(errors[0][0]).toBe(0);
+    expect(errors[0][1]).toMatch(/^diverged at step \d+/);
+    const u = failing();
+    await expect(new TrainingDriver([u], { steps: 50, evalEvery: 50 }).run()).rejects.toThrow(
+      /diverged at step/,
+    );
+    t.dispose();
+    u.dispose();
+  });
+
+  it('finish() makes the averaged weights the model, and names runs that ended before averaging', async () => {
+    const avg = new Trainer(ds, model, { batchSize: 16, seed: 2, averageFromStep: 3 });
+    const late = new Trainer(ds, model, { batchSize: 16, seed: 2, averageFromStep: 30 });
+    const driver = new TrainingDriver([avg, late], { steps: 5, evalEvery: 5 });
+    await driver.run();
+    const mean = avg.withAveragedWeights(() => avg.model.getWeights());
+    const trainedLate = late.model.getWeights();
+    expect(driver.finish()).toEqual([late]);
+    avg.model.getWeights().forEach((w, k) => expect(Array.from(w.data)).toEqual(Array.from(mean[k].data)));
+    late.model
+      .getWeights()
+      .forEach((w, k) => expect(Array.from(w.data)).toEqual(Array.from(trainedLate[k].data)));
+    avg.dispose();
+    late.dispose();
+  });
+
+  it('refuses a bad cadence', () => {
+    const [t] = pair();
+    expect(() => new TrainingDriver([t], { steps: 5, evalEvery: 0 })).toThrow(
+      'training driver: evalEvery must be a positive whole number, got 0',
+    );
+    expect(() => new TrainingDriver([], { steps: 5, evalEvery: 1 })).toThrow('training driver: no trainer');
+    t.dispose();
+  });
+});
+
+describe('learningRateAt', () => {
+  const base = { ...DEFAULTS.paper.train, learningRate: 0.01 };
+  it('is constant without a schedule, and decays by lrDecayFactor (default 0.1) from lrDecayStep on', () => {
+    expect([0, 1, 1000].map((s) => learningRateAt(base, s))).toEqual([0.01, 0.01, 0.01]);
+    const decay = { ...base, lrDecayStep: 3 };
+    expect([0, 2, 3, 9].map((s) => learningRateAt(decay, s))).toEqual([0.01, 0.01, 0.01 * 0.1, 0.01 * 0.1]);
+    expect(learningRateAt({ ...decay, lrDecayFactor: 0.5 }, 3)).toBe(0.005);
+  });
+});
+
+describe('one loop', () => {
+  it('the worker, train and compare train through the driver, not loops of their own', () => {
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    for (const file of ['src/worker/worker.ts', 'scripts/train.ts', 'scripts/compare.ts']) {
+      const src = readFileSync(path.join(root, file), 'utf8');
+      expect(src, file).toMatch(/new TrainingDriver\(/);
+      expect(src, file).not.toMatch(/\.step\(\)/);
+    }
+  });
+});
