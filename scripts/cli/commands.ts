@@ -88,7 +88,6 @@ export function tableTrainFields(values: object): TrainOptionFields {
  */
 function trainingOptions() {
   return {
-    ...tableFlags(),
     hidden: opt({
       type: 'number',
       value: 'H',
@@ -151,6 +150,7 @@ function trainingOptions() {
         return n;
       },
     }),
+    ...tableFlags(),
     dropout: opt({
       type: 'number',
       value: 'P',
