@@ -11,7 +11,7 @@
  * schedule in ./driver.ts): the config type, the form, both CLIs, their help, docs/cli.md, the run
  * validation and the checkpoint follow from the entry.
  */
-import { DEFAULT_MAX_LENGTH } from './limits';
+import { DEFAULT_MAX_LENGTH, LIMITS } from './limits';
 import type { Measure } from './types';
 
 export const DEFAULTS = {
@@ -120,7 +120,26 @@ export interface TrainOption {
  * option for the form, the CLIs, validation of stored runs and checkpoints; what the option does lives
  * where it acts.
  */
-export const TRAIN_OPTIONS = {} as const satisfies Record<string, TrainOption>;
+export const TRAIN_OPTIONS = {
+  /**
+   * Linear learning-rate warm-up over the first N steps (./driver.ts learningRateAt): Adam's first
+   * updates, from moment estimates of a handful of gradients, are the least reliable; a short warm-up
+   * steadies them (common with larger batches and rates). 0: none, the paper's constant rate.
+   */
+  warmupSteps: {
+    default: 0,
+    integer: true,
+    min: 0,
+    max: LIMITS.steps,
+    flag: 'warmup',
+    value: 'N',
+    help: 'learning-rate warm-up: the rate grows linearly from --lr/N to --lr over the first N steps (0: none)',
+    label: 'Warm-up (steps)',
+    hint: 'The learning rate grows linearly to its value over these first steps. 0: none.',
+    step: '100',
+    summary: (n: number) => `lr warm-up over ${n} steps`,
+  },
+} as const satisfies Record<string, TrainOption>;
 
 export type TrainOptionKey = keyof typeof TRAIN_OPTIONS;
 

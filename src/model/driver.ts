@@ -15,13 +15,21 @@ import { DEFAULTS } from './defaults';
 
 /**
  * The learning rate of the step taken after `step` steps: `learningRate`, times the decay factor from
- * `lrDecayStep` on (VSE++'s step decay).
+ * `lrDecayStep` on (VSE++'s step decay), times (step + 1) / warmupSteps during a linear warm-up:
+ *
+ *   lr(step) = learningRate x (step >= lrDecayStep ? lrDecayFactor : 1) x min(1, (step + 1) / warmupSteps)
+ *
+ * so the first step takes learningRate / warmupSteps and step warmupSteps (1-based) the full rate.
+ * Without a schedule the rate is `learningRate` itself, not a product, so runs without one keep their
+ * digits.
  */
 export function learningRateAt(train: TrainConfig, step: number): number {
-  const { learningRate, lrDecayStep, lrDecayFactor } = train;
-  return lrDecayStep && step >= lrDecayStep
-    ? learningRate * (lrDecayFactor ?? DEFAULTS.schedule.lrDecayFactor)
-    : learningRate;
+  const { learningRate, lrDecayStep, lrDecayFactor, warmupSteps } = train;
+  const rate =
+    lrDecayStep && step >= lrDecayStep
+      ? learningRate * (lrDecayFactor ?? DEFAULTS.schedule.lrDecayFactor)
+      : learningRate;
+  return warmupSteps && step < warmupSteps ? (rate * (step + 1)) / warmupSteps : rate;
 }
 
 export interface DriverOptions {

@@ -92,6 +92,41 @@ describe('train checkpoints and --resume', () => {
     expect(d.stderr).toMatch(/--resume takes the run's configuration from its checkpoint; drop --lr/);
   }, 240_000);
 
+  it('--warmup is saved in the run config and honoured on resume (a cut run logs the whole one)', async () => {
+    const whole = path.join(tmp, 'warm-whole');
+    const cut = path.join(tmp, 'warm-cut');
+    const common = [...SMALL, '--log-every', '1', '--eval-every', '5', '--warmup', '8'];
+    const [a, b, plain] = await Promise.all([
+      train([...common, '--steps', '10', '--out', whole]),
+      train([...common, '--steps', '4', '--out', cut]),
+      train([
+        ...SMALL,
+        '--log-every',
+        '1',
+        '--eval-every',
+        '5',
+        '--steps',
+        '10',
+        '--out',
+        path.join(tmp, 'cold'),
+      ]),
+    ]);
+    for (const r of [a, b, plain]) expect(r.code, r.stderr).toBe(0);
+    expect(a.stdout).toMatch(/; lr warm-up over 8 steps/);
+    const config = (dir: string) =>
+      JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { train: Record<string, unknown> };
+    expect(config(whole).train.warmupSteps).toBe(8);
+    // Without the flag the config has no such field: runs are what they were before the option.
+    expect(config(path.join(tmp, 'cold')).train).not.toHaveProperty('warmupSteps');
+    expect(losses(whole)).not.toEqual(losses(path.join(tmp, 'cold')));
+    const c = await train(['--resume', cut, '--steps', '10']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(losses(cut)).toEqual(losses(whole));
+    const d = await train(['--resume', cut, '--steps', '12', '--warmup', '2']);
+    expect(d.code).not.toBe(0);
+    expect(d.stderr).toMatch(/--resume takes the run's configuration from its checkpoint; drop --warmup/);
+  }, 240_000);
+
   it('refuses non-positive learning rates and out-of-range sizes, naming the flag', async () => {
     const runs = await Promise.all([
       train(['--lr', '0', '--steps', '1']),

@@ -10,7 +10,8 @@ import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { validateTrainConfig } from '../../src/model/validate-run';
 import { DEFAULT_FORM, DEFAULT_MARGIN, parseForm, startOptions } from '../../src/ui/store';
 import { COMPARE, TABLE_FLAGS, tableTrainFields, TRAIN } from '../../scripts/cli/commands';
-import { parseCommand } from '../../scripts/cli/options';
+import { helpText, parseCommand } from '../../scripts/cli/options';
+import { LIMITS } from '../../src/model/limits';
 import { useBackend } from '../helpers/tf';
 
 beforeAll(() => useBackend('wasm'));
@@ -105,5 +106,28 @@ describe('TRAIN_OPTIONS', () => {
       expect(tableTrainFields(parseCommand(COMPARE, []).values)).toEqual({});
     }
     expect(Object.keys(TRAIN_OPTIONS).length).toBe(trainOptionEntries().length);
+  });
+
+  it('the warm-up: --warmup on both CLIs and in --help, a form field whose messages name it', () => {
+    expect(parseCommand(TRAIN, ['--warmup', '200']).values.warmup).toBe(200);
+    expect(tableTrainFields(parseCommand(TRAIN, ['--warmup', '200']).values)).toEqual({ warmupSteps: 200 });
+    expect(helpText(COMPARE)).toMatch(/--warmup N +learning-rate warm-up: .* \(default: 0\)/);
+    for (const [argv, got] of [
+      [['--warmup', '-1'], '-1'],
+      [['--warmup', '2.5'], '2.5'],
+    ] as const)
+      expect(() => parseCommand(TRAIN, [...argv])).toThrow(
+        `--warmup: expected a whole number from 0 to ${LIMITS.steps}, got ${got}`,
+      );
+    const bad = parseForm({ ...DEFAULT_FORM, warmupSteps: '-3' });
+    expect(bad.ok ? {} : bad.errors).toEqual({
+      warmupSteps: `Warm-up (steps) must be a whole number from 0 to ${LIMITS.steps}, got -3.`,
+    });
+    const empty = parseForm({ ...DEFAULT_FORM, warmupSteps: ' ' });
+    expect(empty.ok ? {} : empty.errors.warmupSteps).toMatch(
+      /^Warm-up \(steps\) is required: a whole number/,
+    );
+    const ok = parseForm({ ...DEFAULT_FORM, warmupSteps: '300' });
+    expect(ok.ok && ok.run.train.warmupSteps).toBe(300);
   });
 });

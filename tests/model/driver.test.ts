@@ -10,6 +10,7 @@ import { Trainer } from '../../src/model/trainer';
 import { learningRateAt, TrainingDriver } from '../../src/model/driver';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { DEFAULTS } from '../../src/model/defaults';
+import { checkpointFromFiles, checkpointToFiles } from '../../src/model/checkpoint';
 import type { TrainConfig } from '../../src/model/types';
 import { useBackend } from '../helpers/tf';
 
@@ -173,6 +174,64 @@ describe('learningRateAt', () => {
     const decay = { ...base, lrDecayStep: 3 };
     expect([0, 2, 3, 9].map((s) => learningRateAt(decay, s))).toEqual([0.01, 0.01, 0.01 * 0.1, 0.01 * 0.1]);
     expect(learningRateAt({ ...decay, lrDecayFactor: 0.5 }, 3)).toBe(0.005);
+  });
+});
+
+describe('learning-rate warm-up (TRAIN_OPTIONS.warmupSteps)', () => {
+  const base = { ...DEFAULTS.paper.train, learningRate: 0.01 };
+
+  it('grows linearly to the rate over the first N steps, then holds it (and composes with the decay)', () => {
+    const warm = { ...base, warmupSteps: 4 };
+    const rates = [0, 1, 2, 3, 4, 50].map((s) => learningRateAt(warm, s));
+    const expected = [1, 2, 3, 4, 4, 4].map((k) => (0.01 * k) / 4);
+    rates.forEach((r, i) => expect(r).toBeCloseTo(expected[i], 15));
+    expect(rates[3]).toBe(0.01); // the full rate at the N-th step exactly
+    const both = { ...warm, lrDecayStep: 2 };
+    expect(learningRateAt(both, 1)).toBeCloseTo((0.01 * 2) / 4, 15);
+    expect(learningRateAt(both, 2)).toBeCloseTo((0.001 * 3) / 4, 15);
+    expect(learningRateAt(both, 9)).toBeCloseTo(0.001, 15);
+  });
+
+  it('0 (the default) is the constant rate itself, and reproduces the losses without the option', () => {
+    for (const s of [0, 1, 7])
+      expect(Object.is(learningRateAt({ ...base, warmupSteps: 0 }, s), 0.01)).toBe(true);
+    const run = (train: Partial<TrainConfig>) => {
+      const t = new Trainer(ds, model, { batchSize: 16, seed: 11, learningRate: 0.01, ...train });
+      const l = Array.from({ length: 6 }, () => t.step().loss);
+      t.dispose();
+      return l;
+    };
+    const without = run({});
+    expect(run({ warmupSteps: 0 })).toEqual(without);
+    // A warm-up changes training from the second step on (the first loss is taken before any update).
+    const warm = run({ warmupSteps: 5 });
+    expect(warm[0]).toBe(without[0]);
+    expect(warm.slice(1)).not.toEqual(without.slice(1));
+  });
+
+  it('the Trainer steps at the scheduled rate, refuses a bad value, and resumes mid-warm-up exactly', () => {
+    const train = { batchSize: 16, seed: 3, learningRate: 0.02, warmupSteps: 6 };
+    const t = new Trainer(ds, model, train);
+    const seen: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      seen.push(t.learningRate);
+      t.step();
+    }
+    expect(seen).toEqual([0, 1, 2].map((s) => learningRateAt(t.config.train, s)));
+    expect(seen[0]).toBeCloseTo(0.02 / 6, 15);
+    // Through a run folder's checkpoint files: the option is kept and honoured.
+    const cp = checkpointFromFiles(checkpointToFiles(t.checkpoint()));
+    expect(cp.train.warmupSteps).toBe(6);
+    const expected = Array.from({ length: 5 }, () => t.step().loss);
+    const resumed = new Trainer(ds, model, cp.train);
+    resumed.restore(cp);
+    expect(Array.from({ length: 5 }, () => resumed.step().loss)).toEqual(expected);
+    expect(() => new Trainer(ds, model, { warmupSteps: 2.5 })).toThrow(
+      'train config: warmupSteps must be a whole number from 0 to 10000000, got 2.5',
+    );
+    expect(() => new Trainer(ds, model, { warmupSteps: -1 })).toThrow(/warmupSteps must be a whole number/);
+    t.dispose();
+    resumed.dispose();
   });
 });
 

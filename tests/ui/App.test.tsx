@@ -169,6 +169,24 @@ describe('App with a fake worker', () => {
     });
   });
 
+  it('offers the learning-rate warm-up: a message naming the field, then sent with the run', async () => {
+    await renderLoaded();
+    fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
+    const warmup = screen.getByLabelText('Warm-up (steps)');
+    expect(warmup).toHaveValue(0);
+    expect(warmup).toHaveAccessibleDescription(/grows linearly .* 0: none\./);
+    fireEvent.change(warmup, { target: { value: '-5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(current().types()).not.toContain('start');
+    expect(warmup).toHaveAccessibleDescription(
+      /^Warm-up \(steps\) must be a whole number from 0 to \d+, got -5\./,
+    );
+    expect(warmup).toHaveAttribute('aria-invalid', 'true');
+    fireEvent.change(warmup, { target: { value: '400' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(current().last('start')!.options.runs[0].train).toMatchObject({ warmupSteps: 400 });
+  });
+
   it('shows a crash, restarts by itself, keeps the charts, then offers Restart', async () => {
     await renderLoaded();
     fireEvent.click(screen.getByRole('tab', { name: 'Train' }));
