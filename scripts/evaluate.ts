@@ -66,15 +66,10 @@ async function main(): Promise<void> {
     log(
       `data ${ds.name} (${data.kind}), split ${split}${runs.length > 1 ? `; an ensemble of ${runs.length}` : ''}`,
     );
-    const m = evaluateEnsemble(
-      runs.map((r) => ({ model: r.model, vocab: r.vocab, maxLength: r.config.train.maxLength })),
-      ds,
-      split,
-      {
-        folds: Boolean(a.folds),
-        maxImages: a['max-images'],
-      },
-    );
+    const m = evaluateEnsemble(runs, ds, split, {
+      folds: Boolean(a.folds),
+      maxImages: a['max-images'],
+    });
     const row = (x: typeof m.i2t) =>
       `R@1 ${x.r1.toFixed(1)}  R@5 ${x.r5.toFixed(1)}  R@10 ${x.r10.toFixed(1)}  medr ${x.medr}  meanr ${x.meanr.toFixed(1)}`;
     log(`image -> caption: ${row(m.i2t)}`);

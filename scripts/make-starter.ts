@@ -23,8 +23,8 @@ import {
 } from '../src/model/export';
 import { asText } from '../src/model/data/binary';
 
-/** Files beside the run's own that travel with it when present. */
-const EXTRA_FILES = ['calibration.json'];
+/** Files beside the run's own that travel with it when present (codec.json: absent in older runs). */
+const EXTRA_FILES = ['calibration.json', RUN_FILES.codec];
 
 function writeAtomically(file: string, content: string | ArrayBuffer): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -40,7 +40,7 @@ function main(): void {
 
   const files = readRunFolder(from);
   for (const name of Object.values(RUN_FILES))
-    if (files[name] === undefined)
+    if (files[name] === undefined && name !== RUN_FILES.codec)
       throw new Error(`${path.join(from, name)}: missing (is this a run folder?)`);
   let manifest: WeightsManifest;
   try {

@@ -172,12 +172,7 @@ async function main(): Promise<void> {
           );
       const t0 = performance.now();
       trainer.distillFrom(
-        teachers.map((t) => ({
-          model: t.model,
-          vocab: t.vocab,
-          maxLength: t.config.train.maxLength,
-          label: t.label,
-        })),
+        teachers,
         distill
           ? { weight: distill.weight, temperature: distill.temperature }
           : {

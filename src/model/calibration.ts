@@ -28,7 +28,8 @@ import type { OrderEmbeddingModel } from './model';
 import { Retriever } from './retrieval';
 import { Rng } from './rng';
 import { scoreBlocks } from './scoring';
-import { tokenize, type Vocabulary } from './tokenizer';
+import type { CaptionCodec } from './caption-codec';
+import { tokenize } from './tokenizer';
 import type { Dataset } from './types';
 
 export const CALIBRATION_FORMAT = 'orderembed-calibration';
@@ -120,20 +121,18 @@ export interface CalibrateOptions {
   seed?: number;
   /** Caption bank sentences: adds `bank` and calibrates `nothingFits` against it. */
   bank?: readonly string[];
-  maxLength?: number;
 }
 
 /** Measures a model's energy scale on a split of a dataset (see the file comment). Order models only. */
 export function calibrate(
   model: OrderEmbeddingModel,
-  vocab: Vocabulary,
+  codec: CaptionCodec,
   dataset: Dataset,
   opts: CalibrateOptions = {},
 ): Calibration {
   if (model.config.measure !== 'order')
     throw new Error('calibration is of order-violation energies: this run uses cosine similarity');
   const split = opts.split ?? 'dev';
-  const maxLength = opts.maxLength ?? 50;
   const images = (dataset.splits[split] ?? []).slice(0, opts.maxImages ?? 1000);
   if (images.length < 2)
     throw new Error(
@@ -148,7 +147,7 @@ export function calibrate(
   const ims = embedDatasetImages(model, dataset, images); // [n, H]
   const cs = embedSequences(
     model,
-    caps.map((k) => Int32Array.from(vocab.encode(dataset.captions[k].text, k).slice(0, maxLength))),
+    caps.map((k) => codec.encodeCaption(dataset.captions[k].text, k)),
   ); // [m, H]
   const n = images.length;
   const own = new Float64Array(n).fill(Infinity);
@@ -189,7 +188,7 @@ export function calibrate(
   let reference = out.bestOther;
   if (opts.bank?.length) {
     // Caching: the bank is embedded once, not once per batch of photos.
-    const r = new Retriever(model, vocab, dataset, maxLength, { cache: true });
+    const r = new Retriever(model, codec, dataset, { cache: true });
     const list = r.distinct(opts.bank);
     const best: number[] = [];
     for (let i = 0; i < n; i += 64) {
@@ -210,7 +209,7 @@ export function calibrate(
   out.nothingFits = reference.p99;
   if (opts.bank?.length) {
     try {
-      out.generality = calibrateGenerality(model, vocab, opts.bank, opts);
+      out.generality = calibrateGenerality(model, codec, opts.bank, opts);
     } catch (e) {
       out.generalityProblem = (e as Error).message; // the page then falls back to `generalityScale`
     }
@@ -264,7 +263,6 @@ export interface GeneralityOptions {
   /** At most this many pairs of each kind (drawn at random, seeded). Default 4000. */
   maxPairs?: number;
   seed?: number;
-  maxLength?: number;
 }
 
 /**
@@ -285,19 +283,18 @@ export interface GeneralityOptions {
  */
 export function calibrateGenerality(
   model: OrderEmbeddingModel,
-  vocab: Vocabulary,
+  codec: CaptionCodec,
   bank: readonly string[],
   opts: GeneralityOptions = {},
 ): GeneralityCalibration {
   if (model.config.measure !== 'order')
     throw new Error('generality is told by order-violation energies: this run uses cosine similarity');
   const maxPairs = opts.maxPairs ?? 4000;
-  const maxLength = opts.maxLength ?? 50;
   // One entry per distinct known-word sequence (the bank may repeat a sentence up to punctuation).
   const seen = new Set<string>();
   const words: string[][] = [];
   for (const text of bank) {
-    const w = tokenize(text).filter((t) => vocab.has(t));
+    const w = tokenize(text).filter((t) => codec.vocab.has(t));
     const key = w.join(' ');
     if (!w.length || seen.has(key)) continue;
     seen.add(key);
@@ -332,7 +329,7 @@ export function calibrateGenerality(
   const rowOf = new Map(used.map((k, r) => [k, r]));
   const emb = embedSequences(
     model,
-    used.map((k) => Int32Array.from(words[k].slice(0, maxLength), (t) => vocab.idOf(t))),
+    used.map((k) => codec.encodeWords(words[k])),
   ); // [used, H]
   const H = emb.shape[1];
   const e = emb.dataSync();

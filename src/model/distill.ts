@@ -38,7 +38,7 @@ export class EnsembleTeacher implements Teacher {
 
   /**
    * Embeds `images` and `captions` (dataset indices; the training split) with every member. Each member
-   * encodes captions with its own vocabulary, cut to its `maxLength`. Members must read the dataset's
+   * encodes captions with its own codec (its vocabulary, cut to its maximum length). Members must read the dataset's
    * image features (same size) and agree on the scoring measure.
    */
   constructor(
@@ -58,9 +58,9 @@ export class EnsembleTeacher implements Teacher {
         );
       if (c.measure !== measure)
         throw new Error(`teacher ${m.label}: scores by ${c.measure}, ${members[0].label} by ${measure}`);
-      if (m.vocab.size !== c.vocabSize)
+      if (m.codec.size !== c.vocabSize)
         throw new Error(
-          `teacher ${m.label}: vocabulary has ${m.vocab.size} words, the model expects ${c.vocabSize}`,
+          `teacher ${m.label}: vocabulary has ${m.codec.size} words, the model expects ${c.vocabSize}`,
         );
     }
     this.labels = members.map((m) => m.label);
@@ -72,8 +72,7 @@ export class EnsembleTeacher implements Teacher {
       const H = m.model.config.hiddenDim;
       const img = new Float32Array(dataset.numImages * H);
       scatterRows(img, H, images, embedDatasetImages(m.model, dataset, images));
-      const maxLength = m.maxLength ?? Infinity;
-      const ids = captions.map((k) => m.vocab.encode(dataset.captions[k].text, k).slice(0, maxLength));
+      const ids = captions.map((k) => m.codec.encodeCaption(dataset.captions[k].text, k));
       // Length-sorted, so that a batch of the embedding pass has little padding.
       const order = captions.map((_, r) => r).sort((a, b) => ids[a].length - ids[b].length);
       const cap = new Float32Array(dataset.captions.length * H);

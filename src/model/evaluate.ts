@@ -18,7 +18,8 @@ import * as tf from './tf';
 import type { OrderEmbeddingModel } from './model';
 import { averageOverFolds, evaluateScores } from './recall';
 import { scoreBlocks } from './scoring';
-import { padTimeMajor, type Vocabulary } from './tokenizer';
+import type { CaptionCodec } from './caption-codec';
+import { padTimeMajor } from './tokenizer';
 import type { Dataset, EvalMetrics } from './types';
 
 /** Rows per forward pass when embedding images or captions for evaluation. */
@@ -337,26 +338,24 @@ function* evaluateSplitChunked(
   return yield* evaluateImagesChunked(src, images);
 }
 
-/** An imported model and the vocabulary (and caption length) it was trained with. */
+/** An imported model and the caption codec (vocabulary, caption length) it was trained with. */
 export interface TrainedModel {
   model: OrderEmbeddingModel;
-  vocab: Vocabulary;
-  /** Captions are cut to this many tokens, as in training (no limit by default). */
-  maxLength?: number;
+  codec: CaptionCodec;
 }
 
 /**
  * Evaluates a model without a trainer (e.g. one imported with `importModel`): captions are encoded with
- * `vocab` (unknown words -> the unknown-word id) and cut to `maxLength` tokens, as in training.
+ * its codec (unknown words -> the unknown-word id, cut to its maximum length), as in training.
  */
 export function evaluateModel(
   model: OrderEmbeddingModel,
-  vocab: Vocabulary,
+  codec: CaptionCodec,
   dataset: Dataset,
   split: string,
-  opts: EvaluateOptions & { maxLength?: number } = {},
+  opts: EvaluateOptions = {},
 ): EvalMetrics {
-  return evaluateEnsemble([{ model, vocab, maxLength: opts.maxLength }], dataset, split, opts);
+  return evaluateEnsemble([{ model, codec }], dataset, split, opts);
 }
 
 /**
@@ -369,10 +368,10 @@ export function evaluateEnsemble(
   split: string,
   opts: EvaluateOptions = {},
 ): EvalMetrics {
-  const sources = members.map(({ model, vocab, maxLength = Infinity }): EvalSource => {
-    if (vocab.size !== model.config.vocabSize) {
+  const sources = members.map(({ model, codec }): EvalSource => {
+    if (codec.size !== model.config.vocabSize) {
       throw new Error(
-        `vocabulary has ${vocab.size} words but the model expects ${model.config.vocabSize}: model file from another vocabulary`,
+        `vocabulary has ${codec.size} words but the model expects ${model.config.vocabSize}: model file from another vocabulary`,
       );
     }
     if (dataset.imageDim !== model.config.imageDim) {
@@ -380,7 +379,7 @@ export function evaluateEnsemble(
         `dataset '${dataset.name}' has ${dataset.imageDim}-d image features but the model expects ${model.config.imageDim}-d (another image encoder?)`,
       );
     }
-    const captionIds = (k: number) => vocab.encode(dataset.captions[k].text, k).slice(0, maxLength);
+    const captionIds = (k: number) => codec.encodeCaption(dataset.captions[k].text, k);
     return { model, dataset, captionIds };
   });
   return evaluateSplit(sources, split, opts);

@@ -2,9 +2,13 @@
  * Trained runs to files and back, with no Node or DOM APIs (the browser downloads / uploads the files,
  * the Node scripts write / read a folder).
  *
- * A run is four files:
+ * A run is five files:
  * - `config.json`: {@link RunConfig}: model and training configuration, image-encoder preset id,
  *   dataset name, vocabulary, steps and epochs done;
+ * - `codec.json`: the caption codec (./caption-codec.ts): how the model reads text (tokenizer,
+ *   vocabulary, maximum caption length), so that a reader of the run encodes text exactly as training
+ *   did. It agrees with config.json's vocabulary and `train.maxLength` (checked on import); runs saved
+ *   before it existed have none and are read with the codec config.json implies;
  * - `weights.bin`: every weight as float32 (or, for compact shipped models, float16) little-endian,
  *   concatenated in the order of `weights.json`;
  * - `weights.json`: {@link WeightsManifest}: name (PyTorch layout: `word_embedding`, `gru.weight_ih`, ...,
@@ -12,8 +16,9 @@
  * - `metrics.json`: {@link RunMetrics}: the learning curve (one {@link RunLogEntry} per logged step) and
  *   the final metrics.
  */
+import { CaptionCodec, CODEC_FILE } from './caption-codec';
 import { OrderEmbeddingModel, type NamedWeight } from './model';
-import { Vocabulary, type VocabularyJSON } from './tokenizer';
+import type { Vocabulary, VocabularyJSON } from './tokenizer';
 import { validateRunFiles } from './validate-run';
 import type { Trainer } from './trainer';
 import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
@@ -34,6 +39,8 @@ export const RUN_FILES = {
   weights: 'weights.bin',
   weightsManifest: 'weights.json',
   metrics: 'metrics.json',
+  /** Absent in runs saved before codecs were: then derived from config.json. */
+  codec: CODEC_FILE,
 } as const;
 
 export interface RunConfig {
@@ -98,7 +105,7 @@ export interface RunExtra {
 /** A run's files by name: text (JSON) or bytes. */
 export type RunFiles = Record<string, string | ArrayBuffer>;
 
-/** Serializes a trainer's model, configuration, vocabulary and learning curve into a run's files. */
+/** Serializes a trainer's model, configuration, caption codec and learning curve into a run's files. */
 export function exportRun(trainer: Trainer, extra: RunExtra = {}): { files: RunFiles } {
   const config: RunConfig = {
     format: RUN_FORMAT,
@@ -120,6 +127,7 @@ export function exportRun(trainer: Trainer, extra: RunExtra = {}): { files: RunF
       [RUN_FILES.weights]: bytes,
       [RUN_FILES.weightsManifest]: formatWeightsManifest(manifest),
       [RUN_FILES.metrics]: JSON.stringify(metrics) + '\n',
+      [RUN_FILES.codec]: JSON.stringify(trainer.codec.toJSON()) + '\n',
     },
   };
 }
@@ -181,6 +189,9 @@ export function deserializeWeights(manifest: WeightsManifest, bytes: Bytes): Nam
 /** A model loaded from a run's files, ready to embed and evaluate. */
 export interface ImportedModel {
   model: OrderEmbeddingModel;
+  /** How the model reads text: codec.json, or for an older run the one its config.json implies. */
+  codec: CaptionCodec;
+  /** The codec's vocabulary. */
   vocab: Vocabulary;
   config: RunConfig;
   /** The run's metrics, when `metrics.json` was given. */
@@ -199,15 +210,15 @@ function parseJsonFile<T>(files: Record<string, string | Bytes>, name: string): 
 }
 
 /**
- * Loads a model from a run's files (`config.json`, `weights.bin`, `weights.json`; `metrics.json`
- * optional). Throws a clear error for a missing file, a weight of the wrong shape (naming it), or a
+ * Loads a model from a run's files (`config.json`, `weights.bin`, `weights.json`; `metrics.json` and
+ * `codec.json` optional). Throws a clear error for a missing file, a weight of the wrong shape (naming it), or a
  * vocabulary that does not match the model ("model file from another vocabulary"). The caller disposes
  * the model.
  */
 export function importModel(files: Record<string, string | Bytes>): ImportedModel {
   // Every field, the sizes (./limits.ts) and the weights' shapes against weights.bin's byte length,
   // before anything is allocated (./validate-run.ts).
-  validateRunFiles(files);
+  const valid = validateRunFiles(files);
   const config = parseJsonFile<RunConfig>(files, RUN_FILES.config);
   if (config.format !== RUN_FORMAT)
     throw new Error(
@@ -219,7 +230,8 @@ export function importModel(files: Record<string, string | Bytes>): ImportedMode
   const bytes = files[RUN_FILES.weights];
   if (bytes === undefined) throw new Error(`missing file '${RUN_FILES.weights}' (the model's weights)`);
   if (typeof bytes === 'string') throw new Error(`${RUN_FILES.weights} must be binary, got text`);
-  const vocab = Vocabulary.fromJSON(config.vocab);
+  const codec = valid.codec ? CaptionCodec.fromJSON(valid.codec) : CaptionCodec.fromRunConfig(config);
+  const vocab = codec.vocab;
   const weights = deserializeWeights(manifest, bytes);
   const emb = weights.find((w) => w.name === 'word_embedding');
   const rows = emb?.shape[0];
@@ -238,5 +250,5 @@ export function importModel(files: Record<string, string | Bytes>): ImportedMode
   }
   const metrics =
     files[RUN_FILES.metrics] !== undefined ? parseJsonFile<RunMetrics>(files, RUN_FILES.metrics) : undefined;
-  return { model, vocab, config, metrics };
+  return { model, codec, vocab, config, metrics };
 }

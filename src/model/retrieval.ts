@@ -11,14 +11,19 @@
  *
  * Without a dataset (the shipped starter model queried with the user's own photos and sentences) the
  * Retriever ranks free texts for photo features (`rankTexts`: a caption bank or typed candidates) and
- * searches a gallery of features (`searchFeatures`). What it returns is final: distinct texts, best
- * first, cut to the limit, with the energy to show.
+ * searches a gallery of features (`searchFeatures`). What it returns is final: distinct texts (texts
+ * with the same word ids embed identically, so each is kept once, before the list is cut), best first,
+ * cut to the limit, with the energy to show; callers do not filter or re-rank it.
+ *
+ * Text is read through the model's caption codec (./caption-codec.ts): the same ids as in training,
+ * and one rule for what a usable query is.
  */
 import * as tf from './tf';
 import { embedDatasetImages, embedSequences } from './evaluate';
 import type { OrderEmbeddingModel } from './model';
 import { orderViolation, scoreBlocks, scores } from './scoring';
-import { PAD_ID, tokenize, UNK_ID, type Vocabulary } from './tokenizer';
+import { hasKnownWord, type CaptionCodec } from './caption-codec';
+import { tokenize } from './tokenizer';
 import type { Dataset } from './types';
 
 export interface Ranked {
@@ -26,6 +31,12 @@ export interface Ranked {
   index: number;
   /** Higher is better: -E (order) or cosine similarity. */
   score: number;
+}
+
+/** A ranked image of a feature gallery (the user's photos), ready to show. */
+export interface RankedImage extends Ranked {
+  /** Order-violation energy E (= -score) for an order model; null for a cosine model. */
+  energy: number | null;
 }
 
 /** A ranked free text, ready to show. */
@@ -57,12 +68,6 @@ export interface DistinctTexts {
   unknownOnly: string[];
   /** Words of the candidates that are not in the vocabulary (at most 50). */
   unknownWords: string[];
-}
-
-export interface TextPlacement {
-  ids: Int32Array;
-  /** Words of the text that are not in the vocabulary (they map to the unknown-word id). */
-  unknown: string[];
 }
 
 /** Keeps the `k` best (highest score) of a stream of scores, in descending order. */
@@ -109,14 +114,13 @@ export class Retriever {
   private readonly cache: boolean;
 
   /**
-   * @param maxLength captions are cut to this many tokens, as in training
+   * @param codec how the model reads text (its vocabulary and caption length, as in training)
    * @param options.cache keep gallery embeddings between queries (only for a model that stays fixed)
    */
   constructor(
     readonly model: OrderEmbeddingModel,
-    readonly vocab: Vocabulary,
+    readonly codec: CaptionCodec,
     readonly dataset: Dataset | null,
-    readonly maxLength: number,
     options: { cache?: boolean } = {},
   ) {
     this.cache = options.cache ?? false;
@@ -126,9 +130,9 @@ export class Retriever {
           `${model.config.imageDim}-d: it was trained with another image encoder`,
       );
     }
-    if (vocab.size !== model.config.vocabSize) {
+    if (codec.size !== model.config.vocabSize) {
       throw new Error(
-        `the vocabulary has ${vocab.size} words but the model expects ${model.config.vocabSize}: model file from another vocabulary`,
+        `the vocabulary has ${codec.size} words but the model expects ${model.config.vocabSize}: model file from another vocabulary`,
       );
     }
   }
@@ -158,26 +162,6 @@ export class Retriever {
   }
 
   /**
-   * Word ids of a free text (a query), cut to maxLength. Throws for an empty text or one without a
-   * single word of the vocabulary, naming `what` and listing the unknown words.
-   */
-  place(text: string, what = 'the sentence'): TextPlacement {
-    const trimmed = text.trim();
-    if (!trimmed) throw new Error(`${what} is empty`);
-    const tokens = tokenize(trimmed);
-    if (!tokens.length) throw new Error(`${what} (${JSON.stringify(trimmed)}) has no words`);
-    const ids = Int32Array.from(tokens.slice(0, this.maxLength), (t) => this.vocab.idOf(t));
-    const unknown = [...new Set(tokens.filter((t) => !this.vocab.has(t)))];
-    if (!ids.some((id) => id !== PAD_ID && id !== UNK_ID)) {
-      throw new Error(
-        `${what} (${JSON.stringify(trimmed)}) has no word the model knows (unknown: ${unknown.join(', ')}); ` +
-          `its vocabulary is the ${this.vocab.size} words of the training captions`,
-      );
-    }
-    return { ids, unknown };
-  }
-
-  /**
    * Candidate texts reduced to what the model can tell apart: texts with the same words (case,
    * punctuation and spacing aside) embed identically, so each is kept once, before any ranking cuts the
    * list; texts without a single known word are left out and named.
@@ -190,9 +174,9 @@ export class Retriever {
       const text = raw.trim();
       const tokens = tokenize(text);
       if (!tokens.length) continue;
-      const ids = Int32Array.from(tokens.slice(0, this.maxLength), (t) => this.vocab.idOf(t));
-      for (const t of tokens) if (!this.vocab.has(t) && unknown.size < 50) unknown.add(t);
-      if (!ids.some((id) => id !== PAD_ID && id !== UNK_ID)) {
+      const ids = this.codec.encodeWords(tokens);
+      for (const t of tokens) if (!this.codec.vocab.has(t) && unknown.size < 50) unknown.add(t);
+      if (!hasKnownWord(ids)) {
         if (out.unknownOnly.length < 20) out.unknownOnly.push(text);
         continue;
       }
@@ -209,10 +193,18 @@ export class Retriever {
     return out;
   }
 
-  /** `distinct(candidates)`, kept for the same array when caching (a caption bank asked again). */
-  private distinctKept(candidates: readonly string[]): DistinctTexts {
+  /**
+   * The candidates to rank: `distinct(candidates)` (kept for the same array when caching: a caption bank
+   * asked again). Throws when none has a word the model knows, naming some unknown words.
+   */
+  candidates(candidates: readonly string[]): DistinctTexts {
     if (this.distinctCache?.of === candidates) return this.distinctCache.list;
     const list = this.distinct(candidates);
+    if (!list.texts.length)
+      throw new Error(
+        `none of the ${candidates.length} candidate captions has a word the model knows` +
+          (list.unknownWords.length ? ` (unknown: ${list.unknownWords.slice(0, 10).join(', ')})` : ''),
+      );
     if (this.cache) this.distinctCache = { of: candidates, list };
     return list;
   }
@@ -231,7 +223,7 @@ export class Retriever {
     const F = this.model.config.imageDim;
     if (count < 1 || features.length !== count * F)
       throw new Error(`photo features have ${features.length} values, expected ${count} x ${F}`);
-    const list = 'ids' in candidates ? candidates : this.distinctKept(candidates);
+    const list = 'ids' in candidates ? candidates : this.candidates(candidates);
     if (!list.texts.length) throw new Error('no candidate sentence has a word the model knows');
     const caps = this.keptRef('textCache', list.texts, () => embedSequences(this.model, list.ids)); // [m, H]
     const ims = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))); // [count, H]
@@ -257,11 +249,11 @@ export class Retriever {
     features: Float32Array,
     count: number,
     limit: number,
-  ): { hits: Ranked[]; unknown: string[] } {
+  ): { hits: RankedImage[]; unknown: string[] } {
     const F = this.model.config.imageDim;
     if (count < 1 || features.length !== count * F)
       throw new Error(`gallery features have ${features.length} values, expected ${count} x ${F}`);
-    const { ids, unknown } = this.place(text, 'the search sentence');
+    const { ids, unknown } = this.codec.encodeQuery(text, 'the search sentence');
     const ims = this.keptRef('featureCache', features, () =>
       tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))),
     );
@@ -272,12 +264,14 @@ export class Retriever {
     for (let i = 0; i < count; i++) top.push(i, data[i]);
     tf.dispose([cap, s]);
     if (!this.cache) ims.dispose();
-    return { hits: top.result(), unknown };
+    const order = this.model.config.measure === 'order';
+    return { hits: top.result().map((h) => ({ ...h, energy: order ? -h.score : null })), unknown };
   }
 
   /**
-   * The `limit` best captions of the dataset for a photo, each text once (many images share a caption
-   * text such as "three shapes": duplicates are removed before the list is cut), ready to show.
+   * The `limit` best captions of the dataset for a photo, each once, ready to show. Many images share a
+   * caption text (such as "three shapes"), and captions with the same word ids embed identically: only
+   * the first of each is ranked, so duplicates are gone before the list is cut to `limit`.
    */
   captionsForPhoto(
     features: Float32Array,
@@ -287,7 +281,7 @@ export class Retriever {
     const ds = this.data();
     const seen = new Set<string>();
     const distinct = captions.filter((k) => {
-      const key = tokenize(ds.captions[k].text).join(' ');
+      const key = this.captionIds(k).join(',');
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -323,7 +317,7 @@ export class Retriever {
     limit: number,
     images = this.galleryImages(),
   ): { hits: Ranked[]; unknown: string[] } {
-    const { ids, unknown } = this.place(text, 'the search sentence');
+    const { ids, unknown } = this.codec.encodeQuery(text, 'the search sentence');
     const cap = embedSequences(this.model, [ids]); // [1, H]
     const ims = this.imageEmbeddings(images); // [n, H]
     const top = new TopK(limit);
@@ -342,8 +336,8 @@ export class Retriever {
    * model the order is undefined; `similarity` is returned instead.
    */
   generality(a: string, b: string): { eAB: number; eBA: number; similarity: number; unknown: string[] } {
-    const pa = this.place(a, 'sentence A');
-    const pb = this.place(b, 'sentence B');
+    const pa = this.codec.encodeQuery(a, 'sentence A');
+    const pb = this.codec.encodeQuery(b, 'sentence B');
     const emb = embedSequences(this.model, [pa.ids, pb.ids]); // [2, H]
     const out = tf.tidy(() => {
       const ea = emb.slice([0, 0], [1, -1]) as tf.Tensor2D;
@@ -436,7 +430,8 @@ export class Retriever {
     return emb;
   }
 
+  /** Word ids of dataset caption k, as in training. */
   private captionIds(k: number): Int32Array {
-    return Int32Array.from(this.vocab.encode(this.data().captions[k].text, k).slice(0, this.maxLength));
+    return this.codec.encodeCaption(this.data().captions[k].text, k);
   }
 }

@@ -32,13 +32,14 @@ import {
   type TrainedModel,
 } from './evaluate';
 import { Rng } from './rng';
-import { PAD_ID, padTimeMajor, UNK_ID, Vocabulary } from './tokenizer';
+import { padTimeMajor, Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
 import type { NamedWeight } from './model';
 import { pretrainedEmbedding, type WordVectors } from './word-vectors';
 import { EnsembleTeacher, type Teacher } from './distill';
 import { checkRunSize } from './limits';
 import { CHECKPOINT_FORMAT, type TrainerCheckpoint } from './checkpoint';
+import { CaptionCodec, hasKnownWord } from './caption-codec';
 
 /** What a run is trained with when not told otherwise: the paper's (./defaults.ts). */
 export const DEFAULT_TRAIN: TrainConfig = { ...DEFAULTS.paper.train };
@@ -81,6 +82,8 @@ export type { EvaluateOptions } from './evaluate';
 export class Trainer {
   readonly config: { model: ModelConfig; train: TrainConfig };
   readonly vocab: Vocabulary;
+  /** How this model reads text (the vocabulary, cut to train.maxLength); saved with its run. */
+  readonly codec: CaptionCodec;
   readonly model: OrderEmbeddingModel;
   /** Training captions dropped because none of their words is in the vocabulary. */
   readonly droppedCaptions: { index: number; text: string }[] = [];
@@ -117,7 +120,6 @@ export class Trainer {
       if (problem) throw new Error(`train config: ${k} must be ${problem}, got ${v}`);
     }
     const avg = t.averageFromStep;
-
     if (avg !== undefined && !(Number.isInteger(avg) && avg >= 0))
       throw new Error(`train config: averageFromStep must be a step number (0: none), got ${avg}`);
     if (t.augment) {
@@ -147,6 +149,7 @@ export class Trainer {
     // Sizes and the memory estimate before anything is allocated (./limits.ts).
     checkRunSize(m, t);
     this.config = { model: m, train: t };
+    this.codec = new CaptionCodec(this.vocab, t.maxLength);
     // Empty captions are an error (named); captions without a known word are dropped from training.
     this.encoded = dataset.captions.map((c, k) => {
       const ids = this.encodeText(c.text, k);
@@ -591,7 +594,7 @@ export class Trainer {
 
   /** Word ids of a text, cut to the maximum caption length; `k` names it in errors. */
   private encodeText(text: string, k: number): Int32Array {
-    return Int32Array.from(this.vocab.encode(text, k).slice(0, this.config.train.maxLength));
+    return this.codec.encodeCaption(text, k);
   }
 
   private nextBatch(): { images: number[]; captions: number[] } {
@@ -759,10 +762,4 @@ function checkDistill(opts: { weight: number; temperature: number }): void {
   if (!(opts.weight > 0)) throw new Error(`distillation: weight must be > 0, got ${opts.weight}`);
   if (!(opts.temperature > 0))
     throw new Error(`distillation: temperature must be > 0, got ${opts.temperature}`);
-}
-
-/** True when some id is a real word (not padding or the unknown-word id). */
-function hasKnownWord(ids: ArrayLike<number>): boolean {
-  for (let i = 0; i < ids.length; i++) if (ids[i] !== PAD_ID && ids[i] !== UNK_ID) return true;
-  return false;
 }

@@ -1,6 +1,7 @@
 /**
- * Field-by-field validation of a run's files (config.json, weights.json + weights.bin, metrics.json,
- * log.jsonl) and of the run records the browser stores, before anything is stored or allocated.
+ * Field-by-field validation of a run's files (config.json, weights.json + weights.bin, codec.json,
+ * metrics.json, log.jsonl) and of the run records the browser stores, before anything is stored or
+ * allocated.
  *
  * Each validator takes parsed JSON of unknown shape and returns it typed, or throws one Error naming the
  * file, the field path, what was expected and what was found ("config.json: model.hiddenDim: expected a
@@ -8,6 +9,7 @@
  * against the config and the byte length of weights.bin (a truncated file, trailing bytes, overlapping
  * or misaligned weights are refused), so that a small file cannot make the importer allocate gigabytes.
  */
+import { CaptionCodec, CODEC_FILE, type CaptionCodecJSON } from './caption-codec';
 import { asText, type Bytes } from './data/binary';
 import { describeValue, LIMITS, checkIntLimit } from './limits';
 import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
@@ -188,6 +190,34 @@ export function validateRunConfig(v: unknown, file = 'config.json'): RunConfig {
 }
 
 /**
+ * codec.json of a run: a well-formed caption codec (./caption-codec.ts) that reads text as the run's
+ * config.json says it was trained: the same vocabulary, word for word, and the same `train.maxLength`.
+ * A codec that disagrees would encode queries differently from training, so it is refused, naming the
+ * field and the first word that differs.
+ */
+export function validateCodec(v: unknown, config: RunConfig, file = CODEC_FILE): CaptionCodecJSON {
+  const raw = rec(file, v);
+  // The size before the vocabulary is built (config.json's is checked the same way).
+  if (isRec(raw.vocab)) arr(`${file}: vocab.tokens`, raw.vocab.tokens, LIMITS.vocabSize);
+  let codec: CaptionCodecJSON;
+  try {
+    codec = CaptionCodec.fromJSON(v, file).toJSON();
+  } catch (e) {
+    throw new RunValidationError((e as Error).message);
+  }
+  const ours = codec.vocab.tokens;
+  const theirs = config.vocab.tokens;
+  if (codec.maxLength !== config.train.maxLength)
+    fail(`${file}: maxLength`, `${config.train.maxLength} (config.json: train.maxLength)`, codec.maxLength);
+  if (ours.length !== theirs.length)
+    fail(`${file}: vocab.tokens`, `${theirs.length} words (config.json: vocab)`, `${ours.length} words`);
+  const at = ours.findIndex((t, i) => t !== theirs[i]);
+  if (at >= 0)
+    fail(`${file}: vocab.tokens[${at}]`, `${JSON.stringify(theirs[at])} (config.json: vocab)`, ours[at]);
+  return codec;
+}
+
+/**
  * The weights a model of this configuration has, in file order, with their shapes (as
  * OrderEmbeddingModel.weightShapes, without building the model).
  */
@@ -348,11 +378,14 @@ export interface ValidRunFiles {
   metrics?: RunMetrics;
   /** The learning curve: metrics.json's history, else log.jsonl's lines. */
   history: RunLogEntry[];
+  /** codec.json; absent for runs saved before codecs were (then config.json implies it). */
+  codec?: CaptionCodecJSON;
 }
 
 /**
  * A run's files checked before anything is stored or allocated: config.json, weights.json against
- * weights.bin's byte length, metrics.json and log.jsonl when present. Throws naming the file and field.
+ * weights.bin's byte length, codec.json, metrics.json and log.jsonl when present. Throws naming the
+ * file and field.
  */
 export function validateRunFiles(files: Record<string, string | Bytes>): ValidRunFiles {
   const config = validateRunConfig(parseJson('config.json', files['config.json'], true));
@@ -367,11 +400,19 @@ export function validateRunFiles(files: Record<string, string | Bytes>): ValidRu
     config.model,
     byteLength,
   );
+  const rawCodec = parseJson(CODEC_FILE, files[CODEC_FILE], false);
+  const codec = rawCodec === undefined ? undefined : validateCodec(rawCodec, config);
   const rawMetrics = parseJson('metrics.json', files['metrics.json'], false);
   const metrics = rawMetrics === undefined ? undefined : validateRunMetrics(rawMetrics);
   const log = files['log.jsonl'];
   const logged = log === undefined ? [] : validateLogLines(asText(log));
-  return { config, manifest, metrics, history: metrics?.history.length ? metrics.history : logged };
+  return {
+    config,
+    manifest,
+    metrics,
+    history: metrics?.history.length ? metrics.history : logged,
+    ...(codec ? { codec } : {}),
+  };
 }
 
 /** The field checkers, for validators of other records (e.g. the browser's stored runs). */

@@ -175,7 +175,7 @@ export function RunsPanel(): ReactNode {
         <h2 id="runs-title">Stored runs</h2>
         <p className="hint">
           Every run is saved in this browser. Open one to draw its curves and query it; Export downloads one
-          .zip (config.json, weights.json, weights.bin, metrics.json) that{' '}
+          .zip (config.json, codec.json, weights.json, weights.bin, metrics.json) that{' '}
           <code>npm run evaluate -- --model</code> reads once unzipped into a folder.
         </p>
         {error && (
@@ -207,7 +207,7 @@ export function RunsPanel(): ReactNode {
         <h2 id={`${importId}-title`}>Import a run</h2>
         <div className="field">
           <label htmlFor={importId}>
-            Run .zip, or its files (config.json, weights.json, weights.bin, metrics.json)
+            Run .zip, or its files (config.json, codec.json, weights.json, weights.bin, metrics.json)
           </label>
           <input
             id={importId}

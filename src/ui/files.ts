@@ -130,14 +130,16 @@ export async function readBytes(file: Blob): Promise<ArrayBuffer> {
 }
 
 /**
- * The files of a run: config.json, weights.json, weights.bin (and metrics.json; a run folder written by
- * `train --out` has log.jsonl instead, or as well, and its checkpoint files, which are not imported).
+ * The files of a run: config.json, weights.json, weights.bin (and metrics.json, and codec.json but for
+ * runs saved before it; a run folder written by `train --out` has log.jsonl instead of metrics.json, or
+ * as well, and its checkpoint files, which are not imported).
  */
 export const RUN_FILE_NAMES = [
   'config.json',
   'weights.json',
   'weights.bin',
   'metrics.json',
+  'codec.json',
   'log.jsonl',
 ] as const;
 /** Files of a `train --out` folder that a picked folder may bring along; skipped. */

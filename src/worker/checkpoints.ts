@@ -9,6 +9,7 @@
  * Taking a checkpoint copies the tensors out of the backend (a few tens of ms for the paper's model);
  * the IndexedDB write runs while training goes on, and a new one is not started while one is in flight.
  */
+import { CaptionCodec, CODEC_FILE } from '../model/caption-codec';
 import type { TrainerCheckpoint } from '../model/checkpoint';
 import { validateCheckpoint } from '../model/checkpoint';
 import { RUN_FORMAT, serializeWeights, type RunConfig, type RunLogEntry } from '../model/export';
@@ -102,8 +103,8 @@ export async function currentRunFiles(store: RunStore, run: StoredRun): Promise<
 }
 
 /**
- * A run's files (config.json, weights.json, weights.bin, metrics.json) from its checkpoint, so that a run
- * cut off before it paused can be opened and exported.
+ * A run's files (config.json, weights.json, weights.bin, metrics.json, codec.json) from its checkpoint,
+ * so that a run cut off before it paused can be opened and exported.
  */
 export function filesFromCheckpoint(sc: StoredCheckpoint, run: StoredRun): RunFilesRecord {
   const cp = sc.checkpoint;
@@ -135,6 +136,7 @@ export function filesFromCheckpoint(sc: StoredCheckpoint, run: StoredRun): RunFi
     'weights.json': JSON.stringify(manifest) + '\n',
     'weights.bin': bytes,
     'metrics.json': JSON.stringify({ history, ...(final ? { final: { dev: final } } : {}) }) + '\n',
+    [CODEC_FILE]: JSON.stringify(CaptionCodec.fromRunConfig(config).toJSON()) + '\n',
   };
 }
 

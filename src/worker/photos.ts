@@ -155,15 +155,7 @@ async function resolveStarter(ctx: PhotosContext, withDataset: boolean): Promise
       starterOnDataset?.retriever.dispose();
       starterOnDataset = {
         loaded,
-        retriever: new Retriever(
-          s.imported.model,
-          s.imported.vocab,
-          loaded.dataset,
-          s.imported.config.train.maxLength,
-          {
-            cache: true,
-          },
-        ),
+        retriever: new Retriever(s.imported.model, s.imported.codec, loaded.dataset, { cache: true }),
       };
     }
     retriever = starterOnDataset.retriever;
@@ -188,9 +180,8 @@ function starterGeneralityScale(s: Starter): GeneralityScale | null {
   if (starterGenerality === undefined) {
     try {
       starterGenerality = s.bank
-        ? calibrateGenerality(s.imported.model, s.imported.vocab, s.bank, {
+        ? calibrateGenerality(s.imported.model, s.imported.codec, s.bank, {
             maxPairs: IN_PAGE_GENERALITY_PAIRS,
-            maxLength: s.imported.config.train.maxLength,
           })
         : null;
     } catch {
@@ -230,10 +221,9 @@ function runCalibration(
   let c: Calibration | null = null;
   try {
     if (r.model.config.measure === 'order')
-      c = calibrate(r.model, r.vocab, loaded.dataset, {
+      c = calibrate(r.model, r.codec, loaded.dataset, {
         split: loaded.dataset.splits.dev?.length ? 'dev' : 'train',
         maxImages: LIVE_CALIBRATION_IMAGES,
-        maxLength: r.maxLength,
       });
   } catch {
     c = null; // too few photos to measure: no "nothing fits" verdict
@@ -334,12 +324,8 @@ async function rank(ctx: PhotosContext, req: Extract<PhotosRequest, { kind: 'ran
   } else if (source === 'dataset') {
     candidates = datasetCandidates(ctx.loaded()!, m.retriever);
   } else candidates = typed!;
-  const list = m.retriever.distinct(candidates);
-  if (!list.texts.length)
-    throw new Error(
-      `none of the ${candidates.length} candidate captions has a word the model knows` +
-        (list.unknownWords.length ? ` (unknown: ${list.unknownWords.slice(0, 10).join(', ')})` : ''),
-    );
+  // Distinct before any cut; throws when none has a word the model knows.
+  const list = m.retriever.candidates(candidates);
   ctx.post({ kind: 'rankProgress', runId, done: 0, total: photos.length });
   const { features, errors } = await encodePhotos(m.preset, photos, ctx.baseUrl(), (done, total) =>
     ctx.post({ kind: 'rankProgress', runId, done, total }),
@@ -522,8 +508,6 @@ async function searchGallery(
 ): Promise<void> {
   const g = gallery;
   if (!g) throw new Error('no gallery yet: drop a folder of photos first');
-  if (req.query.length > MAX_QUERY_CHARS)
-    throw new Error(`the search sentence is ${req.query.length} characters long; at most ${MAX_QUERY_CHARS}`);
   const m = await resolve(ctx, req.runId, false);
   if (m.preset.id !== g.encoder)
     throw new Error(
@@ -536,7 +520,6 @@ async function searchGallery(
     count,
     Math.max(1, Math.min(req.limit, 60)),
   );
-  const order = m.retriever.model.config.measure === 'order';
   ctx.post({
     kind: 'searchResults',
     runId: req.runId,
@@ -547,7 +530,7 @@ async function searchGallery(
       index: h.index,
       name: g.names[h.index],
       score: h.score,
-      energy: order ? -h.score : null,
+      energy: h.energy,
       ...(g.captions[h.index] ? { caption: g.captions[h.index] } : {}),
     })),
   });

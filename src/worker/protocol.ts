@@ -302,8 +302,8 @@ export type WorkerEvent =
 export type WorkerRequestType = WorkerRequest['type'];
 export type WorkerEventType = WorkerEvent['type'];
 
-/** Longest query the worker accepts (characters); longer ones are refused with a message. */
-export const MAX_QUERY_CHARS = 500;
+/** Longest query the worker accepts (characters): the caption codec's rule, which refuses longer ones. */
+export { MAX_QUERY_CHARS } from '../model/caption-codec';
 
 // ---------------------------------------------------------------------------------------------
 // Type guards. They check the discriminant and the fields each message type needs, which is enough

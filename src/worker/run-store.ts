@@ -1,7 +1,8 @@
 /**
  * Runs persisted in the browser's IndexedDB (database `orderembed-runs`): each run's summary and
  * learning curves (`StoredRun`, small, rewritten after every evaluation), separately its model files
- * (the same files as an exported run folder: config.json, weights.json, weights.bin, metrics.json;
+ * (the same files as an exported run folder: config.json, weights.json, weights.bin, metrics.json,
+ * codec.json;
  * written when a run pauses or finishes, and on import), and its latest training checkpoint (weights,
  * optimizer state and sampler position, written every few seconds while it trains; ./checkpoints.ts).
  *

@@ -132,25 +132,27 @@ export async function loadStarter(
       post({ kind: 'starterProgress', file: RUN_FILES.weights, loaded, total }),
     );
     weightBytes = bytes.length;
-    let metrics: string | undefined;
-    try {
-      metrics = await readText(base, RUN_FILES.metrics, fetcher);
-    } catch {
-      metrics = undefined; // optional: only the dev figures shown in the header come from it
-    }
     const files: Record<string, string | Uint8Array> = {
       [RUN_FILES.config]: config,
       [RUN_FILES.weightsManifest]: manifest,
       [RUN_FILES.weights]: bytes,
-      ...(metrics !== undefined ? { [RUN_FILES.metrics]: metrics } : {}),
     };
+    // Optional: metrics.json only gives the dev figures shown in the header; without codec.json (a
+    // starter made before codecs were) config.json's vocabulary and caption length are the codec.
+    for (const name of [RUN_FILES.metrics, RUN_FILES.codec]) {
+      try {
+        files[name] = await readText(base, name, fetcher);
+      } catch {
+        // absent: see above
+      }
+    }
     try {
       imported = importModel(files);
     } catch (e) {
       const msg = errorMessage(e);
       // importModel names the run file at fault; say which folder it is in.
       throw new Error(
-        /^(config|weights|metrics)\.(json|bin)|missing file/.test(msg)
+        /^(config|weights|metrics|codec)\.(json|bin)|missing file/.test(msg)
           ? `${STARTER_DIR}${msg}`
           : `${STARTER_DIR}: ${msg}`,
       );
@@ -187,9 +189,7 @@ export async function loadStarter(
     const msg = errorMessage(e);
     bankState = { file: bankFile, error: msg.startsWith(bankFile) ? msg : `${bankFile}: ${msg}` };
   }
-  const retriever = new Retriever(imported.model, imported.vocab, null, imported.config.train.maxLength, {
-    cache: true,
-  });
+  const retriever = new Retriever(imported.model, imported.codec, null, { cache: true });
   const info = starterInfo(imported, calibration, weightBytes);
   post({ kind: 'starterLoaded', starter: info, bank: bankState, problems, ms: performance.now() - t0 });
   return { imported, retriever, info, calibration, bank };

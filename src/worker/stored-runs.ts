@@ -9,7 +9,7 @@ import type { StoredRun } from './protocol';
 import type { DamagedRun, RunFilesRecord, RunStore, StorageUse } from './run-store';
 
 /** The files of a run folder that are stored with an imported run. */
-const KEPT_FILES = ['config.json', 'weights.json', 'weights.bin', 'metrics.json'];
+const KEPT_FILES = ['config.json', 'weights.json', 'weights.bin', 'metrics.json', 'codec.json'];
 
 /** `${model}, ${dataset}, ${HH:MM}`: a default run name that says what the run is. */
 export function defaultRunName(layerNorm: boolean, dataset: string, at: Date = new Date()): string {

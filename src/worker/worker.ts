@@ -23,7 +23,6 @@ import {
   errorMessage,
   generalityVerdict,
   isWorkerRequest,
-  MAX_QUERY_CHARS,
   type BackendChoice,
   type BackendName,
   type DatasetSource,
@@ -352,7 +351,6 @@ function launch(runs: LiveRun[], options: StartOptions, resumed: boolean): Sessi
       { steps: options.maxSteps, evalEvery: options.evalEvery, evaluateFirst: !resumed, chunkMs: CHUNK_MS },
     ),
     evalAbort: null,
-
     evaluation: null,
     lastPost: performance.now(),
     checkpointer,
@@ -580,7 +578,7 @@ async function queryable(runId: string, withDataset = true): Promise<Queryable> 
   if (live) {
     const { trainer } = live;
     return {
-      retriever: new Retriever(trainer.model, trainer.vocab, trainer.dataset, trainer.config.train.maxLength),
+      retriever: new Retriever(trainer.model, trainer.codec, trainer.dataset),
     };
   }
   const q = opened.get(runId) ?? (await openStored(runId));
@@ -601,9 +599,7 @@ async function openStored(runId: string): Promise<Queryable> {
   const m = importModel(files);
   try {
     // A stored run's model stays fixed: its gallery embeddings are kept between queries.
-    const retriever = new Retriever(m.model, m.vocab, loaded.dataset, m.config.train.maxLength, {
-      cache: true,
-    });
+    const retriever = new Retriever(m.model, m.codec, loaded.dataset, { cache: true });
     const q: Queryable = {
       retriever,
       dispose: () => {
@@ -622,12 +618,6 @@ async function openStored(runId: string): Promise<Queryable> {
   }
 }
 
-function checkQuery(text: string, what: string): void {
-  if (!text.trim()) throw new Error(`${what} is empty`);
-  if (text.length > MAX_QUERY_CHARS)
-    throw new Error(`${what} is ${text.length} characters long; at most ${MAX_QUERY_CHARS} are accepted`);
-}
-
 async function rankCaptions(runId: string, image: Blob, name: string, limit: number): Promise<void> {
   if (!loaded) throw new Error('no dataset is loaded');
   if (!loaded.preset)
@@ -643,7 +633,6 @@ async function rankCaptions(runId: string, image: Blob, name: string, limit: num
 }
 
 async function searchImages(runId: string, query: string, limit: number): Promise<void> {
-  checkQuery(query, 'the search sentence');
   const { retriever } = await queryable(runId);
   const images = retriever.galleryImages();
   const { hits, unknown } = retriever.searchImages(query, Math.max(1, Math.min(limit, 60)), images);
@@ -661,8 +650,6 @@ async function searchImages(runId: string, query: string, limit: number): Promis
 }
 
 async function compareSentences(runId: string, a: string, b: string): Promise<void> {
-  checkQuery(a, 'sentence A');
-  checkQuery(b, 'sentence B');
   const q = await queryable(runId, false);
   const { retriever } = q;
   const { eAB, eBA, similarity, unknown } = retriever.generality(a, b);

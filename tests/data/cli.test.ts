@@ -181,7 +181,7 @@ describe('train and evaluate', () => {
     expect(trained.code, trained.stderr).toBe(0);
     const final = JSON.parse(trained.stdout.trim());
     expect(final.steps).toBe(3); // ceil(2 epochs x 10 photos / batch 8)
-    for (const f of ['config.json', 'weights.bin', 'weights.json', 'metrics.json', 'log.jsonl'])
+    for (const f of ['config.json', 'codec.json', 'weights.bin', 'weights.json', 'metrics.json', 'log.jsonl'])
       expect(existsSync(path.join(run, f)), f).toBe(true);
     const log = readFileSync(path.join(run, 'log.jsonl'), 'utf8')
       .trim()

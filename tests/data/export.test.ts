@@ -80,11 +80,9 @@ describe('run export / import', () => {
       );
       expect(b.captionIndex).toEqual(a.captionIndex);
       expect(Array.from(b.scores)).toEqual(Array.from(a.scores));
-      const m = evaluateModel(imported.model, imported.vocab, ds, 'dev', {
-        maxLength: imported.config.train.maxLength,
-      });
+      const m = evaluateModel(imported.model, imported.codec, ds, 'dev');
       expect(m).toEqual(tr.evaluate('dev'));
-      expect(() => evaluateModel(imported.model, imported.vocab, ds, 'test')).toThrow(
+      expect(() => evaluateModel(imported.model, imported.codec, ds, 'test')).toThrow(
         "has no 'test' split (available: train, dev)",
       );
       imported.model.dispose();
@@ -129,11 +127,7 @@ describe('run export / import', () => {
     expect(sb.captionIndex).toEqual(sa.captionIndex);
     const summed = sa.scores.map((x, i) => x + sb.scores[i]);
     const expected = evaluateScores(summed, images.length, sa.captionImage.length, sa.captionImage);
-    const members = [a, b].map((t) => ({
-      model: t.model,
-      vocab: t.vocab,
-      maxLength: t.config.train.maxLength,
-    }));
+    const members = [a, b].map((t) => ({ model: t.model, codec: t.codec }));
     const m = evaluateEnsemble(members, ds, 'dev');
     expect(m).toEqual(expected);
     // Not simply one of the two members.
@@ -142,7 +136,7 @@ describe('run export / import', () => {
     expect(evaluateEnsemble(members.slice(0, 1), ds, 'dev')).toEqual(a.evaluate('dev'));
     expect(() => evaluateEnsemble([], ds, 'dev')).toThrow('evaluate: no model given');
     const cos = new Trainer(ds, { wordDim: 8, hiddenDim: 16, measure: 'cosine' }, { batchSize: 16, seed: 2 });
-    expect(() => evaluateEnsemble([...members, { model: cos.model, vocab: cos.vocab }], ds, 'dev')).toThrow(
+    expect(() => evaluateEnsemble([...members, { model: cos.model, codec: cos.codec }], ds, 'dev')).toThrow(
       "ensemble: the models' scores are not comparable (measures order and cosine)",
     );
     [a, b, cos].forEach((t) => t.dispose());

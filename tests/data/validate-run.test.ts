@@ -192,6 +192,7 @@ describe('stored runs', () => {
     expect(runs.map((r) => r.id)).toEqual([run.id]);
     expect(damaged).toEqual([]);
     expect(Object.keys((await store.getFiles(run.id))!).sort()).toEqual([
+      'codec.json',
       'config.json',
       'metrics.json',
       'weights.bin',

@@ -35,19 +35,19 @@ describe('calibrate', () => {
 
   it("measures a trained model's matching pairs below random ones, and a bank's best per photo", () => {
     const bank = [...new Set(ds.captions.map((c) => c.text))].slice(0, 40);
-    const c = calibrate(trainer.model, trainer.vocab, ds, { split: 'dev', bank, maxLength: 50 });
+    const c = calibrate(trainer.model, trainer.codec, ds, { split: 'dev', bank });
     expect(c.images).toBe(ds.splits.dev!.length);
     expect(c.matching.median).toBeLessThan(c.random.median);
     expect(c.bestOther.median).toBeLessThanOrEqual(c.random.median);
     expect(c.bank!.sentences).toBe(40);
     expect(c.nothingFits).toBe(c.bank!.p99);
     // The bank statistic is the best bank energy per photo, as the Retriever ranks it.
-    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const r = new Retriever(trainer.model, trainer.codec, null);
     const img = ds.splits.dev![0];
     const [best] = r.rankTexts(ds.features.slice(img * 16, (img + 1) * 16), 1, bank, 1)[0];
     expect(best.energy!).toBeLessThanOrEqual(c.bank!.p99 + 1e-6);
     expect(parseCalibration(JSON.parse(JSON.stringify(c)))).toEqual(c);
-    const without = calibrate(trainer.model, trainer.vocab, ds, { maxImages: 30 });
+    const without = calibrate(trainer.model, trainer.codec, ds, { maxImages: 30 });
     expect(without.images).toBe(30);
     expect(without.nothingFits).toBe(without.bestOther.p99);
   });
@@ -55,7 +55,7 @@ describe('calibrate', () => {
   it('measures the scale of "which is more general" on a bank at several levels of detail', () => {
     // The synthetic captions run from "a shape" to "a small white heart": many pairs extend one another.
     const bank = [...new Set(ds.captions.map((c) => c.text))];
-    const g = calibrateGenerality(trainer.model, trainer.vocab, bank, { maxPairs: 300, maxLength: 50 });
+    const g = calibrateGenerality(trainer.model, trainer.codec, bank, { maxPairs: 300 });
     expect(g.containedPairs).toBeGreaterThanOrEqual(20);
     expect(g.contained.count).toBe(g.containedPairs);
     expect(g.unrelated.count).toBe(g.unrelatedPairs);
@@ -68,14 +68,14 @@ describe('calibrate', () => {
     expect(g.agreement.unrelated).toBeGreaterThanOrEqual(0.9 - 1 / g.unrelatedPairs);
     expect(g.agreement.contained).toBeGreaterThanOrEqual(0);
     // Measured by calibrate() along with the bank, and read back from the file.
-    const c = calibrate(trainer.model, trainer.vocab, ds, { bank, maxLength: 50 });
+    const c = calibrate(trainer.model, trainer.codec, ds, { bank });
     expect(c.generality?.asymmetry).toBeGreaterThan(0);
     expect(parseCalibration(JSON.parse(JSON.stringify(c))).generality).toEqual(c.generality);
     // A bank without sentences that extend one another cannot be measured: said, with the counts.
-    expect(() => calibrateGenerality(trainer.model, trainer.vocab, ['a red cross', 'some shapes'])).toThrow(
+    expect(() => calibrateGenerality(trainer.model, trainer.codec, ['a red cross', 'some shapes'])).toThrow(
       /caption bank gives 0 pairs where one sentence extends the other/,
     );
-    const small = calibrate(trainer.model, trainer.vocab, ds, { bank: ['a red cross', 'some shapes'] });
+    const small = calibrate(trainer.model, trainer.codec, ds, { bank: ['a red cross', 'some shapes'] });
     expect(small.generality).toBeUndefined();
     expect(small.generalityProblem).toMatch(/0 pairs/);
   });

@@ -83,7 +83,7 @@ describe('EnsembleTeacher and Trainer distillation', () => {
     const a = member(1, 3);
     const b = member(2, 3);
     const { images, captions } = a.trainingSet;
-    const members = [a, b].map((t, i) => ({ model: t.model, vocab: t.vocab, label: `m${i}` }));
+    const members = [a, b].map((t, i) => ({ model: t.model, codec: t.codec, label: `m${i}` }));
     const teacher = new EnsembleTeacher(members, ds, images, captions);
     expect(teacher.labels).toEqual(['m0', 'm1']);
     const imgs = images.slice(0, 5);
@@ -117,7 +117,7 @@ describe('EnsembleTeacher and Trainer distillation', () => {
     const t = member(7, 60);
     const { images, captions } = t.trainingSet;
     const teacher = new EnsembleTeacher(
-      [{ model: t.model, vocab: t.vocab, label: 'teacher' }],
+      [{ model: t.model, codec: t.codec, label: 'teacher' }],
       ds,
       images,
       captions,

@@ -27,7 +27,7 @@ describe('Retriever', () => {
   beforeAll(() => {
     trainer = new Trainer(ds, { wordDim: 16, hiddenDim: 32 }, { batchSize: 32, seed: 2 });
     for (let i = 0; i < 60; i++) trainer.step();
-    r = new Retriever(trainer.model, trainer.vocab, ds, trainer.config.train.maxLength);
+    r = new Retriever(trainer.model, trainer.codec, ds);
   });
 
   it('searches the dev images with the shared scoring function, best first', () => {
@@ -96,7 +96,7 @@ describe('Retriever', () => {
 
   it('refuses a model whose image features have another size', () => {
     const other = makeSyntheticDataset({ numImages: 40, imageDim: 8 });
-    expect(() => new Retriever(trainer.model, trainer.vocab, other, 50)).toThrow(
+    expect(() => new Retriever(trainer.model, trainer.codec, other)).toThrow(
       /8-d image features but the model expects 32-d/,
     );
   });
@@ -111,7 +111,7 @@ describe('Retriever', () => {
   });
 
   it('with cache: the same results as without, gallery embedded once, freed by dispose', () => {
-    const cached = new Retriever(trainer.model, trainer.vocab, ds, trainer.config.train.maxLength, {
+    const cached = new Retriever(trainer.model, trainer.codec, ds, {
       cache: true,
     });
     const n = tf.memory().numTensors;
@@ -144,7 +144,7 @@ describe('Retriever on free texts and feature galleries (own photos)', () => {
   const photo = (i: number) => ds.features.slice(i * 16, (i + 1) * 16);
 
   it('keeps each distinct word sequence once, before the list is cut, and names unknown-only texts', () => {
-    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const r = new Retriever(trainer.model, trainer.codec, null);
     const texts = [...new Set(ds.captions.map((c) => c.text))].slice(0, 6);
     const candidates = [
       texts[0],
@@ -165,7 +165,7 @@ describe('Retriever on free texts and feature galleries (own photos)', () => {
   });
 
   it('ranks texts for several photos exactly as the scoring function scores them, best first', () => {
-    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const r = new Retriever(trainer.model, trainer.codec, null);
     const texts = [...new Set(ds.captions.map((c) => c.text))].slice(0, 30);
     const feats = new Float32Array([...photo(0), ...photo(5)]);
     const ranked = r.rankTexts(feats, 2, texts, 4);
@@ -186,15 +186,15 @@ describe('Retriever on free texts and feature galleries (own photos)', () => {
       });
     });
     expect(() => r.rankTexts(feats, 3, texts, 4)).toThrow(/expected 3 x 16/);
-    expect(() => r.rankTexts(feats, 2, ['zorblax'], 4)).toThrow(
-      /no candidate sentence has a word the model knows/,
+    expect(() => r.rankTexts(feats, 2, ['zorblax', 'quux .'], 4)).toThrow(
+      'none of the 2 candidate captions has a word the model knows (unknown: zorblax, quux)',
     );
     expect(() => r.galleryImages()).toThrow(/no dataset to search/);
   });
 
   it('searches a gallery of features like the dataset search, and caches it by identity', () => {
-    const withDs = new Retriever(trainer.model, trainer.vocab, ds, 50);
-    const cached = new Retriever(trainer.model, trainer.vocab, null, 50, { cache: true });
+    const withDs = new Retriever(trainer.model, trainer.codec, ds);
+    const cached = new Retriever(trainer.model, trainer.codec, null, { cache: true });
     const images = [2, 9, 14, 30, 41];
     const gallery = new Float32Array(images.length * 16);
     images.forEach((img, i) => gallery.set(photo(img), i * 16));
@@ -203,6 +203,8 @@ describe('Retriever on free texts and feature galleries (own photos)', () => {
     const theirs = withDs.searchImages(q, 3, images);
     expect(mine.hits.map((h) => images[h.index])).toEqual(theirs.hits.map((h) => h.index));
     mine.hits.forEach((h, k) => expect(h.score).toBeCloseTo(theirs.hits[k].score, 4));
+    // Display-ready: the energy to show (order model: E = -S).
+    mine.hits.forEach((h) => expect(h.energy).toBe(-h.score));
     const n = tf.memory().numTensors;
     cached.searchFeatures(q, gallery, images.length, 3);
     expect(tf.memory().numTensors).toBe(n);
@@ -210,24 +212,43 @@ describe('Retriever on free texts and feature galleries (own photos)', () => {
     expect(tf.memory().numTensors).toBe(n - 1);
   });
 
-  it('lists each dataset caption text once (captionsForPhoto), display-ready', () => {
-    // Every image of this dataset repeats one shared caption: the raw ranking holds it many times.
+  it('lists each dataset caption once (captionsForPhoto), de-duplicated before the cut, display-ready', () => {
+    // The caption that fits photo 4 best, repeated (in other spellings) by every image: the raw ranking
+    // opens with its copies, all with the same score.
+    const best = new Retriever(trainer.model, trainer.codec, ds).captionsForPhoto(photo(4), 1)[0].text;
+    const spellings = [best, best.toUpperCase(), `${best} .`];
     const shared = {
       ...ds,
       captions: [
         ...ds.captions,
-        ...Array.from({ length: ds.numImages }, (_, image) => ({ image, text: ds.captions[0].text })),
+        ...Array.from({ length: ds.numImages }, (_, image) => ({ image, text: spellings[image % 3] })),
       ],
     };
-    const r = new Retriever(trainer.model, trainer.vocab, shared, 50);
+    const r = new Retriever(trainer.model, trainer.codec, shared);
+    const gallery = r.galleryCaptions();
+    const raw = r.rankCaptions(photo(4), gallery.length, gallery);
+    expect(raw.slice(0, 5).every((x) => shared.captions[x.index].text.toLowerCase().startsWith(best))).toBe(
+      true,
+    );
+    // Expected: the full ranking, each word sequence at its first (best) place, then the first 10.
+    const seen = new Set<string>();
+    const expected = raw
+      .filter((x) => {
+        const key = shared.captions[x.index].text.toLowerCase().replace(' .', '');
+        return !seen.has(key) && Boolean(seen.add(key));
+      })
+      .slice(0, 10);
     const items = r.captionsForPhoto(photo(4), 10);
+    // De-duplicating after the cut would leave fewer than 10; not at all, the same text several times.
     expect(items).toHaveLength(10);
-    expect(new Set(items.map((i) => i.text)).size).toBe(10);
+    expect(new Set(items.map((i) => i.text.toLowerCase().replace(' .', ''))).size).toBe(10);
+    expect(items.map((i) => i.score)).toEqual(expected.map((x) => x.score));
+    expect(items.slice(1).map((i) => i.caption)).toEqual(expected.slice(1).map((x) => x.index));
     for (const it of items) expect(shared.captions[it.caption]).toEqual({ image: it.image, text: it.text });
   });
 
   it('reports the unknown words of two sentences compared for generality', () => {
-    const r = new Retriever(trainer.model, trainer.vocab, null, 50);
+    const r = new Retriever(trainer.model, trainer.codec, null);
     const g = r.generality(`${ds.captions[0].text} zorblax`, ds.captions[1].text);
     expect(g.unknown).toEqual(['zorblax']);
   });

@@ -55,6 +55,9 @@ describe('browser checkpoints', () => {
       expect(a[k].name).toBe(w.name);
       expect(Array.from(a[k].data)).toEqual(Array.from(w.data));
     });
+    // With the run's caption codec, as exported.
+    expect(JSON.parse(files['codec.json'] as string)).toEqual(tr.codec.toJSON());
+    expect(fromCheckpoint.codec.toJSON()).toEqual(exported.codec.toJSON());
     fromCheckpoint.model.dispose();
     exported.model.dispose();
     // Stored files of an older step lose to the newer checkpoint; files of its step win.

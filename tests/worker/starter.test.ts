@@ -136,6 +136,11 @@ describe('loadStarter', () => {
         /starter\/weights.json: not valid JSON/,
       ],
       [{ 'weights.bin': new ArrayBuffer(10) }, '404', /starter\/weights.bin: weight '.*' .* needs bytes/],
+      [
+        { 'codec.json': '{"format": "orderembed-caption-codec", "version": 1, "tokenizer": "words-v1"}' },
+        '404',
+        /starter\/codec.json: maxLength: expected a whole number from 1 to 200, got nothing/,
+      ],
     ] as const) {
       const f = { ...files, ...broken } as Record<string, string | ArrayBuffer>;
       for (const k of Object.keys(f)) if (f[k] === undefined) delete f[k];
@@ -149,6 +154,20 @@ describe('loadStarter', () => {
         expect(last.message).toMatch(/Everything else still works/);
       }
     }
+  });
+
+  it('opens a starter made before codecs (no codec.json) with the codec its config.json implies', async () => {
+    const withCodec = await loadStarter(BASE, () => {}, server(files));
+    for (const missing of ['404', 'html'] as const) {
+      const f = { ...files };
+      delete f['codec.json'];
+      const s = await loadStarter(BASE, () => {}, server(f, missing));
+      expect(s).not.toBeNull();
+      expect(s!.retriever.codec.toJSON()).toEqual(withCodec!.retriever.codec.toJSON());
+      expect(s!.retriever.codec.maxLength).toBe(JSON.parse(files['config.json'] as string).train.maxLength);
+      disposeStarter(s);
+    }
+    disposeStarter(withCodec);
   });
 
   it('keeps the starter when the caption bank is missing, naming the file', async () => {
