@@ -111,7 +111,7 @@ export interface TrainOption {
   label: string;
   hint: string;
   step: string;
-  /** How the run's one-line summary (Runs on the charts) says a set value: `warm-up 100 steps`. */
+  /** How the run's one-line summary (Runs on the charts) says a set value: `lr warm-up over 100 steps`. */
   summary: (value: number) => string;
 }
 
