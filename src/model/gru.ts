@@ -32,7 +32,7 @@
  */
 import * as tf from './tf';
 import { Rng } from './rng';
-import { splitRows, sumRows, variableOf } from './ops';
+import { blockedMatMul, PassTensors, runToEnd, splitRows, sumRows, variableOf, type Pass } from './ops';
 import {
   LN_EPS,
   lnBackward,
@@ -169,13 +169,26 @@ export class GruLayer {
     lengths: ArrayLike<number>,
     opts: { outputs?: boolean; cache?: boolean; path?: LnGruPath } = {},
   ): GruForward {
+    return runToEnd(this.forwardPass(x, lengths, opts));
+  }
+
+  /**
+   * {@link forward} as a pass (./ops.ts) that yields after every time step and, given `blockMacs`, after
+   * every block of that many multiply-adds of the input-side product: a caller may wait between yields
+   * (a worker reads its messages) or abandon the pass there (`return()`: its tensors are freed). The
+   * WebGPU kernel path runs whole (its ops are queued on the device, not run here).
+   */
+  *forwardPass(
+    x: tf.Tensor3D,
+    lengths: ArrayLike<number>,
+    opts: { outputs?: boolean; cache?: boolean; path?: LnGruPath; blockMacs?: number } = {},
+  ): Pass<GruForward> {
     this.checkInputs(x, lengths);
     const path = opts.path ?? this.path;
     if (path === 'webgpu-kernel' && !this.layerNorm)
       throw new Error('GRU: the WebGPU kernels are for the LN-GRU only');
-    return path === 'webgpu-kernel'
-      ? this.forwardKernel(x, lengths, opts)
-      : this.forwardComposite(x, lengths, opts);
+    if (path === 'webgpu-kernel') return this.forwardKernel(x, lengths, opts);
+    return yield* this.forwardComposite(x, lengths, opts);
   }
 
   /**
@@ -185,88 +198,131 @@ export class GruLayer {
    * @param dhN   d loss / d h_N [B, H].
    */
   backward(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
-    return cache.path === 'webgpu-kernel'
-      ? this.backwardKernel(cache, dy, dhN)
-      : this.backwardComposite(cache, dy, dhN);
+    return runToEnd(this.backwardPass(cache, dy, dhN));
   }
 
-  private forwardComposite(
+  /** {@link backward} as a pass that yields like {@link forwardPass}, after every time step and block. */
+  *backwardPass(
+    cache: GruCache,
+    dy: tf.Tensor3D | null,
+    dhN: tf.Tensor2D,
+    blockMacs?: number,
+  ): Pass<GruGrads> {
+    if (cache.path === 'webgpu-kernel') return this.backwardKernel(cache, dy, dhN);
+    return yield* this.backwardComposite(cache, dy, dhN, blockMacs);
+  }
+
+  private *forwardComposite(
     x: tf.Tensor3D,
     lengths: ArrayLike<number>,
-    opts: { outputs?: boolean; cache?: boolean },
-  ): GruForward {
+    opts: { outputs?: boolean; cache?: boolean; blockMacs?: number },
+  ): Pass<GruForward> {
     const [T, B, D] = x.shape;
     const H = this.hiddenSize;
     const p = this.vars as Record<GruParamName, tf.Variable>;
-    return tf.tidy(() => {
-      const xRows = x.reshape([T * B, D]) as tf.Tensor2D; // [T*B, D]
+    const own = new PassTensors();
+    let out: GruForward | undefined;
+    try {
+      const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
       // Input side for all steps at once.
-      const wihT = p.weight_ih.transpose() as tf.Tensor2D; // [D, 3H]
-      const whhT = p.weight_hh.transpose() as tf.Tensor2D; // [H, 3H]
-      let gi = tf.matMul(xRows, wihT).add(p.bias_ih) as tf.Tensor2D; // [T*B, 3H]
-      let lnIn: LnCache | undefined;
-      if (this.layerNorm) {
-        lnIn = lnStats(gi, this.groups);
-        gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
-      }
-      const giSteps = splitRows(gi, T); // T x [B, 3H]
-      const masks = this.masks(lengths, T);
+      const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
+      const whhT = own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
+      const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
+      const input = own.tidy(() => {
+        let gi = giRaw.add(p.bias_ih) as tf.Tensor2D;
+        let lnIn: LnCache | undefined;
+        if (this.layerNorm) {
+          lnIn = lnStats(gi, this.groups);
+          gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
+        }
+        return { gi, lnIn };
+      });
+      const giSteps = own.keep(splitRows(input.gi, T)); // T x [B, 3H]
+      const masks = own.keep(this.masks(lengths, T));
       const ln = this.hiddenLn();
 
-      let h = tf.zeros([B, H]) as tf.Tensor2D;
+      let h = own.keep(tf.zeros([B, H]) as tf.Tensor2D);
       const ys: tf.Tensor2D[] = [];
       const steps: StepCache[] = [];
       for (let t = 0; t < T; t++) {
-        const gh = tf.matMul(h, whhT).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
-        const step = compositeStepForward(giSteps[t], gh, h, masks[t], ln);
-        if (opts.outputs) ys.push(step.hNew.mul(masks[t]));
+        const hPrev = h;
+        const step = own.tidy(() => {
+          const gh = tf.matMul(hPrev, whhT).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
+          const s = compositeStepForward(giSteps[t], gh, hPrev, masks[t], ln);
+          return { h: s.h, cache: s.cache, y: opts.outputs ? (s.hNew.mul(masks[t]) as tf.Tensor2D) : null };
+        });
+        if (step.y) ys.push(step.y);
         steps.push(step.cache);
         h = step.h;
+        yield;
       }
-      const out: GruForward = { hN: h };
-      if (opts.outputs) out.y = tf.stack(ys) as tf.Tensor3D; // [T, B, H]
-      if (opts.cache) out.cache = { T, B, x: xRows, path: 'composite', lnIn, steps };
-      return out as unknown as tf.TensorContainer;
-    }) as unknown as GruForward;
+      const result: GruForward = { hN: h };
+      if (opts.outputs) result.y = own.keep(tf.stack(ys) as tf.Tensor3D); // [T, B, H]
+      if (opts.cache) result.cache = { T, B, x: xRows, path: 'composite', lnIn: input.lnIn, steps };
+      out = result;
+      return result;
+    } finally {
+      own.release(out);
+    }
   }
 
-  private backwardComposite(cache: GruCache, dy: tf.Tensor3D | null, dhN: tf.Tensor2D): GruGrads {
+  private *backwardComposite(
+    cache: GruCache,
+    dy: tf.Tensor3D | null,
+    dhN: tf.Tensor2D,
+    blockMacs?: number,
+  ): Pass<GruGrads> {
     const { T } = cache;
     const p = this.vars as Record<GruParamName, tf.Variable>;
-    return tf.tidy(() => {
-      const dySteps = dy ? tf.unstack(dy) : null; // T x [B, H]
+    const own = new PassTensors();
+    let out: GruGrads | undefined;
+    try {
+      const dySteps = dy ? own.keep(tf.unstack(dy) as tf.Tensor2D[]) : null; // T x [B, H]
       const dgiSteps: tf.Tensor2D[] = new Array(T);
       const dghSteps: tf.Tensor2D[] = new Array(T);
       const lnGrads: { dgain: tf.Tensor1D; dshift: tf.Tensor1D }[] = [];
       const ln = this.hiddenLn();
       let dh: tf.Tensor2D = dhN;
       for (let t = T - 1; t >= 0; t--) {
-        const s = compositeStepBackward(dh, dySteps ? (dySteps[t] as tf.Tensor2D) : null, cache.steps[t], ln);
+        const dhT = dh;
+        const s = own.tidy(() => {
+          const s = compositeStepBackward(dhT, dySteps ? dySteps[t] : null, cache.steps[t], ln);
+          // [B, 3H] @ [3H, H]
+          const dhPrev = s.dhPrev.add(tf.matMul(s.dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D;
+          return { dgi: s.dgi, dgh: s.dgh, lnGrads: s.lnGrads, dhPrev };
+        });
         if (s.lnGrads) lnGrads.push(s.lnGrads);
         dgiSteps[t] = s.dgi;
         dghSteps[t] = s.dgh;
-        dh = s.dhPrev.add(tf.matMul(s.dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D; // [B, 3H] @ [3H, H]
+        dh = s.dhPrev;
+        yield;
       }
       const grads: GruGrads['params'] = {};
       // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
-      const hPrevRows = tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D; // [T*B, H]
-      const dGH = tf.concat(dghSteps) as tf.Tensor2D; // [T*B, 3H]
-      grads.weight_hh = tf.matMul(dGH.transpose(), hPrevRows); // [3H, H]
-      grads.bias_hh = sumRows(dGH);
+      const hPrevRows = own.keep(tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D); // [T*B, H]
+      const dGH = own.keep(tf.concat(dghSteps) as tf.Tensor2D); // [T*B, 3H]
+      const dGHt = own.keep(dGH.transpose() as tf.Tensor2D); // [3H, T*B]
+      grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
+      grads.bias_hh = own.keep(sumRows(dGH));
       if (this.layerNorm) {
-        grads.ln_weight_hh = tf.addN(lnGrads.map((g) => g.dgain));
-        grads.ln_bias_hh = tf.addN(lnGrads.map((g) => g.dshift));
+        grads.ln_weight_hh = own.keep(tf.addN(lnGrads.map((g) => g.dgain)));
+        grads.ln_bias_hh = own.keep(tf.addN(lnGrads.map((g) => g.dshift)));
       }
       // Input side, all steps at once.
-      let dGI = tf.concat(dgiSteps) as tf.Tensor2D; // [T*B, 3H]
-      if (cache.lnIn) {
-        const g = lnBackward(dGI, cache.lnIn, p.ln_weight_ih, this.groups);
+      let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [T*B, 3H]
+      const lnIn = cache.lnIn;
+      if (lnIn) {
+        const dGIn = dGI;
+        const g = own.tidy(() => lnBackward(dGIn, lnIn, p.ln_weight_ih, this.groups));
         grads.ln_weight_ih = g.dgain;
         grads.ln_bias_ih = g.dshift;
         dGI = g.dx;
       }
-      return this.inputGrads(cache, dGI, grads) as unknown as tf.TensorContainer;
-    }) as unknown as GruGrads;
+      out = yield* this.inputGrads(cache, dGI, grads, own, blockMacs);
+      return out;
+    } finally {
+      own.release(out);
+    }
   }
 
   /** LN-GRU forward with the WGSL step kernels (webgpu); same results as `forwardComposite`. */
@@ -364,19 +420,29 @@ export class GruLayer {
       grads.ln_weight_ih = sumRows(lnInputBackward('dgain', k.giRaw, k.params, dGIn));
       grads.ln_bias_ih = sumRows(dGIn);
       const dGI = lnInputBackward('dx', k.giRaw, k.params, dGIn); // [T*B, 3H]
-      return this.inputGrads(cache, dGI, grads) as unknown as tf.TensorContainer;
+      return runToEnd(this.inputGrads(cache, dGI, grads, new PassTensors())) as unknown as tf.TensorContainer;
     }) as unknown as GruGrads;
   }
 
-  /** Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x. */
-  private inputGrads(cache: GruCache, dGI: tf.Tensor2D, grads: GruGrads['params']): GruGrads {
+  /**
+   * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x; the tensors it makes are
+   * kept in `own` (the caller releases them, less its result); its two large products in blocks.
+   */
+  private *inputGrads(
+    cache: GruCache,
+    dGI: tf.Tensor2D,
+    grads: GruGrads['params'],
+    own: PassTensors,
+    blockMacs?: number,
+  ): Pass<GruGrads> {
     const p = this.vars as Record<GruParamName, tf.Variable>;
-    grads.bias_ih = sumRows(dGI);
+    grads.bias_ih = own.keep(sumRows(dGI));
     // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
-    grads.weight_ih = tf.matMul(cache.x.transpose(), dGI).transpose();
-    const dx = tf
-      .matMul(dGI, p.weight_ih as tf.Tensor2D)
-      .reshape([cache.T, cache.B, this.inputSize]) as tf.Tensor3D; // [T*B, 3H] @ [3H, D] -> [T, B, D]
+    const xT = own.keep(cache.x.transpose() as tf.Tensor2D); // [D, T*B]
+    const dWihT = own.keep(yield* blockedMatMul(xT, dGI, blockMacs)); // [D, 3H]
+    grads.weight_ih = own.keep(dWihT.transpose());
+    const dxRows = own.keep(yield* blockedMatMul(dGI, p.weight_ih as tf.Tensor2D, blockMacs)); // [T*B, D]
+    const dx = own.keep(dxRows.reshape([cache.T, cache.B, this.inputSize]) as tf.Tensor3D); // [T, B, D]
     return { x: dx, params: grads };
   }
 

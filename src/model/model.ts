@@ -12,7 +12,7 @@
  */
 import * as tf from './tf';
 import { GruLayer, type GruParamName } from './gru';
-import { l2normalize, sumRows, variableOf } from './ops';
+import { l2normalize, PassTensors, runToEnd, sumRows, variableOf, type Pass } from './ops';
 import { contrastiveLoss, distillationLoss } from './loss';
 import { scores } from './scoring';
 import { Rng } from './rng';
@@ -22,6 +22,14 @@ export interface LossAndGrads {
   loss: number;
   /** Gradient per variable name (tf.Variable.name), ready for an optimizer. Caller disposes. */
   grads: Record<string, tf.Tensor>;
+}
+
+/** Options of {@link OrderEmbeddingModel.lossAndGrads} (see there). */
+export interface LossOptions {
+  maxViolation?: boolean;
+  dropout?: number;
+  seed?: number;
+  distill?: { scores: tf.Tensor2D; temperature: number; weight: number };
 }
 
 /** One weight as a float32 array in PyTorch layout (see {@link OrderEmbeddingModel.getWeights}). */
@@ -170,13 +178,37 @@ export class OrderEmbeddingModel {
     features: tf.Tensor2D,
     ids: Int32Array,
     lengths: ArrayLike<number>,
-    opts: {
-      maxViolation?: boolean;
-      dropout?: number;
-      seed?: number;
-      distill?: { scores: tf.Tensor2D; temperature: number; weight: number };
-    } = {},
+    opts: LossOptions = {},
   ): LossAndGrads {
+    const { loss, grads } = runToEnd(this.lossAndGradsPass(features, ids, lengths, opts));
+    const value = loss.dataSync()[0];
+    loss.dispose();
+    return { loss: value, grads };
+  }
+
+  /** {@link lossAndGrads} with the loss left on the device (a scalar tensor the caller disposes). */
+  lossAndGradsOnDevice(
+    features: tf.Tensor2D,
+    ids: Int32Array,
+    lengths: ArrayLike<number>,
+    opts: LossOptions = {},
+  ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    return runToEnd(this.lossAndGradsPass(features, ids, lengths, opts));
+  }
+
+  /**
+   * {@link lossAndGrads} as a pass (./ops.ts) that yields after every time step of the GRU's forward and
+   * backward passes and, given `opts.blockMacs`, after every block of that many multiply-adds of their
+   * large products (./gru.ts), so that a worker can read its messages during a step of many seconds.
+   * Abandoned at a yield (`return()`), it frees every tensor it made; nothing else has changed, since it
+   * only reads the variables. Run to its end it is {@link lossAndGradsOnDevice}, to the last digit.
+   */
+  *lossAndGradsPass(
+    features: tf.Tensor2D,
+    ids: Int32Array,
+    lengths: ArrayLike<number>,
+    opts: LossOptions & { blockMacs?: number } = {},
+  ): Pass<{ loss: tf.Scalar; grads: Record<string, tf.Tensor> }> {
     const B = lengths.length;
     if (features.shape[0] !== B) {
       throw new Error(`batch: ${features.shape[0]} images but ${B} captions; expected one caption per image`);
@@ -186,57 +218,59 @@ export class OrderEmbeddingModel {
     const rate = opts.dropout ?? 0;
     if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: expected a rate in [0, 1), got ${rate}`);
     const seed = opts.seed ?? 0;
-    const featMask = rate > 0 ? dropoutMask(features.shape, rate, seed) : null; // [B, F]
-    const wordMask = rate > 0 ? dropoutMask([ids.length / B, B, this.config.wordDim], rate, seed + 1) : null; // [T, B, W]
-    if (featMask) features = tf.mul(features, featMask);
-    let x = this.lookup(ids, B); // [T, B, W]
-    if (wordMask) {
-      const dropped = tf.mul(x, wordMask) as tf.Tensor3D;
-      x.dispose();
-      x = dropped;
+    const own = new PassTensors();
+    let out: { loss: tf.Scalar; grads: Record<string, tf.Tensor> } | undefined;
+    try {
+      const featMask = rate > 0 ? own.keep(dropoutMask(features.shape, rate, seed)) : null; // [B, F]
+      const wordMask =
+        rate > 0 ? own.keep(dropoutMask([ids.length / B, B, this.config.wordDim], rate, seed + 1)) : null; // [T, B, W]
+      if (featMask) features = own.keep(tf.mul(features, featMask));
+      let x = own.keep(this.lookup(ids, B)); // [T, B, W]
+      if (wordMask) x = own.keep(tf.mul(x, wordMask) as tf.Tensor3D);
+      const fwd = own.keep(
+        yield* this.rnn.forwardPass(x, lengths, { cache: true, blockMacs: opts.blockMacs }),
+      );
+      // Head: autodiff from the two pre-normalization embeddings to the loss, giving d loss / d h_N and
+      // d loss / d (features W + b); the image projection's own gradients follow by hand below, since
+      // the built-in matMul gradient would use the slow transposeA path.
+      const feats = features;
+      const pre = own.tidy(
+        () => tf.matMul(feats, this.imageWeight as tf.Tensor2D).add(this.imageBias) as tf.Tensor2D,
+      );
+      const head = (hN: tf.Tensor, imPre: tf.Tensor) => {
+        const im = this.normalizeEmbedding(imPre as tf.Tensor2D);
+        const cap = this.captionHead(hN as tf.Tensor2D);
+        const S = scores(im, cap, measure); // [B, B]
+        const loss = contrastiveLoss(S, margin, maxViolation);
+        const d = opts.distill;
+        return d ? loss.add(distillationLoss(S, d.scores, d.temperature).mul(d.weight)) : loss;
+      };
+      const { value, grads: headGrads } = own.keep(tf.valueAndGrads(head)([fwd.hN, pre]));
+      const [dhN, dPre] = headGrads as tf.Tensor2D[];
+      const dW = own.tidy(() => tf.matMul(feats.transpose(), dPre)); // [F, B] @ [B, H]
+      const db = own.keep(sumRows(dPre));
+      // Caption encoder: hand-written BPTT from d loss / d h_N.
+      const g = own.keep(yield* this.rnn.backwardPass(fwd.cache!, null, dhN, opts.blockMacs));
+      GruLayer.disposeCache(fwd.cache!); // now rather than at the end: the largest tensors of the step
+      const T = ids.length / B;
+      // Word embeddings: scatter-add the input gradients into the rows that were looked up (scatterND sums
+      // duplicate indices; UnsortedSegmentSum, gather's own gradient, has no wasm kernel).
+      const { vocabSize: V, wordDim: W } = this.config;
+      const dEmb = own.tidy(() => {
+        const dx = wordMask ? g.x.mul(wordMask) : g.x; // [T, B, W]: the mask's own gradient
+        return tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), dx.reshape([T * B, W]), [V, W]);
+      });
+      const grads: Record<string, tf.Tensor> = {
+        [this.wordEmbedding.name]: dEmb,
+        [this.imageWeight.name]: dW,
+        [this.imageBias.name]: db,
+      };
+      for (const n of this.rnn.paramNames) grads[this.rnn.vars[n]!.name] = g.params[n]!;
+      out = { loss: value as tf.Scalar, grads };
+      return out;
+    } finally {
+      own.release(out);
     }
-    const fwd = this.rnn.forward(x, lengths, { cache: true });
-    x.dispose();
-    // Head: autodiff from the two pre-normalization embeddings to the loss, giving d loss / d h_N and
-    // d loss / d (features W + b); the image projection's own gradients follow by hand below, since
-    // the built-in matMul gradient would use the slow transposeA path.
-    const pre = tf.tidy(() =>
-      tf.matMul(features, this.imageWeight as tf.Tensor2D).add(this.imageBias),
-    ) as tf.Tensor2D;
-    const head = (hN: tf.Tensor, imPre: tf.Tensor) => {
-      const im = this.normalizeEmbedding(imPre as tf.Tensor2D);
-      const cap = this.captionHead(hN as tf.Tensor2D);
-      const S = scores(im, cap, measure); // [B, B]
-      const loss = contrastiveLoss(S, margin, maxViolation);
-      const d = opts.distill;
-      return d ? loss.add(distillationLoss(S, d.scores, d.temperature).mul(d.weight)) : loss;
-    };
-    const { value, grads: headGrads } = tf.valueAndGrads(head)([fwd.hN, pre]);
-    const [dhN, dPre] = headGrads as tf.Tensor2D[];
-    const dW = tf.tidy(() => tf.matMul(features.transpose(), dPre)); // [F, B] @ [B, H]
-    const db = sumRows(dPre);
-    // Caption encoder: hand-written BPTT from d loss / d h_N.
-    const g = this.rnn.backward(fwd.cache!, null, dhN as tf.Tensor2D);
-    GruLayer.disposeCache(fwd.cache!);
-    const T = ids.length / B;
-    // Word embeddings: scatter-add the input gradients into the rows that were looked up (scatterND sums
-    // duplicate indices; UnsortedSegmentSum, gather's own gradient, has no wasm kernel).
-    const { vocabSize: V, wordDim: W } = this.config;
-    const dEmb = tf.tidy(() => {
-      const dx = wordMask ? g.x.mul(wordMask) : g.x; // [T, B, W]: the mask's own gradient
-      return tf.scatterND(tf.tensor2d(ids, [T * B, 1], 'int32'), dx.reshape([T * B, W]), [V, W]);
-    });
-    if (featMask) tf.dispose([features, featMask]);
-    if (wordMask) wordMask.dispose();
-    const loss = value.dataSync()[0];
-    tf.dispose([value, dhN, dPre, pre, fwd.hN, g.x]);
-    const grads: Record<string, tf.Tensor> = {
-      [this.wordEmbedding.name]: dEmb,
-      [this.imageWeight.name]: dW,
-      [this.imageBias.name]: db,
-    };
-    for (const n of this.rnn.paramNames) grads[this.rnn.vars[n]!.name] = g.params[n]!;
-    return { loss, grads };
   }
 
   dispose(): void {

@@ -79,3 +79,87 @@ export function variableOf(init: tf.Tensor): tf.Variable {
   init.dispose();
   return v;
 }
+
+/**
+ * A pass written as a generator that yields where it may stop for a while (between the time steps of
+ * the GRU, between the blocks of a large product: ./gru.ts, ./model.ts, ./trainer.ts). Run to its end
+ * without stopping, it is the synchronous pass itself: the same ops in the same order, the same digits.
+ */
+export type Pass<R> = Generator<void, R, void>;
+
+/** Runs a {@link Pass} to its end at once and returns its result. */
+export function runToEnd<R>(pass: Pass<R>): R {
+  for (;;) {
+    const next = pass.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The tensors a {@link Pass} makes between its yields. No tf.tidy can span a yield (tidy is
+ * synchronous, and while a pass waits other work runs tfjs ops that must not land in its scope), so a
+ * pass keeps what it makes here and, in a `finally`, releases all of it except its result: everything
+ * when it was abandoned at a yield.
+ */
+export class PassTensors {
+  private list: tf.Tensor[] = [];
+
+  /** Records every tensor in `value` (a tensor, or arrays and objects of them) and returns `value`. */
+  keep<T>(value: T): T {
+    collectTensors(value, this.list);
+    return value;
+  }
+
+  /** tf.tidy(fn), keeping what fn returns (tensors made inside and not returned are freed at once). */
+  tidy<T>(fn: () => T): T {
+    return this.keep(tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as T);
+  }
+
+  /** Frees every kept tensor that is not in `result` (nothing is kept when the pass was abandoned). */
+  release(result?: unknown): void {
+    const keep = new Set(collectTensors(result, []));
+    tf.dispose(this.list.filter((t) => !keep.has(t)));
+    this.list = [];
+  }
+}
+
+function collectTensors(value: unknown, into: tf.Tensor[]): tf.Tensor[] {
+  if (value instanceof tf.Tensor) into.push(value);
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, into);
+  else if (value && typeof value === 'object' && !ArrayBuffer.isView(value))
+    for (const v of Object.values(value)) collectTensors(v, into);
+  return into;
+}
+
+/**
+ * a @ b for a [M, K], b [K, N], as one product, or, when `blockMacs` is given and the product needs more
+ * multiply-adds than that, in row blocks of `a` of about `blockMacs` each, with a yield after each block,
+ * so that a pass can stop within a product that takes seconds at the largest sizes. A row of the result
+ * depends only on its row of `a`, so the blocks hold the values of the one product. Returns a new tensor.
+ */
+export function* blockedMatMul(a: tf.Tensor2D, b: tf.Tensor2D, blockMacs?: number): Pass<tf.Tensor2D> {
+  const [M, K] = a.shape;
+  const N = b.shape[1];
+  const rows = blockMacs ? Math.max(1, Math.floor(blockMacs / (K * N))) : M;
+  if (rows >= M) return tf.matMul(a, b);
+  const parts: tf.Tensor2D[] = [];
+  // On host-memory backends the blocks come from one read of a (tf.slice costs the whole input each).
+  const data = hasHostMemory() ? (a.dataSync() as Float32Array) : null;
+  try {
+    for (let r = 0; r < M; r += rows) {
+      const n = Math.min(rows, M - r);
+      parts.push(
+        tf.tidy(() =>
+          tf.matMul(
+            data ? tf.tensor2d(data.subarray(r * K, (r + n) * K), [n, K]) : a.slice([r, 0], [n, K]),
+            b,
+          ),
+        ),
+      );
+      yield;
+    }
+    return tf.concat(parts);
+  } finally {
+    tf.dispose(parts);
+  }
+}
