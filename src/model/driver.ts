@@ -9,7 +9,7 @@
  *
  * Steps are counted by the first trainer (all of them step together).
  */
-import type { Trainer } from './trainer';
+import { StepAbortedError, type StepControl, type Trainer } from './trainer';
 import type { StepResult, TrainConfig } from './types';
 import { DEFAULTS } from './defaults';
 
@@ -52,6 +52,12 @@ export interface DriverHooks {
    * TrainingDriver.run} may be called again later to go on. May wait (e.g. for an evaluation in progress).
    */
   keepGoing?(): boolean | Promise<boolean>;
+  /**
+   * Read before every step: given, the step is taken by Trainer.stepAsync under this control (it turns
+   * the event loop within a long step; its signal abandons the step in flight, unapplied, and the loop
+   * stops: 'stopped'). Not given: Trainer.step, whole.
+   */
+  stepControl?(): StepControl | undefined;
   /** After trainer `k`'s step. */
   onStep?(k: number, result: StepResult): void;
   /**
@@ -76,6 +82,8 @@ export class TrainingDriver {
   /** An evaluation is due at the current step (the first, every evalEvery, the last, or one cut short). */
   evalPending: boolean;
   private looping = false;
+  /** The trainer whose step is next in this round (a round abandoned midway goes on from it). */
+  private turn = 0;
 
   constructor(
     readonly trainers: readonly Trainer[],
@@ -150,17 +158,21 @@ export class TrainingDriver {
       if (this.finished) return 'finished';
       const chunkStart = performance.now();
       do {
-        for (const [k, trainer] of this.trainers.entries()) {
+        for (; this.turn < this.trainers.length; this.turn++) {
+          const k = this.turn;
+          const control = h.stepControl?.();
           let result: StepResult;
           try {
-            result = trainer.step();
+            result = control ? await this.trainers[k].stepAsync(control) : this.trainers[k].step();
           } catch (e) {
+            if (e instanceof StepAbortedError) return 'stopped';
             if (!h.onStepError) throw e;
             h.onStepError(k, e);
             return 'failed';
           }
           h.onStep?.(k, result);
         }
+        this.turn = 0;
         if (this.evaluationDue(this.step)) this.evalPending = true;
         else h.afterStep?.(this.step);
       } while (!this.evalPending && performance.now() - chunkStart < chunkMs);

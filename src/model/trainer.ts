@@ -32,6 +32,7 @@ import {
   type TrainedModel,
 } from './evaluate';
 import { Rng } from './rng';
+import { runToEnd, type Pass } from './ops';
 import { padTimeMajor, Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
 import type { NamedWeight } from './model';
@@ -107,6 +108,10 @@ export class Trainer {
   private average?: { count: number; weights: NamedWeight[] };
   private averageApplied = false;
   private teacher?: Teacher;
+  /** stepOnDevice: the step whose loss and norm are still being read. */
+  private pending: PendingDeviceStep | null = null;
+  /** stepOnDevice: true while every step's loss and norm were finite; false makes updates no-ops. */
+  private deviceOk?: tf.Variable;
 
   constructor(dataset: Dataset, model: Partial<ModelConfig> = {}, train: Partial<TrainConfig> = {}) {
     validateDataset(dataset);
@@ -301,19 +306,37 @@ export class Trainer {
     return this.epochs;
   }
 
-  /** One optimisation step on the next batch. */
-  step(): StepResult {
-    const t0 = performance.now();
+  /**
+   * The next batch's loss (left on the device: a scalar tensor) and gradients, with the learning rate
+   * of its update set.
+   */
+  private batchLossAndGrads(): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    return runToEnd(this.batchLossAndGradsPass());
+  }
+
+  /**
+   * {@link batchLossAndGrads} as a pass (./ops.ts) that yields within the GRU's forward and backward
+   * passes ({@link stepAsync}). Until it ends the trainer reads as before the step: the batch sampler is
+   * put back right after the batch is drawn and moved on only when the pass completes, so a checkpoint
+   * taken while it waits, or the pass abandoned, leaves the next step drawing this very batch.
+   */
+  private *batchLossAndGradsPass(
+    blockMacs?: number,
+  ): Pass<{ loss: tf.Scalar; grads: Record<string, tf.Tensor> }> {
+    const before = this.samplerState();
     const { images, captions } = this.nextBatch();
     const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
     const features = gatherFeatures(this.dataset, images, this.augmentViews(images.length));
+    const after = this.samplerState();
+    this.restoreSampler(before);
     const distill = this.config.train.distill;
     if (distill && !this.teacher)
       throw new Error(
         `distillation: no teacher loaded (call distillFrom with ${distill.teachers.join(', ')})`,
       );
     const teacherScores = this.teacher?.scores(images, captions); // [B, B]
-    const { loss, grads } = this.model.lossAndGrads(features, batch.ids, batch.lengths, {
+    const pass = this.model.lossAndGradsPass(features, batch.ids, batch.lengths, {
+      blockMacs,
       maxViolation: this.maxViolation,
       // Mask seeds from the seed and the step, not from the batch order's generator: a run with dropout
       // sees the same batches as one without.
@@ -327,11 +350,76 @@ export class Trainer {
         ? { distill: { scores: teacherScores, temperature: distill.temperature, weight: distill.weight } }
         : {}),
     });
-    features.dispose();
-    teacherScores?.dispose();
+    let out: { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
+    try {
+      out = yield* pass;
+    } finally {
+      features.dispose();
+      teacherScores?.dispose();
+    }
+    this.restoreSampler(after);
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.
     (this.optimizer as unknown as { learningRate: number }).learningRate = this.learningRate;
+    return out;
+  }
+
+  /**
+   * One optimisation step on the next batch. It reads the loss and the gradient norm back before it
+   * returns (a synchronous read): the path for wasm and cpu, where a read costs nothing. On WebGPU,
+   * where each read stalls the queue, use {@link stepOnDevice}.
+   */
+  step(): StepResult {
+    const t0 = performance.now();
+    return this.applyStep(this.batchLossAndGrads(), t0);
+  }
+
+  /**
+   * {@link step}, stopping for a turn of the caller's event loop (`control.between()`) after about every
+   * `sliceMs` of work within the GRU's forward and backward passes (and their large products, in row
+   * blocks of `blockMacs` multiply-adds), so that a worker reads a Pause during a step of many seconds.
+   * When `control.signal` aborts, the step is abandoned at its next stop, before the update: no weight,
+   * Adam moment or power, step counter or sampler position has changed, its tensors are freed, and it
+   * rejects with {@link StepAbortedError}; the next step takes this very batch. Not aborted, it gives
+   * {@link step}'s result to the last digit (a row block of a product holds that product's rows). `ms`
+   * counts the step's own work, not the turns of the event loop.
+   */
+  async stepAsync(control: StepControl): Promise<StepResult> {
+    const t0 = performance.now();
+    const { between, signal, sliceMs = STEP_SLICE_MS, blockMacs = STEP_BLOCK_MACS } = control;
+    const pass = this.batchLossAndGradsPass(blockMacs);
+    let waited = 0;
+    let last = t0;
+    for (;;) {
+      if (signal?.aborted) {
+        pass.return(undefined as never); // runs the passes' `finally`: their tensors are freed
+        throw new StepAbortedError(this.steps + 1);
+      }
+      const next = pass.next();
+      if (next.done) {
+        const result = this.applyStep(next.value, t0);
+        return { ...result, ms: result.ms - waited };
+      }
+      if (performance.now() - last >= sliceMs) {
+        const w0 = performance.now();
+        await between();
+        last = performance.now();
+        waited += last - w0;
+      }
+    }
+  }
+
+  /**
+   * The end of a step once its loss and gradients are there: the loss read back, the divergence check,
+   * the clipped update, the counters and the running mean. Nothing here yields, so a step is applied
+   * whole or not at all.
+   */
+  private applyStep(
+    { loss: lossT, grads }: { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
+    t0: number,
+  ): StepResult {
+    const loss = lossT.dataSync()[0];
+    lossT.dispose();
     const gradNorm = this.gradientNorm(grads);
     // Divergence stops the run before the update: the weights and Adam's moments stay those of the last
     // good step (a checkpoint taken now resumes from there).
@@ -347,6 +435,122 @@ export class Trainer {
   }
 
   /**
+   * One optimisation step that never waits for the device: the path for WebGPU, where a synchronous read
+   * stalls the queue (and tfjs's `dataSync` there is its slow path). The gradients are clipped on the
+   * device (scale = min(1, clip / norm) as a tensor), the update is applied, and the loss and gradient
+   * norm are read asynchronously, one step behind: this call enqueues step N, then awaits the read of
+   * step N - 1 (queued behind it, so the device stays busy) and resolves to step N - 1's result (null on
+   * the first call). {@link flushDeviceStep} reads the last one.
+   *
+   * Divergence still stops the run before the update: a device flag turns every update into a no-op
+   * (weights, Adam's moments and powers selected back) from the first step whose loss or norm is not
+   * finite, so when the late read shows it, the step counter, Adam's iteration count and the batch
+   * sampler are put back to where {@link step} would leave them, and this throws TrainingDivergedError
+   * for that step with the weights of the last good step.
+   *
+   * On wasm and cpu this gives {@link step}'s losses up to float rounding (clip / norm is divided in
+   * float32 on the device, in float64 on the host), which is why {@link step} keeps the synchronous read
+   * there: its digits are the reference runs' digits.
+   */
+  async stepOnDevice(): Promise<StepResult | null> {
+    const t0 = performance.now();
+    const adam = this.optimizer as unknown as AdamInternals;
+    const before: DeviceStepState = {
+      ...this.samplerState(),
+      iterations: adam.iterations_ ?? 0,
+    };
+    const { loss, grads } = this.batchLossAndGrads();
+    const norm = this.applyOnDevice(grads, loss);
+    this.steps++;
+    const from = this.config.train.averageFromStep;
+    const averaging = Boolean(from && this.steps >= from && !this.averageApplied);
+    // The weights after this update, in PyTorch layout, held on the device until the read says the step
+    // was good (tf.clone shares the buffer: later updates assign new ones).
+    const weights = averaging
+      ? this.model.variables.map((v, k) =>
+          this.model.weightShapes[k].name === 'image.weight' ? v.transpose() : v.clone(),
+        )
+      : undefined;
+    const step: PendingDeviceStep = {
+      step: this.steps,
+      epoch: this.epochs,
+      t0,
+      before,
+      tensors: [loss, norm],
+      read: Promise.all([loss.data(), norm.data()]),
+      weights,
+    };
+    const previous = this.pending;
+    this.pending = step;
+    return previous ? this.settleDeviceStep(previous) : null;
+  }
+
+  /** The result of the last {@link stepOnDevice} not yet returned (null: none); throws on divergence. */
+  async flushDeviceStep(): Promise<StepResult | null> {
+    return this.pending ? this.settleDeviceStep(this.pending) : null;
+  }
+
+  /** A device step's result is still to be read (call {@link flushDeviceStep} before a checkpoint). */
+  get deviceStepPending(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Awaits the read of `p`, the oldest pending device step; on a non-finite value, rolls back and throws. */
+  private async settleDeviceStep(p: PendingDeviceStep): Promise<StepResult> {
+    const [lossV, normV] = await p.read;
+    tf.dispose(p.tensors);
+    const loss = lossV[0];
+    const gradNorm = normV[0];
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      // p's update and every later one were no-ops on the device; the host state goes back to just
+      // after p's batch was drawn, as step() leaves it.
+      const later = this.pending !== p ? this.pending : null;
+      if (later) {
+        tf.dispose([...later.tensors, ...(later.weights ?? [])]);
+        this.restoreSampler(later.before);
+      }
+      tf.dispose(p.weights ?? []);
+      (this.optimizer as unknown as AdamInternals).iterations_ = p.before.iterations;
+      this.steps = p.step - 1;
+      this.pending = null;
+      tf.tidy(() => this.deviceOk?.assign(tf.scalar(true, 'bool')));
+      throw new TrainingDivergedError(p.step, loss, gradNorm);
+    }
+    if (this.pending === p) this.pending = null;
+    if (p.weights) {
+      const data = await Promise.all(p.weights.map((w) => w.data() as Promise<Float32Array>));
+      tf.dispose(p.weights);
+      this.accumulateAverage(
+        this.model.weightShapes.map(({ name, shape }, k) => ({ name, shape, data: data[k] })),
+      );
+    }
+    return { step: p.step, epoch: p.epoch, loss, gradNorm, ms: performance.now() - p.t0 };
+  }
+
+  /** Where the batch sampler stands (its arrays are replaced, never changed in place, when it moves on). */
+  private samplerState(): SamplerState {
+    return {
+      rng: this.rng.getState(),
+      viewRng: this.viewRng.getState(),
+      order: this.order,
+      cursor: this.cursor,
+      captionBatches: this.captionBatches,
+      batchCursor: this.batchCursor,
+      epochs: this.epochs,
+    };
+  }
+
+  private restoreSampler(s: SamplerState): void {
+    this.rng.setState(s.rng);
+    this.viewRng.setState(s.viewRng);
+    this.order = s.order;
+    this.cursor = s.cursor;
+    this.captionBatches = s.captionBatches;
+    this.batchCursor = s.batchCursor;
+    this.epochs = s.epochs;
+  }
+
+  /**
    * Everything the next steps depend on, as plain data: the weights, Adam's moments and bias-correction
    * powers, the batch sampler's position and generators, the step and epoch counters and the running
    * mean of the weights. A trainer built with the same dataset and configuration and given this by
@@ -354,6 +558,10 @@ export class Trainer {
    * teacher is not included: set it again before restoring.)
    */
   checkpoint(): TrainerCheckpoint {
+    if (this.pending)
+      throw new Error(
+        `checkpoint: step ${this.pending.step} is still being read from the device (await flushDeviceStep() first)`,
+      );
     const adam = this.optimizer as unknown as AdamInternals;
     const roles = this.variableRoles();
     const tensor = (name: string, v: tf.Tensor) => ({
@@ -578,6 +786,9 @@ export class Trainer {
   }
 
   dispose(): void {
+    if (this.pending) tf.dispose([...this.pending.tensors, ...(this.pending.weights ?? [])]);
+    this.pending = null;
+    this.deviceOk?.dispose();
     this.model.dispose();
     this.optimizer.dispose();
   }
@@ -677,9 +888,8 @@ export class Trainer {
     return Array.from({ length: n }, () => all[this.viewRng.int(all.length)]);
   }
 
-  /** Adds the current weights to the running mean: avg += (w - avg) / count. */
-  private accumulateAverage(): void {
-    const weights = this.model.getWeights();
+  /** Adds the current weights (or `weights`) to the running mean: avg += (w - avg) / count. */
+  private accumulateAverage(weights = this.model.getWeights()): void {
     if (!this.average) {
       this.average = { count: 1, weights };
       return;
@@ -706,12 +916,50 @@ export class Trainer {
     return this.average;
   }
 
-  /** The global norm of the gradients (before clipping). */
+  /** The global norm of the gradients (before clipping), read back. */
   private gradientNorm(grads: Record<string, tf.Tensor>): number {
-    const list = Object.values(grads);
-    const normT = tf.tidy(() => tf.addN(list.map((g) => g.square().sum())).sqrt());
+    const normT = globalNorm(grads);
     const norm = normT.dataSync()[0];
     normT.dispose();
+    return norm;
+  }
+
+  /**
+   * stepOnDevice's update, with nothing read back: clips the gradients to the global norm on the device,
+   * applies Adam, then selects the previous weights, moments and powers back unless this step's loss and
+   * norm (and every earlier device step's) are finite. Frees the gradients; returns the norm (before
+   * clipping), which the caller frees.
+   */
+  private applyOnDevice(grads: Record<string, tf.Tensor>, loss: tf.Scalar): tf.Scalar {
+    const norm = globalNorm(grads);
+    this.deviceOk ??= tf.variable(tf.scalar(true, 'bool'), false);
+    const okFlag = this.deviceOk;
+    const ok = tf.tidy(() => tf.logicalAnd(okFlag, tf.logicalAnd(tf.isFinite(loss), tf.isFinite(norm))));
+    okFlag.assign(ok);
+    const adam = this.optimizer as unknown as AdamInternals;
+    const state = (): tf.Variable[] => [
+      ...this.model.variables,
+      ...adam.accumulatedFirstMoment.map((s) => s.variable),
+      ...adam.accumulatedSecondMoment.map((s) => s.variable),
+      adam.accBeta1,
+      adam.accBeta2,
+    ];
+    // Clones share the buffers: Adam's assign gives its variables new ones, so these keep the old values.
+    const old = new Map(state().map((v) => [v, v.clone()]));
+    tf.tidy(() => {
+      // scale = min(1, clip / norm): the same as clipAndApply's host test, as a tensor.
+      const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(this.config.train.clipNorm), norm));
+      const named: tf.NamedTensorMap = {};
+      for (const [name, g] of Object.entries(grads)) named[name] = g.mul(scale);
+      this.optimizer.applyGradients(named as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+    });
+    // The moments Adam created on its first update were zeros before it.
+    for (const v of state()) {
+      const was = old.get(v);
+      tf.tidy(() => v.assign(tf.where(ok, v, was ?? tf.zerosLike(v))));
+    }
+    tf.dispose([ok, ...old.values()]);
+    tf.dispose(Object.values(grads));
     return norm;
   }
 
@@ -745,6 +993,73 @@ export class TrainingDivergedError extends Error {
       `diverged at step ${step}: the loss is ${loss} and the gradient norm ${gradNorm}; the update was not applied ` +
         `(lower the learning rate, or resume from the last checkpoint)`,
     );
+  }
+}
+
+/** sqrt(sum of every gradient's squares), on the device. */
+function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
+  return tf.tidy(() => tf.addN(Object.values(grads).map((g) => g.square().sum())).sqrt()) as tf.Scalar;
+}
+
+/** The batch sampler's position and generators (see Trainer.samplerState). */
+interface SamplerState {
+  rng: number;
+  viewRng: number;
+  order: number[];
+  cursor: number;
+  captionBatches: number[][];
+  batchCursor: number;
+  epochs: number;
+}
+
+/** The host state before a device step drew its batch: what a rollback returns to. */
+interface DeviceStepState extends SamplerState {
+  iterations: number;
+}
+
+/** A stepOnDevice step enqueued, its loss and norm being read. */
+interface PendingDeviceStep {
+  step: number;
+  epoch: number;
+  t0: number;
+  before: DeviceStepState;
+  /** The loss and the gradient norm, freed once read. */
+  tensors: tf.Tensor[];
+  read: Promise<[ArrayLike<number>, ArrayLike<number>]>;
+  /** With averaging: the weights after this step, PyTorch layout (as getWeights). */
+  weights?: tf.Tensor[];
+}
+
+/** How {@link Trainer.stepAsync} stops within a step, and when it gives the step up. */
+export interface StepControl {
+  /** A turn of the caller's event loop (e.g. a setTimeout(0) in a worker, so that messages are read). */
+  between: () => Promise<void>;
+  /** Aborted: the step in flight is abandoned at its next stop, unapplied. */
+  signal?: AbortSignal;
+  /** Work between two turns, ms (default {@link STEP_SLICE_MS}). */
+  sliceMs?: number;
+  /** Multiply-adds of a block of a large product (default {@link STEP_BLOCK_MACS}). */
+  blockMacs?: number;
+}
+
+/**
+ * stepAsync's turns of the event loop: about every 100 ms of work. A Pause is then read within about
+ * 0.1 s plus the longest piece that cannot stop (one time step's product, the update: 0.2 to 0.4 s at the
+ * largest sizes, docs/benchmarks.md), and a step of the playground's size (tens of ms) takes no turn.
+ */
+export const STEP_SLICE_MS = 100;
+
+/**
+ * Multiply-adds of a row block of the GRU's all-steps products in stepAsync: 2^27, about 40 ms on two
+ * wasm threads; below that size (the playground's) a product is not cut.
+ */
+export const STEP_BLOCK_MACS = 2 ** 27;
+
+/** A {@link Trainer.stepAsync} abandoned on its signal, before its update; `step` is the step (1-based). */
+export class StepAbortedError extends Error {
+  override name = 'StepAbortedError';
+  constructor(readonly step: number) {
+    super(`step ${step} was abandoned before its update (paused or stopped); it is taken again on resume`);
   }
 }
 
