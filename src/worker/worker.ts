@@ -4,8 +4,9 @@
  * between runs, and yields to its event loop between chunks so that 'pause' / 'reset' / queries are
  * handled promptly: after every step that takes longer than a chunk, and between the chunks of an
  * evaluation (a Pause or Reset cuts an evaluation short; a paused run's cut evaluation is redone on
- * Resume). A single step is not divisible: a Pause that arrives during one is handled when it ends,
- * and the step is kept (the page shows 'pausing' at once).
+ * Resume), and within a long step too (Trainer.stepAsync turns the event loop about every 100 ms of its
+ * work): a Pause or Reset that arrives during a step abandons it before its update, and Resume takes
+ * that very batch again (the same losses as without the Pause).
  *
  * Spawn it with `spawnTrainingWorker()` from ./spawn.ts. Speaks only the protocol in ./protocol.ts.
  */
@@ -84,6 +85,10 @@ interface Session {
   driver: TrainingDriver;
   /** The evaluation in progress, to cut it short on Pause or Reset. */
   evalAbort: AbortController | null;
+  /** The training loop's step in flight, to abandon it (unapplied) on Pause or Reset. */
+  stepAbort: AbortController | null;
+  /** The training loop while it runs (a Resume waits for a paused loop to end its abandoned step). */
+  loop: Promise<void> | null;
   /** An evaluation asked for while paused ('Evaluate now'); the training loop waits for it. */
   evaluation: Promise<unknown> | null;
   lastPost: number;
@@ -277,6 +282,7 @@ async function stopSession(state: StoredRun['state']): Promise<void> {
   session = null;
   s.running = false;
   s.evalAbort?.abort(); // before the trainers are disposed below
+  s.stepAbort?.abort(); // the step in flight is given up at its next turn, before its update
   flushProgress(s);
   // A last checkpoint (of the last good step, after a divergence), so that Resume continues from here.
   // Awaited: its copy of the record must not land after the final one below.
@@ -351,6 +357,8 @@ function launch(runs: LiveRun[], options: StartOptions, resumed: boolean): Sessi
       { steps: options.maxSteps, evalEvery: options.evalEvery, evaluateFirst: !resumed, chunkMs: CHUNK_MS },
     ),
     evalAbort: null,
+    stepAbort: null,
+    loop: null,
     evaluation: null,
     lastPost: performance.now(),
     checkpointer,
@@ -515,7 +523,22 @@ const finished = (s: Session): boolean => s.driver.finished;
  * the event loop (so that Pause and queries are read); evaluations in chunks too (./evaluate.ts).
  */
 async function trainLoop(s: Session): Promise<void> {
+  // A Resume read before the paused loop has given up its step waits for that loop to end.
+  while (s.loop) await s.loop.catch(() => undefined);
+  if (session !== s || !s.running) return;
+  const abort = new AbortController();
+  s.stepAbort = abort;
+  s.loop = trainSteps(s, abort.signal).finally(() => {
+    s.loop = null;
+    if (s.stepAbort === abort) s.stepAbort = null;
+  });
+  return s.loop;
+}
+
+/** The body of {@link trainLoop}: steps by Trainer.stepAsync, given up when `signal` aborts. */
+async function trainSteps(s: Session, signal: AbortSignal): Promise<void> {
   const outcome = await s.driver.run({
+    stepControl: () => ({ between: yieldToEventLoop, signal }),
     keepGoing: async () => {
       // An 'Evaluate now' of the paused runs: the weights stay until it ends.
       while (s.evaluation) await s.evaluation;
@@ -815,6 +838,7 @@ function handle(msg: WorkerRequest): void {
       if (s?.running) {
         s.running = false;
         s.evalAbort?.abort(); // a cut evaluation stays pending: it is redone on Resume
+        s.stepAbort?.abort(); // the step in flight is given up, unapplied: Resume takes its batch again
         flushProgress(s);
         for (const r of s.runs) r.stored.state = 'paused';
         post({ type: 'paused', step: s.runs[0].stored.step });
