@@ -1,0 +1,289 @@
+/**
+ * Data parallelism over Node's worker_threads for the headless trainer and `compare` (`--threads N`):
+ * each training step's batch is cut into N shards, one per thread; the threads embed their shards, the
+ * main thread computes the in-batch loss over the whole batch once and hands each thread its rows of the
+ * gradient, the threads backpropagate, and the main thread sums their gradients in thread order, then
+ * clips and applies Adam as usual (the scheme and its guarantees: src/model/parallel/shards.ts).
+ *
+ * Why not tfjs's threaded wasm: tfjs 4.22 turns it off in Node (WASM_HAS_MULTITHREAD_SUPPORT is false
+ * there) and loads its pthread workers from blob: URLs, which Node's worker_threads cannot start; it can
+ * be made to run with shims (docs/benchmarks.md), but it splits each op, and at these sizes the ops are
+ * small; shards of the batch keep each thread busy for the whole forward and backward pass.
+ *
+ * The step stays synchronous (Trainer.step() and the training driver are unchanged): the main thread
+ * posts its requests, then waits on a shared Int32Array (Atomics.wait) that each thread bumps after it
+ * answers, and reads the answer with receiveMessageOnPort. The threads get the step's weights through a
+ * SharedArrayBuffer the main thread writes before each step, so whatever changes the main model
+ * (Adam, restore, initFrom, averaged weights) reaches them.
+ */
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '../../src/model/tf';
+import type { OrderEmbeddingModel } from '../../src/model/model';
+import type { Trainer } from '../../src/model/trainer';
+import {
+  headLossAndGrads,
+  sliceRows,
+  sliceTimeMajor,
+  splitBatch,
+  sumInOrder,
+  type StepLossOptions,
+} from '../../src/model/parallel/shards';
+import type { PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
+
+/** The default thread count: one per core the OS gives this process. */
+export function defaultThreadCount(): number {
+  return availableParallelism();
+}
+
+/** A thread that has not answered after this long is taken for dead (a step at the largest size takes ~20 s). */
+const ANSWER_TIMEOUT_MS = 10 * 60 * 1000;
+
+interface Thread {
+  worker: Worker;
+  port: MessagePort;
+  /** Models this thread holds a replica of. */
+  serves: Set<number>;
+}
+
+interface Attached {
+  id: number;
+  weights: SharedArrayBuffer;
+  layout: WeightLayout[];
+}
+
+/** The tsx loader for the threads (the scripts run as TypeScript, and so do the tests). */
+function tsxApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const dir = path.dirname(require.resolve('tsx/package.json'));
+  return pathToFileURL(path.join(dir, 'dist', 'esm', 'api', 'index.mjs')).href;
+}
+
+export class ParallelPool {
+  private readonly signal: Int32Array;
+  private readonly models = new WeakMap<OrderEmbeddingModel, Attached>();
+  private nextId = 0;
+  private closed = false;
+  /** Steps computed over the threads so far. */
+  stepsRun = 0;
+
+  private constructor(
+    private readonly threads: Thread[],
+    signal: Int32Array,
+  ) {
+    this.signal = signal;
+  }
+
+  /** Thread count. */
+  get size(): number {
+    return this.threads.length;
+  }
+
+  /** Starts `n` threads (n >= 2), each with the `backend` tfjs backend; rejects naming a thread that fails. */
+  static async start(n: number, backend: 'wasm' | 'cpu' = 'wasm'): Promise<ParallelPool> {
+    if (!(Number.isInteger(n) && n >= 2)) throw new Error(`parallel pool: needs 2 or more threads, got ${n}`);
+    const signal = new Int32Array(new SharedArrayBuffer(4 * n));
+    const entry = new URL('./parallel-worker.ts', import.meta.url).href;
+    const boot =
+      `import(${JSON.stringify(tsxApiUrl())})` +
+      `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
+      `.catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'failed', message: String(e && e.stack || e) }));`;
+    const threads = Array.from({ length: n }, (_, index): Thread => {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(boot, {
+        eval: true,
+        workerData: { port: port2, signal, index, backend },
+        transferList: [port2],
+      });
+      return { worker, port: port1, serves: new Set() };
+    });
+    try {
+      await Promise.all(
+        threads.map(
+          (t, k) =>
+            new Promise<void>((resolve, reject) => {
+              t.worker.once('message', (m: { type: string; message?: string }) =>
+                m.type === 'ready' ? resolve() : reject(new Error(`thread ${k} did not start: ${m.message}`)),
+              );
+              t.worker.once('error', (e) => reject(new Error(`thread ${k} did not start: ${e.message}`)));
+              t.worker.once('exit', (code) => reject(new Error(`thread ${k} exited with code ${code}`)));
+            }),
+        ),
+      );
+    } catch (e) {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+      throw e;
+    }
+    for (const t of threads) t.worker.removeAllListeners();
+    return new ParallelPool(threads, signal);
+  }
+
+  /**
+   * Makes `trainer`'s steps data-parallel over this pool's threads: its model's loss-and-gradient
+   * methods, which Trainer.step() calls, are answered by {@link lossAndGrads} (for this model instance
+   * only). Everything else (batches, clipping, Adam, checkpoints, evaluation) stays the trainer's.
+   */
+  attach(trainer: Trainer): void {
+    const model = trainer.model;
+    const run = (
+      features: tf.Tensor2D,
+      ids: Int32Array,
+      lengths: ArrayLike<number>,
+      opts: StepLossOptions = {},
+    ) => this.lossAndGrads(model, features, ids, lengths, opts);
+    const m = model as unknown as Record<string, unknown>;
+    m.lossAndGrads = (...args: Parameters<typeof run>) => {
+      const { loss, grads } = run(...args);
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      return { loss: value, grads };
+    };
+    if ('lossAndGradsOnDevice' in model) m.lossAndGradsOnDevice = run;
+    if ('lossAndGradsPass' in model)
+      // A pass (src/model/ops.ts) that does its work without yielding: the step waits on the threads.
+      // eslint-disable-next-line require-yield
+      m.lossAndGradsPass = function* (...args: Parameters<typeof run>) {
+        return run(...args);
+      };
+  }
+
+  /**
+   * One step's loss (a scalar tensor) and the gradient of every variable (keyed by tf.Variable name) of
+   * `model` on a batch, computed over the threads: OrderEmbeddingModel.lossAndGrads's result, up to the
+   * order of the sums over the batch.
+   */
+  lossAndGrads(
+    model: OrderEmbeddingModel,
+    features: tf.Tensor2D,
+    ids: Int32Array,
+    lengths: ArrayLike<number>,
+    opts: StepLossOptions = {},
+  ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    if (this.closed) throw new Error('parallel pool: already closed');
+    const B = lengths.length;
+    if (features.shape[0] !== B)
+      throw new Error(`batch: ${features.shape[0]} images but ${B} captions; expected one caption per image`);
+    const { imageDim: F, hiddenDim: H } = model.config;
+    const attached = this.publishWeights(model);
+    const shards = splitBatch(B, this.threads.length);
+    const featureData = features.dataSync() as Float32Array;
+    const lengthList = Array.from(lengths);
+    // 1. Each thread embeds its shard.
+    const fwd = this.exchange(
+      shards.map((s, k) => {
+        const t = this.threads[k];
+        const first = !t.serves.has(attached.id);
+        t.serves.add(attached.id);
+        return {
+          type: 'forward',
+          id: attached.id,
+          ...(first
+            ? { model: { config: model.config, weights: attached.weights, layout: attached.layout } }
+            : {}),
+          input: {
+            features: sliceRows(featureData, F, s),
+            ids: sliceTimeMajor(ids, B, s),
+            lengths: lengthList.slice(s.start, s.start + s.size),
+            batchSize: B,
+            start: s.start,
+            dropout: opts.dropout,
+            seed: opts.seed,
+          },
+        } satisfies PoolRequest;
+      }),
+      'forward',
+    );
+    // 2. The loss over the whole batch, once, and its gradient for every row.
+    const join = (part: 'hN' | 'pre') => {
+      const all = new Float32Array(B * H);
+      fwd.forEach((r, k) => all.set(r[part], shards[k].start * H));
+      return tf.tensor2d(all, [B, H]);
+    };
+    const hN = join('hN');
+    const pre = join('pre');
+    const head = headLossAndGrads(model.config, hN, pre, opts);
+    tf.dispose([hN, pre]);
+    const dhN = head.dhN.dataSync() as Float32Array;
+    const dPre = head.dPre.dataSync() as Float32Array;
+    tf.dispose([head.dhN, head.dPre]);
+    // 3. Each thread backpropagates its rows; 4. the gradients summed in thread order.
+    const back = this.exchange(
+      shards.map((s): PoolRequest => ({
+        type: 'backward',
+        id: attached.id,
+        dhN: sliceRows(dhN, H, s),
+        dPre: sliceRows(dPre, H, s),
+      })),
+      'backward',
+    );
+    const grads: Record<string, tf.Tensor> = {};
+    model.variables.forEach((v, i) => {
+      grads[v.name] = tf.tensor(sumInOrder(back.map((r) => r.grads[i])), v.shape, 'float32');
+    });
+    this.stepsRun++;
+    return { loss: head.loss, grads };
+  }
+
+  /** Stops the threads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.threads) t.port.close();
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+
+  /** Writes `model`'s current weights into its shared buffer (made on first use), which the threads read. */
+  private publishWeights(model: OrderEmbeddingModel): Attached {
+    let a = this.models.get(model);
+    if (!a) {
+      let offset = 0;
+      const layout = model.variables.map((v) => {
+        const entry = { offset, length: v.size, shape: [...v.shape] };
+        offset += v.size;
+        return entry;
+      });
+      a = { id: this.nextId++, weights: new SharedArrayBuffer(4 * offset), layout };
+      this.models.set(model, a);
+    }
+    const view = new Float32Array(a.weights);
+    model.variables.forEach((v, k) => view.set(v.dataSync() as Float32Array, a.layout[k].offset));
+    return a;
+  }
+
+  /**
+   * Posts request k to thread k and waits for every answer, in thread order; a thread's error is thrown
+   * (after all have answered, so that none is left mid-step).
+   */
+  private exchange<T extends PoolReply['type']>(
+    requests: PoolRequest[],
+    want: T,
+  ): Extract<PoolReply, { type: T }>[] {
+    const seen = requests.map((_, k) => Atomics.load(this.signal, k));
+    requests.forEach((r, k) => this.threads[k].port.postMessage(r));
+    const replies = requests.map((_, k) => this.receive(k, seen[k]));
+    const failed = replies.find((r) => r.type === 'error');
+    if (failed?.type === 'error') throw new Error(`parallel step: ${failed.message}`);
+    return replies.map((r, k) => {
+      if (r.type !== want)
+        throw new Error(`parallel step: thread ${k} answered '${r.type}', expected '${want}'`);
+      return r as Extract<PoolReply, { type: T }>;
+    });
+  }
+
+  /** Thread k's next answer, waiting (blocking this thread) until it has bumped its signal past `seen`. */
+  private receive(k: number, seen: number): PoolReply {
+    const t0 = Date.now();
+    for (;;) {
+      const got = receiveMessageOnPort(this.threads[k].port);
+      if (got) return got.message as PoolReply;
+      if (Date.now() - t0 > ANSWER_TIMEOUT_MS)
+        throw new Error(`parallel step: thread ${k} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
+      // Returns at once when the thread has answered since `seen`; else sleeps until it does (or 1 s).
+      if (Atomics.load(this.signal, k) === seen) Atomics.wait(this.signal, k, seen, 1000);
+      else seen = Atomics.load(this.signal, k);
+    }
+  }
+}

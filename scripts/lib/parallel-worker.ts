@@ -1,0 +1,119 @@
+/**
+ * One thread of the data-parallel pool (./parallel-pool.ts): holds a replica of each model it serves,
+ * embeds its shard of a batch and backpropagates its rows of the loss gradient
+ * (src/model/parallel/shards.ts). Answers on its channel, then bumps its slot of the shared signal array,
+ * so that the main thread can wait for it synchronously (Atomics.wait) in the middle of a training step.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import * as tf from '../../src/model/tf';
+import { OrderEmbeddingModel } from '../../src/model/model';
+import {
+  disposeShardState,
+  shardBackward,
+  shardForward,
+  type ShardInput,
+  type ShardState,
+} from '../../src/model/parallel/shards';
+import { initNodeBackend } from '../node-backend';
+import type { ModelConfig } from '../../src/model/types';
+
+/** Where each variable's values sit in a model's shared weight buffer. */
+export interface WeightLayout {
+  offset: number;
+  length: number;
+  shape: number[];
+}
+
+export type PoolRequest =
+  | {
+      type: 'forward';
+      id: number;
+      /** Sent the first time this thread serves model `id`. */
+      model?: { config: ModelConfig; weights: SharedArrayBuffer; layout: WeightLayout[] };
+      input: ShardInput;
+    }
+  | { type: 'backward'; id: number; dhN: Float32Array; dPre: Float32Array }
+  | { type: 'drop'; id: number };
+
+export type PoolReply =
+  | { type: 'forward'; hN: Float32Array; pre: Float32Array }
+  | { type: 'backward'; grads: Float32Array[] }
+  | { type: 'dropped' }
+  | { type: 'error'; message: string };
+
+interface Replica {
+  model: OrderEmbeddingModel;
+  weights: SharedArrayBuffer;
+  layout: WeightLayout[];
+  state?: ShardState;
+}
+
+const { port, signal, index, backend } = workerData as {
+  port: MessagePort;
+  signal: Int32Array;
+  index: number;
+  backend: 'wasm' | 'cpu';
+};
+const replicas = new Map<number, Replica>();
+
+function reply(msg: PoolReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+  Atomics.add(signal, index, 1);
+  Atomics.notify(signal, index);
+}
+
+/** The step's weights, as the main thread wrote them into the shared buffer, into the replica. */
+function loadWeights(r: Replica): void {
+  r.model.variables.forEach((v, k) => {
+    const { offset, length, shape } = r.layout[k];
+    tf.tidy(() => v.assign(tf.tensor(new Float32Array(r.weights, offset * 4, length), shape, 'float32')));
+  });
+}
+
+function handle(msg: PoolRequest): void {
+  if (msg.type === 'drop') {
+    const r = replicas.get(msg.id);
+    if (r?.state) disposeShardState(r.state);
+    r?.model.dispose();
+    replicas.delete(msg.id);
+    reply({ type: 'dropped' });
+    return;
+  }
+  let r = replicas.get(msg.id);
+  if (!r && msg.type === 'forward' && msg.model) {
+    const { config, weights, layout } = msg.model;
+    r = { model: new OrderEmbeddingModel(config), weights, layout };
+    replicas.set(msg.id, r);
+  }
+  if (!r) throw new Error(`thread ${index}: no replica of model ${msg.id}`);
+  if (msg.type === 'forward') {
+    if (r.state) disposeShardState(r.state); // a step abandoned after its forward pass
+    loadWeights(r);
+    r.state = shardForward(r.model, msg.input);
+    const { hN, pre } = r.state;
+    reply({ type: 'forward', hN, pre }, [hN.buffer as ArrayBuffer, pre.buffer as ArrayBuffer]);
+    return;
+  }
+  if (!r.state) throw new Error(`thread ${index}: backward without a forward pass`);
+  const state = r.state;
+  r.state = undefined;
+  const grads = shardBackward(r.model, state, msg.dhN, msg.dPre);
+  reply(
+    { type: 'backward', grads },
+    grads.map((g) => g.buffer as ArrayBuffer),
+  );
+}
+
+async function main(): Promise<void> {
+  await initNodeBackend(backend);
+  port.on('message', (msg: PoolRequest) => {
+    try {
+      handle(msg);
+    } catch (e) {
+      reply({ type: 'error', message: `thread ${index}: ${(e as Error).message}` });
+    }
+  });
+  parentPort!.postMessage({ type: 'ready', backend: tf.getBackend() });
+}
+
+main().catch((e: unknown) => parentPort!.postMessage({ type: 'failed', message: (e as Error).message }));

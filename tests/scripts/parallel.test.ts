@@ -1,0 +1,96 @@
+/**
+ * Data parallelism over worker_threads (scripts/lib/parallel-pool.ts, src/model/parallel/shards.ts): the
+ * pure parts (shards, time-major slices, the fixed-order sum), N threads against one thread (the same
+ * losses to float32 rounding, with dropout, max-violation and LN-GRU), the same seed and thread count
+ * giving the same digits, and `train --threads` end to end (1 thread: the digits of a run without the
+ * option).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Trainer } from '../../src/model/trainer';
+import { makeSyntheticDataset } from '../../src/model/synthetic';
+import { sliceTimeMajor, splitBatch, sumInOrder } from '../../src/model/parallel/shards';
+import { ParallelPool } from '../../scripts/lib/parallel-pool';
+import type { ModelConfig, TrainConfig } from '../../src/model/types';
+import { useBackend } from '../helpers/tf';
+
+const ds = makeSyntheticDataset({ numImages: 120, imageDim: 24, seed: 4 });
+
+let pool: ParallelPool;
+beforeAll(async () => {
+  await useBackend('wasm');
+  pool = await ParallelPool.start(2, 'wasm');
+}, 120_000);
+afterAll(() => pool?.close());
+
+function losses(
+  model: Partial<ModelConfig>,
+  train: Partial<TrainConfig>,
+  steps: number,
+  withPool?: ParallelPool,
+): { losses: number[]; norms: number[]; weights: Float32Array } {
+  const t = new Trainer(ds, { wordDim: 8, hiddenDim: 16, ...model }, { batchSize: 15, seed: 7, ...train });
+  if (withPool) withPool.attach(t);
+  const out = { losses: [] as number[], norms: [] as number[] };
+  for (let s = 0; s < steps; s++) {
+    const r = t.step();
+    out.losses.push(r.loss);
+    out.norms.push(r.gradNorm);
+  }
+  const weights = new Float32Array(t.model.getWeights().flatMap((w) => Array.from(w.data)));
+  t.dispose();
+  return { ...out, weights };
+}
+
+describe('shards', () => {
+  it('cuts a batch into contiguous shards, the first ones larger, never empty', () => {
+    expect(splitBatch(10, 3)).toEqual([
+      { start: 0, size: 4 },
+      { start: 4, size: 3 },
+      { start: 7, size: 3 },
+    ]);
+    expect(splitBatch(2, 4)).toEqual([
+      { start: 0, size: 1 },
+      { start: 1, size: 1 },
+    ]);
+    expect(() => splitBatch(4, 0)).toThrow(/threads must be >= 1, got 0/);
+  });
+
+  it('slices time-major ids by columns, keeping every step', () => {
+    // T = 2, B = 3: step 0 holds 1 2 3, step 1 holds 4 5 6.
+    expect(Array.from(sliceTimeMajor([1, 2, 3, 4, 5, 6], 3, { start: 1, size: 2 }))).toEqual([2, 3, 5, 6]);
+  });
+
+  it('sums in the order given, in float32', () => {
+    const a = Float32Array.of(1e8, 1);
+    const b = Float32Array.of(1, -1e8);
+    const c = Float32Array.of(-1e8, 1e8);
+    // (1e8 + 1) rounds to 1e8 in float32, so the order shows in the result.
+    expect(Array.from(sumInOrder([a, b, c]))).toEqual([0, 0]);
+    expect(Array.from(sumInOrder([a, c, b]))).toEqual([1, 0]);
+    expect(() => sumInOrder([a, Float32Array.of(1)])).toThrow(/part 1 has 1 values, part 0 has 2/);
+  });
+});
+
+describe('ParallelPool', () => {
+  it("trains 2 threads to one thread's losses within float32 tolerance (LN-GRU, dropout, max-violation)", () => {
+    const model = { layerNorm: true };
+    const train = { dropout: 0.2, maxViolationStep: 2 };
+    const one = losses(model, train, 4);
+    const before = pool.stepsRun;
+    const two = losses(model, train, 4, pool);
+    expect(pool.stepsRun - before).toBe(4);
+    expect(two.losses).toHaveLength(4);
+    two.losses.forEach((l, s) => expect(l).toBeCloseTo(one.losses[s], 4));
+    two.norms.forEach((n, s) => expect(n).toBeCloseTo(one.norms[s], 4));
+    let worst = 0;
+    two.weights.forEach((w, i) => (worst = Math.max(worst, Math.abs(w - one.weights[i]))));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('gives the same digits for the same seed and thread count', () => {
+    const a = losses({ layerNorm: false }, {}, 3, pool);
+    const b = losses({ layerNorm: false }, {}, 3, pool);
+    expect(b.losses).toEqual(a.losses);
+    expect(b.weights).toEqual(a.weights);
+  });
+});
