@@ -43,6 +43,13 @@ const backend = opt({
   check: oneOf(BACKENDS),
 });
 const json = opt({ type: 'boolean', help: 'progress on stderr; the last line of stdout is JSON' });
+const threads = opt({
+  type: 'number',
+  value: 'N',
+  help: 'threads of a training step: the batch in N shards over worker_threads; the same N gives the same digits; 1: none',
+  defaultText: 'the number of cores',
+  check: positiveInt,
+});
 
 /** A flag of the TRAIN_OPTIONS table (src/model/defaults.ts). */
 interface TableFlag {
@@ -321,6 +328,7 @@ export const TRAIN = command({
       check: positiveInt,
     }),
     backend,
+    threads,
     json,
   },
 });
@@ -373,6 +381,7 @@ export const COMPARE = command({
     }),
     log: opt({ type: 'string', value: 'file.jsonl', help: 'JSON-lines log of every run' }),
     out: opt({ type: 'string', value: '<folder>', help: 'export each run to <folder>/<run>' }),
+    threads,
   },
 });
 
