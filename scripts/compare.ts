@@ -13,6 +13,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
+import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { COMPARE, tableTrainFields } from './cli/commands';
 import { loadScriptData, addFeatureViews, writeRunFolder } from './data-node';
@@ -71,6 +72,11 @@ async function main(): Promise<void> {
         },
       ),
   );
+  // --threads: each step's batch in shards over worker_threads (scripts/lib/parallel-pool.ts), one pool
+  // for all runs (they step in turn); 1 starts none.
+  const threads = a.threads ?? defaultThreadCount();
+  const pool = threads > 1 ? await ParallelPool.start(threads, 'wasm') : undefined;
+  for (const tr of trainers) pool?.attach(tr);
   const stepsPerEpoch = trainers[0].stepsPerEpoch;
   const steps = a.steps !== undefined ? a.steps : trainers[0].stepsForEpochs(a.epochs);
   const evalEvery = a['eval-every'] ?? stepsPerEpoch;
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
   const t = trainers[0].config;
   console.log(
     `compare on ${ds.name} (${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 0} dev images, ` +
-      `vocabulary ${trainers[0].vocab.size}), backend ${backend}: ${specs.map((s) => s.name).join(' vs ')}; ` +
+      `vocabulary ${trainers[0].vocab.size}), backend ${backend}, ${threads} thread${threads > 1 ? 's' : ''}: ${specs.map((s) => s.name).join(' vs ')}; ` +
       `H=${t.model.hiddenDim} W=${t.model.wordDim} batch ${batch} (sampling by ${sampling}), ${steps} steps (${stepsPerEpoch}/epoch), seed ${seed}`,
   );
   const seconds = trainers.map(() => 0);
@@ -130,6 +136,7 @@ async function main(): Promise<void> {
       console.log(`wrote ${dir}`);
     }
   }
+  await pool?.close();
   trainers.forEach((tr) => tr.dispose());
 }
 

@@ -32,6 +32,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initNodeBackend } from './node-backend';
+import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { TABLE_FLAGS, tableTrainFields, TRAIN } from './cli/commands';
 import { readCheckpointFolder, writeCheckpointFolder, type ResumeOptions } from './checkpoint-node';
@@ -189,6 +190,10 @@ async function main(): Promise<void> {
     throw new Error('--distill-weight and --distill-temperature need --distill-from');
   }
   if (cp) trainer.restore(cp); // checks the dataset and configuration against the checkpoint's
+  // --threads: each step's batch in shards over worker_threads (scripts/lib/parallel-pool.ts); 1 starts none.
+  const threads = a.threads ?? defaultThreadCount();
+  const pool = threads > 1 ? await ParallelPool.start(threads, a.backend) : undefined;
+  pool?.attach(trainer);
   const { model, train } = trainer.config;
   const ro = resumed?.resume;
   const epochs = a.epochs;
@@ -220,7 +225,7 @@ async function main(): Promise<void> {
   if (cp) log(`resumed ${resumeDir} at step ${startStep} of ${steps}`);
   log(
     `dataset ${ds.name}: ${ds.splits.train!.length} train / ${ds.splits.dev?.length ?? 'no'} dev images, vocabulary ${trainer.vocab.size}; ` +
-      `backend ${backend}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
+      `backend ${backend}, ${threads} thread${threads > 1 ? 's' : ''}; ${model.layerNorm ? 'LN-GRU' : 'GRU'} H=${model.hiddenDim}, ${model.measure}, batch ${train.batchSize}; ` +
       `${steps} steps${epochs ? ` (${epochs} epochs)` : ''}` +
       (train.initFrom ? `; from the weights of ${train.initFrom}` : '') +
       (train.wordVectors ? `; word embedding from ${train.wordVectors}` : '') +
@@ -328,6 +333,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({ ...dev, steps, seconds: Number(seconds.toFixed(2)), config: trainer.config }) + '\n',
   );
+  await pool?.close();
   trainer.dispose();
 }
 

@@ -5,13 +5,19 @@
  * giving the same digits, and `train --threads` end to end (1 thread: the digits of a run without the
  * option).
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/model/trainer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { sliceTimeMajor, splitBatch, sumInOrder } from '../../src/model/parallel/shards';
 import { ParallelPool } from '../../scripts/lib/parallel-pool';
 import type { ModelConfig, TrainConfig } from '../../src/model/types';
+import { DEFAULTS } from '../../src/model/defaults';
 import { useBackend } from '../helpers/tf';
+import { repoRoot } from '../helpers/shared';
 
 const ds = makeSyntheticDataset({ numImages: 120, imageDim: 24, seed: 4 });
 
@@ -93,4 +99,85 @@ describe('ParallelPool', () => {
     expect(b.losses).toEqual(a.losses);
     expect(b.weights).toEqual(a.weights);
   });
+});
+
+/** `npm run train -- <args>` in a child process: its exit code, stdout and stderr. */
+function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        path.join(repoRoot, 'scripts', 'train.ts'),
+        ...args,
+      ],
+      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('train --threads', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-threads-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('1 thread logs the losses of the one-thread path to the last digit; 2 threads the same to float32 rounding', async () => {
+    const steps = 5;
+    const args = [
+      '--images',
+      '160',
+      '--hidden',
+      '16',
+      '--word-dim',
+      '8',
+      '--batch',
+      '16',
+      '--steps',
+      String(steps),
+    ];
+    const common = [
+      ...args,
+      '--log-every',
+      '1',
+      '--eval-every',
+      String(steps),
+      '--eval-images',
+      '40',
+      '--json',
+    ];
+    const dirs = ['one', 'two'].map((n) => path.join(tmp, n));
+    const [one, two] = await Promise.all([
+      train([...common, '--threads', '1', '--out', dirs[0]]),
+      train([...common, '--threads', '2', '--out', dirs[1]]),
+    ]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    expect(one.stderr).toContain('backend wasm, 1 thread;');
+    expect(two.stderr).toContain('backend wasm, 2 threads;');
+    const logged = (dir: string) =>
+      readFileSync(path.join(dir, 'log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { loss: number }).loss);
+    // The one-thread path, recorded here: a Trainer with train's configuration for these flags.
+    const { paper } = DEFAULTS;
+    const seed = paper.train.seed;
+    const t = new Trainer(
+      makeSyntheticDataset({ numImages: 160, seed }),
+      {
+        layerNorm: paper.model.layerNorm,
+        measure: paper.model.measure,
+        hiddenDim: 16,
+        wordDim: 8,
+        maxViolation: false,
+      },
+      { seed, batchSize: 16, learningRate: paper.train.learningRate, sampling: paper.train.sampling },
+    );
+    const recorded = Array.from({ length: steps }, () => t.step().loss);
+    t.dispose();
+    expect(logged(dirs[0])).toEqual(recorded);
+    const parallel = logged(dirs[1]);
+    expect(parallel).toHaveLength(steps);
+    parallel.forEach((l, s) => expect(l).toBeCloseTo(recorded[s], 3));
+  }, 120_000);
 });
