@@ -3,10 +3,13 @@
  *
  * In one process, per backend: the backend's own plain matMul FLOP rate (128x1024 @ 1024x3072), the
  * forward+backward time of LN-GRU and GRU (batch 128, 12 steps, input 300, hidden 512 and 1024), and
- * full training steps per second (image-caption pairs/s) at those sizes. Prints a table and a last line
- * of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
+ * full training steps per second (image-caption pairs/s) at those sizes; on wasm, an LN-GRU training step
+ * with one thread against all threads (--threads, default one per core; data parallelism over
+ * worker_threads, scripts/lib/parallel-pool.ts) at hidden 1024 and at the playground's default (hidden
+ * 256, word 128, batch 64). Prints a table and a last line of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
  */
 import { initNodeBackend } from './node-backend';
+import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { BENCH_MODEL } from './cli/commands';
 import * as tf from '../src/model/tf';
@@ -140,6 +143,39 @@ function trainStepMs(H: number, layerNorm: boolean, ds: Dataset, reps: Reps): nu
   return ms;
 }
 
+/** A training step's size: the issue's (hidden 1024, word 300, batch 128) or the playground default. */
+interface StepSize {
+  H: number;
+  W: number;
+  batch: number;
+}
+
+/**
+ * Median ms of an LN-GRU training step at `size` with one thread and over `pool`'s threads (data
+ * parallelism, scripts/lib/parallel-pool.ts): the same seed and batches, steps taken in turn (one thread,
+ * then the pool) so that load from other jobs hits both alike.
+ */
+function threadedStepMs(size: StepSize, ds: Dataset, reps: Reps, pool: ParallelPool): [number, number] {
+  const make = () =>
+    new Trainer(
+      ds,
+      { hiddenDim: size.H, wordDim: size.W, layerNorm: true },
+      { batchSize: size.batch, minWordCount: 1 },
+    );
+  const trainers = [make(), make()];
+  pool.attach(trainers[1]);
+  for (let i = 0; i < reps.warmup; i++) trainers.forEach((t) => t.step());
+  const ms: number[][] = [[], []];
+  for (let i = 0; i < reps.n; i++)
+    trainers.forEach((t, k) => {
+      const t0 = performance.now();
+      t.step();
+      ms[k].push(performance.now() - t0);
+    });
+  trainers.forEach((t) => t.dispose());
+  return [median(ms[0]), median(ms[1])];
+}
+
 async function main(): Promise<void> {
   const { values: a } = parseCommand(BENCH_MODEL);
   const quick = Boolean(a.quick);
@@ -177,6 +213,27 @@ async function main(): Promise<void> {
       figures[`scoring_train_ms_composite_${backend}`] = comp.toFixed(1);
       if (evalSized) figures[`scoring_eval_ms_fused_${backend}`] = hostEval.toFixed(0);
     }
+    const threads = a.threads ?? defaultThreadCount();
+    if (parts.includes('threads') && backend === 'wasm' && threads > 1) {
+      // One thread vs all threads (data parallelism over worker_threads) at the issue's size and the
+      // playground's default; figures without a size suffix are hidden 1024.
+      const pool = await ParallelPool.start(threads, backend);
+      figures[`threads_${backend}`] = String(threads);
+      const playground = { H: 256, W: 128, batch: 64 };
+      for (const size of [{ H: 1024, W: D, batch: B }, playground]) {
+        const [one, all] = threadedStepMs(size, ds, reps, pool);
+        const [p1, pn] = [one, all].map((ms) => (size.batch * 1000) / ms);
+        console.log(
+          `${backend} LN-GRU train step H=${size.H} W=${size.W} batch ${size.batch}: 1 thread ${one.toFixed(0)} ms = ${p1.toFixed(1)} pairs/s, ` +
+            `${threads} threads ${all.toFixed(0)} ms = ${pn.toFixed(1)} pairs/s (x${(pn / p1).toFixed(2)})`,
+        );
+        const sfx = size === playground ? `_h${size.H}_${backend}` : `_${backend}`;
+        figures[`pairs_per_s_lngru_1thread${sfx}`] = p1.toFixed(1);
+        figures[`pairs_per_s_lngru_threads${sfx}`] = pn.toFixed(1);
+        figures[`threads_speedup${sfx}`] = (pn / p1).toFixed(3);
+      }
+      await pool.close();
+    }
     for (const H of parts.includes('model') ? sizes : []) {
       const ln = rnnFwdBwdMs(H, true, reps);
       const plain = rnnFwdBwdMs(H, false, reps);
@@ -198,6 +255,15 @@ async function main(): Promise<void> {
       figures[`pairs_per_s_gru${sfx}`] = pairsPlain.toFixed(1);
       figures[`train_flops_fraction${sfx}`] = frac.toFixed(3);
     }
+  }
+  // The issue's pairs_per_s_lngru_<backend> is the all-threads figure at hidden 1024 when threads ran;
+  // the model part's one-thread figure stays as pairs_per_s_lngru_1thread_<backend>.
+  for (const backend of backends) {
+    const all = figures[`pairs_per_s_lngru_threads_${backend}`];
+    if (all === undefined) continue;
+    if (figures[`pairs_per_s_lngru_${backend}`] !== undefined)
+      figures[`pairs_per_s_lngru_1thread_model_${backend}`] = figures[`pairs_per_s_lngru_${backend}`];
+    figures[`pairs_per_s_lngru_${backend}`] = all;
   }
   console.log(
     Object.entries(figures)

@@ -684,7 +684,7 @@ export const PLOT = command({
 export const BENCH_MODEL = command({
   name: 'bench:model',
   summary:
-    'forward+backward and training-step speed of LN-GRU vs GRU per backend; last line `name=value` figures',
+    'forward+backward and training-step speed of LN-GRU vs GRU per backend, and a training step with 1 vs all threads (wasm); last line `name=value` figures',
   options: {
     quick: opt({ type: 'boolean', help: 'small sizes, few repeats' }),
     backends: opt({
@@ -696,11 +696,12 @@ export const BENCH_MODEL = command({
     }),
     parts: opt({
       type: 'string',
-      value: 'scoring,model',
+      value: 'scoring,model,threads',
       help: 'measurements',
-      default: ['scoring', 'model'],
+      default: ['scoring', 'model', 'threads'],
       check: list,
     }),
+    threads,
   },
 });
 
