@@ -762,6 +762,35 @@ export const BENCH_KERNELS = command({
   },
 });
 
+export const BENCH_GPU = command({
+  name: 'bench:gpu',
+  summary:
+    "a full training step (kernels vs composite), the LN-GRU step and order-violation scoring on the `webgpu` package's Dawn adapter in Node, no browser: for a bare GPU machine",
+  description:
+    'Prints the adapter first; without one it says what is missing (the `webgpu` package, its dawn.node, the Vulkan loader libvulkan.so.1, a Vulkan driver) and exits 1. ' +
+    'The last line is `name=value` figures (`adapter`, `train_pairs_per_s_kernel`, `train_pairs_per_s_composite`, `lngru_step_speedup`, `scoring_gbps`, `scoring_bandwidth_fraction`). ' +
+    'Bounded: under 5 minutes on a GPU (docs/benchmarks.md, bench:gpu).',
+  options: {
+    quick: opt({ type: 'boolean', help: 'small sizes (a software adapter; not GPU figures)' }),
+    'peak-gbps': opt({
+      type: 'number',
+      value: 'GB/s',
+      help: "the GPU's peak memory bandwidth (default: from the adapter's name, H100/H200/A100; else unknown)",
+      check: positive(),
+    }),
+    adapter: opt({
+      type: 'string',
+      value: 'name',
+      help: "Dawn's adapter by name (a wrong name lists them)",
+    }),
+    backend: opt({
+      type: 'string',
+      value: 'vulkan|null|...',
+      help: "Dawn's backend (default: its choice, Vulkan on Linux)",
+    }),
+  },
+});
+
 export const BENCH_UI = command({
   name: 'bench:ui',
   summary:
@@ -867,6 +896,7 @@ export const COMMANDS: readonly Command[] = [
   BENCH_MODEL,
   BENCH_ENCODERS,
   BENCH_KERNELS,
+  BENCH_GPU,
   BENCH_UI,
   BENCH_GALLERY,
   PROBE_ENCODERS,

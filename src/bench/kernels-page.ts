@@ -44,6 +44,9 @@ import {
   type OrderViolationPath,
 } from '../model/scoring';
 import { OrderEmbeddingModel } from '../model/model';
+import { Trainer, TrainingDivergedError } from '../model/trainer';
+import { makeSyntheticDataset } from '../model/synthetic';
+import type { StepResult } from '../model/types';
 import { contrastiveLoss } from '../model/loss';
 import { l2normalize, sumRows } from '../model/ops';
 
@@ -658,8 +661,51 @@ async function benchEncoder(s: { preset: string; photos: number[][]; crops: 1 | 
   }
 }
 
+/**
+ * A few training steps of a small LN-GRU model on the synthetic data, on this page's backend: by
+ * Trainer.step (the synchronous path; wasm) or Trainer.stepOnDevice (the WebGPU path: clipping on the
+ * device, the loss read one step behind). Then, with a huge learning rate, the step at which the run
+ * stops as diverged, and whether the weights it keeps are finite. tests/e2e/device-step.e2e.test.ts.
+ */
+async function trainSteps(s: { steps: number; device: boolean; clipNorm: number }) {
+  const ds = makeSyntheticDataset({ numImages: 60, imageDim: 16, seed: 4 });
+  const model = { wordDim: 8, hiddenDim: 16, layerNorm: true };
+  const run = async (tr: Trainer, n: number) => {
+    const out: StepResult[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = s.device ? await tr.stepOnDevice() : tr.step();
+      if (r) out.push(r);
+    }
+    const last = s.device ? await tr.flushDeviceStep() : null;
+    if (last) out.push(last);
+    return out;
+  };
+  const tr = new Trainer(ds, model, { batchSize: 8, seed: 7, clipNorm: s.clipNorm });
+  const results = await run(tr, s.steps);
+  tr.dispose();
+  const wild = new Trainer(ds, model, { batchSize: 8, seed: 3, learningRate: 1e30 });
+  let diverged: { step: number; message: string; stepsDone: number; weightsFinite: boolean } | null = null;
+  try {
+    await run(wild, 10);
+  } catch (e) {
+    if (!(e instanceof TrainingDivergedError)) throw e;
+    let finite = true;
+    for (const v of wild.model.variables) finite &&= (await v.data()).every(Number.isFinite);
+    diverged = { step: e.step, message: e.message, stepsDone: wild.stepsDone, weightsFinite: finite };
+  }
+  wild.dispose();
+  return {
+    backend: tf.getBackend(),
+    steps: results.map((r) => r.step),
+    losses: results.map((r) => r.loss),
+    gradNorms: results.map((r) => r.gradNorm),
+    diverged,
+  };
+}
+
 const api = {
   init,
+  trainSteps,
   benchEncoder,
   checkOrderViolation,
   checkLnGru,

@@ -506,7 +506,7 @@ export class Trainer {
       // after p's batch was drawn, as step() leaves it.
       const later = this.pending !== p ? this.pending : null;
       if (later) {
-        tf.dispose([...later.tensors, ...(later.weights ?? [])]);
+        dropDeviceStep(later);
         this.restoreSampler(later.before);
       }
       tf.dispose(p.weights ?? []);
@@ -786,7 +786,7 @@ export class Trainer {
   }
 
   dispose(): void {
-    if (this.pending) tf.dispose([...this.pending.tensors, ...(this.pending.weights ?? [])]);
+    if (this.pending) dropDeviceStep(this.pending);
     this.pending = null;
     this.deviceOk?.dispose();
     this.model.dispose();
@@ -996,9 +996,28 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-/** sqrt(sum of every gradient's squares), on the device. */
+/**
+ * sqrt(sum of every gradient's squares), on the device. The sums are added 7 at a time, the running
+ * total first: one tfjs AddN over the LN-GRU's 11 gradients binds 12 storage buffers, above WebGPU's
+ * default limit of 8 per shader stage (the pipeline fails validation). Left to right as one AddN adds
+ * them, so the digits are AddN's.
+ */
 function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => tf.addN(Object.values(grads).map((g) => g.square().sum())).sqrt()) as tf.Scalar;
+  return tf.tidy(() => {
+    const sums = Object.values(grads).map((g) => g.square().sum());
+    let total = tf.addN(sums.slice(0, 7));
+    for (let k = 7; k < sums.length; k += 6) total = tf.addN([total, ...sums.slice(k, k + 6)]);
+    return total.sqrt();
+  }) as tf.Scalar;
+}
+
+/**
+ * Frees a device step whose result is not wanted, once its read is done: freeing a tensor while WebGPU
+ * still reads it fails that read.
+ */
+function dropDeviceStep(p: PendingDeviceStep): void {
+  const free = () => tf.dispose([...p.tensors, ...(p.weights ?? [])]);
+  p.read.then(free, free);
 }
 
 /** The batch sampler's position and generators (see Trainer.samplerState). */

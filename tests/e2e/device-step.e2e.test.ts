@@ -1,0 +1,78 @@
+/**
+ * The WebGPU training step that never waits (Trainer.stepOnDevice: clipping on the device, the loss and
+ * gradient norm read asynchronously one step behind) on Chromium's software WebGPU adapter (SwiftShader),
+ * against the synchronous step on wasm in the same page: the same losses within float32 tolerance, and
+ * divergence still stops the run at its step with finite weights. Small sizes: SwiftShader is slow.
+ * Without a WebGPU adapter the test fails (it does not skip). The unit tests on cpu/wasm:
+ * tests/model/device-step.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { serveAndLaunch, type Served } from './harness';
+
+/** WebGPU through SwiftShader (Vulkan) in headless Chromium, as tests/e2e/kernels.e2e.test.ts. */
+const WEBGPU_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+];
+
+describe('Trainer.stepOnDevice on WebGPU (Chromium, SwiftShader) = Trainer.step on wasm', () => {
+  let served: Served | undefined;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    served = await serveAndLaunch(WEBGPU_FLAGS);
+    page = await served.browser.newPage();
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /validation|wgsl/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${served.url}kernels.html`);
+    await page.waitForFunction(() => document.body.dataset.ready === '1');
+  });
+
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it('trains to the same losses and gradient norms within float32 tolerance, and stops at the same divergent step', async () => {
+    const opts = { steps: 6, clipNorm: 1 };
+    expect(await page.evaluate(() => window.kernelsPage.init('wasm'))).toMatchObject({ backend: 'wasm' });
+    const wasm = await page.evaluate((o) => window.kernelsPage.trainSteps({ ...o, device: false }), opts);
+    const info = await page.evaluate(() => window.kernelsPage.init('webgpu'));
+    expect(info, 'the webgpu backend must start in Chromium (no WebGPU adapter?)').toMatchObject({
+      backend: 'webgpu',
+      kernels: true,
+    });
+    const gpu = await page.evaluate((o) => window.kernelsPage.trainSteps({ ...o, device: true }), opts);
+    expect(gpu.backend).toBe('webgpu');
+    expect(wasm.backend).toBe('wasm');
+    // Every step's result arrives (one step late, the last by the flush), in order.
+    expect(gpu.steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(wasm.steps).toEqual(gpu.steps);
+    // Clipping was in play (some norm above the clip), so the device clip is what is compared.
+    expect(Math.max(...wasm.gradNorms)).toBeGreaterThan(opts.clipNorm);
+    wasm.losses.forEach((l, k) => {
+      expect(Number.isFinite(l)).toBe(true);
+      expect(
+        Math.abs(gpu.losses[k] - l),
+        `loss at step ${k + 1}: ${gpu.losses[k]} vs ${l}`,
+      ).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(l)));
+      const n = wasm.gradNorms[k];
+      expect(Math.abs(gpu.gradNorms[k] - n), `norm at step ${k + 1}`).toBeLessThanOrEqual(
+        1e-4 * Math.max(1, n),
+      );
+    });
+    // Divergence: the late read stops the run at the step that diverged, with the last good weights.
+    expect(wasm.diverged).not.toBeNull();
+    expect(gpu.diverged).toMatchObject({
+      step: wasm.diverged!.step,
+      stepsDone: wasm.diverged!.step - 1,
+      weightsFinite: true,
+    });
+    expect(gpu.diverged!.message).toMatch(new RegExp(`^diverged at step ${wasm.diverged!.step}: `));
+    expect(problems).toEqual([]);
+  });
+});
