@@ -232,7 +232,9 @@ describe('limits and controls that answer, in a real browser', () => {
       const stepsBeforePause = progress.at(-1)?.step ?? 0;
       measured.pause = {
         ...timing,
-        workerPausedMs: paused.t - pauseIn.t,
+        // The log's 'in' entry is written when the worker's own handler has returned: how long the Pause
+        // handler went on after posting 'paused' (it stores the checkpoint and weights synchronously).
+        pauseHandlerAfterPausedMs: pauseIn.t - paused.t,
         stepsBeforePause,
         stepAtPause: paused.step,
       };
