@@ -13,6 +13,7 @@
  * stdout is {"i2t": {r1, r5, r10, medr, meanr}, "t2i": {...}, "rsum"}.
  */
 import { initNodeBackend } from './node-backend';
+import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { EVALUATE } from './cli/commands';
 import { loadScriptData, readRunFolder } from './data-node';
@@ -29,8 +30,13 @@ async function main(): Promise<void> {
 
   const folders = a.model;
   const runs: ImportedModel[] = [];
+  let pool: ParallelPool | undefined;
   try {
     for (const f of folders) runs.push(importModel(readRunFolder(f)));
+    // --threads: the embedding passes in shards over worker_threads (scripts/lib/parallel-pool.ts).
+    const threads = a.threads ?? defaultThreadCount();
+    pool = threads > 1 ? await ParallelPool.start(threads, a.backend) : undefined;
+    for (const r of runs) pool?.attachModel(r.model);
     const { config } = runs[0];
     runs.forEach((r, i) => {
       if (r.config.encoder !== config.encoder)
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
     if (json) process.stdout.write(JSON.stringify({ i2t: m.i2t, t2i: m.t2i, rsum: m.rsum }) + '\n');
   } finally {
     for (const r of runs) r.model.dispose();
+    await pool?.close();
   }
 }
 

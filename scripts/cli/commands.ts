@@ -411,6 +411,10 @@ export const EVALUATE = command({
     images: opt({ type: 'number', value: 'N', help: 'images of the synthetic data set', default: 1200 }),
     seed: opt({ type: 'number', value: 'S', help: 'seed of the synthetic data set', default: 1234 }),
     backend,
+    threads: opt({
+      ...threads,
+      help: 'threads of the embedding passes: images and captions in N shards over worker_threads; 1: none',
+    }),
     json,
   },
 });

@@ -30,6 +30,7 @@ import {
   sliceTimeMajor,
   splitBatch,
   sumInOrder,
+  type Shard,
   type StepLossOptions,
 } from '../../src/model/parallel/shards';
 import type { PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
@@ -41,6 +42,9 @@ export function defaultThreadCount(): number {
 
 /** A thread that has not answered after this long is taken for dead (a step at the largest size takes ~20 s). */
 const ANSWER_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Embedding batches smaller than this stay on the main thread (not worth the hand-off). */
+const MIN_EMBED_ROWS = 16;
 
 interface Thread {
   worker: Worker;
@@ -67,8 +71,9 @@ export class ParallelPool {
   private readonly models = new WeakMap<OrderEmbeddingModel, Attached>();
   private nextId = 0;
   private closed = false;
-  /** Steps computed over the threads so far. */
+  /** Steps, and embedding batches, computed over the threads so far. */
   stepsRun = 0;
+  embedsRun = 0;
 
   private constructor(
     private readonly threads: Thread[],
@@ -128,6 +133,7 @@ export class ParallelPool {
    */
   attach(trainer: Trainer): void {
     const model = trainer.model;
+    this.attachModel(model);
     const run = (
       features: tf.Tensor2D,
       ids: Int32Array,
@@ -148,6 +154,31 @@ export class ParallelPool {
       m.lossAndGradsPass = function* (...args: Parameters<typeof run>) {
         return run(...args);
       };
+  }
+
+  /**
+   * Makes `model`'s embedding passes (evaluation, `evaluate`) run over the threads: its embedImages and
+   * embedCaptions (for this instance only) cut a batch of at least {@link MIN_EMBED_ROWS} rows into
+   * shards, one per thread; smaller batches (a search query) stay on this thread.
+   */
+  attachModel(model: OrderEmbeddingModel): void {
+    const own = { images: model.embedImages.bind(model), captions: model.embedCaptions.bind(model) };
+    const F = model.config.imageDim;
+    const m = model as unknown as Record<string, unknown>;
+    m.embedImages = (features: tf.Tensor2D): tf.Tensor2D => {
+      const n = features.shape[0];
+      if (n < MIN_EMBED_ROWS || features.rank !== 2 || features.shape[1] !== F) return own.images(features);
+      const data = features.dataSync() as Float32Array;
+      return this.embedRows(model, n, (s) => ({ images: sliceRows(data, F, s) }));
+    };
+    m.embedCaptions = (ids: Int32Array, lengths: ArrayLike<number>): tf.Tensor2D => {
+      const n = lengths.length;
+      if (n < MIN_EMBED_ROWS) return own.captions(ids, lengths);
+      const list = Array.from(lengths);
+      return this.embedRows(model, n, (s) => ({
+        captions: { ids: sliceTimeMajor(ids, n, s), lengths: list.slice(s.start, s.start + s.size) },
+      }));
+    };
   }
 
   /**
@@ -174,15 +205,10 @@ export class ParallelPool {
     // 1. Each thread embeds its shard.
     const fwd = this.exchange(
       shards.map((s, k) => {
-        const t = this.threads[k];
-        const first = !t.serves.has(attached.id);
-        t.serves.add(attached.id);
         return {
           type: 'forward',
           id: attached.id,
-          ...(first
-            ? { model: { config: model.config, weights: attached.weights, layout: attached.layout } }
-            : {}),
+          ...this.replicaFor(k, model, attached),
           input: {
             features: sliceRows(featureData, F, s),
             ids: sliceTimeMajor(ids, B, s),
@@ -225,6 +251,47 @@ export class ParallelPool {
     });
     this.stepsRun++;
     return { loss: head.loss, grads };
+  }
+
+  /**
+   * Joint-space embeddings of `rows` inputs over the threads, in row order: each thread embeds a
+   * contiguous shard with the model's current weights (rows are independent, so no sum is reordered).
+   */
+  private embedRows(
+    model: OrderEmbeddingModel,
+    rows: number,
+    input: (s: Shard) => Pick<Extract<PoolRequest, { type: 'embed' }>, 'images' | 'captions'>,
+  ): tf.Tensor2D {
+    const attached = this.publishWeights(model);
+    const shards = splitBatch(rows, this.threads.length);
+    const H = model.config.hiddenDim;
+    const replies = this.exchange(
+      shards.map((s, k): PoolRequest => ({
+        type: 'embed',
+        id: attached.id,
+        ...this.replicaFor(k, model, attached),
+        ...input(s),
+      })),
+      'embed',
+    );
+    const all = new Float32Array(rows * H);
+    replies.forEach((r, k) => all.set(r.rows, shards[k].start * H));
+    this.embedsRun++;
+    return tf.tensor2d(all, [rows, H]);
+  }
+
+  /** The replica's configuration and weight buffer, sent the first time thread k serves `model`. */
+  private replicaFor(
+    k: number,
+    model: OrderEmbeddingModel,
+    a: Attached,
+  ): {
+    model?: { config: OrderEmbeddingModel['config']; weights: SharedArrayBuffer; layout: WeightLayout[] };
+  } {
+    const t = this.threads[k];
+    if (t.serves.has(a.id)) return {};
+    t.serves.add(a.id);
+    return { model: { config: model.config, weights: a.weights, layout: a.layout } };
   }
 
   /** Stops the threads. */

@@ -33,11 +33,20 @@ export type PoolRequest =
       input: ShardInput;
     }
   | { type: 'backward'; id: number; dhN: Float32Array; dPre: Float32Array }
+  /** Joint-space embeddings of a shard of images [size, F] or of captions (time-major ids, lengths). */
+  | {
+      type: 'embed';
+      id: number;
+      model?: { config: ModelConfig; weights: SharedArrayBuffer; layout: WeightLayout[] };
+      images?: Float32Array;
+      captions?: { ids: Int32Array; lengths: number[] };
+    }
   | { type: 'drop'; id: number };
 
 export type PoolReply =
   | { type: 'forward'; hN: Float32Array; pre: Float32Array }
   | { type: 'backward'; grads: Float32Array[] }
+  | { type: 'embed'; rows: Float32Array }
   | { type: 'dropped' }
   | { type: 'error'; message: string };
 
@@ -80,12 +89,26 @@ function handle(msg: PoolRequest): void {
     return;
   }
   let r = replicas.get(msg.id);
-  if (!r && msg.type === 'forward' && msg.model) {
+  if (!r && (msg.type === 'forward' || msg.type === 'embed') && msg.model) {
     const { config, weights, layout } = msg.model;
     r = { model: new OrderEmbeddingModel(config), weights, layout };
     replicas.set(msg.id, r);
   }
   if (!r) throw new Error(`thread ${index}: no replica of model ${msg.id}`);
+  if (msg.type === 'embed') {
+    loadWeights(r);
+    const m = r.model;
+    const { images, captions } = msg;
+    const e = tf.tidy(() =>
+      captions
+        ? m.embedCaptions(captions.ids, captions.lengths)
+        : m.embedImages(tf.tensor2d(images!, [images!.length / m.config.imageDim, m.config.imageDim])),
+    );
+    const rows = new Float32Array(e.dataSync());
+    e.dispose();
+    reply({ type: 'embed', rows }, [rows.buffer as ArrayBuffer]);
+    return;
+  }
   if (msg.type === 'forward') {
     if (r.state) disposeShardState(r.state); // a step abandoned after its forward pass
     loadWeights(r);
