@@ -45,6 +45,7 @@ import {
 } from '../model/scoring';
 import { OrderEmbeddingModel } from '../model/model';
 import { Trainer, TrainingDivergedError } from '../model/trainer';
+import { TrainingDriver } from '../model/driver';
 import { makeSyntheticDataset } from '../model/synthetic';
 import type { StepResult } from '../model/types';
 import { contrastiveLoss } from '../model/loss';
@@ -662,25 +663,31 @@ async function benchEncoder(s: { preset: string; photos: number[][]; crops: 1 | 
 }
 
 /**
- * A few training steps of a small LN-GRU model on the synthetic data, on this page's backend: by
- * Trainer.step (the synchronous path; wasm) or Trainer.stepOnDevice (the WebGPU path: clipping on the
- * device, the loss read one step behind). Then, with a huge learning rate, the step at which the run
- * stops as diverged, and whether the weights it keeps are finite. tests/e2e/device-step.e2e.test.ts.
+ * A few training steps of a small LN-GRU model on the synthetic data, on this page's backend, by the
+ * training driver the worker runs (../model/driver.ts): Trainer.step on wasm (the synchronous path),
+ * Trainer.stepOnDevice on webgpu (clipping on the device, the loss read one step behind, results flushed
+ * at the chunk's end). Then, with a huge learning rate, the step at which the run stops as diverged, and
+ * whether the weights it keeps are finite. tests/e2e/device-step.e2e.test.ts.
  */
-async function trainSteps(s: { steps: number; device: boolean; clipNorm: number }) {
+async function trainSteps(s: { steps: number; clipNorm: number }) {
   const ds = makeSyntheticDataset({ numImages: 60, imageDim: 16, seed: 4 });
   const model = { wordDim: 8, hiddenDim: 16, layerNorm: true };
   const run = async (tr: Trainer, n: number) => {
     const out: StepResult[] = [];
-    for (let i = 0; i < n; i++) {
-      const r = s.device ? await tr.stepOnDevice() : tr.step();
-      if (r) out.push(r);
-    }
-    const last = s.device ? await tr.flushDeviceStep() : null;
-    if (last) out.push(last);
+    let error: unknown;
+    // One chunk for all the steps: on webgpu only the last result waits for the flush.
+    const driver = new TrainingDriver([tr], { steps: n, evalEvery: n, chunkMs: 600_000 });
+    await driver.run({
+      onStep: (_, r) => out.push(r),
+      onStepError: (_, e) => {
+        error = e;
+      },
+    });
+    if (error) throw error;
     return out;
   };
   const tr = new Trainer(ds, model, { batchSize: 8, seed: 7, clipNorm: s.clipNorm });
+  const onDevice = tr.stepsOnDevice;
   const results = await run(tr, s.steps);
   tr.dispose();
   const wild = new Trainer(ds, model, { batchSize: 8, seed: 3, learningRate: 1e30 });
@@ -696,6 +703,7 @@ async function trainSteps(s: { steps: number; device: boolean; clipNorm: number 
   wild.dispose();
   return {
     backend: tf.getBackend(),
+    onDevice,
     steps: results.map((r) => r.step),
     losses: results.map((r) => r.loss),
     gradNorms: results.map((r) => r.gradNorm),

@@ -161,21 +161,39 @@ export class TrainingDriver {
         for (; this.turn < this.trainers.length; this.turn++) {
           const k = this.turn;
           const control = h.stepControl?.();
-          let result: StepResult;
+          const t = this.trainers[k];
+          let result: StepResult | null;
           try {
-            result = control ? await this.trainers[k].stepAsync(control) : this.trainers[k].step();
+            // On WebGPU a step never waits for the device: its result comes one step late (and the
+            // chunk's last one from the flush below). Pause is seen between chunks there.
+            result = t.stepsOnDevice
+              ? await t.stepOnDevice()
+              : control
+                ? await t.stepAsync(control)
+                : t.step();
           } catch (e) {
             if (e instanceof StepAbortedError) return 'stopped';
             if (!h.onStepError) throw e;
             h.onStepError(k, e);
             return 'failed';
           }
-          h.onStep?.(k, result);
+          if (result) h.onStep?.(k, result);
         }
         this.turn = 0;
         if (this.evaluationDue(this.step)) this.evalPending = true;
         else h.afterStep?.(this.step);
       } while (!this.evalPending && performance.now() - chunkStart < chunkMs);
+      // Device steps still being read: every result is in before evaluations, checkpoints and progress.
+      for (const [k, t] of this.trainers.entries()) {
+        try {
+          const result = await t.flushDeviceStep();
+          if (result) h.onStep?.(k, result);
+        } catch (e) {
+          if (!h.onStepError) throw e;
+          h.onStepError(k, e);
+          return 'failed';
+        }
+      }
       await h.afterChunk?.();
     }
     return 'stopped';

@@ -112,6 +112,8 @@ export class Trainer {
   private pending: PendingDeviceStep | null = null;
   /** stepOnDevice: true while every step's loss and norm were finite; false makes updates no-ops. */
   private deviceOk?: tf.Variable;
+  /** stepOnDevice: when the last result was read (its `ms` counts from there). */
+  private lastDeviceResultAt = 0;
 
   constructor(dataset: Dataset, model: Partial<ModelConfig> = {}, train: Partial<TrainConfig> = {}) {
     validateDataset(dataset);
@@ -485,6 +487,14 @@ export class Trainer {
     return previous ? this.settleDeviceStep(previous) : null;
   }
 
+  /**
+   * Whether steps go through {@link stepOnDevice} (the training driver asks): on WebGPU, where a
+   * synchronous read stalls the queue; wasm and cpu keep {@link step}'s synchronous path and digits.
+   */
+  get stepsOnDevice(): boolean {
+    return tf.getBackend() === 'webgpu';
+  }
+
   /** The result of the last {@link stepOnDevice} not yet returned (null: none); throws on divergence. */
   async flushDeviceStep(): Promise<StepResult | null> {
     return this.pending ? this.settleDeviceStep(this.pending) : null;
@@ -517,6 +527,11 @@ export class Trainer {
       throw new TrainingDivergedError(p.step, loss, gradNorm);
     }
     if (this.pending === p) this.pending = null;
+    // Results overlap in time (one is read while the next runs): each counts from the previous one, so
+    // that the ms of consecutive steps add up to the wall-clock time.
+    const now = performance.now();
+    const ms = now - Math.max(p.t0, this.lastDeviceResultAt);
+    this.lastDeviceResultAt = now;
     if (p.weights) {
       const data = await Promise.all(p.weights.map((w) => w.data() as Promise<Float32Array>));
       tf.dispose(p.weights);
@@ -524,7 +539,7 @@ export class Trainer {
         this.model.weightShapes.map(({ name, shape }, k) => ({ name, shape, data: data[k] })),
       );
     }
-    return { step: p.step, epoch: p.epoch, loss, gradNorm, ms: performance.now() - p.t0 };
+    return { step: p.step, epoch: p.epoch, loss, gradNorm, ms };
   }
 
   /** Where the batch sampler stands (its arrays are replaced, never changed in place, when it moves on). */

@@ -1,7 +1,7 @@
 /**
  * The WebGPU training step that never waits (Trainer.stepOnDevice: clipping on the device, the loss and
- * gradient norm read asynchronously one step behind) on Chromium's software WebGPU adapter (SwiftShader),
- * against the synchronous step on wasm in the same page: the same losses within float32 tolerance, and
+ * gradient norm read asynchronously one step behind), taken by the training driver the worker runs, on
+ * Chromium's software WebGPU adapter (SwiftShader), against the synchronous step on wasm in the same page: the same losses within float32 tolerance, and
  * divergence still stops the run at its step with finite weights. Small sizes: SwiftShader is slow.
  * Without a WebGPU adapter the test fails (it does not skip). The unit tests on cpu/wasm:
  * tests/model/device-step.test.ts.
@@ -40,15 +40,15 @@ describe('Trainer.stepOnDevice on WebGPU (Chromium, SwiftShader) = Trainer.step 
   it('trains to the same losses and gradient norms within float32 tolerance, and stops at the same divergent step', async () => {
     const opts = { steps: 6, clipNorm: 1 };
     expect(await page.evaluate(() => window.kernelsPage.init('wasm'))).toMatchObject({ backend: 'wasm' });
-    const wasm = await page.evaluate((o) => window.kernelsPage.trainSteps({ ...o, device: false }), opts);
+    const wasm = await page.evaluate((o) => window.kernelsPage.trainSteps(o), opts);
     const info = await page.evaluate(() => window.kernelsPage.init('webgpu'));
     expect(info, 'the webgpu backend must start in Chromium (no WebGPU adapter?)').toMatchObject({
       backend: 'webgpu',
       kernels: true,
     });
-    const gpu = await page.evaluate((o) => window.kernelsPage.trainSteps({ ...o, device: true }), opts);
-    expect(gpu.backend).toBe('webgpu');
-    expect(wasm.backend).toBe('wasm');
+    const gpu = await page.evaluate((o) => window.kernelsPage.trainSteps(o), opts);
+    expect(gpu).toMatchObject({ backend: 'webgpu', onDevice: true });
+    expect(wasm).toMatchObject({ backend: 'wasm', onDevice: false });
     // Every step's result arrives (one step late, the last by the flush), in order.
     expect(gpu.steps).toEqual([1, 2, 3, 4, 5, 6]);
     expect(wasm.steps).toEqual(gpu.steps);
