@@ -153,9 +153,14 @@ interface StepSize {
 /**
  * Median ms of an LN-GRU training step at `size` with one thread and over `pool`'s threads (data
  * parallelism, scripts/lib/parallel-pool.ts): the same seed and batches, steps taken in turn (one thread,
- * then the pool) so that load from other jobs hits both alike.
+ * then the pool) so that load from other jobs hits both alike. Also how busy the pool's threads were.
  */
-function threadedStepMs(size: StepSize, ds: Dataset, reps: Reps, pool: ParallelPool): [number, number] {
+function threadedStepMs(
+  size: StepSize,
+  ds: Dataset,
+  reps: Reps,
+  pool: ParallelPool,
+): [number, number, number] {
   const make = () =>
     new Trainer(
       ds,
@@ -166,6 +171,7 @@ function threadedStepMs(size: StepSize, ds: Dataset, reps: Reps, pool: ParallelP
   pool.attach(trainers[1]);
   for (let i = 0; i < reps.warmup; i++) trainers.forEach((t) => t.step());
   const ms: number[][] = [[], []];
+  const busy = pool.busyMs.reduce((x, y) => x + y, 0);
   for (let i = 0; i < reps.n; i++)
     trainers.forEach((t, k) => {
       const t0 = performance.now();
@@ -173,7 +179,10 @@ function threadedStepMs(size: StepSize, ds: Dataset, reps: Reps, pool: ParallelP
       ms[k].push(performance.now() - t0);
     });
   trainers.forEach((t) => t.dispose());
-  return [median(ms[0]), median(ms[1])];
+  // How busy the threads were during the pool's steps: their compute time over threads x wall time.
+  const wall = ms[1].reduce((x, y) => x + y, 0);
+  const busyFraction = (pool.busyMs.reduce((x, y) => x + y, 0) - busy) / (pool.size * wall);
+  return [median(ms[0]), median(ms[1]), busyFraction];
 }
 
 async function main(): Promise<void> {
@@ -221,11 +230,11 @@ async function main(): Promise<void> {
       figures[`threads_${backend}`] = String(threads);
       const playground = { H: 256, W: 128, batch: 64 };
       for (const size of [{ H: 1024, W: D, batch: B }, playground]) {
-        const [one, all] = threadedStepMs(size, ds, reps, pool);
+        const [one, all, busy] = threadedStepMs(size, ds, reps, pool);
         const [p1, pn] = [one, all].map((ms) => (size.batch * 1000) / ms);
         console.log(
           `${backend} LN-GRU train step H=${size.H} W=${size.W} batch ${size.batch}: 1 thread ${one.toFixed(0)} ms = ${p1.toFixed(1)} pairs/s, ` +
-            `${threads} threads ${all.toFixed(0)} ms = ${pn.toFixed(1)} pairs/s (x${(pn / p1).toFixed(2)})`,
+            `${threads} threads ${all.toFixed(0)} ms = ${pn.toFixed(1)} pairs/s (x${(pn / p1).toFixed(2)}; threads busy ${(100 * busy).toFixed(0)}% of it)`,
         );
         const sfx = size === playground ? `_h${size.H}_${backend}` : `_${backend}`;
         figures[`pairs_per_s_lngru_1thread${sfx}`] = p1.toFixed(1);

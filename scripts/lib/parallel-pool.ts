@@ -74,12 +74,15 @@ export class ParallelPool {
   /** Steps, and embedding batches, computed over the threads so far. */
   stepsRun = 0;
   embedsRun = 0;
+  /** Per thread, ms spent computing (its own clock) since the pool started: against wall time, how busy. */
+  readonly busyMs: number[];
 
   private constructor(
     private readonly threads: Thread[],
     signal: Int32Array,
   ) {
     this.signal = signal;
+    this.busyMs = threads.map(() => 0);
   }
 
   /** Thread count. */
@@ -331,6 +334,9 @@ export class ParallelPool {
     const seen = requests.map((_, k) => Atomics.load(this.signal, k));
     requests.forEach((r, k) => this.threads[k].port.postMessage(r));
     const replies = requests.map((_, k) => this.receive(k, seen[k]));
+    replies.forEach((r, k) => {
+      if ('ms' in r) this.busyMs[k] += r.ms;
+    });
     const failed = replies.find((r) => r.type === 'error');
     if (failed?.type === 'error') throw new Error(`parallel step: ${failed.message}`);
     return replies.map((r, k) => {

@@ -44,9 +44,9 @@ export type PoolRequest =
   | { type: 'drop'; id: number };
 
 export type PoolReply =
-  | { type: 'forward'; hN: Float32Array; pre: Float32Array }
-  | { type: 'backward'; grads: Float32Array[] }
-  | { type: 'embed'; rows: Float32Array }
+  | { type: 'forward'; hN: Float32Array; pre: Float32Array; ms: number }
+  | { type: 'backward'; grads: Float32Array[]; ms: number }
+  | { type: 'embed'; rows: Float32Array; ms: number }
   | { type: 'dropped' }
   | { type: 'error'; message: string };
 
@@ -80,6 +80,7 @@ function loadWeights(r: Replica): void {
 }
 
 function handle(msg: PoolRequest): void {
+  const t0 = performance.now();
   if (msg.type === 'drop') {
     const r = replicas.get(msg.id);
     if (r?.state) disposeShardState(r.state);
@@ -106,7 +107,7 @@ function handle(msg: PoolRequest): void {
     );
     const rows = new Float32Array(e.dataSync());
     e.dispose();
-    reply({ type: 'embed', rows }, [rows.buffer as ArrayBuffer]);
+    reply({ type: 'embed', rows, ms: performance.now() - t0 }, [rows.buffer as ArrayBuffer]);
     return;
   }
   if (msg.type === 'forward') {
@@ -114,7 +115,10 @@ function handle(msg: PoolRequest): void {
     loadWeights(r);
     r.state = shardForward(r.model, msg.input);
     const { hN, pre } = r.state;
-    reply({ type: 'forward', hN, pre }, [hN.buffer as ArrayBuffer, pre.buffer as ArrayBuffer]);
+    reply({ type: 'forward', hN, pre, ms: performance.now() - t0 }, [
+      hN.buffer as ArrayBuffer,
+      pre.buffer as ArrayBuffer,
+    ]);
     return;
   }
   if (!r.state) throw new Error(`thread ${index}: backward without a forward pass`);
@@ -122,7 +126,7 @@ function handle(msg: PoolRequest): void {
   r.state = undefined;
   const grads = shardBackward(r.model, state, msg.dhN, msg.dPre);
   reply(
-    { type: 'backward', grads },
+    { type: 'backward', grads, ms: performance.now() - t0 },
     grads.map((g) => g.buffer as ArrayBuffer),
   );
 }
