@@ -18,7 +18,11 @@ import { StepAbortedError, Trainer } from '../src/model/trainer';
 import { makeSyntheticDataset } from '../src/model/synthetic';
 
 const { values } = parseArgs({
-  options: { size: { type: 'string', default: 'playground' }, steps: { type: 'string', default: '20' } },
+  options: {
+    size: { type: 'string', default: 'playground' },
+    steps: { type: 'string', default: '20' },
+    'block-macs': { type: 'string' },
+  },
 });
 const sizes: Record<string, { wordDim: number; hiddenDim: number; batchSize: number }> = {
   playground: { wordDim: 128, hiddenDim: 256, batchSize: 64 },
@@ -31,6 +35,8 @@ if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps: expected 
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** --block-macs: stepAsync's row blocks (default STEP_BLOCK_MACS). */
+const blockMacs = values['block-macs'] ? Number(values['block-macs']) : undefined;
 
 await initNodeBackend('wasm');
 const ds = makeSyntheticDataset({ numImages: 600, imageDim: 1024, seed: 2 });
@@ -39,7 +45,7 @@ const train = { batchSize: size.batchSize, seed: 1 };
 const sync = new Trainer(ds, model, train);
 const async_ = new Trainer(ds, model, train);
 sync.step(); // warm-up (kernels, first allocations), outside the figures
-await async_.stepAsync({ between: tick });
+await async_.stepAsync({ between: tick, blockMacs });
 const syncMs: number[] = [];
 const asyncMs: number[] = [];
 const turns: number[] = [];
@@ -54,6 +60,7 @@ for (let i = 0; i < steps; i++) {
   t0 = performance.now();
   last = t0;
   const b = await async_.stepAsync({
+    blockMacs,
     between: async () => {
       gap = Math.max(gap, performance.now() - last);
       n++;
@@ -72,16 +79,12 @@ for (let i = 0; i < steps; i++) {
 const abortMs: number[] = [];
 for (let i = 0; i < (median(turns) > 0 ? Math.min(steps, 3) : 0); i++) {
   const abort = new AbortController();
-  let at = 0;
-  setTimeout(
-    () => {
-      at = performance.now();
-      abort.abort();
-    },
-    median(syncMs) / 2,
-  );
+  const delay = median(syncMs) / 2;
+  // From when the abort was due: the timer itself can only run at one of the step's turns.
+  const at = performance.now() + delay;
+  setTimeout(() => abort.abort(), delay);
   try {
-    await async_.stepAsync({ between: tick, signal: abort.signal });
+    await async_.stepAsync({ between: tick, signal: abort.signal, blockMacs });
     throw new Error('the step was not aborted (it ended before its timer)');
   } catch (e) {
     if (!(e instanceof StepAbortedError)) throw e;
@@ -94,7 +97,7 @@ console.log(
     `step ${f(median(syncMs))} ms, stepAsync ${f(median(asyncMs))} ms ` +
     `(${(100 * (median(asyncMs) / median(syncMs) - 1)).toFixed(1)} %), ${median(turns)} turns per step, ` +
     `longest stretch without a turn ${f(median(longest))} ms` +
-    (abortMs.length ? `; abort read after ${abortMs.map(f).join(', ')} ms` : ''),
+    (abortMs.length ? `; abort read (step given up) after ${abortMs.map(f).join(', ')} ms` : ''),
 );
 sync.dispose();
 async_.dispose();

@@ -1078,16 +1078,19 @@ export interface StepControl {
 
 /**
  * stepAsync's turns of the event loop: about every 100 ms of work. A Pause is then read within about
- * 0.1 s plus the longest piece that cannot stop (one time step's product, the update: 0.2 to 0.4 s at the
- * largest sizes, docs/benchmarks.md), and a step of the playground's size (tens of ms) takes no turn.
+ * 0.1 s plus the longest piece that cannot stop (up to about 0.9 s at the largest size on two loaded
+ * cores: a time step's product, a block, the update; docs/benchmarks.md), and a step of the
+ * playground's size (tens to a couple of hundred ms) takes one turn at most.
  */
 export const STEP_SLICE_MS = 100;
 
 /**
- * Multiply-adds of a row block of the GRU's all-steps products in stepAsync: 2^27, about 40 ms on two
- * wasm threads; below that size (the playground's) a product is not cut.
+ * Multiply-adds of a row block of the GRU's all-steps products in stepAsync: 2^29, about 0.15 s on two
+ * wasm threads; below that size (the playground's) a product is not cut. Smaller blocks cost more than
+ * they give (2^27: 75 turns and +16 % per step at the largest size, 2^29: 49 turns, within noise;
+ * docs/benchmarks.md): the longest stretch without a turn (about 0.9 s there) is not a product's block.
  */
-export const STEP_BLOCK_MACS = 2 ** 27;
+export const STEP_BLOCK_MACS = 2 ** 29;
 
 /** A {@link Trainer.stepAsync} abandoned on its signal, before its update; `step` is the step (1-based). */
 export class StepAbortedError extends Error {
