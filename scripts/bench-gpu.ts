@@ -85,6 +85,7 @@ async function timeIt(
   sync: () => Promise<void>,
   max: number,
   warm = 1,
+  syncEvery = 4,
 ): Promise<{ ms: number; n: number }> {
   for (let i = 0; i < warm; i++) await once();
   await sync();
@@ -93,7 +94,7 @@ async function timeIt(
   while (n < max && (n === 0 || performance.now() - t0 < S.seconds * 1000)) {
     await once();
     n++;
-    if (n % 4 === 0) await sync(); // keep the host from running far ahead of the device
+    if (n % syncEvery === 0) await sync(); // keep the host from running far ahead of the device
   }
   await sync();
   return { ms: (performance.now() - t0) / n, n };
@@ -142,6 +143,7 @@ for (const kernels of [true, false]) {
     },
     S.steps,
     2,
+    Infinity, // stepOnDevice waits for the step before it: the host stays one step ahead
   );
   tr.dispose();
   pairsPerS[tag] = (S.B * 1000) / ms;
