@@ -84,7 +84,7 @@ export function liveStepSeconds(runs: Readonly<Record<string, RunView>>): number
   return seconds > 0 ? seconds : null;
 }
 
-/** While pausing: why it takes a moment (the step in progress finishes, and is kept). */
+/** While pausing: what happens to the step in progress (given up unapplied, taken again on Resume). */
 function PausingNote(): ReactNode {
   const status = useUiStore((s) => s.status);
   const stepSeconds = useUiStore((s) => liveStepSeconds(s.runs));
@@ -95,7 +95,8 @@ function PausingNote(): ReactNode {
       : '';
   return (
     <p className="hint" data-testid="pausing-note">
-      Pausing: the step in progress finishes first and is kept{about}.
+      Pausing: the step in progress stops within about a second, unapplied, and is taken again on Resume
+      {about}.
     </p>
   );
 }

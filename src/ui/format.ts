@@ -48,7 +48,7 @@ export const STATUS_HINT: Record<Status, string> = {
   ready: 'Ready to train',
   starting: 'Building the model…',
   running: 'Training',
-  pausing: 'Pausing: the step in progress finishes first',
+  pausing: 'Pausing: the step in progress stops, unapplied (it is taken again on Resume)',
   paused: 'Paused',
   done: 'The runs reached their step limit',
   stopped: 'The runs stopped on an error',

@@ -36,7 +36,7 @@ export type Status =
   | 'ready' // backend up, no run in the worker
   | 'starting' // 'start' sent, waiting for 'started'
   | 'running'
-  | 'pausing' // Pause clicked: the worker ends the step in progress (seconds for a large model), then 'paused'
+  | 'pausing' // Pause clicked: the worker gives up the step in progress at its next turn, then 'paused'
   | 'paused'
   | 'done' // the runs reached maxSteps
   | 'stopped' // the runs stopped on an error

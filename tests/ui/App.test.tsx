@@ -119,10 +119,12 @@ describe('App with a fake worker', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
     expect(current().types().at(-1)).toBe('pause');
-    // Answered at once, before the worker ends its step: 'pausing', Pause greyed, the reason said.
+    // Answered at once, before the worker's 'paused': 'pausing', Pause greyed, the reason said.
     expect(screen.getByTestId('status')).toHaveTextContent('pausing');
     expect(screen.getByRole('button', { name: 'Pause' })).toBeDisabled();
-    expect(screen.getByTestId('pausing-note')).toHaveTextContent(/step in progress finishes first/);
+    expect(screen.getByTestId('pausing-note')).toHaveTextContent(
+      /step in progress stops within about a second, unapplied/,
+    );
     emit(progress('ln-1', 3, [1.4]));
     expect(screen.getByTestId('status')).toHaveTextContent('pausing');
     emit({ type: 'paused', step: 3 });
