@@ -4,7 +4,6 @@
  * and on the raw folder. Features of the photos are cached (node_modules/.cache/orderembed), so after
  * the first run only the broken folder is encoded again.
  */
-import { execFile } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -19,28 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, requireSharedDir } from '../helpers/shared';
+import { requireSharedDir, runScript, type ScriptRun as Run } from '../helpers/shared';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tsx(script: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        path.join(repoRoot, 'scripts', script),
-        ...args,
-      ],
-      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const tsx = runScript;
 
 const lastLine = (s: string) => s.trim().split('\n').at(-1)!;
 

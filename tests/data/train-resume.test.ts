@@ -3,33 +3,13 @@
  * logs the uninterrupted run's losses to the last digit; out-of-range flags are refused as the Train
  * form refuses them (divergence itself: tests/model/checkpoint.test.ts).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/shared';
+import { runScript } from '../helpers/shared';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function train(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        path.join(repoRoot, 'scripts', 'train.ts'),
-        ...args,
-      ],
-      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const train = (args: string[]) => runScript('train.ts', args);
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -2,12 +2,36 @@
  * Access to the shared data directory (`../shared` beside the repository, or $ORDEREMBED_SHARED) from
  * tests: reference test vectors, Flickr8k, image-encoder models. Node-only (tests and scripts).
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Repository root (this file lives in <root>/tests/helpers/). */
 export const repoRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A command-line tool's run: exit code, stdout, stderr. */
+export interface ScriptRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `scripts/<script>` (TypeScript, through tsx) with `args` in a child process, from the repository root. */
+export function runScript(script: string, args: readonly string[]): Promise<ScriptRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        path.join(repoRoot, 'scripts', script),
+        ...args,
+      ],
+      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /**
  * Absolute path of the shared directory: $ORDEREMBED_SHARED if set, else `<repoRoot>/../shared`.

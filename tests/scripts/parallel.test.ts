@@ -5,7 +5,6 @@
  * giving the same digits, and `train --threads` end to end (1 thread: the digits of a run without the
  * option).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import { ParallelPool } from '../../scripts/lib/parallel-pool';
 import type { ModelConfig, TrainConfig } from '../../src/model/types';
 import { DEFAULTS } from '../../src/model/defaults';
 import { useBackend } from '../helpers/tf';
-import { repoRoot } from '../helpers/shared';
+import { runScript } from '../helpers/shared';
 
 const ds = makeSyntheticDataset({ numImages: 120, imageDim: 24, seed: 4 });
 
@@ -101,43 +100,7 @@ describe('ParallelPool', () => {
   });
 });
 
-/** `npm run train -- <args>` in a child process: its exit code, stdout and stderr. */
-function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        path.join(repoRoot, 'scripts', 'train.ts'),
-        ...args,
-      ],
-      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-describe('ParallelPool embedding passes', () => {
-  it("evaluates to one thread's metrics (embeddings the same to float32 rounding)", () => {
-    const make = () => new Trainer(ds, { wordDim: 8, hiddenDim: 16 }, { batchSize: 15, seed: 3 });
-    const [one, two] = [make(), make()];
-    pool.attach(two);
-    const before = pool.stepsRun;
-    for (let s = 0; s < 2; s++) [one, two].forEach((t) => t.step());
-    expect(pool.stepsRun - before).toBe(2);
-    const embeds = pool.embedsRun;
-    const captions = Array.from({ length: 40 }, (_, k) => k);
-    const [e1, e2] = [one, two].map((t) => t.embedCaptions(captions, 20).arraySync().flat());
-    e2.forEach((v, i) => expect(v).toBeCloseTo(e1[i], 5));
-    const images = Array.from({ length: 30 }, (_, k) => k);
-    const [i1, i2] = [one, two].map((t) => t.embedImages(images).arraySync().flat());
-    i2.forEach((v, i) => expect(v).toBeCloseTo(i1[i], 5));
-    expect(pool.embedsRun - embeds).toBe(3); // 2 batches of 20 captions, 1 of 30 images
-    const [m1, m2] = [one, two].map((t) => t.evaluate('dev'));
-    expect(m2.rsum).toBeCloseTo(m1.rsum, 6);
-    [one, two].forEach((t) => t.dispose());
-  });
-});
+const train = (args: string[]) => runScript('train.ts', args);
 
 describe('train --threads', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-threads-'));
@@ -145,18 +108,7 @@ describe('train --threads', () => {
 
   it('1 thread logs the losses of the one-thread path to the last digit; 2 threads the same to float32 rounding', async () => {
     const steps = 5;
-    const args = [
-      '--images',
-      '160',
-      '--hidden',
-      '16',
-      '--word-dim',
-      '8',
-      '--batch',
-      '16',
-      '--steps',
-      String(steps),
-    ];
+    const args = `--images 160 --hidden 16 --word-dim 8 --batch 16 --steps ${steps}`.split(' ');
     const common = [
       ...args,
       '--log-every',

@@ -1,25 +1,11 @@
 /** Finding WordNet's files, and `npm run wordnet` end to end on the fixture and on a missing folder. */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadWordNetNouns, resolveWordNetDir, wordnetVersion } from '../../scripts/wordnet-files';
-import { repoRoot } from '../helpers/shared';
+import { repoRoot, runScript } from '../helpers/shared';
 import { FIXTURE_DIR } from './fixture';
 
-function wordnetCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        path.join(repoRoot, 'scripts', 'wordnet.ts'),
-        ...args,
-      ],
-      { cwd: repoRoot, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const wordnetCli = (args: string[]) => runScript('wordnet.ts', args);
 
 describe('WordNet files', () => {
   it('names the missing folder and where WordNet comes from', () => {
