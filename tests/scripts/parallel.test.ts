@@ -100,6 +100,28 @@ describe('ParallelPool', () => {
   });
 });
 
+describe('ParallelPool embedding passes', () => {
+  it("evaluates to one thread's metrics (embeddings the same to float32 rounding)", () => {
+    const make = () => new Trainer(ds, { wordDim: 8, hiddenDim: 16 }, { batchSize: 15, seed: 3 });
+    const [one, two] = [make(), make()];
+    pool.attach(two);
+    const before = pool.stepsRun;
+    for (let s = 0; s < 2; s++) [one, two].forEach((t) => t.step());
+    expect(pool.stepsRun - before).toBe(2);
+    const embeds = pool.embedsRun;
+    const captions = Array.from({ length: 40 }, (_, k) => k);
+    const [e1, e2] = [one, two].map((t) => t.embedCaptions(captions, 20).arraySync().flat());
+    e2.forEach((v, i) => expect(v).toBeCloseTo(e1[i], 5));
+    const images = Array.from({ length: 30 }, (_, k) => k);
+    const [i1, i2] = [one, two].map((t) => t.embedImages(images).arraySync().flat());
+    i2.forEach((v, i) => expect(v).toBeCloseTo(i1[i], 5));
+    expect(pool.embedsRun - embeds).toBe(3); // 2 batches of 20 captions, 1 of 30 images
+    const [m1, m2] = [one, two].map((t) => t.evaluate('dev'));
+    expect(m2.rsum).toBeCloseTo(m1.rsum, 6);
+    [one, two].forEach((t) => t.dispose());
+  });
+});
+
 const train = (args: string[]) => runScript('train.ts', args);
 
 describe('train --threads', () => {
