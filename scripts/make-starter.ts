@@ -6,7 +6,7 @@
  *
  * The weights are stored as float16 by default (half the bytes; docs/results.md measures what that costs
  * on dev). config.json and metrics.json are copied; calibration.json (`npm run calibrate`) too when the
- * run folder has one. Each file is written under a temporary name and then renamed, so an interrupted
+ * run folder has one; codec.json is copied, or made from config.json when the run has none. Each file is written under a temporary name and then renamed, so an interrupted
  * run never leaves a half-written starter; other files in the folder (the caption bank) are left alone.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -22,6 +22,7 @@ import {
   type WeightsManifest,
 } from '../src/model/export';
 import { asText } from '../src/model/data/binary';
+import { CaptionCodec } from '../src/model/caption-codec';
 
 /** Files beside the run's own that travel with it when present (codec.json: absent in older runs). */
 const EXTRA_FILES = ['calibration.json', RUN_FILES.codec];
@@ -72,6 +73,14 @@ function main(): void {
   for (const name of EXTRA_FILES) {
     const p = path.join(from, name);
     if (existsSync(p)) outFiles[name] = readFileSync(p, 'utf8');
+  }
+  // The starter always carries its codec: a run folder without one (the PyTorch trainer's, older runs)
+  // gets the codec its config.json implies, so the page never asks for a file that is not there.
+  if (outFiles[RUN_FILES.codec] === undefined) {
+    const config = JSON.parse(outFiles[RUN_FILES.config] as string) as Parameters<
+      typeof CaptionCodec.fromRunConfig
+    >[0];
+    outFiles[RUN_FILES.codec] = JSON.stringify(CaptionCodec.fromRunConfig(config).toJSON()) + '\n';
   }
   for (const [name, content] of Object.entries(outFiles)) writeAtomically(path.join(out, name), content);
   const mb = (n: number) => (n / 1e6).toFixed(1);

@@ -15,7 +15,8 @@ Checkpoints (`--checkpoint`, default `<out>.ckpt.pt`) every `--checkpoint-every`
 `--init <run folder>` starts from a run's weights (e.g. one trained in the browser; same vocabulary and
 image encoder). `--average-from N` keeps the mean of the weights from step N on and exports it
 (./average.py); `--distill-from a,b,..` adds a term pulling the batch's scores towards those of an
-ensemble of trained runs (./distill.py). Both as in `npm run train`. The run folder is written at
+ensemble of trained runs (./distill.py). Both as in `npm run train`. `--generality-weight w` (this
+trainer only, order embeddings only) adds caption-to-caption order pairs (./generality.py). The run folder is written at
 the end, atomically (./runfolder.py), and opens in
 `npm run evaluate` and the playground.
 """
@@ -37,6 +38,7 @@ from . import distributed
 from .average import WeightAverage
 from .data import TrainingData, make_loader
 from .distill import EnsembleTeacher, distillation_loss
+from .generality import generalize, generator_for
 from .evaluate import evaluate_split, format_metrics
 from .model import DEFAULT_MARGIN, ModelConfig, OrderEmbeddingModel, contrastive_loss, scores
 from .pack import read_pack
@@ -73,6 +75,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--distill-from", help="comma-separated run folders: distil from their ensemble's scores")
     p.add_argument("--distill-weight", type=float, help="weight of the distillation term (default 1)")
     p.add_argument("--distill-temperature", type=float, help="softmax temperature of the distillation term (default 0.05)")
+    p.add_argument("--generality-weight", type=float,
+                   help="weight of the caption-to-caption order term: a caption's words, some left out, sit below it (./generality.py)")
     p.add_argument("--checkpoint", help="checkpoint file (default <out>.ckpt.pt)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
@@ -89,6 +93,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         v = getattr(a, k)
         if v is not None and v < 1:
             p.error(f"--{k.replace('_', '-')} must be a positive integer, got {v}")
+    if a.generality_weight is not None and not (a.generality_weight > 0 and math.isfinite(a.generality_weight)):
+        p.error(f"--generality-weight must be a positive number, got {a.generality_weight}")
     for k in ("distill_weight", "distill_temperature"):
         v = getattr(a, k)
         if v is not None and not (v > 0 and math.isfinite(v)):
@@ -211,6 +217,8 @@ def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[di
             "weight": a.distill_weight if a.distill_weight is not None else 1.0,
             "temperature": a.distill_temperature if a.distill_temperature is not None else 0.05,
         }
+    if a.generality_weight:
+        train["generalityWeight"] = a.generality_weight
     if init_run:
         train["initFrom"] = init_run.folder
     return model, train
@@ -245,6 +253,8 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
             if getattr(init_run.model_config, key) != model_fields[key]:
                 raise ValueError(f"--init {a.init}: model {key} is {getattr(init_run.model_config, key)}, this run's is {model_fields[key]}")
     mc = ModelConfig(vocabSize=len(vocab), **model_fields)
+    if tc.get("generalityWeight") and mc.measure != "order":
+        raise ValueError("--generality-weight: caption-to-caption order needs --measure order")
     data = TrainingData(pack, vocab, tc["maxLength"])
 
     torch.manual_seed(tc["seed"])
@@ -330,6 +340,10 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
                     distributed.gather_indices(caption_idx.to(ctx.device), ctx).cpu(),
                 )
                 loss = loss + tc["distill"]["weight"] * distillation_loss(S, T, tc["distill"]["temperature"])
+            if tc.get("generalityWeight"):
+                g_ids, g_lengths = generalize(ids, lengths, generator_for(tc["seed"], step, ctx.rank))
+                gen = distributed.gather_rows(model.embed_captions(g_ids.to(ctx.device), g_lengths.to(ctx.device)), ctx)
+                loss = loss + tc["generalityWeight"] * contrastive_loss(scores(cap, gen, "order"), mc.margin, False)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             # Clip to a global norm as the TypeScript trainer does: scale = clip / norm when norm > clip.

@@ -1,4 +1,5 @@
-"""Weight averaging (--average-from) and distillation (--distill-from) in the PyTorch trainer."""
+"""Weight averaging (--average-from), distillation (--distill-from) and caption-to-caption order
+(--generality-weight) in the PyTorch trainer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import torch
 
 from helpers import TempDirTest, make_pack, read_json
 from orderembed_torch.distill import distillation_loss
+from orderembed_torch.generality import generalize, generator_for
+from orderembed_torch.tokenizer import pad_time_major
 from orderembed_torch.runfolder import read_run
 from test_distributed import TINY, losses, train_in_process
 
@@ -106,3 +109,46 @@ class Distillation(TempDirTest):
         self.assertIn("no-such-run", err)
         with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
             train_in_process(*common, "--steps", "1", "--distill-weight", "2", "--out", os.path.join(self.tmp, "y"))
+
+
+class Generality(TempDirTest):
+    def test_generalize_keeps_an_in_order_proper_subset_of_each_captions_words(self):
+        captions = [[5, 6, 7, 8, 9, 10], [11, 12], [13], [14, 15, 16]]
+        ids, lengths = pad_time_major(captions)
+        g_ids, g_lengths = generalize(ids, lengths, generator_for(1234, 7, 0))
+        self.assertEqual(g_ids.shape[1], 4)
+        seen_sizes = set()
+        for b, words in enumerate(captions):
+            kept = g_ids[: g_lengths[b], b].tolist()
+            if len(words) == 1:
+                self.assertEqual(kept, words)  # one word: its own generalization
+                continue
+            self.assertGreaterEqual(len(kept), 1)
+            self.assertLess(len(kept), len(words))
+            it = iter(words)
+            self.assertTrue(all(w in it for w in kept), f"{kept} is not an in-order subset of {words}")
+            seen_sizes.add(len(kept))
+        # The same (seed, step, rank) draws the same subsets (a resumed run); another step draws others.
+        again, _ = generalize(ids, lengths, generator_for(1234, 7, 0))
+        self.assertTrue(torch.equal(again, g_ids))
+        draws = {tuple(generalize(ids, lengths, generator_for(1234, s, 0))[0][:, 0].tolist()) for s in range(20)}
+        self.assertGreater(len(draws), 3)
+
+    def test_a_run_adds_the_caption_order_term_and_refuses_a_bad_weight(self):
+        pack = os.path.join(self.tmp, "pack")
+        make_pack(pack, num_images=40, dev=8)
+        common = ["--data", pack, *TINY, "--batch", "8", "--sampling", "caption", "--steps", "3"]
+        plain = os.path.join(self.tmp, "plain")
+        self.assertEqual(train_in_process(*common, "--out", plain), 0)
+        gen = os.path.join(self.tmp, "gen")
+        self.assertEqual(train_quiet(*common, "--generality-weight", "0.5", "--out", gen)[0], 0)
+        # The first step's loss gains the term (the same weights and batch; the hinge sum is > 0 at random
+        # weights); the later steps differ as the weights do.
+        self.assertGreater(losses(gen)[0], losses(plain)[0])
+        self.assertEqual(read_run(gen).config["train"]["generalityWeight"], 0.5)
+        for bad in ("0", "-1", "nan"):
+            with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+                train_in_process(*common, "--generality-weight", bad, "--out", os.path.join(self.tmp, "x"))
+        code, err = train_quiet(*common, "--generality-weight", "1", "--measure", "cosine", "--out", os.path.join(self.tmp, "y"))
+        self.assertEqual(code, 1)
+        self.assertIn("--measure order", err)

@@ -272,8 +272,11 @@ export interface GeneralityOptions {
  *
  * - `near`: the 10th percentile of E(specific, general) over contained pairs ("about 0": as low as the
  *   lowest tenth of true containments);
- * - `far`: the 95th percentile of the same: a pair whose smaller energy is above it is farther from
- *   containing the other than 19 in 20 true containments;
+ * - `far`: halfway between the 95th percentile of the same and the 5th percentile of unrelated pairs'
+ *   smaller energy: the border between the two measured populations. A pair whose smaller energy is
+ *   above it looks more like two unrelated sentences than like a containment. (The contained pairs'
+ *   95th percentile alone read long extensions, "a black dog runs on the grass" under "a dog", as
+ *   unrelated although unrelated pairs sit well above them.)
  * - `asymmetry`: the 90th percentile, over unrelated pairs, of |log((E(a,b) + near) / (E(b,a) + near))|:
  *   a direction is only told when the two energies differ more than for 9 in 10 unrelated pairs (the
  *   `near` offset keeps two energies that are both about 0 from looking lopsided).
@@ -351,7 +354,8 @@ export function calibrateGenerality(
   const uBA = unrelated.map(([a, b]) => energy(b, a));
   const sortedDown = [...down].sort((x, y) => x - y);
   const near = quantile(sortedDown, 0.1);
-  const far = quantile(sortedDown, 0.95);
+  const unrelatedMin = uAB.map((x, i) => Math.min(x, uBA[i])).sort((x, y) => x - y);
+  const far = (quantile(sortedDown, 0.95) + quantile(unrelatedMin, 0.05)) / 2;
   const lopsided = uAB.map((x, i) => Math.abs(Math.log((x + near) / (uBA[i] + near)))).sort((x, y) => x - y);
   const scale: GeneralityScale = { near, far, asymmetry: quantile(lopsided, 0.9) };
   const verdict = (ab: number, ba: number) => generalityVerdict(ab, ba, near, scale.far, scale.asymmetry);

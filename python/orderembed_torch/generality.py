@@ -1,0 +1,47 @@
+"""Caption-to-caption order (`--generality-weight`): a caption's words, some left out, are more general.
+
+The image-caption loss orders images below their captions (E(image, caption) ~ 0) but says nothing about
+two sentences, so a model trained on it alone can read "a dog" and "a black dog runs on the grass" as
+unrelated: both energies far from 0 (docs/results.md measures it). Vendrov et al. order every pair of the
+visual-semantic hierarchy the same way; here the pairs come for free from the training captions: keep an
+in-order subset of a caption's words ("a black dog runs on the grass" -> "a dog runs") and that shorter
+sentence describes every photo the caption describes, so it must sit below the caption in every coordinate:
+
+    E(c, g) = ||max(0, g - c)||^2 ~ 0                  (c a caption, g = generalize(c); g <= c)
+
+The same contrastive hinge as image-caption pairs (model.contrastive_loss) over S[i, j] = -E(c_i, g_j),
+with the other captions' generalizations as negatives, keeps unrelated sentences apart:
+
+    L = L_image-caption + w * sum_ij [hinges of S]      (w = --generality-weight)
+
+Which words are kept is drawn from a generator seeded by (seed, step, rank), so a resumed run draws the
+same subsets. A caption of one word is its own generalization (E = 0 at any weights).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .tokenizer import pad_time_major
+
+
+def generalize(ids: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """ids [T, B] (time-major, padded), lengths [B] -> the generalizations (ids [T', B], lengths [B]):
+    for a caption of L > 1 words, k words kept in order, k uniform in 1 .. L-1, the subset uniform."""
+    if ids.dim() != 2 or lengths.dim() != 1 or ids.shape[1] != lengths.shape[0]:
+        raise ValueError(f"generalize: expected ids [T, B] and lengths [B], got {list(ids.shape)} and {list(lengths.shape)}")
+    out: list[list[int]] = []
+    for b, n in enumerate(lengths.tolist()):
+        words = ids[:n, b].tolist()  # [L]
+        if n <= 1:
+            out.append(words)
+            continue
+        k = int(torch.randint(1, n, (1,), generator=generator))
+        keep = torch.randperm(n, generator=generator)[:k].sort().values.tolist()  # k positions, in order
+        out.append([words[i] for i in keep])
+    return pad_time_major(out)
+
+
+def generator_for(seed: int, step: int, rank: int) -> torch.Generator:
+    """The generator of one process's draws at one step (the same after a resume)."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
