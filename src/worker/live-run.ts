@@ -1,0 +1,101 @@
+/**
+ * A run training in the worker's session (./session.ts): its trainer, its record as stored
+ * (`StoredRun`, kept current step by step), the loss points not yet posted and its throughput window.
+ */
+import { exportRun } from '../model/export';
+import type { Trainer } from '../model/trainer';
+import { historyOf } from './checkpoints';
+import type { LossPoint, RunProgress, RunSpec, StoredRun } from './protocol';
+import type { RunFilesRecord } from './run-store';
+import { defaultRunName } from './stored-runs';
+
+/** Pairs/s is measured over at least this much step time. */
+const RATE_WINDOW_MS = 500;
+/** Stored loss curves are halved (every other point) when they reach this length. */
+const MAX_STORED_POINTS = 2000;
+
+export interface LiveRun {
+  spec: RunSpec;
+  trainer: Trainer;
+  stored: StoredRun;
+  /** Loss points not yet posted. */
+  pending: LossPoint[];
+  loss: number;
+  windowSteps: number;
+  windowMs: number;
+  pairsPerSec: number;
+}
+
+export function liveRun(spec: RunSpec, trainer: Trainer, stored: StoredRun): LiveRun {
+  return {
+    spec,
+    trainer,
+    stored,
+    pending: [],
+    loss: Number.NaN,
+    windowSteps: 0,
+    windowMs: 0,
+    pairsPerSec: 0,
+  };
+}
+
+/** The record of a new run of `spec`; `encoder`: the image encoder of the loaded dataset's features. */
+export function newStoredRun(spec: RunSpec, trainer: Trainer, encoder: string | null): StoredRun {
+  return {
+    id: spec.id,
+    // The form's bare model name gets the dataset and the time ("LN-GRU, scenes, 14:03").
+    label:
+      spec.label === 'LN-GRU' || spec.label === 'GRU'
+        ? defaultRunName(trainer.config.model.layerNorm, trainer.dataset.name)
+        : spec.label,
+    createdAt: new Date().toISOString(),
+    dataset: trainer.dataset.name,
+    encoder,
+    model: trainer.config.model,
+    train: trainer.config.train,
+    step: 0,
+    epoch: 0,
+    seconds: 0,
+    state: 'running',
+    loss: [],
+    evals: [],
+  };
+}
+
+/** The run's files as an exported run folder holds them (weights, config, codec, history). */
+export function filesOf(r: LiveRun): RunFilesRecord {
+  const final = r.stored.evals.at(-1)?.metrics;
+  return exportRun(r.trainer, {
+    encoder: r.stored.encoder,
+    dataset: r.stored.dataset,
+    history: historyOf(r.stored),
+    final: final ? { dev: final } : undefined,
+    createdAt: r.stored.createdAt,
+  }).files;
+}
+
+/** The run's progress since the last call: its pending points move to its stored curve. */
+export function takeProgress(r: LiveRun): RunProgress {
+  // Throughput over at least RATE_WINDOW_MS of stepping; short windows are noisy.
+  if (r.windowMs >= RATE_WINDOW_MS || (r.pairsPerSec === 0 && r.windowMs > 0)) {
+    r.pairsPerSec = (r.windowSteps * r.trainer.config.train.batchSize) / (r.windowMs / 1000);
+    r.windowSteps = 0;
+    r.windowMs = 0;
+  }
+  const points = r.pending;
+  r.pending = [];
+  r.stored.loss.push(...points);
+  if (r.stored.loss.length >= MAX_STORED_POINTS) {
+    const l = r.stored.loss;
+    r.stored.loss = l.filter((_, i) => i % 2 === 0 || i === l.length - 1);
+  }
+  return {
+    runId: r.stored.id,
+    step: r.stored.step,
+    epoch: r.stored.epoch,
+    loss: r.loss,
+    seconds: r.stored.seconds,
+    pairsPerSec: r.pairsPerSec,
+    points,
+  };
+}

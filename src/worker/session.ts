@@ -1,0 +1,403 @@
+/**
+ * The worker's training session (part of ./service.ts): the runs of a Start (one, or two compared side by
+ * side) or of a stored run resumed from its checkpoint. It trains step by step, taking turns between
+ * runs, and yields to its event loop between chunks so that Pause / Reset / queries are handled
+ * promptly: after every step that takes longer than a chunk, and between the chunks of an evaluation (a
+ * Pause or Reset cuts an evaluation short; a paused run's cut evaluation is redone on Resume), and within
+ * a long step too (Trainer.stepAsync turns the event loop about every 100 ms of its work): a Pause or
+ * Reset that arrives during a step abandons it before its update, and Resume takes that very batch
+ * again (the same losses as without the Pause). Checkpoints are stored every few seconds of training.
+ */
+import { Trainer } from '../model/trainer';
+import { TrainingDriver } from '../model/driver';
+import type { EvalMetrics } from '../model/types';
+import { batchWarning } from '../model/data/flickr8k';
+import { errorMessage, type RunSpec, type StartOptions, type StoredRun } from './protocol';
+import { Checkpointer, CHECKPOINT_SECONDS, validateStoredCheckpoint } from './checkpoints';
+import { filesOf, liveRun, newStoredRun, takeProgress, type LiveRun } from './live-run';
+import type { WorkerService } from './service';
+
+/** Train for about this long before yielding to the event loop. */
+const CHUNK_MS = 60;
+/** Minimum interval between 'progress' events (at most ~10/s). */
+const PROGRESS_INTERVAL_MS = 100;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+interface Session {
+  runs: LiveRun[];
+  options: StartOptions;
+  evalSplit: 'dev' | 'train';
+  running: boolean;
+  /** The training loop (steps, evaluation cadence, the step limit; src/model/driver.ts). */
+  driver: TrainingDriver;
+  /** The evaluation in progress, to cut it short on Pause or Reset. */
+  evalAbort: AbortController | null;
+  /** The training loop's step in flight, to abandon it (unapplied) on Pause or Reset. */
+  stepAbort: AbortController | null;
+  /** The training loop while it runs (a Resume waits for a paused loop to end its abandoned step). */
+  loop: Promise<void> | null;
+  /** An evaluation asked for while paused ('Evaluate now'); the training loop waits for it. */
+  evaluation: Promise<unknown> | null;
+  lastPost: number;
+  /** Stores the runs' checkpoints every few seconds of training (./checkpoints.ts). */
+  checkpointer: Checkpointer;
+}
+
+export class Training {
+  private session: Session | null = null;
+
+  constructor(private readonly svc: WorkerService) {}
+
+  /** Whether runs are in the session (training, paused or done). */
+  get active(): boolean {
+    return Boolean(this.session);
+  }
+
+  /** The session's run `runId`, if it is one. */
+  live(runId: string): LiveRun | undefined {
+    return this.session?.runs.find((r) => r.stored.id === runId);
+  }
+
+  /** The ids of the session's runs. */
+  liveIds(): Set<string> {
+    return new Set(this.session?.runs.map((r) => r.stored.id) ?? []);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Start, stop
+
+  async start(options: StartOptions): Promise<void> {
+    const svc = this.svc;
+    const gen = ++svc.generation;
+    await this.stop('stopped');
+    if (!(await svc.backend.ensure()) || gen !== svc.generation) return;
+    if (!svc.loaded) {
+      svc.fail('start', 'no dataset is loaded: load one on the Data tab first');
+      return;
+    }
+    const { dataset } = svc.loaded;
+    const encoder = svc.loaded.info.encoder ?? null;
+    const runs: LiveRun[] = [];
+    try {
+      for (const spec of options.runs) {
+        const trainer = new Trainer(dataset, spec.model, spec.train);
+        runs.push(liveRun(spec, trainer, newStoredRun(spec, trainer, encoder)));
+      }
+    } catch (e) {
+      runs.forEach((r) => r.trainer.dispose());
+      svc.fail('start', e);
+      return;
+    }
+    const s = this.launch(runs, options, false);
+    const tooBig = batchWarning(dataset.splits.train?.length ?? 0, runs[0].trainer.config.train.batchSize);
+    if (tooBig) svc.notice(`Training on ${dataset.name}: ${tooBig}.`);
+    void this.trainLoop(s);
+  }
+
+  /**
+   * Continues a stored run from its last checkpoint on the loaded dataset (which must be the one it
+   * trained on): the same steps as if it had never stopped.
+   */
+  async resumeStored(runId: string): Promise<void> {
+    const svc = this.svc;
+    const gen = ++svc.generation;
+    await this.stop('stopped');
+    if (!(await svc.backend.ensure()) || gen !== svc.generation) return;
+    const meta = await svc.store.get(runId);
+    if (!meta) throw new Error(`no stored run ${runId}`);
+    const raw = await svc.store.getCheckpoint(runId);
+    if (raw === undefined)
+      throw new Error(
+        `run '${meta.label}' has no checkpoint to resume from (it was stored before checkpoints)`,
+      );
+    const sc = validateStoredCheckpoint(raw);
+    const cp = sc.checkpoint;
+    const loaded = svc.loaded;
+    if (!loaded || loaded.dataset.name !== cp.dataset)
+      throw new Error(
+        `run '${meta.label}' trained on '${cp.dataset}'; load that dataset on the Data tab to resume it` +
+          (loaded ? ` (loaded: '${loaded.dataset.name}')` : ''),
+      );
+    const trainer = new Trainer(loaded.dataset, cp.model, cp.train);
+    try {
+      trainer.restore(cp);
+    } catch (e) {
+      trainer.dispose();
+      throw e;
+    }
+    svc.queries.forget(runId);
+    // The curve after the checkpoint is trained again, so it is dropped.
+    const stored: StoredRun = {
+      ...meta,
+      state: 'running',
+      step: cp.steps,
+      epoch: cp.epochs,
+      seconds: sc.seconds,
+      checkpointStep: cp.steps,
+      loss: meta.loss.filter((p) => p.step <= cp.steps),
+      evals: meta.evals.filter((p) => p.step <= cp.steps),
+    };
+    const spec: RunSpec = { id: runId, label: meta.label, model: cp.model, train: cp.train };
+    const s = this.launch([liveRun(spec, trainer, stored)], { runs: [spec], ...sc.options }, true);
+    svc.notice(`Resumed run '${meta.label}' at step ${cp.steps}.`);
+    void this.trainLoop(s);
+  }
+
+  /** Makes `runs` the session (new, or `resumed` from checkpoints) and tells the UI; the caller trains. */
+  private launch(runs: LiveRun[], options: StartOptions, resumed: boolean): Session {
+    const svc = this.svc;
+    const dataset = runs[0].trainer.dataset;
+    const evalSplit = dataset.splits.dev?.length ? 'dev' : 'train';
+    const checkpointer = new Checkpointer(
+      svc.store,
+      { ...options, encoder: svc.loaded?.info.encoder ?? null },
+      (message) => svc.fail('runs', message),
+      (options.checkpointSeconds ?? CHECKPOINT_SECONDS) * 1000,
+    );
+    const s: Session = {
+      runs,
+      options,
+      evalSplit,
+      running: true,
+      // A new run is evaluated first (chance-level metrics before any training); a resumed one is not.
+      driver: new TrainingDriver(
+        runs.map((r) => r.trainer),
+        { steps: options.maxSteps, evalEvery: options.evalEvery, evaluateFirst: !resumed, chunkMs: CHUNK_MS },
+      ),
+      evalAbort: null,
+      stepAbort: null,
+      loop: null,
+      evaluation: null,
+      lastPost: performance.now(),
+      checkpointer,
+    };
+    this.session = s;
+    svc.post({
+      type: 'started',
+      runs: runs.map((r) => ({
+        id: r.stored.id,
+        label: r.stored.label,
+        model: r.trainer.config.model,
+        train: r.trainer.config.train,
+        ...(resumed ? { resumed: structuredClone(r.stored) } : {}),
+      })),
+      dataset: dataset.name,
+      evalSplit,
+    });
+    for (const r of runs) this.persist(r.stored);
+    void svc.library.list();
+    return s;
+  }
+
+  /** Stops the current session: saves each run's weights and state, disposes the trainers. */
+  async stop(state: StoredRun['state']): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    this.session = null;
+    s.running = false;
+    s.evalAbort?.abort(); // before the trainers are disposed below
+    s.stepAbort?.abort(); // the step in flight is given up at its next turn, before its update
+    this.flushProgress(s);
+    // A last checkpoint (of the last good step, after a divergence), so that Resume continues from here.
+    // Awaited: its copy of the record must not land after the final one below.
+    await s.checkpointer.latest(s.runs);
+    for (const r of s.runs) {
+      if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = state;
+      await this.saveRunFiles(r);
+      this.svc.queries.forget(r.stored.id);
+      try {
+        r.trainer.dispose();
+      } catch {
+        // Best effort: the next run starts from fresh trainers anyway.
+      }
+    }
+    await this.svc.library.list();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Pause, resume, reset, evaluate, checkpoint
+
+  /** Pauses the runs ('paused' at once); resolves once their weights and records are stored. */
+  async pause(): Promise<void> {
+    const s = this.session;
+    if (!s?.running) return;
+    s.running = false;
+    s.evalAbort?.abort(); // a cut evaluation stays pending: it is redone on Resume
+    s.stepAbort?.abort(); // the step in flight is given up, unapplied: Resume takes its batch again
+    this.flushProgress(s);
+    for (const r of s.runs) r.stored.state = 'paused';
+    this.svc.post({ type: 'paused', step: s.runs[0].stored.step });
+    void s.checkpointer.latest(s.runs);
+    for (const r of s.runs) await this.saveRunFiles(r);
+    await this.svc.library.list();
+  }
+
+  resume(): void {
+    const s = this.session;
+    // Runs at maxSteps are resumed only to finish an evaluation that a Pause cut short.
+    if (s && !s.running && (!s.driver.finished || s.driver.evalPending)) {
+      s.running = true;
+      s.lastPost = performance.now();
+      for (const r of s.runs) r.stored.state = 'running';
+      this.svc.post({ type: 'resumed', step: s.runs[0].stored.step });
+      void this.trainLoop(s);
+    }
+  }
+
+  /** Stops and disposes the runs (they stay stored), then posts 'reset'. */
+  async reset(): Promise<void> {
+    this.svc.generation++;
+    await this.stop('stopped');
+    this.svc.post({ type: 'reset' });
+  }
+
+  /** 'Evaluate now': at the loop's next chunk while training; at once while paused or done. */
+  evaluate(): void {
+    const s = this.session;
+    if (!s) return;
+    if (s.running) {
+      s.driver.requestEvaluation();
+      return;
+    }
+    if (s.evaluation) return;
+    s.evaluation = this.evaluateAll(s).finally(() => {
+      s.evaluation = null;
+    });
+  }
+
+  /** Stores a checkpoint of the runs now (failures are reported by the checkpointer). */
+  async checkpointNow(): Promise<void> {
+    const s = this.session;
+    if (s?.runs.length) await s.checkpointer.latest(s.runs);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Storing
+
+  private persist(run: StoredRun): void {
+    this.svc.store
+      .put(structuredClone(run))
+      .catch((e: unknown) => this.svc.notice(`Could not save run ${run.label}: ${errorMessage(e)}`));
+  }
+
+  /** Stores a run's record with its weights (one transaction); a failure is reported, saying what was lost. */
+  private async saveRunFiles(r: LiveRun): Promise<void> {
+    try {
+      await this.svc.store.save(structuredClone(r.stored), filesOf(r));
+    } catch (e) {
+      this.svc.fail('runs', `${errorMessage(e)} (step ${r.stored.step}; the previously stored copy is kept)`);
+    }
+  }
+
+  private flushProgress(s: Session): void {
+    if (s.runs.every((r) => r.pending.length === 0)) return;
+    this.svc.post({ type: 'progress', runs: s.runs.map(takeProgress) });
+    s.lastPost = performance.now();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The training loop
+
+  /**
+   * Evaluates every run of the session, in chunks with a turn of the event loop between them, so that
+   * a Pause or Reset is read within a chunk and cuts it short ('cancelled': no metrics for the runs not
+   * yet done; the caller evaluates again later). 'failed': an error was posted and the session stopped.
+   */
+  private async evaluateAll(s: Session): Promise<'done' | 'cancelled' | 'failed'> {
+    const abort = new AbortController();
+    s.evalAbort?.abort();
+    s.evalAbort = abort;
+    try {
+      for (const r of s.runs) {
+        const t0 = performance.now();
+        const metrics: EvalMetrics = await r.trainer.evaluateAsync(
+          s.evalSplit,
+          s.options.evalImages > 0 ? { maxImages: s.options.evalImages } : {},
+          { between: yieldToEventLoop, signal: abort.signal },
+        );
+        const point = { step: r.stored.step, seconds: r.stored.seconds, metrics };
+        r.stored.evals = r.stored.evals.filter((e) => e.step !== point.step).concat(point);
+        this.svc.post({
+          type: 'metrics',
+          runId: r.stored.id,
+          split: s.evalSplit,
+          point,
+          ms: performance.now() - t0,
+        });
+        this.persist(r.stored);
+      }
+      return 'done';
+    } catch (e) {
+      if (abort.signal.aborted) return 'cancelled';
+      this.svc.fail('eval', e);
+      void this.stop('stopped');
+      return 'failed';
+    } finally {
+      if (s.evalAbort === abort) s.evalAbort = null;
+    }
+  }
+
+  /**
+   * Trains the session with the shared loop (src/model/driver.ts) until it finishes, is paused or reset,
+   * or fails: steps in chunks of about CHUNK_MS, progress and checkpoints between chunks, then a turn of
+   * the event loop (so that Pause and queries are read); evaluations in chunks too.
+   */
+  private async trainLoop(s: Session): Promise<void> {
+    // A Resume read before the paused loop has given up its step waits for that loop to end.
+    while (s.loop) await s.loop.catch(() => undefined);
+    if (this.session !== s || !s.running) return;
+    const abort = new AbortController();
+    s.stepAbort = abort;
+    s.loop = this.trainSteps(s, abort.signal).finally(() => {
+      s.loop = null;
+      if (s.stepAbort === abort) s.stepAbort = null;
+    });
+    return s.loop;
+  }
+
+  /** The body of {@link trainLoop}: steps by Trainer.stepAsync, given up when `signal` aborts. */
+  private async trainSteps(s: Session, signal: AbortSignal): Promise<void> {
+    const outcome = await s.driver.run({
+      stepControl: () => ({ between: yieldToEventLoop, signal }),
+      keepGoing: async () => {
+        // An 'Evaluate now' of the paused runs: the weights stay until it ends.
+        while (s.evaluation) await s.evaluation;
+        return this.session === s && s.running;
+      },
+      onStep: (k, result) => {
+        const r = s.runs[k];
+        r.windowMs += result.ms;
+        r.windowSteps += 1;
+        r.stored.step = result.step;
+        r.stored.epoch = result.epoch;
+        r.stored.seconds += result.ms / 1000;
+        r.loss = result.loss;
+        r.pending.push({ step: result.step, loss: result.loss });
+      },
+      onStepError: (k, e) => {
+        this.flushProgress(s);
+        this.svc.fail('train', `${s.runs[k].stored.label}: ${errorMessage(e)}`);
+      },
+      // Cut short by Pause or Reset: evaluated again on Resume. A failure has stopped the session.
+      evaluate: async () => {
+        this.flushProgress(s);
+        return (await this.evaluateAll(s)) === 'done';
+      },
+      afterChunk: async () => {
+        if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) this.flushProgress(s);
+        if (s.checkpointer.due()) void s.checkpointer.take(s.runs);
+        await yieldToEventLoop();
+      },
+    });
+    if (outcome === 'failed') await this.stop('stopped');
+    if (outcome !== 'finished') return;
+    s.running = false;
+    for (const r of s.runs) {
+      r.stored.state = 'done';
+      await this.saveRunFiles(r);
+    }
+    this.svc.post({ type: 'done', step: s.runs[0].stored.step });
+    await this.svc.library.list();
+  }
+}
