@@ -1,6 +1,6 @@
 /**
  * Every default of a training run, in one object, each value with the reason it is that value (in the
- * manner of nanoGPT's config files). The Trainer (./trainer.ts), the Train form (src/ui/store.ts,
+ * manner of nanoGPT's config files). The Trainer (./trainer.ts), the Train form (src/ui/store/form.ts,
  * src/ui/ConfigPanel.tsx), `npm run train` and `npm run compare` (scripts/cli/commands.ts) all read it;
  * where they differ on purpose the difference is a named preset here (`paper`, `quickCli`, `playground`),
  * not a literal in their code.
