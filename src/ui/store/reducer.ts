@@ -22,6 +22,7 @@ import {
   emptyRetrieval,
   type Message,
   type QueryKind,
+  type RetrievalState,
   type UiState,
 } from './state';
 
@@ -34,6 +35,18 @@ const QUERY_PHASE: Partial<Record<ErrorPhase, QueryKind>> = {
   search: 'search',
   generality: 'generality',
 };
+
+/** A query's results arrived: shown, no longer pending, its earlier error cleared. */
+function answered(state: UiState, kind: QueryKind, results: Partial<RetrievalState>): Partial<UiState> {
+  return {
+    retrieval: {
+      ...state.retrieval,
+      ...results,
+      pending: { ...state.retrieval.pending, [kind]: false },
+      errors: { ...state.retrieval.errors, [kind]: undefined },
+    },
+  };
+}
 
 /** Pure reducer: the state change caused by one worker event. */
 export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState> {
@@ -137,38 +150,21 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
       // A reset sent just before a new 'start' must not re-enable Start.
       return { status: state.status === 'starting' ? 'starting' : 'ready', runs: releaseLive(state.runs) };
     case 'captionRanking':
-      return {
-        retrieval: {
-          ...state.retrieval,
-          ranking: { runId: event.runId, name: event.name, items: event.items, total: event.total },
-          pending: { ...state.retrieval.pending, rank: false },
-          errors: { ...state.retrieval.errors, rank: undefined },
-        },
-      };
+      return answered(state, 'rank', {
+        ranking: { runId: event.runId, name: event.name, items: event.items, total: event.total },
+      });
     case 'imageResults':
-      return {
-        retrieval: {
-          ...state.retrieval,
-          images: {
-            runId: event.runId,
-            query: event.query,
-            items: event.items,
-            total: event.total,
-            unknown: event.unknown,
-          },
-          pending: { ...state.retrieval.pending, search: false },
-          errors: { ...state.retrieval.errors, search: undefined },
+      return answered(state, 'search', {
+        images: {
+          runId: event.runId,
+          query: event.query,
+          items: event.items,
+          total: event.total,
+          unknown: event.unknown,
         },
-      };
+      });
     case 'generality':
-      return {
-        retrieval: {
-          ...state.retrieval,
-          generality: event,
-          pending: { ...state.retrieval.pending, generality: false },
-          errors: { ...state.retrieval.errors, generality: undefined },
-        },
-      };
+      return answered(state, 'generality', { generality: event });
     case 'exported':
       return { exportingRunId: null };
     case 'runs':
