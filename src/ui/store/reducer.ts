@@ -36,14 +36,22 @@ const QUERY_PHASE: Partial<Record<ErrorPhase, QueryKind>> = {
   generality: 'generality',
 };
 
-/** A query's results arrived: shown, no longer pending, its earlier error cleared. */
-function answered(state: UiState, kind: QueryKind, results: Partial<RetrievalState>): Partial<UiState> {
+/**
+ * A query is answered: its results (or, when it failed, `error` and its cleared results) shown, no
+ * longer pending, its error set or cleared.
+ */
+function answered(
+  state: UiState,
+  kind: QueryKind,
+  results: Partial<RetrievalState>,
+  error?: string,
+): Partial<UiState> {
   return {
     retrieval: {
       ...state.retrieval,
       ...results,
       pending: { ...state.retrieval.pending, [kind]: false },
-      errors: { ...state.retrieval.errors, [kind]: undefined },
+      errors: { ...state.retrieval.errors, [kind]: error },
     },
   };
 }
@@ -258,14 +266,7 @@ function reduceError(state: UiState, phase: ErrorPhase, message: string): Partia
     const cleared = { rank: { ranking: null }, search: { images: null }, generality: { generality: null } }[
       query
     ];
-    return {
-      retrieval: {
-        ...state.retrieval,
-        ...cleared,
-        pending: { ...state.retrieval.pending, [query]: false },
-        errors: { ...state.retrieval.errors, [query]: message },
-      },
-    };
+    return answered(state, query, cleared, message);
   }
   switch (phase) {
     case 'dataset':
