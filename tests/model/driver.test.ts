@@ -3,7 +3,7 @@
  * hand-written loop, to the last digit; its evaluation cadence; Pause (a hook stops it) and a cut-short
  * evaluation; step errors; averaging at the end; and the learning-rate schedule.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/model/trainer';
@@ -238,10 +238,14 @@ describe('learning-rate warm-up (TRAIN_OPTIONS.warmupSteps)', () => {
 describe('one loop', () => {
   it('the worker, train and compare train through the driver, not loops of their own', () => {
     const root = path.resolve(import.meta.dirname, '..', '..');
-    for (const file of ['src/worker/worker.ts', 'scripts/train.ts', 'scripts/compare.ts']) {
+    // The worker's training session (src/worker/session.ts) holds its driver.
+    for (const file of ['src/worker/session.ts', 'scripts/train.ts', 'scripts/compare.ts']) {
       const src = readFileSync(path.join(root, file), 'utf8');
       expect(src, file).toMatch(/new TrainingDriver\(/);
       expect(src, file).not.toMatch(/\.step\(\)/);
     }
+    // No other file of the worker steps a trainer by itself.
+    for (const name of readdirSync(path.join(root, 'src/worker')).filter((f) => f.endsWith('.ts')))
+      expect(readFileSync(path.join(root, 'src/worker', name), 'utf8'), name).not.toMatch(/\.step\(\)/);
   });
 });
