@@ -244,8 +244,10 @@ describe('one loop', () => {
       expect(src, file).toMatch(/new TrainingDriver\(/);
       expect(src, file).not.toMatch(/\.step\(\)/);
     }
-    // No other file of the worker steps a trainer by itself.
-    for (const name of readdirSync(path.join(root, 'src/worker')).filter((f) => f.endsWith('.ts')))
+    // No other file of the worker steps a trainer by itself (hierarchy.ts steps the WordNet
+    // hierarchy model, which is not an image-caption Trainer).
+    const workerFiles = readdirSync(path.join(root, 'src/worker')).filter((f) => f.endsWith('.ts'));
+    for (const name of workerFiles.filter((f) => f !== 'hierarchy.ts'))
       expect(readFileSync(path.join(root, 'src/worker', name), 'utf8'), name).not.toMatch(/\.step\(\)/);
   });
 });
