@@ -6,7 +6,8 @@
  * full training steps per second (image-caption pairs/s) at those sizes; on wasm, an LN-GRU training step
  * with one thread against all threads (--threads, default one per core; data parallelism over
  * worker_threads, scripts/lib/parallel-pool.ts) at hidden 1024 and at the playground's default (hidden
- * 256, word 128, batch 64). Prints a table and a last line of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
+ * 256, word 128, batch 64); LN-GRU vs GRU (one layer's forward + backward, and a training step) at the
+ * playground default and at hidden 1024 (part `lngru`). Prints a table and a last line of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
  */
 import { initNodeBackend } from './node-backend';
 import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
@@ -63,21 +64,54 @@ function matMulGflops(reps: Reps): number {
   return (2 * B * 1024 * 3072) / ms / 1e6;
 }
 
-function rnnFwdBwdMs(H: number, layerNorm: boolean, reps: Reps): number {
-  const layer = new GruLayer(D, H, layerNorm, 1);
-  const x = tf.randomNormal([T, B, D]) as tf.Tensor3D;
-  const lengths = new Array(B).fill(T);
-  const dh = tf.randomNormal([B, H]) as tf.Tensor2D;
-  const ms = time(() => {
+/**
+ * Median ms of each of `fs`, timed in turn (f0, f1, f0, f1, ...) so that load from other jobs on the
+ * machine hits them alike; `reps.warmup` untimed rounds first.
+ */
+function timeInTurn(fs: (() => void)[], reps: Reps): number[] {
+  for (let i = 0; i < reps.warmup; i++) fs.forEach((f) => f());
+  const ts: number[][] = fs.map(() => []);
+  for (let i = 0; i < reps.n; i++)
+    fs.forEach((f, k) => {
+      const t0 = performance.now();
+      f();
+      ts[k].push(performance.now() - t0);
+    });
+  return ts.map(median);
+}
+
+/** One forward + backward of a (LN-)GRU layer on [T, batch, D] inputs, read back; returns a run function. */
+function rnnFwdBwd(
+  H: number,
+  layerNorm: boolean,
+  d = D,
+  batch = B,
+): { run: () => void; dispose: () => void } {
+  const layer = new GruLayer(d, H, layerNorm, 1);
+  const x = tf.randomNormal([T, batch, d]) as tf.Tensor3D;
+  const lengths = new Array(batch).fill(T);
+  const dh = tf.randomNormal([batch, H]) as tf.Tensor2D;
+  const run = () => {
     const f = layer.forward(x, lengths, { cache: true });
     const g = layer.backward(f.cache!, null, dh);
     g.params.weight_ih!.dataSync();
     g.x.dataSync();
     GruLayer.disposeCache(f.cache!);
     tf.dispose([f.hN, g.x, ...Object.values(g.params)]);
-  }, reps);
-  tf.dispose([x, dh]);
-  layer.dispose();
+  };
+  return {
+    run,
+    dispose: () => {
+      tf.dispose([x, dh]);
+      layer.dispose();
+    },
+  };
+}
+
+function rnnFwdBwdMs(H: number, layerNorm: boolean, reps: Reps): number {
+  const r = rnnFwdBwd(H, layerNorm);
+  const ms = time(r.run, reps);
+  r.dispose();
   return ms;
 }
 
@@ -263,6 +297,44 @@ async function main(): Promise<void> {
       figures[`pairs_per_s_lngru${sfx}`] = pairsLn.toFixed(1);
       figures[`pairs_per_s_gru${sfx}`] = pairsPlain.toFixed(1);
       figures[`train_flops_fraction${sfx}`] = frac.toFixed(3);
+    }
+    if (parts.includes('lngru')) {
+      // LN-GRU vs GRU at the playground's default (hidden 256, word 128, batch 64) and at hidden 1024
+      // (word 300, batch 128): one layer's forward + backward, and a whole training step, LN and plain
+      // timed in turn. Overrides the model part's lngru_vs_gru_<backend> (taken one after the other).
+      for (const size of [
+        { H: 256, W: 128, batch: 64 },
+        { H: 1024, W: D, batch: B },
+      ]) {
+        const rnn = [true, false].map((ln) => rnnFwdBwd(size.H, ln, size.W, size.batch));
+        const [lnMs, plainMs] = timeInTurn(
+          rnn.map((r) => r.run),
+          reps,
+        );
+        rnn.forEach((r) => r.dispose());
+        const trainers = [true, false].map(
+          (layerNorm) =>
+            new Trainer(
+              ds,
+              { hiddenDim: size.H, wordDim: size.W, layerNorm },
+              { batchSize: size.batch, minWordCount: 1 },
+            ),
+        );
+        const [stepLn, stepPlain] = timeInTurn(
+          trainers.map((t) => () => void t.step()),
+          reps,
+        );
+        trainers.forEach((t) => t.dispose());
+        console.log(
+          `${backend} LN vs GRU H=${size.H} W=${size.W} batch ${size.batch}: fwd+bwd LN-GRU ${lnMs.toFixed(1)} ms, GRU ${plainMs.toFixed(1)} ms (x${(lnMs / plainMs).toFixed(3)}); ` +
+            `train step LN ${stepLn.toFixed(1)} ms, GRU ${stepPlain.toFixed(1)} ms (x${(stepLn / stepPlain).toFixed(3)})`,
+        );
+        const sfx = size.H === 1024 ? `_${backend}` : `_h${size.H}_${backend}`;
+        figures[`lngru_ms${sfx}`] = lnMs.toFixed(1);
+        figures[`gru_ms${sfx}`] = plainMs.toFixed(1);
+        figures[`lngru_vs_gru${sfx}`] = (lnMs / plainMs).toFixed(3);
+        figures[`train_lngru_vs_gru${sfx}`] = (stepLn / stepPlain).toFixed(3);
+      }
     }
   }
   // The issue's pairs_per_s_lngru_<backend> is the all-threads figure at hidden 1024 when threads ran;

@@ -305,8 +305,8 @@ export class GruLayer {
       grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
       grads.bias_hh = own.keep(sumRows(dGH));
       if (this.layerNorm) {
-        grads.ln_weight_hh = own.keep(tf.addN(lnGrads.map((g) => g.dgain)));
-        grads.ln_bias_hh = own.keep(tf.addN(lnGrads.map((g) => g.dshift)));
+        grads.ln_weight_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dgain)));
+        grads.ln_bias_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dshift)));
       }
       // Input side, all steps at once.
       let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [T*B, 3H]
@@ -534,6 +534,21 @@ export class GruLayer {
       }
     }
   }
+}
+
+/**
+ * The sum of `ts` (at least one tensor, all of one shape) by AddN ops of at most 7 inputs: WebGPU binds
+ * at most 8 storage buffers per shader stage (7 inputs and the output), and tfjs's webgpu AddN does not
+ * split larger sums itself, so one AddN over the 8+ time steps of a caption fails there. Left to right:
+ * the first 7, then the running total and the next 6, and so on. The caller owns the result.
+ */
+export function sumInGroups<R extends tf.Rank>(ts: tf.Tensor<R>[]): tf.Tensor<R> {
+  if (ts.length === 0) throw new Error('sumInGroups: no tensors to sum');
+  return tf.tidy(() => {
+    let total = ts.length === 1 ? ts[0].clone() : tf.addN(ts.slice(0, 7));
+    for (let k = 7; k < ts.length; k += 6) total = tf.addN([total, ...ts.slice(k, k + 6)]);
+    return total;
+  });
 }
 
 /** Plain GRU, torch.nn.GRU equations. */

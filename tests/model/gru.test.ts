@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
-import { GRU, GruLayer, LayerNormGRU } from '../../src/model/gru';
+import { GRU, GruLayer, LayerNormGRU, sumInGroups } from '../../src/model/gru';
 import { runGruVector, type GruVectorInput } from '../../src/model/gru-vectors';
 import { loadTestVector, repoRoot, testVectorPath } from '../helpers/shared';
 import { expectClose, useBackend } from '../helpers/tf';
@@ -135,5 +135,41 @@ describe('npm run forward', () => {
       msg = String((e as { stderr: string }).stderr);
     }
     expect(msg).toMatch(/\/nonexistent\.json: ENOENT/);
+  });
+});
+
+describe('WebGPU binding limit on the composite path', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('sumInGroups adds 1 to 20 tensors exactly like one AddN', () => {
+    for (const n of [1, 2, 7, 8, 13, 14, 20]) {
+      const ts = Array.from({ length: n }, () => tf.randomNormal([3, 5]));
+      const a = sumInGroups(ts);
+      const b = tf.addN(ts);
+      expectClose(a.arraySync(), b.arraySync(), 1e-5, `sum of ${n}`);
+      tf.dispose([...ts, a, b]);
+    }
+    expect(() => sumInGroups([])).toThrow(/no tensors/);
+  });
+
+  it('LN-GRU forward + backward over 12 words issues no AddN with more than 7 inputs', async () => {
+    const g = new LayerNormGRU(4, 3);
+    const x = tf.randomNormal([12, 2, 4]) as tf.Tensor3D;
+    let ok = false;
+    const prof = await tf.profile(() => {
+      const f = g.forward(x, [12, 9], { cache: true });
+      const dhN = tf.onesLike(f.hN);
+      const gr = g.backward(f.cache!, null, dhN);
+      ok = gr.params.ln_weight_hh !== undefined;
+      GruLayer.disposeCache(f.cache!);
+      tf.dispose([dhN, f.hN, gr.x, ...Object.values(gr.params)]);
+    });
+    expect(ok).toBe(true);
+    const addNs = prof.kernels.filter((k) => k.name === 'AddN');
+    // The hidden-side LN gain and shift gradients are sums over the 12 steps: they must be there.
+    expect(addNs.length).toBeGreaterThan(0);
+    for (const k of addNs) expect(k.inputShapes.length).toBeLessThanOrEqual(7);
+    x.dispose();
+    g.dispose();
   });
 });
