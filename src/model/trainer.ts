@@ -1,22 +1,29 @@
 /**
  * Training and evaluation of the order-embedding model on a captioned-image dataset, the same in the
- * browser's worker, in Node's headless trainer and in tests.
+ * browser's worker, in Node's headless trainer and in tests. The Trainer holds one run's state and
+ * takes its steps; its parts live in ./training/:
  *
- * - Vocabulary from the training captions only (minimum count, unknown-word id).
- * - sampling 'image' (default): each epoch visits every training image once, in a shuffled order, with
- *   one of its captions drawn at random; batches of `batchSize` such pairs. sampling 'caption': each epoch
- *   visits every training caption once, batches hold captions of nearly equal length (less padding), in
- *   a shuffled batch order. A batch never holds the same image twice. Deterministic given the seed.
- * - Adam (lr 1e-3 by default, optionally dropped by a factor at one step), gradients clipped to a global
- *   norm (2 by default). The loss may switch to max-violation at one step (VSE++ warm-up).
- * - Random init, pretrained word vectors for the word embedding (`initWordVectors`), or another run's
- *   weights (`initFrom`, fine-tuning).
- * - Optionally the running mean of the weights from one step on (`averageFromStep`, Polyak averaging).
+ * - ./training/validate.ts: the dataset and configuration checks made before anything is allocated.
+ * - ./training/captions.ts: the vocabulary from the training captions only (minimum count, unknown-word
+ *   id), every caption encoded once.
+ * - ./training/sampler.ts: sampling 'image' (default, every training image once an epoch with one of
+ *   its captions) or 'caption' (every caption once an epoch, in batches of nearly equal length); a batch
+ *   never holds the same image twice. Deterministic given the seed.
+ * - ./training/update.ts: Adam (lr 1e-3 by default, scheduled by ./driver.ts `learningRateAt`),
+ *   gradients clipped to a global norm (2 by default), on the host or wholly on the device (WebGPU).
+ *   The loss may switch to max-violation at one step (VSE++ warm-up).
+ * - ./training/init.ts: random init, pretrained word vectors for the word embedding
+ *   (`initWordVectors`), or another run's weights (`initFrom`, fine-tuning).
+ * - ./training/averaging.ts: optionally the running mean of the weights from one step on
+ *   (`averageFromStep`, Polyak averaging).
+ * - ./training/state.ts: the whole state as a checkpoint and back (`checkpoint`, `restore`).
+ * - ./training/step-control.ts: a step's errors (divergence, abandonment) and stepAsync's control.
  * - Optionally distillation from an ensemble of trained models (`distillFrom`, ./distill.ts).
+ * - Evaluation and embeddings through ./evaluate.ts.
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
-import { DEFAULTS, trainOptionEntries, trainOptionProblem } from './defaults';
+import { DEFAULTS } from './defaults';
 import { learningRateAt } from './driver';
 import {
   embedDatasetImages,
@@ -33,14 +40,46 @@ import {
 } from './evaluate';
 import { Rng } from './rng';
 import { runToEnd, type Pass } from './ops';
-import { padTimeMajor, Vocabulary } from './tokenizer';
+import { padTimeMajor, type Vocabulary } from './tokenizer';
 import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
-import type { NamedWeight } from './model';
-import { pretrainedEmbedding, type WordVectors } from './word-vectors';
+import type { WordVectors } from './word-vectors';
 import { EnsembleTeacher, type Teacher } from './distill';
 import { checkRunSize } from './limits';
-import { CHECKPOINT_FORMAT, type TrainerCheckpoint } from './checkpoint';
+import type { TrainerCheckpoint } from './checkpoint';
 import { CaptionCodec, hasKnownWord } from './caption-codec';
+import { checkDistill, checkTrainConfig, validateDataset } from './training/validate';
+import { encodeTrainingCaptions, trainingVocabulary, type TrainingCaptions } from './training/captions';
+import { BatchSampler, type Batch } from './training/sampler';
+import { WeightAverage } from './training/averaging';
+import { assignWordVectors, checkInitRun, type InitRun } from './training/init';
+import { restoreCheckpoint, takeCheckpoint, type TrainerParts } from './training/state';
+import {
+  StepAbortedError,
+  STEP_BLOCK_MACS,
+  STEP_SLICE_MS,
+  TrainingDivergedError,
+  type StepControl,
+} from './training/step-control';
+import {
+  adamInternals,
+  applyOnDevice,
+  clipAndApply,
+  dropDeviceStep,
+  gradientNorm,
+  type DeviceStepState,
+  type PendingDeviceStep,
+} from './training/update';
+
+// The Trainer's import path stays the one place to import training from.
+export { validateDataset } from './training/validate';
+export {
+  StepAbortedError,
+  STEP_BLOCK_MACS,
+  STEP_SLICE_MS,
+  TrainingDivergedError,
+  type StepControl,
+} from './training/step-control';
+export type { EvaluateOptions } from './evaluate';
 
 /** What a run is trained with when not told otherwise: the paper's (./defaults.ts). */
 export const DEFAULT_TRAIN: TrainConfig = { ...DEFAULTS.paper.train };
@@ -50,35 +89,8 @@ export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize' | 'imageDim' | 'margin
   maxViolation: DEFAULTS.loss.maxViolation,
 };
 
-/** Throws a clear message for a dataset the model cannot train on. */
-export function validateDataset(ds: Dataset): void {
-  const { numImages, imageDim, features } = ds;
-  if (!(numImages > 0 && imageDim > 0))
-    throw new Error(`dataset '${ds.name}': needs images, got ${numImages} of size ${imageDim}`);
-  if (features.length !== numImages * imageDim) {
-    throw new Error(
-      `dataset '${ds.name}': features hold ${features.length} numbers, expected ${numImages} x ${imageDim}`,
-    );
-  }
-  for (let i = 0; i < features.length; i++) {
-    if (!Number.isFinite(features[i])) {
-      const img = Math.floor(i / imageDim);
-      throw new Error(
-        `dataset '${ds.name}': image ${img} has a non-finite feature (${features[i]}) at index ${i % imageDim}`,
-      );
-    }
-  }
-  ds.captions.forEach((c, k) => {
-    if (!(Number.isInteger(c.image) && c.image >= 0 && c.image < numImages)) {
-      throw new Error(
-        `dataset '${ds.name}': caption ${k} points at image ${c.image}, expected 0..${numImages - 1}`,
-      );
-    }
-  });
-  if (!ds.splits.train?.length) throw new Error(`dataset '${ds.name}': has no training split`);
-}
-
-export type { EvaluateOptions } from './evaluate';
+/** A batch's loss (a scalar left on the device) and the gradient of every weight. */
+type LossAndGrads = { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
 
 export class Trainer {
   readonly config: { model: ModelConfig; train: TrainConfig };
@@ -87,26 +99,15 @@ export class Trainer {
   readonly codec: CaptionCodec;
   readonly model: OrderEmbeddingModel;
   /** Training captions dropped because none of their words is in the vocabulary. */
-  readonly droppedCaptions: { index: number; text: string }[] = [];
+  readonly droppedCaptions: { index: number; text: string }[];
   /** The dataset trained on (its name goes into exported runs). */
   readonly dataset: Dataset;
   private readonly optimizer: tf.AdamOptimizer;
-  private readonly rng: Rng;
-  private readonly viewRng: Rng;
-  /** Encoded caption ids of every caption (null when it cannot be encoded for training). */
-  private readonly encoded: (Int32Array | null)[];
-  /** Training images with at least one usable caption, and those captions. */
-  private readonly trainCaptions = new Map<number, number[]>();
-  private order: number[] = [];
-  private cursor = 0;
-  /** sampling 'caption': this epoch's batches (caption indices), and the next one to use. */
-  private captionBatches: number[][] = [];
-  private batchCursor = 0;
+  private readonly captions: TrainingCaptions;
+  private readonly sampler: BatchSampler;
+  /** averageFromStep: the mean of the weights after steps averageFromStep..steps. */
+  private readonly average: WeightAverage;
   private steps = 0;
-  private epochs = 0;
-  /** averageFromStep: the mean of the weights after steps averageFromStep..steps, and how many. */
-  private average?: { count: number; weights: NamedWeight[] };
-  private averageApplied = false;
   private teacher?: Teacher;
   /** stepOnDevice: the step whose loss and norm are still being read. */
   private pending: PendingDeviceStep | null = null;
@@ -119,32 +120,8 @@ export class Trainer {
     validateDataset(dataset);
     this.dataset = dataset;
     const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
-    if (t.dropout !== undefined && !(t.dropout >= 0 && t.dropout < 1))
-      throw new Error(`train config: dropout must be in [0, 1), got ${t.dropout}`);
-    for (const [k, o] of trainOptionEntries()) {
-      const v = t[k];
-      const problem = v === undefined ? null : trainOptionProblem(o, v);
-      if (problem) throw new Error(`train config: ${k} must be ${problem}, got ${v}`);
-    }
-    const avg = t.averageFromStep;
-    if (avg !== undefined && !(Number.isInteger(avg) && avg >= 0))
-      throw new Error(`train config: averageFromStep must be a step number (0: none), got ${avg}`);
-    if (t.augment) {
-      const views = dataset.featureViews ?? [];
-      if (!views.length)
-        throw new Error(
-          `train config: augment needs other views of the features, dataset '${dataset.name}' has none`,
-        );
-      views.forEach((v, k) => {
-        if (v.length !== dataset.features.length)
-          throw new Error(
-            `dataset '${dataset.name}': feature view ${k} holds ${v.length} numbers, expected ${dataset.features.length}`,
-          );
-      });
-    }
-    const trainSet = new Set(dataset.splits.train);
-    const trainTexts = dataset.captions.filter((c) => trainSet.has(c.image)).map((c) => c.text);
-    this.vocab = Vocabulary.build(trainTexts, { minCount: t.minWordCount });
+    checkTrainConfig(t, dataset);
+    this.vocab = trainingVocabulary(dataset, t.minWordCount);
     const measure = model.measure ?? DEFAULT_MODEL.measure;
     const m: ModelConfig = {
       ...DEFAULT_MODEL,
@@ -157,30 +134,14 @@ export class Trainer {
     checkRunSize(m, t);
     this.config = { model: m, train: t };
     this.codec = new CaptionCodec(this.vocab, t.maxLength);
-    // Empty captions are an error (named); captions without a known word are dropped from training.
-    this.encoded = dataset.captions.map((c, k) => {
-      const ids = this.encodeText(c.text, k);
-      return hasKnownWord(ids) ? ids : null;
-    });
-    dataset.captions.forEach((c, k) => {
-      if (!trainSet.has(c.image)) return;
-      if (!this.encoded[k]) {
-        this.droppedCaptions.push({ index: k, text: c.text });
-        return;
-      }
-      const list = this.trainCaptions.get(c.image) ?? [];
-      list.push(k);
-      this.trainCaptions.set(c.image, list);
-    });
-    if (this.trainCaptions.size < 2) {
-      throw new Error(
-        `dataset '${dataset.name}': needs at least 2 training images with a usable caption, got ${this.trainCaptions.size}`,
-      );
-    }
-    this.rng = new Rng(t.seed);
+    this.captions = encodeTrainingCaptions(dataset, this.codec);
+    this.droppedCaptions = this.captions.dropped;
+    const rng = new Rng(t.seed);
     // Its own generator, so that a run with augmentation sees the same batches as one without.
-    this.viewRng = new Rng(t.seed + 0x9e37);
-    this.model = new OrderEmbeddingModel(m, this.rng.seed());
+    const viewRng = new Rng(t.seed + 0x9e37);
+    this.sampler = new BatchSampler(dataset, this.captions, t, rng, viewRng);
+    this.average = new WeightAverage(t);
+    this.model = new OrderEmbeddingModel(m, rng.seed());
     this.optimizer = tf.train.adam(t.learningRate);
   }
 
@@ -189,13 +150,14 @@ export class Trainer {
     return this.steps;
   }
 
+  /** Completed passes over the training images (or captions, with sampling 'caption'). */
+  get epochsDone(): number {
+    return this.sampler.epochsDone;
+  }
+
   /** Optimisation steps in one epoch (one pass over the training images or captions). */
   get stepsPerEpoch(): number {
-    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
-    if (this.config.train.sampling === 'image') return Math.ceil(this.trainCaptions.size / B);
-    let n = 0;
-    for (const list of this.trainCaptions.values()) n += list.length;
-    return Math.ceil(n / B);
+    return this.sampler.stepsPerEpoch;
   }
 
   /**
@@ -203,9 +165,7 @@ export class Trainer {
    * this is ceil(epochs x images / B); with 'caption' each epoch has its own batches.
    */
   stepsForEpochs(epochs: number): number {
-    if (this.config.train.sampling === 'caption') return epochs * this.stepsPerEpoch;
-    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
-    return Math.ceil((epochs * this.trainCaptions.size) / B);
+    return this.sampler.stepsForEpochs(epochs);
   }
 
   /** Learning rate of the next step (the schedule of ./driver.ts). */
@@ -225,29 +185,8 @@ export class Trainer {
    * that every weight means the same thing; otherwise this throws naming what differs. The optimizer
    * starts fresh. `label` (the run folder) is recorded as `train.initFrom`.
    */
-  initFrom(
-    run: { model: ModelConfig; vocab: Vocabulary; weights: readonly NamedWeight[] },
-    label: string,
-  ): void {
-    const mine = this.config.model;
-    for (const key of ['wordDim', 'hiddenDim', 'imageDim', 'layerNorm', 'measure'] as const) {
-      if (run.model[key] !== mine[key])
-        throw new Error(
-          `${label}: model ${key} is ${String(run.model[key])}, this run's is ${String(mine[key])}`,
-        );
-    }
-    const theirs = run.vocab.toJSON().tokens;
-    const ours = this.vocab.toJSON().tokens;
-    const at = ours.findIndex((w, i) => theirs[i] !== w);
-    if (theirs.length !== ours.length || at >= 0) {
-      throw new Error(
-        `${label}: model file from another vocabulary (${theirs.length} words against ${ours.length} from ` +
-          `these training captions` +
-          (at >= 0
-            ? `; word ${at} is ${JSON.stringify(theirs[at])}, here ${JSON.stringify(ours[at])})`
-            : ')'),
-      );
-    }
+  initFrom(run: InitRun, label: string): void {
+    checkInitRun(run, this.config.model, this.vocab, label);
     this.model.setWeights(run.weights);
     this.config.train.initFrom = label;
   }
@@ -260,19 +199,9 @@ export class Trainer {
    */
   initWordVectors(vectors: WordVectors): { found: number; total: number } {
     if (this.steps) throw new Error(`word vectors: set them before training (${this.steps} steps done)`);
-    const tokens = this.vocab.toJSON().tokens;
-    const { wordDim } = this.config.model;
-    const base = this.model.wordEmbedding.dataSync() as Float32Array;
-    const { data, found } = pretrainedEmbedding(
-      tokens,
-      vectors,
-      base,
-      wordDim,
-      this.config.train.seed + 0x51,
-    );
-    tf.tidy(() => this.model.wordEmbedding.assign(tf.tensor2d(data, [tokens.length, wordDim])));
+    const covered = assignWordVectors(this.model, this.vocab, vectors, this.config.train.seed + 0x51);
     this.config.train.wordVectors = vectors.name;
-    return { found, total: tokens.length - 2 };
+    return covered;
   }
 
   /**
@@ -293,7 +222,8 @@ export class Trainer {
 
   /** The training images with a usable caption, and those captions (what a teacher must embed). */
   get trainingSet(): { images: number[]; captions: number[] } {
-    return { images: [...this.trainCaptions.keys()], captions: [...this.trainCaptions.values()].flat() };
+    const { byImage } = this.captions;
+    return { images: [...byImage.keys()], captions: [...byImage.values()].flat() };
   }
 
   /** Distillation from a teacher built already (e.g. shared by several students); see distillFrom. */
@@ -303,16 +233,11 @@ export class Trainer {
     this.config.train.distill = { teachers: [...teacher.labels], ...opts };
   }
 
-  /** Completed passes over the training images (or captions, with sampling 'caption'). */
-  get epochsDone(): number {
-    return this.epochs;
-  }
-
   /**
    * The next batch's loss (left on the device: a scalar tensor) and gradients, with the learning rate
    * of its update set.
    */
-  private batchLossAndGrads(): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  private batchLossAndGrads(): LossAndGrads {
     return runToEnd(this.batchLossAndGradsPass());
   }
 
@@ -322,15 +247,13 @@ export class Trainer {
    * put back right after the batch is drawn and moved on only when the pass completes, so a checkpoint
    * taken while it waits, or the pass abandoned, leaves the next step drawing this very batch.
    */
-  private *batchLossAndGradsPass(
-    blockMacs?: number,
-  ): Pass<{ loss: tf.Scalar; grads: Record<string, tf.Tensor> }> {
-    const before = this.samplerState();
+  private *batchLossAndGradsPass(blockMacs?: number): Pass<LossAndGrads> {
+    const before = this.sampler.state();
     const { images, captions } = this.nextBatch();
-    const batch = padTimeMajor(captions.map((k) => this.encoded[k]!));
-    const features = gatherFeatures(this.dataset, images, this.augmentViews(images.length));
-    const after = this.samplerState();
-    this.restoreSampler(before);
+    const batch = padTimeMajor(captions.map((k) => this.captions.encoded[k]!)); // ids [T, B]
+    const features = gatherFeatures(this.dataset, images, this.sampler.views(images.length)); // [B, F]
+    const after = this.sampler.state();
+    this.sampler.restore(before);
     const distill = this.config.train.distill;
     if (distill && !this.teacher)
       throw new Error(
@@ -352,18 +275,23 @@ export class Trainer {
         ? { distill: { scores: teacherScores, temperature: distill.temperature, weight: distill.weight } }
         : {}),
     });
-    let out: { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
+    let out: LossAndGrads;
     try {
       out = yield* pass;
     } finally {
       features.dispose();
       teacherScores?.dispose();
     }
-    this.restoreSampler(after);
+    this.sampler.restore(after);
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.
     (this.optimizer as unknown as { learningRate: number }).learningRate = this.learningRate;
     return out;
+  }
+
+  /** The next batch from the sampler (a method of its own: tests record the batches through it). */
+  private nextBatch(): Batch {
+    return this.sampler.next();
   }
 
   /**
@@ -416,24 +344,20 @@ export class Trainer {
    * the clipped update, the counters and the running mean. Nothing here yields, so a step is applied
    * whole or not at all.
    */
-  private applyStep(
-    { loss: lossT, grads }: { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
-    t0: number,
-  ): StepResult {
+  private applyStep({ loss: lossT, grads }: LossAndGrads, t0: number): StepResult {
     const loss = lossT.dataSync()[0];
     lossT.dispose();
-    const gradNorm = this.gradientNorm(grads);
+    const gradNorm = gradientNorm(grads);
     // Divergence stops the run before the update: the weights and Adam's moments stay those of the last
     // good step (a checkpoint taken now resumes from there).
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       tf.dispose(Object.values(grads));
       throw new TrainingDivergedError(this.steps + 1, loss, gradNorm);
     }
-    this.clipAndApply(grads, gradNorm);
+    clipAndApply(this.optimizer, grads, gradNorm, this.config.train.clipNorm);
     this.steps++;
-    const from = this.config.train.averageFromStep;
-    if (from && this.steps >= from && !this.averageApplied) this.accumulateAverage();
-    return { step: this.steps, epoch: this.epochs, loss, gradNorm, ms: performance.now() - t0 };
+    if (this.average.due(this.steps)) this.average.add(this.model.getWeights());
+    return { step: this.steps, epoch: this.epochsDone, loss, gradNorm, ms: performance.now() - t0 };
   }
 
   /**
@@ -456,16 +380,16 @@ export class Trainer {
    */
   async stepOnDevice(): Promise<StepResult | null> {
     const t0 = performance.now();
-    const adam = this.optimizer as unknown as AdamInternals;
     const before: DeviceStepState = {
-      ...this.samplerState(),
-      iterations: adam.iterations_ ?? 0,
+      ...this.sampler.state(),
+      iterations: adamInternals(this.optimizer).iterations_ ?? 0,
     };
     const { loss, grads } = this.batchLossAndGrads();
-    const norm = this.applyOnDevice(grads, loss);
+    this.deviceOk ??= tf.variable(tf.scalar(true, 'bool'), false);
+    const { clipNorm } = this.config.train;
+    const norm = applyOnDevice(this.optimizer, this.model.variables, grads, loss, clipNorm, this.deviceOk);
     this.steps++;
-    const from = this.config.train.averageFromStep;
-    const averaging = Boolean(from && this.steps >= from && !this.averageApplied);
+    const averaging = this.average.due(this.steps);
     // The weights after this update, in PyTorch layout, held on the device until the read says the step
     // was good (tf.clone shares the buffer: later updates assign new ones).
     const weights = averaging
@@ -475,7 +399,7 @@ export class Trainer {
       : undefined;
     const step: PendingDeviceStep = {
       step: this.steps,
-      epoch: this.epochs,
+      epoch: this.epochsDone,
       t0,
       before,
       tensors: [loss, norm],
@@ -517,10 +441,10 @@ export class Trainer {
       const later = this.pending !== p ? this.pending : null;
       if (later) {
         dropDeviceStep(later);
-        this.restoreSampler(later.before);
+        this.sampler.restore(later.before);
       }
       tf.dispose(p.weights ?? []);
-      (this.optimizer as unknown as AdamInternals).iterations_ = p.before.iterations;
+      adamInternals(this.optimizer).iterations_ = p.before.iterations;
       this.steps = p.step - 1;
       this.pending = null;
       tf.tidy(() => this.deviceOk?.assign(tf.scalar(true, 'bool')));
@@ -535,93 +459,24 @@ export class Trainer {
     if (p.weights) {
       const data = await Promise.all(p.weights.map((w) => w.data() as Promise<Float32Array>));
       tf.dispose(p.weights);
-      this.accumulateAverage(
-        this.model.weightShapes.map(({ name, shape }, k) => ({ name, shape, data: data[k] })),
-      );
+      this.average.add(this.model.weightShapes.map(({ name, shape }, k) => ({ name, shape, data: data[k] })));
     }
     return { step: p.step, epoch: p.epoch, loss, gradNorm, ms };
   }
 
-  /** Where the batch sampler stands (its arrays are replaced, never changed in place, when it moves on). */
-  private samplerState(): SamplerState {
-    return {
-      rng: this.rng.getState(),
-      viewRng: this.viewRng.getState(),
-      order: this.order,
-      cursor: this.cursor,
-      captionBatches: this.captionBatches,
-      batchCursor: this.batchCursor,
-      epochs: this.epochs,
-    };
-  }
-
-  private restoreSampler(s: SamplerState): void {
-    this.rng.setState(s.rng);
-    this.viewRng.setState(s.viewRng);
-    this.order = s.order;
-    this.cursor = s.cursor;
-    this.captionBatches = s.captionBatches;
-    this.batchCursor = s.batchCursor;
-    this.epochs = s.epochs;
-  }
-
   /**
-   * Everything the next steps depend on, as plain data: the weights, Adam's moments and bias-correction
-   * powers, the batch sampler's position and generators, the step and epoch counters and the running
-   * mean of the weights. A trainer built with the same dataset and configuration and given this by
-   * {@link restore} takes the very steps this one would have taken, to the last digit. (A distillation
-   * teacher is not included: set it again before restoring.)
+   * Everything the next steps depend on, as plain data (./training/state.ts): the weights, Adam's
+   * moments and bias-correction powers, the batch sampler's position and generators, the step and epoch
+   * counters and the running mean of the weights. A trainer built with the same dataset and
+   * configuration and given this by {@link restore} takes the very steps this one would have taken, to
+   * the last digit. (A distillation teacher is not included: set it again before restoring.)
    */
   checkpoint(): TrainerCheckpoint {
     if (this.pending)
       throw new Error(
         `checkpoint: step ${this.pending.step} is still being read from the device (await flushDeviceStep() first)`,
       );
-    const adam = this.optimizer as unknown as AdamInternals;
-    const roles = this.variableRoles();
-    const tensor = (name: string, v: tf.Tensor) => ({
-      name,
-      shape: [...v.shape],
-      data: new Float32Array(v.dataSync()),
-    });
-    const moments = (list: AdamInternals['accumulatedFirstMoment'], kind: 'm' | 'v') =>
-      list.map((s) =>
-        tensor(`adam.${kind}.${roles.get(s.originalName.slice(0, -2)) ?? s.originalName}`, s.variable),
-      );
-    const order = adam.accumulatedFirstMoment.map((s) => roles.get(s.originalName.slice(0, -2)) ?? '');
-    return {
-      format: CHECKPOINT_FORMAT,
-      version: 1,
-      model: { ...this.config.model },
-      train: structuredClone(this.config.train),
-      dataset: this.dataset.name,
-      numImages: this.dataset.numImages,
-      vocabSize: this.vocab.size,
-      steps: this.steps,
-      epochs: this.epochs,
-      rng: this.rng.getState(),
-      viewRng: this.viewRng.getState(),
-      order: [...this.order],
-      cursor: this.cursor,
-      captionBatches: this.captionBatches.map((b) => [...b]),
-      batchCursor: this.batchCursor,
-      adam: {
-        iterations: adam.iterations_ ?? 0,
-        beta1Power: adam.accBeta1.dataSync()[0],
-        beta2Power: adam.accBeta2.dataSync()[0],
-        order,
-      },
-      averageCount: this.average?.count ?? 0,
-      averageApplied: this.averageApplied,
-      // The variables as they are (image.weight [F, H], not the export's torch layout).
-      tensors: [
-        ...this.model.variables.map((v, k) => tensor(`weight.${this.model.weightShapes[k].name}`, v)),
-        ...moments(adam.accumulatedFirstMoment, 'm'),
-        ...moments(adam.accumulatedSecondMoment, 'v'),
-        ...(this.average?.weights.map((w) => ({ ...w, name: `average.${w.name}`, data: w.data.slice() })) ??
-          []),
-      ],
-    };
+    return takeCheckpoint(this.parts, this.steps, this.sampler.state());
   }
 
   /**
@@ -631,90 +486,20 @@ export class Trainer {
   restore(cp: TrainerCheckpoint): void {
     if (this.steps)
       throw new Error(`checkpoint: restore into a fresh trainer (${this.steps} steps done here)`);
-    const mine = { model: this.config.model, train: this.config.train };
-    for (const part of ['model', 'train'] as const) {
-      const a = cp[part] as unknown as Record<string, unknown>;
-      const b = mine[part] as unknown as Record<string, unknown>;
-      for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
-        if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
-          throw new Error(
-            `checkpoint: ${part}.${k} is ${JSON.stringify(a[k])}, this trainer's is ${JSON.stringify(b[k])}`,
-          );
-    }
-    if (
-      cp.dataset !== this.dataset.name ||
-      cp.numImages !== this.dataset.numImages ||
-      cp.vocabSize !== this.vocab.size
-    )
-      throw new Error(
-        `checkpoint: trained on '${cp.dataset}' (${cp.numImages} images, vocabulary ${cp.vocabSize}), ` +
-          `this trainer has '${this.dataset.name}' (${this.dataset.numImages} images, vocabulary ${this.vocab.size})`,
-      );
-    const byName = new Map(cp.tensors.map((t) => [t.name, t]));
-    const need = (name: string, shape: readonly number[]) => {
-      const t = byName.get(name);
-      if (!t) throw new Error(`checkpoint: missing tensor '${name}'`);
-      if (t.shape.join() !== shape.join() || t.data.length !== shape.reduce((a, b) => a * b, 1))
-        throw new Error(`checkpoint: tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
-      return t;
-    };
-    const vars = this.model.variables;
-    const names = this.model.weightShapes.map((w) => w.name);
-    const weights = vars.map((v, k) => need(`weight.${names[k]}`, v.shape));
-    const roleVar = new Map(names.map((n, k) => [n, vars[k]]));
-    const moments = (kind: 'm' | 'v') =>
-      cp.adam.order.map((role) => {
-        const v = roleVar.get(role);
-        if (!v) throw new Error(`checkpoint: Adam moment of unknown weight '${role}'`);
-        return { v, t: need(`adam.${kind}.${role}`, v.shape) };
-      });
-    const first = moments('m');
-    const second = moments('v');
-    const average = cp.averageCount
-      ? this.model.weightShapes.map(({ name, shape }) => ({ ...need(`average.${name}`, shape), name }))
-      : undefined;
-    // Everything checked: now change the trainer.
-    vars.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(weights[k].data, v.shape, 'float32'))));
-    const adam = this.optimizer as unknown as AdamInternals;
-    tf.dispose([...adam.accumulatedFirstMoment, ...adam.accumulatedSecondMoment].map((s) => s.variable));
-    const slot = (list: typeof first, kind: 'm' | 'v') =>
-      list.map(({ v, t }) => ({
-        originalName: `${v.name}/${kind}`,
-        variable: tf.tidy(() => tf.tensor(t.data, v.shape, 'float32').variable(false)),
-      }));
-    adam.accumulatedFirstMoment = slot(first, 'm');
-    adam.accumulatedSecondMoment = slot(second, 'v');
-    tf.tidy(() => {
-      adam.accBeta1.assign(tf.scalar(cp.adam.beta1Power));
-      adam.accBeta2.assign(tf.scalar(cp.adam.beta2Power));
-    });
-    adam.iterations_ = cp.adam.iterations;
-    this.steps = cp.steps;
-    this.epochs = cp.epochs;
-    this.rng.setState(cp.rng);
-    this.viewRng.setState(cp.viewRng);
-    this.order = [...cp.order];
-    this.cursor = cp.cursor;
-    this.captionBatches = cp.captionBatches.map((b) => [...b]);
-    this.batchCursor = cp.batchCursor;
-    this.average = average
-      ? {
-          count: cp.averageCount,
-          weights: average.map((w) => ({ name: w.name, shape: [...w.shape], data: w.data.slice() })),
-        }
-      : undefined;
-    this.averageApplied = cp.averageApplied;
+    const { steps, sampler } = restoreCheckpoint(this.parts, cp);
+    this.steps = steps;
+    this.sampler.restore(sampler);
   }
 
-  /** tf.Variable name -> the weight name (word_embedding, gru.weight_ih, ...) of each model variable. */
-  private variableRoles(): Map<string, string> {
-    const names = this.model.weightShapes.map((w) => w.name);
-    return new Map(this.model.variables.map((v, k) => [v.name, names[k]]));
+  /** The parts a checkpoint is taken from and restored into. */
+  private get parts(): TrainerParts {
+    const { config, dataset, model, optimizer, average } = this;
+    return { config, dataset, vocabSize: this.vocab.size, model, optimizer, average };
   }
 
   /** Steps whose weights the running mean holds (0 before averageFromStep, or without averaging). */
   get averagedSteps(): number {
-    return this.average?.count ?? 0;
+    return this.average.count;
   }
 
   /**
@@ -722,14 +507,7 @@ export class Trainer {
    * back, so that training goes on unchanged. Throws when no step has been averaged yet.
    */
   withAveragedWeights<T>(fn: () => T): T {
-    const average = this.requireAverage();
-    const trained = this.model.getWeights();
-    this.model.setWeights(average.weights);
-    try {
-      return fn();
-    } finally {
-      this.model.setWeights(trained);
-    }
+    return this.average.withMean(this.model, this.steps, fn);
   }
 
   /**
@@ -737,9 +515,7 @@ export class Trainer {
    * (the exported config keeps averageFromStep as the record). Throws when no step has been averaged.
    */
   applyAveragedWeights(): void {
-    this.model.setWeights(this.requireAverage().weights);
-    this.average = undefined;
-    this.averageApplied = true;
+    this.average.apply(this.model, this.steps);
   }
 
   /**
@@ -788,7 +564,7 @@ export class Trainer {
    */
   embedTexts(texts: string[]): tf.Tensor2D {
     const seqs = texts.map((text, k) => {
-      const ids = this.encodeText(text, k);
+      const ids = this.codec.encodeCaption(text, k);
       if (!hasKnownWord(ids)) {
         throw new Error(
           `text ${k} (${JSON.stringify(text)}) has no word of the vocabulary (${this.vocab.size} words from the training captions)`,
@@ -796,7 +572,7 @@ export class Trainer {
       }
       return ids;
     });
-    const b = padTimeMajor(seqs);
+    const b = padTimeMajor(seqs); // ids [T, n]
     return this.model.embedCaptions(b.ids, b.lengths);
   }
 
@@ -815,303 +591,6 @@ export class Trainer {
 
   /** Word ids of caption k: the training encoding, or (no known word) all unknown-word ids. */
   private captionIds(k: number): Int32Array {
-    return this.encoded[k] ?? this.encodeText(this.dataset.captions[k].text, k);
+    return this.captions.encoded[k] ?? this.codec.encodeCaption(this.dataset.captions[k].text, k);
   }
-
-  /** Word ids of a text, cut to the maximum caption length; `k` names it in errors. */
-  private encodeText(text: string, k: number): Int32Array {
-    return this.codec.encodeCaption(text, k);
-  }
-
-  private nextBatch(): { images: number[]; captions: number[] } {
-    if (this.config.train.sampling === 'caption') {
-      if (this.batchCursor >= this.captionBatches.length) {
-        if (this.captionBatches.length) this.epochs++;
-        this.captionBatches = this.lengthSortedBatches();
-        this.batchCursor = 0;
-      }
-      const captions = this.captionBatches[this.batchCursor++];
-      return { images: captions.map((k) => this.dataset.captions[k].image), captions };
-    }
-    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
-    const images: number[] = [];
-    const captions: number[] = [];
-    while (images.length < B) {
-      if (this.cursor >= this.order.length) {
-        if (this.order.length) this.epochs++;
-        this.order = this.rng.shuffle([...this.trainCaptions.keys()].sort((a, b) => a - b));
-        this.cursor = 0;
-        // A batch never holds the same image twice: its other entries would be false negatives.
-        if (images.length)
-          this.order = this.order
-            .filter((i) => !images.includes(i))
-            .concat(this.order.filter((i) => images.includes(i)));
-      }
-      const img = this.order[this.cursor++];
-      const list = this.trainCaptions.get(img)!;
-      images.push(img);
-      captions.push(list[this.rng.int(list.length)]);
-    }
-    return { images, captions };
-  }
-
-  /**
-   * One epoch of sampling 'caption': all training captions, ordered by length (ties in random order), cut
-   * into batches of B; a caption whose image is already in the batch moves on to the next batch. The
-   * batch order is shuffled, so consecutive steps see different lengths.
-   */
-  private lengthSortedBatches(): number[][] {
-    const B = Math.min(this.config.train.batchSize, this.trainCaptions.size);
-    const all: number[] = [];
-    for (const img of [...this.trainCaptions.keys()].sort((a, b) => a - b))
-      all.push(...this.trainCaptions.get(img)!);
-    const shuffled = this.rng.shuffle(all);
-    const rank = new Map(shuffled.map((k, r) => [k, r]));
-    shuffled.sort((a, b) => this.encoded[a]!.length - this.encoded[b]!.length || rank.get(a)! - rank.get(b)!);
-    const batches: number[][] = [];
-    let current: number[] = [];
-    let seen = new Set<number>();
-    let carry: number[] = [];
-    const flush = () => {
-      batches.push(current);
-      current = [];
-      seen = new Set();
-      const pending = carry;
-      carry = [];
-      for (const k of pending) add(k);
-    };
-    const add = (k: number) => {
-      const img = this.dataset.captions[k].image;
-      if (seen.has(img)) carry.push(k);
-      else {
-        current.push(k);
-        seen.add(img);
-        if (current.length === B) flush();
-      }
-    };
-    for (const k of shuffled) add(k);
-    // The tail: the last partial batch, then captions still waiting for a batch without their image.
-    // A one-caption batch has no negatives; it is skipped (its caption is seen again next epoch).
-    while (current.length >= 2) flush();
-    return this.rng.shuffle(batches);
-  }
-
-  /** With augmentation, the feature matrix each of n batch images is read from (drawn at random). */
-  private augmentViews(n: number): Float32Array[] | undefined {
-    if (!this.config.train.augment) return undefined;
-    const all = [this.dataset.features, ...(this.dataset.featureViews ?? [])];
-    return Array.from({ length: n }, () => all[this.viewRng.int(all.length)]);
-  }
-
-  /** Adds the current weights (or `weights`) to the running mean: avg += (w - avg) / count. */
-  private accumulateAverage(weights = this.model.getWeights()): void {
-    if (!this.average) {
-      this.average = { count: 1, weights };
-      return;
-    }
-    const count = ++this.average.count;
-    this.average.weights.forEach((avg, i) => {
-      const w = weights[i].data;
-      const a = avg.data;
-      for (let j = 0; j < a.length; j++) a[j] += (w[j] - a[j]) / count;
-    });
-  }
-
-  private requireAverage(): { count: number; weights: NamedWeight[] } {
-    if (!this.average) {
-      const from = this.config.train.averageFromStep;
-      throw new Error(
-        this.averageApplied
-          ? 'no averaged weights: they were already applied to the model'
-          : from
-            ? `no averaged weights yet: averaging starts at step ${from}, ${this.steps} steps done`
-            : 'no averaged weights: averageFromStep is not set',
-      );
-    }
-    return this.average;
-  }
-
-  /** The global norm of the gradients (before clipping), read back. */
-  private gradientNorm(grads: Record<string, tf.Tensor>): number {
-    const normT = globalNorm(grads);
-    const norm = normT.dataSync()[0];
-    normT.dispose();
-    return norm;
-  }
-
-  /**
-   * stepOnDevice's update, with nothing read back: clips the gradients to the global norm on the device,
-   * applies Adam, then selects the previous weights, moments and powers back unless this step's loss and
-   * norm (and every earlier device step's) are finite. Frees the gradients; returns the norm (before
-   * clipping), which the caller frees.
-   */
-  private applyOnDevice(grads: Record<string, tf.Tensor>, loss: tf.Scalar): tf.Scalar {
-    const norm = globalNorm(grads);
-    this.deviceOk ??= tf.variable(tf.scalar(true, 'bool'), false);
-    const okFlag = this.deviceOk;
-    const ok = tf.tidy(() => tf.logicalAnd(okFlag, tf.logicalAnd(tf.isFinite(loss), tf.isFinite(norm))));
-    okFlag.assign(ok);
-    const adam = this.optimizer as unknown as AdamInternals;
-    const state = (): tf.Variable[] => [
-      ...this.model.variables,
-      ...adam.accumulatedFirstMoment.map((s) => s.variable),
-      ...adam.accumulatedSecondMoment.map((s) => s.variable),
-      adam.accBeta1,
-      adam.accBeta2,
-    ];
-    // Clones share the buffers: Adam's assign gives its variables new ones, so these keep the old values.
-    const old = new Map(state().map((v) => [v, v.clone()]));
-    tf.tidy(() => {
-      // scale = min(1, clip / norm): the same as clipAndApply's host test, as a tensor.
-      const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(this.config.train.clipNorm), norm));
-      const named: tf.NamedTensorMap = {};
-      for (const [name, g] of Object.entries(grads)) named[name] = g.mul(scale);
-      this.optimizer.applyGradients(named as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
-    });
-    // The moments Adam created on its first update were zeros before it.
-    for (const v of state()) {
-      const was = old.get(v);
-      tf.tidy(() => v.assign(tf.where(ok, v, was ?? tf.zerosLike(v))));
-    }
-    tf.dispose([ok, ...old.values()]);
-    tf.dispose(Object.values(grads));
-    return norm;
-  }
-
-  /** Clips all gradients to a global norm (`norm` is theirs), applies Adam, frees the gradients. */
-  private clipAndApply(grads: Record<string, tf.Tensor>, norm: number): void {
-    const list = Object.values(grads);
-    const clip = this.config.train.clipNorm;
-    const scale = norm > clip ? clip / norm : 1;
-    tf.tidy(() => {
-      const named: tf.NamedTensorMap = {};
-      for (const [name, g] of Object.entries(grads)) named[name] = scale === 1 ? g : g.mul(scale);
-      // tfjs types the map as variables but takes gradient tensors keyed by variable name.
-      this.optimizer.applyGradients(named as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
-    });
-    tf.dispose(list);
-  }
-}
-
-/**
- * A step whose loss or gradient is not finite: thrown before the update, so the model keeps the weights
- * of the last good step. `step` is the step that diverged (1-based).
- */
-export class TrainingDivergedError extends Error {
-  override name = 'TrainingDivergedError';
-  constructor(
-    readonly step: number,
-    readonly loss: number,
-    readonly gradNorm: number,
-  ) {
-    super(
-      `diverged at step ${step}: the loss is ${loss} and the gradient norm ${gradNorm}; the update was not applied ` +
-        `(lower the learning rate, or resume from the last checkpoint)`,
-    );
-  }
-}
-
-/**
- * sqrt(sum of every gradient's squares), on the device. The sums are added 7 at a time, the running
- * total first: one tfjs AddN over the LN-GRU's 11 gradients binds 12 storage buffers, above WebGPU's
- * default limit of 8 per shader stage (the pipeline fails validation). Left to right as one AddN adds
- * them, so the digits are AddN's.
- */
-function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => {
-    const sums = Object.values(grads).map((g) => g.square().sum());
-    let total = tf.addN(sums.slice(0, 7));
-    for (let k = 7; k < sums.length; k += 6) total = tf.addN([total, ...sums.slice(k, k + 6)]);
-    return total.sqrt();
-  }) as tf.Scalar;
-}
-
-/**
- * Frees a device step whose result is not wanted, once its read is done: freeing a tensor while WebGPU
- * still reads it fails that read.
- */
-function dropDeviceStep(p: PendingDeviceStep): void {
-  const free = () => tf.dispose([...p.tensors, ...(p.weights ?? [])]);
-  p.read.then(free, free);
-}
-
-/** The batch sampler's position and generators (see Trainer.samplerState). */
-interface SamplerState {
-  rng: number;
-  viewRng: number;
-  order: number[];
-  cursor: number;
-  captionBatches: number[][];
-  batchCursor: number;
-  epochs: number;
-}
-
-/** The host state before a device step drew its batch: what a rollback returns to. */
-interface DeviceStepState extends SamplerState {
-  iterations: number;
-}
-
-/** A stepOnDevice step enqueued, its loss and norm being read. */
-interface PendingDeviceStep {
-  step: number;
-  epoch: number;
-  t0: number;
-  before: DeviceStepState;
-  /** The loss and the gradient norm, freed once read. */
-  tensors: tf.Tensor[];
-  read: Promise<[ArrayLike<number>, ArrayLike<number>]>;
-  /** With averaging: the weights after this step, PyTorch layout (as getWeights). */
-  weights?: tf.Tensor[];
-}
-
-/** How {@link Trainer.stepAsync} stops within a step, and when it gives the step up. */
-export interface StepControl {
-  /** A turn of the caller's event loop (e.g. a setTimeout(0) in a worker, so that messages are read). */
-  between: () => Promise<void>;
-  /** Aborted: the step in flight is abandoned at its next stop, unapplied. */
-  signal?: AbortSignal;
-  /** Work between two turns, ms (default {@link STEP_SLICE_MS}). */
-  sliceMs?: number;
-  /** Multiply-adds of a block of a large product (default {@link STEP_BLOCK_MACS}). */
-  blockMacs?: number;
-}
-
-/**
- * stepAsync's turns of the event loop: about every 100 ms of work. A Pause is then read within about
- * 0.1 s plus the longest piece that cannot stop (up to about 0.9 s at the largest size on two loaded
- * cores: a time step's product, a block, the update; docs/benchmarks.md), and a step of the
- * playground's size (tens to a couple of hundred ms) takes one turn at most.
- */
-export const STEP_SLICE_MS = 100;
-
-/**
- * Multiply-adds of a row block of the GRU's all-steps products in stepAsync: 2^29, about 0.15 s on two
- * wasm threads; below that size (the playground's) a product is not cut. Smaller blocks cost more than
- * they give (2^27: 75 turns and +16 % per step at the largest size, 2^29: 49 turns, within noise;
- * docs/benchmarks.md): the longest stretch without a turn (about 0.9 s there) is not a product's block.
- */
-export const STEP_BLOCK_MACS = 2 ** 29;
-
-/** A {@link Trainer.stepAsync} abandoned on its signal, before its update; `step` is the step (1-based). */
-export class StepAbortedError extends Error {
-  override name = 'StepAbortedError';
-  constructor(readonly step: number) {
-    super(`step ${step} was abandoned before its update (paused or stopped); it is taken again on resume`);
-  }
-}
-
-/** The parts of tfjs's AdamOptimizer (4.x) a checkpoint saves and restores, exactly as they are. */
-interface AdamInternals {
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-  /** beta1^t and beta2^t, kept as running products (restoring them by pow() would change digits). */
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  iterations_?: number;
-}
-
-function checkDistill(opts: { weight: number; temperature: number }): void {
-  if (!(opts.weight > 0)) throw new Error(`distillation: weight must be > 0, got ${opts.weight}`);
-  if (!(opts.temperature > 0))
-    throw new Error(`distillation: temperature must be > 0, got ${opts.temperature}`);
 }
