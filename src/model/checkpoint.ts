@@ -15,12 +15,13 @@ import { asText, float32FromLittleEndian, float32ToLittleEndian, type Bytes } fr
 import { LIMITS } from './limits';
 import type { NamedWeight } from './model';
 import type { ModelConfig, TrainConfig } from './types';
+import type { SamplerState } from './training/sampler';
 import { field, validateModelConfig, validateTrainConfig } from './validate-run';
 
 export const CHECKPOINT_FORMAT = 'orderembed-checkpoint';
 export const CHECKPOINT_FILES = { state: 'checkpoint.json', tensors: 'checkpoint.bin' } as const;
 
-export interface TrainerCheckpoint {
+export interface TrainerCheckpoint extends SamplerState {
   format: typeof CHECKPOINT_FORMAT;
   version: 1;
   model: ModelConfig;
@@ -30,16 +31,7 @@ export interface TrainerCheckpoint {
   numImages: number;
   vocabSize: number;
   steps: number;
-  epochs: number;
-  /** States of the batch generator and of the augmentation-view generator. */
-  rng: number;
-  viewRng: number;
-  /** sampling 'image': this epoch's image order and the position in it. */
-  order: number[];
-  cursor: number;
-  /** sampling 'caption': this epoch's batches and the next one. */
-  captionBatches: number[][];
-  batchCursor: number;
+  // epochs, the generators' states and the position in the epoch: SamplerState (./training/sampler.ts).
   adam: {
     iterations: number;
     /** beta1^t, beta2^t as the optimizer holds them (float32). */

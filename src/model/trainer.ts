@@ -72,13 +72,7 @@ import {
 
 // The Trainer's import path stays the one place to import training from.
 export { validateDataset } from './training/validate';
-export {
-  StepAbortedError,
-  STEP_BLOCK_MACS,
-  STEP_SLICE_MS,
-  TrainingDivergedError,
-  type StepControl,
-} from './training/step-control';
+export { StepAbortedError, STEP_BLOCK_MACS, STEP_SLICE_MS, TrainingDivergedError, type StepControl };
 export type { EvaluateOptions } from './evaluate';
 
 /** What a run is trained with when not told otherwise: the paper's (./defaults.ts). */
