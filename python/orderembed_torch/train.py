@@ -93,13 +93,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         v = getattr(a, k)
         if v is not None and v < 1:
             p.error(f"--{k.replace('_', '-')} must be a positive integer, got {v}")
-    if a.generality_weight is not None and not (a.generality_weight > 0 and math.isfinite(a.generality_weight)):
-        p.error(f"--generality-weight must be a positive number, got {a.generality_weight}")
-    for k in ("distill_weight", "distill_temperature"):
+    for k in ("generality_weight", "distill_weight", "distill_temperature"):
         v = getattr(a, k)
         if v is not None and not (v > 0 and math.isfinite(v)):
             p.error(f"--{k.replace('_', '-')} must be a positive number, got {v}")
-        if v is not None and not a.distill_from:
+        if v is not None and k.startswith("distill") and not a.distill_from:
             p.error(f"--{k.replace('_', '-')} needs --distill-from")
     if a.lr is not None and not (a.lr > 0 and math.isfinite(a.lr)):
         p.error(f"--lr must be a positive number, got {a.lr}")

@@ -366,7 +366,7 @@ export function calibrateGenerality(
     unrelatedPairs: unrelated.length,
     contained: energyStats(down),
     reverse: energyStats(up),
-    unrelated: energyStats(uAB.map((x, i) => Math.min(x, uBA[i]))),
+    unrelated: energyStats(unrelatedMin),
     agreement: {
       // Sentence A specific, B general: the right verdict is "B is more general".
       contained: share(contained, (_, i) => verdict(down[i], up[i]) === 'b-more-general'),
