@@ -14,15 +14,10 @@ import path from 'node:path';
 import { parseCommand } from './cli/options';
 import { MAKE_STARTER } from './cli/commands';
 import { readRunFolder } from './data-node';
-import {
-  deserializeWeights,
-  RUN_FILES,
-  serializeWeights,
-  type RunFiles,
-  type WeightsManifest,
-} from '../src/model/export';
+import { deserializeWeights, RUN_FILES, serializeWeights, type RunFiles } from '../src/model/export';
 import { asText } from '../src/model/data/binary';
 import { CaptionCodec } from '../src/model/caption-codec';
+import { validateRunFiles, type ValidRunFiles } from '../src/model/validate-run';
 
 /** Files beside the run's own that travel with it when present (codec.json: absent in older runs). */
 const EXTRA_FILES = ['calibration.json', RUN_FILES.codec];
@@ -43,15 +38,14 @@ function main(): void {
   for (const name of Object.values(RUN_FILES))
     if (files[name] === undefined && name !== RUN_FILES.codec)
       throw new Error(`${path.join(from, name)}: missing (is this a run folder?)`);
-  let manifest: WeightsManifest;
+  // config.json, weights.json against weights.bin's length, codec.json: checked as an import checks them.
+  let valid: ValidRunFiles;
   try {
-    manifest = JSON.parse(asText(files[RUN_FILES.weightsManifest])) as WeightsManifest;
+    valid = validateRunFiles(files);
   } catch (e) {
-    throw new Error(
-      `${path.join(from, RUN_FILES.weightsManifest)}: not valid JSON (${(e as Error).message})`,
-    );
+    throw new Error(`${from}: ${(e as Error).message}`);
   }
-  const weights = deserializeWeights(manifest, files[RUN_FILES.weights] as Uint8Array);
+  const weights = deserializeWeights(valid.manifest, files[RUN_FILES.weights] as Uint8Array);
   const packed = serializeWeights(weights, dtype);
 
   // What the narrower type costs, per weight: the largest absolute rounding error.
@@ -76,12 +70,8 @@ function main(): void {
   }
   // The starter always carries its codec: a run folder without one (the PyTorch trainer's, older runs)
   // gets the codec its config.json implies, so the page never asks for a file that is not there.
-  if (outFiles[RUN_FILES.codec] === undefined) {
-    const config = JSON.parse(outFiles[RUN_FILES.config] as string) as Parameters<
-      typeof CaptionCodec.fromRunConfig
-    >[0];
-    outFiles[RUN_FILES.codec] = JSON.stringify(CaptionCodec.fromRunConfig(config).toJSON()) + '\n';
-  }
+  if (outFiles[RUN_FILES.codec] === undefined)
+    outFiles[RUN_FILES.codec] = JSON.stringify(CaptionCodec.fromRunConfig(valid.config).toJSON()) + '\n';
   for (const [name, content] of Object.entries(outFiles)) writeAtomically(path.join(out, name), content);
   const mb = (n: number) => (n / 1e6).toFixed(1);
   process.stdout.write(
