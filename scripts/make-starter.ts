@@ -71,7 +71,7 @@ function main(): void {
   // The starter always carries its codec: a run folder without one (the PyTorch trainer's, older runs)
   // gets the codec its config.json implies, so the page never asks for a file that is not there.
   if (outFiles[RUN_FILES.codec] === undefined)
-    outFiles[RUN_FILES.codec] = JSON.stringify(CaptionCodec.fromRunConfig(valid.config).toJSON()) + '\n';
+    outFiles[RUN_FILES.codec] = CaptionCodec.fromRunConfig(valid.config).toFileText();
   for (const [name, content] of Object.entries(outFiles)) writeAtomically(path.join(out, name), content);
   const mb = (n: number) => (n / 1e6).toFixed(1);
   process.stdout.write(

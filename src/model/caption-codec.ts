@@ -104,6 +104,11 @@ export class CaptionCodec {
     };
   }
 
+  /** The text of a run's codec.json (the one serialization every writer of a run uses). */
+  toFileText(): string {
+    return JSON.stringify(this.toJSON()) + '\n';
+  }
+
   /** Rows of the word embedding this codec's ids index (= ModelConfig.vocabSize). */
   get size(): number {
     return this.vocab.size;

@@ -127,7 +127,7 @@ export function exportRun(trainer: Trainer, extra: RunExtra = {}): { files: RunF
       [RUN_FILES.weights]: bytes,
       [RUN_FILES.weightsManifest]: formatWeightsManifest(manifest),
       [RUN_FILES.metrics]: JSON.stringify(metrics) + '\n',
-      [RUN_FILES.codec]: JSON.stringify(trainer.codec.toJSON()) + '\n',
+      [RUN_FILES.codec]: trainer.codec.toFileText(),
     },
   };
 }

@@ -136,7 +136,7 @@ export function filesFromCheckpoint(sc: StoredCheckpoint, run: StoredRun): RunFi
     'weights.json': JSON.stringify(manifest) + '\n',
     'weights.bin': bytes,
     'metrics.json': JSON.stringify({ history, ...(final ? { final: { dev: final } } : {}) }) + '\n',
-    [CODEC_FILE]: JSON.stringify(CaptionCodec.fromRunConfig(config).toJSON()) + '\n',
+    [CODEC_FILE]: CaptionCodec.fromRunConfig(config).toFileText(),
   };
 }
 
