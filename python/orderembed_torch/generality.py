@@ -16,6 +16,12 @@ with the other captions' generalizations as negatives, keeps unrelated sentences
 
 Which words are kept is drawn from a generator seeded by (seed, step, rank), so a resumed run draws the
 same subsets. A caption of one word is its own generalization (E = 0 at any weights).
+
+With k uniform in 1 .. L-1, a multi-step generalization such as "a black dog runs on the grass" -> "a dog"
+(keep 2 of 7) is drawn for about 1 caption in 6 and its exact words far more rarely, and the trained model
+reads such pairs as further apart than one-step ones. `--generality-short p` (0 < p <= 1) biases the draw
+towards them: with probability p a caption keeps only k uniform in 1 .. min(SHORT_MAX, L-1) words, else k is
+uniform in 1 .. L-1 as before (p unset: the same draws as before, so earlier runs replay).
 """
 
 from __future__ import annotations
@@ -24,19 +30,29 @@ import torch
 
 from .tokenizer import pad_time_major
 
+SHORT_MAX = 3  # a short generalization keeps at most this many words ("a dog", "a dog runs")
 
-def generalize(ids: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+
+def generalize(
+    ids: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator, short: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """ids [T, B] (time-major, padded), lengths [B] -> the generalizations (ids [T', B], lengths [B]):
-    for a caption of L > 1 words, k words kept in order, k uniform in 1 .. L-1, the subset uniform."""
+    for a caption of L > 1 words, k words kept in order, k uniform in 1 .. L-1, the subset uniform; with
+    `short` = p, k uniform in 1 .. min(SHORT_MAX, L-1) with probability p (one extra draw per caption)."""
     if ids.dim() != 2 or lengths.dim() != 1 or ids.shape[1] != lengths.shape[0]:
         raise ValueError(f"generalize: expected ids [T, B] and lengths [B], got {list(ids.shape)} and {list(lengths.shape)}")
+    if short is not None and not 0 < short <= 1:
+        raise ValueError(f"generalize: short must be in (0, 1], got {short}")
     out: list[list[int]] = []
     for b, n in enumerate(lengths.tolist()):
         words = ids[:n, b].tolist()  # [L]
         if n <= 1:
             out.append(words)
             continue
-        k = int(torch.randint(1, n, (1,), generator=generator))
+        top = n - 1  # the most words kept
+        if short is not None and float(torch.rand((), generator=generator)) < short:
+            top = min(SHORT_MAX, n - 1)
+        k = int(torch.randint(1, top + 1, (1,), generator=generator))
         keep = torch.randperm(n, generator=generator)[:k].sort().values.tolist()  # k positions, in order
         out.append([words[i] for i in keep])
     return pad_time_major(out)

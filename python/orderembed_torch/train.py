@@ -77,6 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--distill-temperature", type=float, help="softmax temperature of the distillation term (default 0.05)")
     p.add_argument("--generality-weight", type=float,
                    help="weight of the caption-to-caption order term: a caption's words, some left out, sit below it (./generality.py)")
+    p.add_argument("--generality-short", type=float,
+                   help="with this probability (0 < p <= 1) a caption's generalization keeps only 1 to 3 words (./generality.py)")
     p.add_argument("--checkpoint", help="checkpoint file (default <out>.ckpt.pt)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
@@ -99,6 +101,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error(f"--{k.replace('_', '-')} must be a positive number, got {v}")
         if v is not None and k.startswith("distill") and not a.distill_from:
             p.error(f"--{k.replace('_', '-')} needs --distill-from")
+    if a.generality_short is not None:
+        if not 0 < a.generality_short <= 1:
+            p.error(f"--generality-short must be a probability in (0, 1], got {a.generality_short}")
+        if not a.generality_weight:
+            p.error("--generality-short needs --generality-weight")
     if a.lr is not None and not (a.lr > 0 and math.isfinite(a.lr)):
         p.error(f"--lr must be a positive number, got {a.lr}")
     if a.out is None and a.checkpoint is None:
@@ -217,6 +224,8 @@ def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[di
         }
     if a.generality_weight:
         train["generalityWeight"] = a.generality_weight
+    if a.generality_short:
+        train["generalityShort"] = a.generality_short
     if init_run:
         train["initFrom"] = init_run.folder
     return model, train
@@ -339,7 +348,7 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
                 )
                 loss = loss + tc["distill"]["weight"] * distillation_loss(S, T, tc["distill"]["temperature"])
             if tc.get("generalityWeight"):
-                g_ids, g_lengths = generalize(ids, lengths, generator_for(tc["seed"], step, ctx.rank))
+                g_ids, g_lengths = generalize(ids, lengths, generator_for(tc["seed"], step, ctx.rank), tc.get("generalityShort"))
                 gen = distributed.gather_rows(model.embed_captions(g_ids.to(ctx.device), g_lengths.to(ctx.device)), ctx)
                 loss = loss + tc["generalityWeight"] * contrastive_loss(scores(cap, gen, "order"), mc.margin, False)
             opt.zero_grad(set_to_none=True)

@@ -134,6 +134,32 @@ class Generality(TempDirTest):
         draws = {tuple(generalize(ids, lengths, generator_for(1234, s, 0))[0][:, 0].tolist()) for s in range(20)}
         self.assertGreater(len(draws), 3)
 
+    def test_generalize_short_keeps_one_to_three_words_with_probability_p_in_order_and_seeded(self):
+        captions = [list(range(10, 10 + n)) for n in (2, 4, 7, 9, 12)] * 200  # 1000 captions of 2 .. 12 words
+        ids, lengths = pad_time_major(captions)
+        g_ids, g_lengths = generalize(ids, lengths, generator_for(99, 3, 1), short=0.5)
+        for b, words in enumerate(captions):
+            kept = g_ids[: g_lengths[b], b].tolist()
+            self.assertTrue(1 <= len(kept) < len(words), f"{len(kept)} words kept of {len(words)}")
+            it = iter(words)
+            self.assertTrue(all(w in it for w in kept), f"{kept} is not an in-order subset of {words}")
+        # Among the 12-word captions: uniform 1..11 gives 3 / 11 of draws <= 3 words; p = 0.5 gives
+        # 0.5 + 0.5 * 3 / 11 (about 0.64); p = 1 gives all of them.
+        long_rows = [b for b, w in enumerate(captions) if len(w) == 12]
+        share = lambda g_len: sum(int(g_len[b]) <= 3 for b in long_rows) / len(long_rows)  # noqa: E731
+        plain = share(generalize(ids, lengths, generator_for(99, 3, 1))[1])
+        self.assertLess(plain, 0.45)
+        self.assertGreater(share(g_lengths), 0.5)
+        self.assertEqual(share(generalize(ids, lengths, generator_for(99, 3, 1), short=1.0)[1]), 1.0)
+        # Deterministic under (seed, step, rank); another seed draws otherwise.
+        again, again_lengths = generalize(ids, lengths, generator_for(99, 3, 1), short=0.5)
+        self.assertTrue(torch.equal(again, g_ids) and torch.equal(again_lengths, g_lengths))
+        other, _ = generalize(ids, lengths, generator_for(100, 3, 1), short=0.5)
+        self.assertFalse(torch.equal(other, g_ids))
+        for bad in (0.0, 1.5, float("nan")):
+            with self.assertRaises(ValueError):
+                generalize(ids, lengths, generator_for(99, 3, 1), short=bad)
+
     def test_a_run_adds_the_caption_order_term_and_refuses_a_bad_weight(self):
         pack = os.path.join(self.tmp, "pack")
         make_pack(pack, num_images=40, dev=8)
@@ -146,6 +172,14 @@ class Generality(TempDirTest):
         # weights); the later steps differ as the weights do.
         self.assertGreater(losses(gen)[0], losses(plain)[0])
         self.assertEqual(read_run(gen).config["train"]["generalityWeight"], 0.5)
+        short = os.path.join(self.tmp, "short")
+        self.assertEqual(train_quiet(*common, "--generality-weight", "0.5", "--generality-short", "0.5", "--out", short)[0], 0)
+        self.assertEqual(read_run(short).config["train"]["generalityShort"], 0.5)
+        self.assertNotEqual(losses(short), losses(gen))  # other subsets drawn, so other losses
+        for bad in (["--generality-weight", "1", "--generality-short", "0"], ["--generality-weight", "1", "--generality-short", "2"],
+                    ["--generality-short", "0.5"]):  # a probability, and only with the term it shapes
+            with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+                train_in_process(*common, *bad, "--out", os.path.join(self.tmp, "x"))
         for bad in ("0", "-1", "nan"):
             with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
                 train_in_process(*common, "--generality-weight", bad, "--out", os.path.join(self.tmp, "x"))
