@@ -23,8 +23,13 @@
  * Gains start at 1 and shifts at 0. gi and its normalization do not depend on the state, so they are
  * computed for all steps at once before the recurrence.
  *
- * Two implementations of the step, chosen per call (`lngruPath()` names the one in use):
- * - 'composite': tfjs ops (./kernels/lngruStep.ts), on every backend;
+ * Three implementations of the step, chosen per call (`path` names the one in use):
+ * - 'host-fused': on the host-memory backends (wasm, cpu), plain loops over the step's rows after each
+ *   product (./kernels/lngruStep.host.ts): one read of W_hh h_prev per step and a few ops per step
+ *   instead of about 30 (forward) and 40 (backward) small tfjs ops, whose fixed costs made the LN-GRU
+ *   1.3 to 1.7 times as slow as the GRU at the playground's size; the cache holds host arrays;
+ * - 'composite': tfjs ops (./kernels/lngruStep.ts), on every backend (the reference, and the path on
+ *   webgl and on webgpu without a device);
  * - 'webgpu-kernel': the LN-GRU on the webgpu backend with a live device: after the matrix products,
  *   one WGSL dispatch per step forward and two per step backward (./kernels/lngruStep.wgsl.ts). Its
  *   cache keeps the pre-activations (gi', W_hh h_prev) and states instead of gates and statistics; the
@@ -32,7 +37,16 @@
  */
 import * as tf from './tf';
 import { Rng } from './rng';
-import { blockedMatMul, PassTensors, runToEnd, splitRows, sumRows, variableOf, type Pass } from './ops';
+import {
+  blockedMatMul,
+  hasHostMemory,
+  PassTensors,
+  runToEnd,
+  splitRows,
+  sumRows,
+  variableOf,
+  type Pass,
+} from './ops';
 import {
   LN_EPS,
   lnBackward,
@@ -53,10 +67,33 @@ import {
   packLnGruParams,
 } from './kernels/lngruStep.wgsl';
 import { kernelsActive } from './kernels/webgpu';
+import {
+  biasLnForward,
+  hostStepBackward,
+  hostStepForward,
+  lnBackward as hostLnBackward,
+  type HostLn,
+  type LnGradSums,
+} from './kernels/lngruStep.host';
 
 export { LN_EPS };
 
-export type LnGruPath = 'composite' | 'webgpu-kernel';
+export type LnGruPath = 'composite' | 'host-fused' | 'webgpu-kernel';
+
+/** The step implementation of each model on the host-memory backends (wasm, cpu). */
+const hostPath: Record<'gru' | 'lngru', 'host-fused' | 'composite'> = {
+  gru: 'host-fused',
+  lngru: 'host-fused',
+};
+
+/**
+ * Sets the step implementation on wasm and cpu (default 'host-fused' for both models), for benchmarks
+ * that compare it with the composite ops in one run; `which` picks the model, both when left out.
+ */
+export function setHostStepPath(path: 'host-fused' | 'composite', which?: 'gru' | 'lngru'): void {
+  if (which !== 'lngru') hostPath.gru = path;
+  if (which !== 'gru') hostPath.lngru = path;
+}
 
 /** torch.nn.GRU parameter names, plus the four layer-norm vectors of the LN-GRU. */
 export const GRU_PARAM_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] as const;
@@ -78,6 +115,20 @@ export interface GruCache {
   lnIn?: LnCache;
   /** Composite path: per-step values. */
   steps: StepCache[];
+  /** Host path: per-step values as host arrays, rows t * B + b over all steps. */
+  host?: {
+    lengths: Int32Array;
+    /** Input-side LN: normalized gi [T*B, 3H] and 1 / std per row and group [T*B, 2] (LN-GRU only). */
+    giHat: Float32Array | null;
+    giRstd: Float32Array | null;
+    /** Hidden-side LN: the same for W_hh h_prev + b_hh (LN-GRU only). */
+    ghHat: Float32Array | null;
+    ghRstd: Float32Array | null;
+    /** r, z, n, gh'[2H:] per row [T*B, 4H]. */
+    gates: Float32Array;
+    /** h_0 .. h_T [(T+1)*B, H]: h_prev of step t is row block t. */
+    states: Float32Array;
+  };
   /** Kernel path: pre-activations and states (the kernels recompute gates and statistics). */
   kernel?: {
     giRaw: tf.Tensor2D; // x W_ih^T [T*B, 3H]
@@ -147,10 +198,12 @@ export class GruLayer {
 
   /**
    * The step implementation `forward` uses now: the WGSL kernels for the LN-GRU while webgpu is the
-   * active backend with a live device (the plain GRU has no kernel), tfjs ops otherwise.
+   * active backend with a live device (the plain GRU has no kernel), host loops on wasm and cpu, tfjs
+   * ops otherwise.
    */
   get path(): LnGruPath {
-    return this.layerNorm && kernelsActive() ? 'webgpu-kernel' : 'composite';
+    if (this.layerNorm && kernelsActive()) return 'webgpu-kernel';
+    return hasHostMemory() ? hostPath[this.layerNorm ? 'lngru' : 'gru'] : 'composite';
   }
 
   /** Names of this layer's parameters, in a fixed order. */
@@ -188,6 +241,7 @@ export class GruLayer {
     if (path === 'webgpu-kernel' && !this.layerNorm)
       throw new Error('GRU: the WebGPU kernels are for the LN-GRU only');
     if (path === 'webgpu-kernel') return this.forwardKernel(x, lengths, opts);
+    if (path === 'host-fused') return yield* this.forwardHost(x, lengths, opts);
     return yield* this.forwardComposite(x, lengths, opts);
   }
 
@@ -209,6 +263,7 @@ export class GruLayer {
     blockMacs?: number,
   ): Pass<GruGrads> {
     if (cache.path === 'webgpu-kernel') return this.backwardKernel(cache, dy, dhN);
+    if (cache.path === 'host-fused') return yield* this.backwardHost(cache, dy, dhN, blockMacs);
     return yield* this.backwardComposite(cache, dy, dhN, blockMacs);
   }
 
@@ -325,6 +380,190 @@ export class GruLayer {
     }
   }
 
+  /**
+   * Forward on the host path: the products as tfjs ops, everything after them in host loops
+   * (./kernels/lngruStep.host.ts); per step one product, one read of it and one tensor for h.
+   */
+  private *forwardHost(
+    x: tf.Tensor3D,
+    lengths: ArrayLike<number>,
+    opts: { outputs?: boolean; cache?: boolean; blockMacs?: number },
+  ): Pass<GruForward> {
+    const [T, B, D] = x.shape;
+    const H = this.hiddenSize;
+    const C = 3 * H;
+    const p = this.vars as Record<GruParamName, tf.Variable>;
+    const own = new PassTensors();
+    let out: GruForward | undefined;
+    try {
+      const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
+      const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
+      const whhT = own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
+      const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
+      const ln = this.layerNorm;
+      const hostLn = (gain: tf.Variable, shift: tf.Variable): HostLn => ({
+        gain: gain.dataSync() as Float32Array,
+        shift: shift.dataSync() as Float32Array,
+      });
+      const lnIh = ln ? hostLn(p.ln_weight_ih, p.ln_bias_ih) : null;
+      const lnHh = ln ? hostLn(p.ln_weight_hh, p.ln_bias_hh) : null;
+      const bhh = p.bias_hh.dataSync() as Float32Array;
+      const lens = Int32Array.from(lengths);
+      // Input side for all steps at once: gi' = LN(x W_ih^T + b_ih) [T*B, 3H].
+      const gi = new Float32Array(T * B * C);
+      const giHat = ln ? new Float32Array(T * B * C) : null;
+      const giRstd = ln ? new Float32Array(T * B * 2) : null;
+      biasLnForward(
+        giRaw.dataSync() as Float32Array,
+        p.bias_ih.dataSync() as Float32Array,
+        lnIh,
+        H,
+        gi,
+        giHat,
+        giRstd,
+      );
+      const ghHat = ln ? new Float32Array(T * B * C) : null;
+      const ghRstd = ln ? new Float32Array(T * B * 2) : null;
+      const gates = new Float32Array(T * B * 4 * H);
+      const states = new Float32Array((T + 1) * B * H); // h_0 = 0
+      const y = opts.outputs ? new Float32Array(T * B * H) : null;
+      const gh = new Float32Array(B * C);
+      const rows = (a: Float32Array, t: number, width: number) =>
+        a.subarray(t * B * width, (t + 1) * B * width);
+      let h = own.keep(tf.zeros([B, H]) as tf.Tensor2D);
+      for (let t = 0; t < T; t++) {
+        const ghT = tf.matMul(h, whhT); // [B, 3H]
+        hostStepForward({
+          H,
+          t,
+          lengths: lens,
+          gi: rows(gi, t, C),
+          ghRaw: ghT.dataSync() as Float32Array,
+          bhh,
+          ln: lnHh,
+          ghHat: ghHat && rows(ghHat, t, C),
+          ghRstd: ghRstd && rows(ghRstd, t, 2),
+          gh,
+          hPrev: rows(states, t, H),
+          h: rows(states, t + 1, H),
+          gates: rows(gates, t, 4 * H),
+          y: y && rows(y, t, H),
+        });
+        ghT.dispose();
+        // A view of `states`, which is not written again (the cpu backend keeps the array itself).
+        h = own.keep(tf.tensor2d(rows(states, t + 1, H), [B, H]));
+        yield;
+      }
+      const result: GruForward = { hN: h };
+      if (y) result.y = own.keep(tf.tensor3d(y, [T, B, H]));
+      if (opts.cache) {
+        result.cache = {
+          T,
+          B,
+          x: xRows,
+          path: 'host-fused',
+          steps: [],
+          host: { lengths: lens, giHat, giRstd, ghHat, ghRstd, gates, states },
+        };
+      }
+      out = result;
+      return result;
+    } finally {
+      own.release(out);
+    }
+  }
+
+  /** BPTT on the host path: per step the host loop, then one product d gh @ W_hh (none at t = 0). */
+  private *backwardHost(
+    cache: GruCache,
+    dy: tf.Tensor3D | null,
+    dhN: tf.Tensor2D,
+    blockMacs?: number,
+  ): Pass<GruGrads> {
+    const { T, B } = cache;
+    const k = cache.host;
+    if (!k) throw new Error('GRU backward: the cache says host-fused but holds no host values');
+    const H = this.hiddenSize;
+    const C = 3 * H;
+    const p = this.vars as Record<GruParamName, tf.Variable>;
+    const ln = this.layerNorm;
+    const own = new PassTensors();
+    let out: GruGrads | undefined;
+    try {
+      const dyAll = dy ? (dy.dataSync() as Float32Array) : null; // [T, B, H]
+      const rows = (a: Float32Array, t: number, width: number) =>
+        a.subarray(t * B * width, (t + 1) * B * width);
+      const dGIn = new Float32Array(T * B * C); // d gi' [T*B, 3H]
+      const dGH = new Float32Array(T * B * C); // d (W_hh h_prev + b_hh) [T*B, 3H]
+      const dbhh = new Float64Array(C);
+      const sumsHh: LnGradSums | null = ln ? { gain: new Float64Array(C), shift: new Float64Array(C) } : null;
+      const gainHh = ln ? (p.ln_weight_hh.dataSync() as Float32Array) : null;
+      const dghRow = new Float64Array(C);
+      let dh = dhN.dataSync() as Float32Array; // [B, H]
+      for (let t = T - 1; t >= 0; t--) {
+        const dhPrev = new Float32Array(B * H);
+        hostStepBackward({
+          H,
+          t,
+          lengths: k.lengths,
+          dh,
+          dy: dyAll && rows(dyAll, t, H),
+          hPrev: rows(k.states, t, H),
+          gates: rows(k.gates, t, 4 * H),
+          gain: gainHh,
+          ghHat: k.ghHat && rows(k.ghHat, t, C),
+          ghRstd: k.ghRstd && rows(k.ghRstd, t, 2),
+          dghRow,
+          dgi: rows(dGIn, t, C),
+          dgh: rows(dGH, t, C),
+          dhPrev,
+          dbhh,
+          lnSums: sumsHh,
+        });
+        if (t > 0) {
+          // d h_prev += d gh @ W_hh, [B, 3H] @ [3H, H]; d h_0 is not needed.
+          const mm = tf.tidy(() =>
+            tf.matMul(tf.tensor2d(rows(dGH, t, C), [B, C]), p.weight_hh as tf.Tensor2D),
+          );
+          const add = mm.dataSync() as Float32Array;
+          for (let i = 0; i < dhPrev.length; i++) dhPrev[i] += add[i];
+          mm.dispose();
+        }
+        dh = dhPrev;
+        yield;
+      }
+      const grads: GruGrads['params'] = {};
+      // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
+      const hPrevRows = own.keep(tf.tensor2d(k.states.subarray(0, T * B * H), [T * B, H])); // [T*B, H]
+      const dGHt = own.keep(tf.tidy(() => tf.tensor2d(dGH, [T * B, C]).transpose() as tf.Tensor2D)); // [3H, T*B]
+      grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
+      const vec = (a: Float64Array) => own.keep(tf.tensor1d(Float32Array.from(a)));
+      grads.bias_hh = vec(dbhh);
+      if (sumsHh) {
+        grads.ln_weight_hh = vec(sumsHh.gain);
+        grads.ln_bias_hh = vec(sumsHh.shift);
+      }
+      // Input side, all steps at once: d (x W_ih^T + b_ih) through the input LN.
+      let dGI = dGIn;
+      const dbih = new Float64Array(C);
+      if (ln && k.giHat && k.giRstd) {
+        const sumsIh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
+        dGI = new Float32Array(T * B * C);
+        const gainIh = p.ln_weight_ih.dataSync() as Float32Array;
+        hostLnBackward(dGIn, k.giHat, k.giRstd, gainIh, H, dGI, sumsIh, dbih);
+        grads.ln_weight_ih = vec(sumsIh.gain);
+        grads.ln_bias_ih = vec(sumsIh.shift);
+      } else {
+        for (let i = 0; i < dGI.length; i++) dbih[i % C] += dGI[i];
+      }
+      const dGIt = own.keep(tf.tensor2d(dGI, [T * B, C])); // [T*B, 3H]
+      out = yield* this.inputGrads(cache, dGIt, grads, own, blockMacs, vec(dbih));
+      return out;
+    } finally {
+      own.release(out);
+    }
+  }
+
   /** LN-GRU forward with the WGSL step kernels (webgpu); same results as `forwardComposite`. */
   private forwardKernel(
     x: tf.Tensor3D,
@@ -425,8 +664,9 @@ export class GruLayer {
   }
 
   /**
-   * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x; the tensors it makes are
-   * kept in `own` (the caller releases them, less its result); its two large products in blocks.
+   * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih (unless `biasGrad` has it), W_ih and x;
+   * the tensors it makes are kept in `own` (the caller releases them, less its result); its two large
+   * products in blocks.
    */
   private *inputGrads(
     cache: GruCache,
@@ -434,9 +674,10 @@ export class GruLayer {
     grads: GruGrads['params'],
     own: PassTensors,
     blockMacs?: number,
+    biasGrad?: tf.Tensor1D,
   ): Pass<GruGrads> {
     const p = this.vars as Record<GruParamName, tf.Variable>;
-    grads.bias_ih = own.keep(sumRows(dGI));
+    grads.bias_ih = biasGrad ?? own.keep(sumRows(dGI));
     // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
     const xT = own.keep(cache.x.transpose() as tf.Tensor2D); // [D, T*B]
     const dWihT = own.keep(yield* blockedMatMul(xT, dGI, blockMacs)); // [D, 3H]

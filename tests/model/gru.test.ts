@@ -1,7 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
-import { GRU, GruLayer, LayerNormGRU, sumInGroups } from '../../src/model/gru';
+import {
+  GRU,
+  GruLayer,
+  LayerNormGRU,
+  LN_PARAM_NAMES,
+  sumInGroups,
+  type LnGruPath,
+} from '../../src/model/gru';
 import { runGruVector, type GruVectorInput } from '../../src/model/gru-vectors';
 import { loadTestVector, repoRoot, testVectorPath } from '../helpers/shared';
 import { expectClose, useBackend } from '../helpers/tf';
@@ -27,6 +34,62 @@ describe.each(['wasm', 'cpu'] as const)('GRU reference vectors on %s', (backend)
     expect(Object.keys(out.grads).sort()).toEqual(Object.keys(ref.grads).sort());
     for (const k of Object.keys(ref.grads)) expectClose(out.grads[k], ref.grads[k], TOL, `grad ${k}`);
   });
+});
+
+/**
+ * One forward + backward of `layer` by `path`, with outputs, d loss / d y and d loss / d h_N given;
+ * everything read back as arrays.
+ */
+function fwdBwd(
+  layer: GruLayer,
+  path: LnGruPath,
+  x: tf.Tensor3D,
+  lengths: number[],
+  dy: tf.Tensor3D,
+  dhN: tf.Tensor2D,
+): Record<string, unknown> {
+  const f = layer.forward(x, lengths, { outputs: true, cache: true, path });
+  expect(f.cache!.path).toBe(path);
+  const g = layer.backward(f.cache!, dy, dhN);
+  GruLayer.disposeCache(f.cache!);
+  const out: Record<string, unknown> = { y: f.y!.arraySync(), h_n: f.hN.arraySync(), x: g.x.arraySync() };
+  for (const name of layer.paramNames) out[`grad ${name}`] = g.params[name]!.arraySync();
+  tf.dispose([f.y!, f.hN, g.x, ...Object.values(g.params)]);
+  return out;
+}
+
+describe.each(['wasm', 'cpu'] as const)('host-fused step against the composite ops on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it.each([true, false])(
+    'layerNorm=%s: outputs, final state and every gradient agree; no tensor is left',
+    (layerNorm) => {
+      const [T, B, D, H] = [6, 5, 7, 8];
+      const layer = new GruLayer(D, H, layerNorm, 3);
+      if (layerNorm) {
+        // Gains and shifts away from 1 and 0, so that their use and their gradients are both checked.
+        for (const name of LN_PARAM_NAMES) {
+          const v = layer.vars[name]!;
+          v.assign(tf.randomUniform(v.shape, 0.5, 1.5, 'float32', 11).sub(name.includes('bias') ? 1 : 0));
+        }
+      }
+      const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 5) as tf.Tensor3D;
+      const dy = tf.randomNormal([T, B, H], 0, 1, 'float32', 6) as tf.Tensor3D;
+      const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 7) as tf.Tensor2D;
+      const lengths = [6, 3, 1, 5, 6];
+      expect(layer.path).toBe('host-fused');
+      const before = tf.memory().numTensors;
+      const host = fwdBwd(layer, 'host-fused', x, lengths, dy, dhN);
+      expect(tf.memory().numTensors).toBe(before);
+      const composite = fwdBwd(layer, 'composite', x, lengths, dy, dhN);
+      expect(Object.keys(host).sort()).toEqual(Object.keys(composite).sort());
+      for (const k of Object.keys(composite)) expectClose(host[k], composite[k], 2e-5, k);
+      // The host path is deterministic: a second run gives the same digits.
+      expect(fwdBwd(layer, 'host-fused', x, lengths, dy, dhN)).toEqual(host);
+      tf.dispose([x, dy, dhN]);
+      layer.dispose();
+    },
+  );
 });
 
 describe('GRU behaviour', () => {
@@ -157,7 +220,8 @@ describe('WebGPU binding limit on the composite path', () => {
     const x = tf.randomNormal([12, 2, 4]) as tf.Tensor3D;
     let ok = false;
     const prof = await tf.profile(() => {
-      const f = g.forward(x, [12, 9], { cache: true });
+      // The composite path: the host path (the default on wasm) runs no AddN at all.
+      const f = g.forward(x, [12, 9], { cache: true, path: 'composite' });
       const dhN = tf.onesLike(f.hN);
       const gr = g.backward(f.cache!, null, dhN);
       ok = gr.params.ln_weight_hh !== undefined;
