@@ -52,7 +52,13 @@ import { encodeTrainingCaptions, trainingVocabulary, type TrainingCaptions } fro
 import { BatchSampler, type Batch } from './training/sampler';
 import { WeightAverage } from './training/averaging';
 import { assignWordVectors, checkInitRun, type InitRun } from './training/init';
-import { restoreCheckpoint, takeCheckpoint, type TrainerParts } from './training/state';
+import {
+  holdCheckpoint,
+  restoreCheckpoint,
+  takeCheckpoint,
+  type HeldCheckpoint,
+  type TrainerParts,
+} from './training/state';
 import {
   StepAbortedError,
   STEP_BLOCK_MACS,
@@ -466,11 +472,25 @@ export class Trainer {
    * the last digit. (A distillation teacher is not included: set it again before restoring.)
    */
   checkpoint(): TrainerCheckpoint {
+    this.checkpointable();
+    return takeCheckpoint(this.parts, this.steps, this.sampler.state());
+  }
+
+  /**
+   * The same checkpoint, taken now at no copying cost and read later (./training/state.ts,
+   * readCheckpointTensors): the tensors stay held on the backend while the trainer steps on, so that a
+   * big model's copy need not block training. Release it (releaseCheckpoint) if it is not read.
+   */
+  holdCheckpoint(): HeldCheckpoint {
+    this.checkpointable();
+    return holdCheckpoint(this.parts, this.steps, this.sampler.state());
+  }
+
+  private checkpointable(): void {
     if (this.pending)
       throw new Error(
         `checkpoint: step ${this.pending.step} is still being read from the device (await flushDeviceStep() first)`,
       );
-    return takeCheckpoint(this.parts, this.steps, this.sampler.state());
   }
 
   /**

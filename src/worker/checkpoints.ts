@@ -6,15 +6,19 @@
  * last checkpoint: Open and Export use the checkpoint's weights when they are newer than the stored
  * files, and Resume continues it (to the last digit, as the unit tests check for the trainer).
  *
- * Taking a checkpoint copies the tensors out of the backend (a few tens of ms for the paper's model);
- * the IndexedDB write runs while training goes on, and a new one is not started while one is in flight.
+ * Taking a checkpoint costs nothing between two steps: its tensors are held on the backend
+ * (Trainer.holdCheckpoint) and read one per turn of the event loop while training goes on, each into a
+ * Blob, so that the IndexedDB put serializes handles, not the data (a whole model's copy blocked the
+ * worker for 8 to 11 s at the largest size). A new checkpoint is not started while one is in flight.
  */
 import { CaptionCodec, CODEC_FILE } from '../model/caption-codec';
 import type { TrainerCheckpoint } from '../model/checkpoint';
 import { validateCheckpoint } from '../model/checkpoint';
+import { LIMITS } from '../model/limits';
 import { RUN_FORMAT, serializeWeights, type RunConfig, type RunLogEntry } from '../model/export';
 import type { NamedWeight } from '../model/model';
 import type { Trainer } from '../model/trainer';
+import { readCheckpointTensors, releaseCheckpoint } from '../model/training/state';
 import type { VocabularyJSON } from '../model/tokenizer';
 import { field } from '../model/validate-run';
 import { errorMessage, type StartOptions, type StoredRun } from './protocol';
@@ -83,6 +87,34 @@ export function validateStoredCheckpoint(v: unknown): StoredCheckpoint {
 }
 
 /**
+ * A stored checkpoint read back and validated: tensors stored as Blobs (as the Checkpointer writes them)
+ * are read into arrays once their byte size is checked against their shape; records stored before Blobs
+ * hold the arrays inline.
+ */
+export async function loadStoredCheckpoint(v: unknown): Promise<StoredCheckpoint> {
+  const c = field.rec('checkpoint record', v);
+  const cp = field.rec('checkpoint record: checkpoint', c.checkpoint);
+  if (!Array.isArray(cp.tensors)) return validateStoredCheckpoint(v);
+  const tensors: unknown[] = [];
+  for (const [i, t] of (cp.tensors as unknown[]).entries()) {
+    const e = t as { name?: unknown; shape?: unknown; data?: unknown } | null;
+    if (!(e?.data instanceof Blob)) {
+      tensors.push(t);
+      continue;
+    }
+    const at = `checkpoint record: tensors[${i}] '${String(e.name)}'`;
+    const shape = Array.isArray(e.shape) ? (e.shape as unknown[]) : [];
+    const bytes =
+      4 *
+      shape.reduce<number>((n, d) => n * (Number.isInteger(d) && (d as number) > 0 ? (d as number) : NaN), 1);
+    if (!(bytes <= LIMITS.uploadBytes) || e.data.size !== bytes)
+      throw new Error(`${at}: ${e.data.size} bytes stored for shape [${shape.join(', ')}]`);
+    tensors.push({ ...e, data: new Float32Array(await e.data.arrayBuffer()) });
+  }
+  return validateStoredCheckpoint({ ...c, checkpoint: { ...cp, tensors } });
+}
+
+/**
  * The files Open and Export use for a stored run: its stored files, or files made from its checkpoint
  * when that is newer (a run cut off by a reload or crash); undefined when it has neither.
  */
@@ -99,7 +131,7 @@ export async function currentRunFiles(store: RunStore, run: StoredRun): Promise<
     if (steps >= run.checkpointStep) return files;
   }
   const raw = await store.getCheckpoint(run.id);
-  return raw === undefined ? files : filesFromCheckpoint(validateStoredCheckpoint(raw), run);
+  return raw === undefined ? files : filesFromCheckpoint(await loadStoredCheckpoint(raw), run);
 }
 
 /**
@@ -153,6 +185,15 @@ export interface CheckpointSource {
   trainer: Trainer;
 }
 
+/** A tensor's values as a Blob (a view of a shared heap is copied first: Blob takes no shared memory). */
+const toBlob = (data: Float32Array): Blob =>
+  new Blob([
+    data.buffer instanceof ArrayBuffer ? (data as Float32Array<ArrayBuffer>) : new Float32Array(data),
+  ]);
+
+/** A turn of the event loop (messages such as Pause and Resume are read). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** Takes and stores checkpoints of a session's runs, one write at a time. */
 export class Checkpointer {
   private last = performance.now();
@@ -177,8 +218,10 @@ export class Checkpointer {
   }
 
   /**
-   * Copies each run's state now (synchronously, between steps) and stores it with the run's record, one
-   * transaction per run; resolves when committed. A failure is reported and the previous checkpoint kept.
+   * Takes each run's checkpoint now (held, no copy: between steps) with a copy of its record, then
+   * stores them while training goes on: the tensors are read one per turn, each into a Blob, and each
+   * run's checkpoint and record are written in one transaction; resolves when committed. A failure is
+   * reported and the previous checkpoint kept.
    */
   take(runs: readonly CheckpointSource[]): Promise<void> {
     if (this.writing) return this.writing;
@@ -187,10 +230,10 @@ export class Checkpointer {
       .filter((r) => r.trainer.stepsDone > (r.stored.checkpointStep ?? -1))
       .map((r) => {
         const previous = r.stored.checkpointStep;
-        const checkpoint = r.trainer.checkpoint();
-        const sc: StoredCheckpoint = {
+        const held = r.trainer.holdCheckpoint();
+        r.stored.checkpointStep = held.state.steps;
+        const sc = {
           runId: r.stored.id,
-          checkpoint,
           vocab: r.trainer.vocab.toJSON(),
           encoder: this.options.encoder,
           options: {
@@ -201,18 +244,20 @@ export class Checkpointer {
           seconds: r.stored.seconds,
           savedAt: new Date().toISOString(),
         };
-        r.stored.checkpointStep = checkpoint.steps;
-        return { live: r.stored, previous, record: structuredClone(r.stored), sc };
+        return { live: r.stored, previous, record: structuredClone(r.stored), held, sc };
       });
     const write = (async () => {
-      for (const { live, previous, record, sc } of snapshots) {
+      for (const { live, previous, record, held, sc } of snapshots) {
+        const steps = held.state.steps;
         try {
-          await this.store.saveWithCheckpoint(record, sc);
+          const tensors = await readCheckpointTensors(held, toBlob, nextTurn);
+          await this.store.saveWithCheckpoint(record, { ...sc, checkpoint: { ...held.state, tensors } });
         } catch (e) {
+          releaseCheckpoint(held);
           // The stored record still names the previous checkpoint.
-          if (live.checkpointStep === sc.checkpoint.steps) live.checkpointStep = previous;
+          if (live.checkpointStep === steps) live.checkpointStep = previous;
           this.onError(
-            `the checkpoint of run '${record.label}' at step ${sc.checkpoint.steps} ${errorMessage(e).replace(/^.* was not saved: /, 'was not saved: ')}`,
+            `the checkpoint of run '${record.label}' at step ${steps} ${errorMessage(e).replace(/^.* was not saved: /, 'was not saved: ')}`,
           );
         }
       }

@@ -13,7 +13,7 @@ import { TrainingDriver } from '../model/driver';
 import type { EvalMetrics } from '../model/types';
 import { batchWarning } from '../model/data/flickr8k';
 import { errorMessage, type RunSpec, type StartOptions, type StoredRun } from './protocol';
-import { Checkpointer, CHECKPOINT_SECONDS, validateStoredCheckpoint } from './checkpoints';
+import { Checkpointer, CHECKPOINT_SECONDS, loadStoredCheckpoint } from './checkpoints';
 import { filesOf, liveRun, newStoredRun, takeProgress, type LiveRun } from './live-run';
 import type { WorkerService } from './service';
 
@@ -111,7 +111,7 @@ export class Training {
       throw new Error(
         `run '${meta.label}' has no checkpoint to resume from (it was stored before checkpoints)`,
       );
-    const sc = validateStoredCheckpoint(raw);
+    const sc = await loadStoredCheckpoint(raw);
     const cp = sc.checkpoint;
     const loaded = svc.loaded;
     if (!loaded || loaded.dataset.name !== cp.dataset)
@@ -185,7 +185,7 @@ export class Training {
       dataset: dataset.name,
       evalSplit,
     });
-    for (const r of runs) this.persist(r.stored);
+    for (const r of runs) void this.persist(r.stored);
     void svc.library.list();
     return s;
   }
@@ -218,7 +218,11 @@ export class Training {
   // -------------------------------------------------------------------------------------------
   // Pause, resume, reset, evaluate, checkpoint
 
-  /** Pauses the runs ('paused' at once); resolves once their weights and records are stored. */
+  /**
+   * Pauses the runs ('paused' at once); resolves once their checkpoints and records are stored. The
+   * checkpoint is written turn by turn (./checkpoints.ts), so a Resume or Reset sent at once is read
+   * while it is stored; Open and Export make a paused run's files from its checkpoint.
+   */
   async pause(): Promise<void> {
     const s = this.session;
     if (!s?.running) return;
@@ -228,8 +232,9 @@ export class Training {
     this.flushProgress(s);
     for (const r of s.runs) r.stored.state = 'paused';
     this.svc.post({ type: 'paused', step: s.runs[0].stored.step });
-    void s.checkpointer.latest(s.runs);
-    for (const r of s.runs) await this.saveRunFiles(r);
+    await s.checkpointer.latest(s.runs);
+    // The records as they are now (a checkpoint of this step may have been stored before the Pause).
+    for (const r of s.runs) await this.persist(r.stored);
     await this.svc.library.list();
   }
 
@@ -275,8 +280,8 @@ export class Training {
   // -------------------------------------------------------------------------------------------
   // Storing
 
-  private persist(run: StoredRun): void {
-    this.svc.store
+  private persist(run: StoredRun): Promise<void> {
+    return this.svc.store
       .put(structuredClone(run))
       .catch((e: unknown) => this.svc.notice(`Could not save run ${run.label}: ${errorMessage(e)}`));
   }
@@ -325,7 +330,7 @@ export class Training {
           point,
           ms: performance.now() - t0,
         });
-        this.persist(r.stored);
+        void this.persist(r.stored);
       }
       return 'done';
     } catch (e) {

@@ -3,6 +3,8 @@ import { Trainer, TrainingDivergedError } from '../../src/model/trainer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { checkpointFromFiles, checkpointToFiles, validateCheckpoint } from '../../src/model/checkpoint';
 import type { TrainConfig } from '../../src/model/types';
+import { readCheckpointTensors, releaseCheckpoint } from '../../src/model/training/state';
+import * as tf from '../../src/model/tf';
 import { useBackend } from '../helpers/tf';
 
 beforeAll(() => useBackend('wasm'));
@@ -38,6 +40,38 @@ describe('checkpoint and restore', () => {
     w1.forEach((w, k) => expect(Array.from(w2[k].data), w.name).toEqual(Array.from(w.data)));
     if (extra.averageFromStep) expect(resumed.averagedSteps).toBe(whole.averagedSteps);
     whole.dispose();
+    resumed.dispose();
+  });
+
+  it('a held checkpoint read while the trainer steps on is the checkpoint of the step it was taken at', async () => {
+    const train = { batchSize: 16, seed: 9, averageFromStep: 2 };
+    const tr = new Trainer(ds, model, train);
+    losses(tr, 3);
+    const now = tr.checkpoint();
+    const tensorsBefore = tf.memory().numTensors;
+    const held = tr.holdCheckpoint();
+    // The trainer steps on (its variables are assigned new values) before the held tensors are read.
+    const later = losses(tr, 2);
+    let turns = 0;
+    const tensors = await readCheckpointTensors(
+      held,
+      (d) => d,
+      async () => {
+        turns++;
+      },
+    );
+    expect(turns).toBe(now.tensors.length); // one turn before each tensor
+    expect({ ...held.state, tensors }).toEqual(now);
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // every held tensor released
+    // And it resumes to the steps the trainer took after it.
+    const resumed = new Trainer(ds, model, train);
+    resumed.restore({ ...held.state, tensors });
+    expect(losses(resumed, 2)).toEqual(later);
+    // A held checkpoint that is never read is released.
+    const count = tf.memory().numTensors;
+    releaseCheckpoint(tr.holdCheckpoint());
+    expect(tf.memory().numTensors).toBe(count);
+    tr.dispose();
     resumed.dispose();
   });
 

@@ -3,7 +3,12 @@ import { Trainer } from '../../src/model/trainer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { exportRun, importModel } from '../../src/model/export';
 import { RunStore } from '../../src/worker/run-store';
-import { Checkpointer, currentRunFiles, validateStoredCheckpoint } from '../../src/worker/checkpoints';
+import {
+  Checkpointer,
+  currentRunFiles,
+  loadStoredCheckpoint,
+  validateStoredCheckpoint,
+} from '../../src/worker/checkpoints';
 import type { StoredRun } from '../../src/worker/protocol';
 import { useBackend } from '../helpers/tf';
 
@@ -44,7 +49,7 @@ describe('browser checkpoints', () => {
     expect(stored.checkpointStep).toBe(4);
     const back = (await store.list()).runs[0];
     expect(back.checkpointStep).toBe(4);
-    const sc = validateStoredCheckpoint(await store.getCheckpoint('r1'));
+    const sc = await loadStoredCheckpoint(await store.getCheckpoint('r1'));
     expect(sc.checkpoint.steps).toBe(4);
     // No stored files yet (a run cut off before it paused): the checkpoint gives them.
     const files = (await currentRunFiles(store, back))!;
@@ -87,7 +92,7 @@ describe('browser checkpoints', () => {
       () => {},
     ).take([{ stored: record(first, 'r2'), trainer: first }]);
     first.dispose();
-    const sc = validateStoredCheckpoint(await store.getCheckpoint('r2'));
+    const sc = await loadStoredCheckpoint(await store.getCheckpoint('r2'));
     const resumed = new Trainer(ds, sc.checkpoint.model, sc.checkpoint.train);
     resumed.restore(sc.checkpoint);
     expect([...head, ...Array.from({ length: 5 }, () => resumed.step().loss)]).toEqual(expected);
@@ -95,7 +100,61 @@ describe('browser checkpoints', () => {
     resumed.dispose();
   });
 
-  it('refuses a damaged checkpoint record, naming the field', () => {
+  it('stores turn by turn while the run trains on: the tensors as Blobs, the checkpoint of the step it was taken at', async () => {
+    const store = new RunStore('test');
+    const train = { batchSize: 8, seed: 6 };
+    const whole = new Trainer(ds, { wordDim: 8, hiddenDim: 16 }, train);
+    const expected = Array.from({ length: 7 }, () => whole.step().loss);
+    const live = new Trainer(ds, { wordDim: 8, hiddenDim: 16 }, train);
+    for (let i = 0; i < 3; i++) live.step();
+    const stored = record(live, 'r3');
+    let writes = 0;
+    const save = store.saveWithCheckpoint.bind(store);
+    store.saveWithCheckpoint = (...args: Parameters<RunStore['saveWithCheckpoint']>) => {
+      writes++;
+      return save(...args);
+    };
+    const write = new Checkpointer(
+      store,
+      { evalEvery: 10, maxSteps: 0, evalImages: 0, encoder: null },
+      () => {},
+    ).take([{ stored, trainer: live }]);
+    // A Resume read at the next turn: the run steps on while its checkpoint is being stored.
+    let stepsDuring = 0;
+    setTimeout(() => {
+      live.step();
+      live.step();
+      stepsDuring = writes === 0 ? 2 : -1;
+    }, 0);
+    expect(writes).toBe(0);
+    await write;
+    expect(stepsDuring).toBe(2); // the steps ran before the write, in a turn it gave up
+    const raw = (await store.getCheckpoint('r3')) as { checkpoint: { tensors: { data: unknown }[] } };
+    expect(raw.checkpoint.tensors.every((t) => t.data instanceof Blob)).toBe(true);
+    const sc = await loadStoredCheckpoint(raw);
+    expect(sc.checkpoint.steps).toBe(3);
+    const resumed = new Trainer(ds, sc.checkpoint.model, sc.checkpoint.train);
+    resumed.restore(sc.checkpoint);
+    expect(Array.from({ length: 4 }, () => resumed.step().loss)).toEqual(expected.slice(3));
+    // A record stored before Blobs (arrays inline) still loads.
+    const inline = {
+      ...raw,
+      checkpoint: { ...sc.checkpoint, tensors: sc.checkpoint.tensors.map((t) => ({ ...t })) },
+    };
+    expect((await loadStoredCheckpoint(inline)).checkpoint.tensors).toEqual(sc.checkpoint.tensors);
+    // A Blob whose size does not match its shape is refused, naming the tensor, before it is read.
+    const bad = structuredClone(raw);
+    bad.checkpoint.tensors[1] = { ...raw.checkpoint.tensors[1], data: new Blob([new Float32Array(3)]) };
+    await expect(loadStoredCheckpoint(bad)).rejects.toThrow(
+      /tensors\[1\] 'weight\.[^']+': 12 bytes stored for shape/,
+    );
+    whole.dispose();
+    live.dispose();
+    resumed.dispose();
+  });
+
+  it('refuses a damaged checkpoint record, naming the field', async () => {
     expect(() => validateStoredCheckpoint({ runId: 'x' })).toThrow(/checkpoint record/);
+    await expect(loadStoredCheckpoint({ runId: 'x' })).rejects.toThrow(/checkpoint record: checkpoint/);
   });
 });

@@ -29,55 +29,147 @@ function variableRoles(model: OrderEmbeddingModel): Map<string, string> {
   return new Map(model.variables.map((v, k) => [v.name, names[k]]));
 }
 
-/** The checkpoint of `parts` after `steps` steps, the sampler at `sampler`. */
-export function takeCheckpoint(parts: TrainerParts, steps: number, sampler: SamplerState): TrainerCheckpoint {
+/**
+ * A tensor held as it is now: one more reference to the same backend data, no copy. Training never
+ * writes a tensor in place: a variable's assign() points the variable at its new value's data and drops
+ * its own reference to the old data, which this one keeps alive. So the held tensor keeps the values of
+ * the moment it was taken while the trainer steps on. Dispose it when read.
+ */
+function hold(t: tf.Tensor): tf.Tensor {
+  const engine = tf.engine();
+  const held = engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+  engine.backend.incRef(t.dataId);
+  return tf.keep(held); // outside any tidy's reach: it lives until read
+}
+
+/** A tensor of a held checkpoint: held on the backend, or already a host copy (the running mean). */
+interface HeldTensor {
+  name: string;
+  shape: number[];
+  held?: tf.Tensor;
+  data?: Float32Array;
+}
+
+/**
+ * A checkpoint taken between two steps at no copying cost: every field but the tensors' data, which is
+ * held on the backend ({@link hold}) and read later, all at once ({@link readCheckpoint}) or tensor by
+ * tensor with turns of the event loop between them ({@link readCheckpointTensors}), while training goes on.
+ */
+export interface HeldCheckpoint {
+  state: Omit<TrainerCheckpoint, 'tensors'>;
+  tensors: HeldTensor[];
+}
+
+/** Holds the checkpoint of `parts` after `steps` steps, the sampler at `sampler`. */
+export function holdCheckpoint(parts: TrainerParts, steps: number, sampler: SamplerState): HeldCheckpoint {
   const { model, config, dataset } = parts;
   const adam = adamInternals(parts.optimizer);
   const roles = variableRoles(model);
-  const tensor = (name: string, v: tf.Tensor) => ({
-    name,
-    shape: [...v.shape],
-    data: new Float32Array(v.dataSync()),
-  });
+  const held = (name: string, v: tf.Tensor): HeldTensor => ({ name, shape: [...v.shape], held: hold(v) });
   // Adam names a slot `<variable name>/m` (or /v): saved under the weight's name, which does not
   // depend on how many variables the process created before.
   const moments = (list: AdamInternals['accumulatedFirstMoment'], kind: 'm' | 'v') =>
     list.map((s) =>
-      tensor(`adam.${kind}.${roles.get(s.originalName.slice(0, -2)) ?? s.originalName}`, s.variable),
+      held(`adam.${kind}.${roles.get(s.originalName.slice(0, -2)) ?? s.originalName}`, s.variable),
     );
   const order = adam.accumulatedFirstMoment.map((s) => roles.get(s.originalName.slice(0, -2)) ?? '');
   return {
-    format: CHECKPOINT_FORMAT,
-    version: 1,
-    model: { ...config.model },
-    train: structuredClone(config.train),
-    dataset: dataset.name,
-    numImages: dataset.numImages,
-    vocabSize: parts.vocabSize,
-    steps,
-    epochs: sampler.epochs,
-    rng: sampler.rng,
-    viewRng: sampler.viewRng,
-    order: [...sampler.order],
-    cursor: sampler.cursor,
-    captionBatches: sampler.captionBatches.map((b) => [...b]),
-    batchCursor: sampler.batchCursor,
-    adam: {
-      iterations: adam.iterations_ ?? 0,
-      beta1Power: adam.accBeta1.dataSync()[0],
-      beta2Power: adam.accBeta2.dataSync()[0],
-      order,
+    state: {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      model: { ...config.model },
+      train: structuredClone(config.train),
+      dataset: dataset.name,
+      numImages: dataset.numImages,
+      vocabSize: parts.vocabSize,
+      steps,
+      epochs: sampler.epochs,
+      rng: sampler.rng,
+      viewRng: sampler.viewRng,
+      order: [...sampler.order],
+      cursor: sampler.cursor,
+      captionBatches: sampler.captionBatches.map((b) => [...b]),
+      batchCursor: sampler.batchCursor,
+      adam: {
+        iterations: adam.iterations_ ?? 0,
+        beta1Power: adam.accBeta1.dataSync()[0],
+        beta2Power: adam.accBeta2.dataSync()[0],
+        order,
+      },
+      averageCount: parts.average.count,
+      averageApplied: parts.average.isApplied,
     },
-    averageCount: parts.average.count,
-    averageApplied: parts.average.isApplied,
     // The variables as they are (image.weight [F, H], not the export's torch layout).
     tensors: [
-      ...model.variables.map((v, k) => tensor(`weight.${model.weightShapes[k].name}`, v)),
+      ...model.variables.map((v, k) => held(`weight.${model.weightShapes[k].name}`, v)),
       ...moments(adam.accumulatedFirstMoment, 'm'),
       ...moments(adam.accumulatedSecondMoment, 'v'),
+      // The running mean lives on the host and is updated in place: copied now.
       ...parts.average.checkpointTensors(),
     ],
   };
+}
+
+/** Read-back values as the checkpoint's own array: the cpu backend hands out the array it keeps (wasm
+ * and WebGPU a fresh one). */
+function own(data: Float32Array): Float32Array {
+  return tf.getBackend() === 'cpu' ? data.slice() : data;
+}
+
+/** A held tensor's values (then released). */
+async function readHeld(t: HeldTensor): Promise<Float32Array> {
+  if (t.data) return t.data;
+  const held = t.held!;
+  t.held = undefined;
+  try {
+    return own((await held.data()) as Float32Array);
+  } finally {
+    held.dispose();
+  }
+}
+
+/**
+ * Reads a held checkpoint's tensors one by one, each turned into what the caller stores (`convert`, e.g.
+ * a Blob), awaiting `between()` before each (a turn of the event loop: a big model's tensors are read
+ * without blocking its worker for the whole copy). Releases every held tensor, also on failure.
+ */
+export async function readCheckpointTensors<T>(
+  h: HeldCheckpoint,
+  convert: (data: Float32Array) => T,
+  between: () => Promise<void>,
+): Promise<{ name: string; shape: number[]; data: T }[]> {
+  try {
+    const out: { name: string; shape: number[]; data: T }[] = [];
+    for (const t of h.tensors) {
+      await between();
+      out.push({ name: t.name, shape: t.shape, data: convert(await readHeld(t)) });
+    }
+    return out;
+  } finally {
+    releaseCheckpoint(h);
+  }
+}
+
+/** Releases a held checkpoint's backend tensors that were not read. */
+export function releaseCheckpoint(h: HeldCheckpoint): void {
+  for (const t of h.tensors) {
+    t.held?.dispose();
+    t.held = undefined;
+  }
+}
+
+/** The checkpoint of `parts` after `steps` steps, the sampler at `sampler`, read at once. */
+export function takeCheckpoint(parts: TrainerParts, steps: number, sampler: SamplerState): TrainerCheckpoint {
+  const h = holdCheckpoint(parts, steps, sampler);
+  try {
+    const tensors = h.tensors.map((t) => {
+      if (t.data) return { name: t.name, shape: t.shape, data: t.data };
+      return { name: t.name, shape: t.shape, data: own(t.held!.dataSync() as Float32Array) };
+    });
+    return { ...h.state, tensors };
+  } finally {
+    releaseCheckpoint(h);
+  }
 }
 
 /**
