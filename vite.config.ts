@@ -2,11 +2,11 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 // Data and model paths: 404 for a missing file (no index.html fallback), ../shared/models at /shared-models/.
-import { staticFiles } from './scripts/vite-static-files';
+import { staticFiles } from './scripts/lib/vite-static-files';
 // Content-Security-Policy, nosniff and frame protection on the dev and preview servers.
-import { securityHeadersPlugin } from './scripts/vite-security-headers';
+import { securityHeadersPlugin } from './scripts/lib/vite-security-headers';
 // tfjs's threaded wasm glue handed to its pthread workers unminified (the minified one breaks them).
-import { tfjsThreadsPlugin } from './scripts/vite-tfjs-threads';
+import { tfjsThreadsPlugin } from './scripts/lib/vite-tfjs-threads';
 
 /**
  * Writes dist/build-info.json ({nodeEnv}): whether React's production or development build went into the

@@ -15,8 +15,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommand } from './cli/options';
 import { BENCH_ENCODERS } from './cli/commands';
-import { initNodeBackend } from './node-backend';
-import { decodeJpeg, nodeModelLoader, sharedRoot } from './node-images';
+import { initNodeBackend } from './lib/node-backend';
+import { decodeJpeg, nodeModelLoader, sharedRoot } from './lib/node-images';
 import { ENCODER_PRESETS, ImageEncoder, extractFeatures, type RgbImage } from '../src/model/encoders';
 import { serveAndLaunch } from '../tests/e2e/harness';
 

@@ -2,7 +2,7 @@
  * npm run bench:gpu [-- options]   (BENCH_GPU in ./cli/commands.ts; `--help`, docs/cli.md)
  *
  * The GPU figures in one command, in Node with no browser: tfjs's WebGPU backend on the `webgpu`
- * package's Dawn adapter (./node-webgpu.ts). It prints the adapter, then
+ * package's Dawn adapter (./lib/node-webgpu.ts). It prints the adapter, then
  * - a full training step (Trainer.stepOnDevice: LN-GRU, scoring, loss, gradients, clipping and Adam on
  *   the device, the loss read one step behind) at hidden 1024, batch 128, word 300, 12 words per
  *   caption: pairs/s with our WGSL kernels and with the composite tfjs ops;
@@ -19,7 +19,7 @@
  */
 import { parseCommand } from './cli/options';
 import { BENCH_GPU } from './cli/commands';
-import { initNodeWebGPU, NodeWebGPUMissing, peakBandwidth } from './node-webgpu';
+import { initNodeWebGPU, NodeWebGPUMissing, peakBandwidth } from './lib/node-webgpu';
 import * as tf from '../src/model/tf';
 import { Trainer } from '../src/model/trainer';
 import { GruLayer, LayerNormGRU } from '../src/model/gru';

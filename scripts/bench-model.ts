@@ -9,12 +9,12 @@
  * 256, word 128, batch 64); LN-GRU vs GRU (one layer's forward + backward, and a training step) at the
  * playground default and at hidden 1024 (part `lngru`). Prints a table and a last line of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
  */
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { BENCH_MODEL } from './cli/commands';
 import * as tf from '../src/model/tf';
-import { GruLayer } from '../src/model/gru';
+import { GruLayer, setHostStepPath } from '../src/model/gru';
 import { Trainer } from '../src/model/trainer';
 import { Rng } from '../src/model/rng';
 import { orderViolation } from '../src/model/scoring';
@@ -302,10 +302,15 @@ async function main(): Promise<void> {
       // LN-GRU vs GRU at the playground's default (hidden 256, word 128, batch 64) and at hidden 1024
       // (word 300, batch 128): one layer's forward + backward, and a whole training step, LN and plain
       // timed in turn. Overrides the model part's lngru_vs_gru_<backend> (taken one after the other).
-      for (const size of [
+      // Each size with the host-fused step (the default here), then with the composite tfjs ops (figures
+      // prefixed composite_), as before/after in one run.
+      const lnSizes = [
         { H: 256, W: 128, batch: 64 },
         { H: 1024, W: D, batch: B },
-      ]) {
+      ];
+      const stepPaths = ['host-fused', 'composite'] as const;
+      for (const [size, stepPath] of lnSizes.flatMap((s) => stepPaths.map((p) => [s, p] as const))) {
+        setHostStepPath(stepPath);
         const rnn = [true, false].map((ln) => rnnFwdBwd(size.H, ln, size.W, size.batch));
         const [lnMs, plainMs] = timeInTurn(
           rnn.map((r) => r.run),
@@ -326,15 +331,19 @@ async function main(): Promise<void> {
         );
         trainers.forEach((t) => t.dispose());
         console.log(
-          `${backend} LN vs GRU H=${size.H} W=${size.W} batch ${size.batch}: fwd+bwd LN-GRU ${lnMs.toFixed(1)} ms, GRU ${plainMs.toFixed(1)} ms (x${(lnMs / plainMs).toFixed(3)}); ` +
+          `${backend} ${stepPath} LN vs GRU H=${size.H} W=${size.W} batch ${size.batch}: fwd+bwd LN-GRU ${lnMs.toFixed(1)} ms, GRU ${plainMs.toFixed(1)} ms (x${(lnMs / plainMs).toFixed(3)}); ` +
             `train step LN ${stepLn.toFixed(1)} ms, GRU ${stepPlain.toFixed(1)} ms (x${(stepLn / stepPlain).toFixed(3)})`,
         );
         const sfx = size.H === 1024 ? `_${backend}` : `_h${size.H}_${backend}`;
-        figures[`lngru_ms${sfx}`] = lnMs.toFixed(1);
-        figures[`gru_ms${sfx}`] = plainMs.toFixed(1);
-        figures[`lngru_vs_gru${sfx}`] = (lnMs / plainMs).toFixed(3);
-        figures[`train_lngru_vs_gru${sfx}`] = (stepLn / stepPlain).toFixed(3);
+        const pre = stepPath === 'composite' ? 'composite_' : '';
+        figures[`${pre}lngru_ms${sfx}`] = lnMs.toFixed(1);
+        figures[`${pre}gru_ms${sfx}`] = plainMs.toFixed(1);
+        figures[`${pre}lngru_vs_gru${sfx}`] = (lnMs / plainMs).toFixed(3);
+        figures[`${pre}train_lngru_vs_gru${sfx}`] = (stepLn / stepPlain).toFixed(3);
+        figures[`${pre}train_ms_lngru${sfx}`] = stepLn.toFixed(1);
+        figures[`${pre}train_ms_gru${sfx}`] = stepPlain.toFixed(1);
       }
+      setHostStepPath('host-fused');
     }
   }
   // The issue's pairs_per_s_lngru_<backend> is the all-threads figure at hidden 1024 when threads ran;

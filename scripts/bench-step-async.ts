@@ -13,7 +13,7 @@
  * words, 1024-d features).
  */
 import { parseArgs } from 'node:util';
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { StepAbortedError, Trainer } from '../src/model/trainer';
 import { makeSyntheticDataset } from '../src/model/synthetic';
 

@@ -9,10 +9,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { parseCommand } from './cli/options';
 import { CALIBRATE } from './cli/commands';
-import { loadScriptData, readRunFolder } from './data-node';
+import { loadScriptData } from './lib/script-data';
+import { readRunFolder } from './lib/run-folder';
 import { calibrate, CALIBRATION_FILE } from '../src/model/calibration';
 import { importModel } from '../src/model/export';
 import { parseCaptionBank } from '../src/model/caption-bank';

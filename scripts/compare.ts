@@ -12,15 +12,16 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { COMPARE, tableTrainFields } from './cli/commands';
-import { loadScriptData, addFeatureViews, writeRunFolder } from './data-node';
+import { loadScriptData, addFeatureViews } from './lib/script-data';
+import { writeRunFolder } from './lib/run-folder';
 import { exportRun } from '../src/model/export';
 import { Trainer } from '../src/model/trainer';
 import { TrainingDriver } from '../src/model/driver';
-import { summarize, type LogLine } from './run-log';
+import { summarize, type LogLine } from './lib/run-log';
 import type { Measure } from '../src/model/types';
 import { splitSizeWarnings } from '../src/model/data/flickr8k';
 

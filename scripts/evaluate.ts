@@ -12,11 +12,12 @@
  * prepare:flickr8k), and prints R@1/5/10, median and mean rank both ways. With --json, the last line of
  * stdout is {"i2t": {r1, r5, r10, medr, meanr}, "t2i": {...}, "rsum"}.
  */
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { EVALUATE } from './cli/commands';
-import { loadScriptData, readRunFolder } from './data-node';
+import { loadScriptData } from './lib/script-data';
+import { readRunFolder } from './lib/run-folder';
 import { evaluateEnsemble } from '../src/model/evaluate';
 import { importModel, type ImportedModel } from '../src/model/export';
 import { SPLIT_NAMES, type SplitName } from '../src/model/data/flickr8k';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { runGruVector, type GruVectorInput } from '../src/model/gru-vectors';
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { parseCommand } from './cli/options';
 import { FORWARD } from './cli/commands';
 

@@ -654,7 +654,7 @@ export function vocabularyFromRun(dir: string): Vocabulary {
  * default minimum word count. Also returns every caption of the caption file, for the identity check.
  */
 export async function flickrVocabulary(dir: string): Promise<{ vocab: Vocabulary; captions: string[] }> {
-  const { readFlickrFolder } = await import('./data-node');
+  const { readFlickrFolder } = await import('./lib/flickr-folder');
   const folder = readFlickrFolder(dir);
   const train = folder.data.splits.train;
   if (!train?.length)

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from '
 import path from 'node:path';
 import { parseCommand } from './cli/options';
 import { MAKE_STARTER } from './cli/commands';
-import { readRunFolder } from './data-node';
+import { readRunFolder } from './lib/run-folder';
 import { deserializeWeights, RUN_FILES, serializeWeights, type RunFiles } from '../src/model/export';
 import { asText } from '../src/model/data/binary';
 import { CaptionCodec } from '../src/model/caption-codec';

@@ -12,7 +12,7 @@ import { parseCommand } from './cli/options';
 import { PLOT } from './cli/commands';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { byRun, readLog, summarize, type LogLine } from './run-log';
+import { byRun, readLog, summarize, type LogLine } from './lib/run-log';
 
 const COLOURS = ['#1f4fd1', '#d1541f', '#138a4c', '#8a2be2', '#555'];
 const PANELS = [

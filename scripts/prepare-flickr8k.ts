@@ -19,8 +19,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseCommand } from './cli/options';
 import { PREPARE_FLICKR8K } from './cli/commands';
-import { defaultPackDir, encodeFlickrShard, prepareFlickrPack, writePack, type Shard } from './data-node';
-import { initNodeBackend } from './node-backend';
+import { defaultPackDir, writePack } from './lib/packs';
+import { encodeFlickrShard, prepareFlickrPack, type Shard } from './lib/prepare-flickr';
+import { initNodeBackend } from './lib/node-backend';
 
 async function main(): Promise<void> {
   const { values: a, positionals } = parseCommand(PREPARE_FLICKR8K);

@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommand } from './cli/options';
 import { PROBE_ENCODERS } from './cli/commands';
-import { initNodeBackend } from './node-backend';
-import { FileFeatureCache, nodeModelLoader, readJpeg, repoRoot, sharedRoot } from './node-images';
+import { initNodeBackend } from './lib/node-backend';
+import { FileFeatureCache, nodeModelLoader, readJpeg, repoRoot, sharedRoot } from './lib/node-images';
 import {
   ENCODER_PRESETS,
   ImageEncoder,

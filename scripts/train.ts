@@ -20,7 +20,7 @@
  * --distill-temperature (0.05).
  *
  * With --out, a checkpoint (checkpoint.json and checkpoint-<step>.bin: weights, optimizer state, sampler
- * position; scripts/checkpoint-node.ts) is written every --checkpoint-every steps (default: at each
+ * position; scripts/lib/checkpoint-node.ts) is written every --checkpoint-every steps (default: at each
  * evaluation) and at the end; `--resume <run folder>` continues that run from its checkpoint, taking the
  * very steps the uninterrupted run would have taken (--steps may extend it). A step whose loss or gradient
  * is not finite stops the run before its update ("diverged at step N"); the last checkpoint is kept.
@@ -31,15 +31,17 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { TABLE_FLAGS, tableTrainFields, TRAIN } from './cli/commands';
-import { readCheckpointFolder, writeCheckpointFolder, type ResumeOptions } from './checkpoint-node';
+import { readCheckpointFolder, writeCheckpointFolder, type ResumeOptions } from './lib/checkpoint-node';
 import { validateLogLines } from '../src/model/validate-run';
 import type { TrainerCheckpoint } from '../src/model/checkpoint';
-import { loadScriptData, addFeatureViews, loadWordVectors, readRunFolder, writeRunFolder } from './data-node';
-import { formatMetrics } from './report';
+import { loadScriptData, addFeatureViews } from './lib/script-data';
+import { readRunFolder, writeRunFolder } from './lib/run-folder';
+import { loadWordVectors } from './lib/word-vectors';
+import { formatMetrics } from './lib/report';
 import { Trainer, TrainingDivergedError } from '../src/model/trainer';
 import { DEFAULTS, trainOptionEntries } from '../src/model/defaults';
 import { TrainingDriver } from '../src/model/driver';

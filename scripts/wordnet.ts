@@ -3,16 +3,16 @@
  *
  *   npm run wordnet -- --protocol paper|corrected [options]   (WORDNET in ./cli/commands.ts; `--help`)
  *
- * Reads WordNet's nouns (scripts/wordnet-files.ts), builds the split of the protocol
+ * Reads WordNet's nouns (scripts/lib/wordnet-files.ts), builds the split of the protocol
  * (src/model/wordnet/protocols.ts), trains order embeddings (and the symmetric variant) on tfjs's wasm
  * backend and evaluates them (src/model/wordnet/experiment.ts), and reports them with the
  * transitive-closure baseline. Progress goes to stderr; with --json the last stdout line is
  * {"protocol", "accuracy", "closure_baseline", "train_seconds", ...}.
  */
-import { initNodeBackend } from './node-backend';
+import { initNodeBackend } from './lib/node-backend';
 import { parseCommand } from './cli/options';
 import { WORDNET } from './cli/commands';
-import { loadWordNetNouns } from './wordnet-files';
+import { loadWordNetNouns } from './lib/wordnet-files';
 import { Rng } from '../src/model/rng';
 import { transitiveClosure } from '../src/model/wordnet/closure';
 import { PAPER_CONFIG, runExperiment, type ExperimentResult } from '../src/model/wordnet/experiment';

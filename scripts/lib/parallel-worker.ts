@@ -14,7 +14,7 @@ import {
   type ShardInput,
   type ShardState,
 } from '../../src/model/parallel/shards';
-import { initNodeBackend } from '../node-backend';
+import { initNodeBackend } from './node-backend';
 import type { ModelConfig } from '../../src/model/types';
 
 /** Where each variable's values sit in a model's shared weight buffer. */

@@ -1,6 +1,6 @@
 /**
  * Backend selection for the model core. No DOM and no Node APIs here: the caller says where the tfjs
- * wasm binaries are (a URL path in the browser, a folder in Node; see scripts/node-backend.ts).
+ * wasm binaries are (a URL path in the browser, a folder in Node; see scripts/lib/node-backend.ts).
  */
 import * as tf from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -36,7 +36,7 @@ export function wasmThreadingInfo(): WasmThreading | null {
 /**
  * Why tfjs's threaded wasm build cannot run here, or null when it can. Threads are Web Workers sharing
  * one WebAssembly.Memory, which needs SharedArrayBuffer, which browsers give only to cross-origin isolated
- * pages (COOP + COEP headers, scripts/vite-security-headers.ts) and their workers. tfjs ships the threaded
+ * pages (COOP + COEP headers, scripts/lib/vite-security-headers.ts) and their workers. tfjs ships the threaded
  * build with SIMD only, and does not run it in Node.
  */
 export async function threadsUnavailable(): Promise<string | null> {

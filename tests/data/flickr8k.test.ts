@@ -15,7 +15,7 @@ import {
   splitSizeWarnings,
   batchWarning,
 } from '../../src/model/data/flickr8k';
-import { readFlickrFolder } from '../../scripts/data-node';
+import { readFlickrFolder } from '../../scripts/lib/flickr-folder';
 import { requireSharedDir } from '../helpers/shared';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-flickr-'));

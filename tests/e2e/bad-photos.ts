@@ -3,7 +3,7 @@
  * images in formats a user's folder may hold (a GIF and a lossy WebP), the start of a HEIC file, a large
  * grey PNG (a 40-megapixel photo in a small file) and a text file named like a photo.
  */
-import { encodePng } from '../../scripts/png';
+import { encodePng } from '../../scripts/lib/png';
 
 export const GIF_1PX = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 export const WEBP_1PX = Buffer.from('UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA', 'base64');

@@ -2,7 +2,7 @@
  * Threads in the browser (issue 18), in headless Chromium against the production build:
  *
  * - the page and its training worker are cross-origin isolated (COOP/COEP from
- *   scripts/vite-security-headers.ts), and the worker runs tfjs's threaded wasm with one thread per
+ *   scripts/lib/vite-security-headers.ts), and the worker runs tfjs's threaded wasm with one thread per
  *   core (navigator.hardwareConcurrency, at most 8), which the header shows;
  * - training with threads gives the losses of the single-threaded build (`?threads=1`) within float32
  *   tolerance (same seed, same data);

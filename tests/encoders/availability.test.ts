@@ -14,7 +14,7 @@ import {
   ENCODER_PRESETS,
   FALLBACK_ENCODER_ID,
 } from '../../src/model/encoders';
-import { repoRoot } from '../../scripts/node-images';
+import { repoRoot } from '../../scripts/lib/node-images';
 
 const MODEL = JSON.stringify({
   modelTopology: { class_name: 'Model' },

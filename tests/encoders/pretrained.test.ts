@@ -16,7 +16,7 @@ import {
   cropsOf,
   type RgbImage,
 } from '../../src/model/encoders';
-import { nodeModelLoader, readJpeg, repoRoot } from '../../scripts/node-images';
+import { nodeModelLoader, readJpeg, repoRoot } from '../../scripts/lib/node-images';
 import { requireSharedDir } from '../helpers/shared';
 import { useBackend } from '../helpers/tf';
 

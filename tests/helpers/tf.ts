@@ -1,6 +1,6 @@
 /** Test set-up for the model core in Node: a tfjs backend, and float comparison with a useful message. */
 import { expect } from 'vitest';
-import { initNodeBackend } from '../../scripts/node-backend';
+import { initNodeBackend } from '../../scripts/lib/node-backend';
 import { flatten } from './shared';
 
 export async function useBackend(name: 'wasm' | 'cpu' = 'wasm'): Promise<void> {

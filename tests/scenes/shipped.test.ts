@@ -16,7 +16,7 @@ import {
   type ScenesPackManifest,
 } from '../../src/model/scenes/pack';
 import { renderScene, makeSceneSet, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
-import { nodeModelLoader, repoRoot } from '../../scripts/node-images';
+import { nodeModelLoader, repoRoot } from '../../scripts/lib/node-images';
 import { useBackend } from '../helpers/tf';
 
 const DIR = path.join(repoRoot, 'public', 'scenes');

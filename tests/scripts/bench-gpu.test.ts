@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { peakBandwidth } from '../../scripts/node-webgpu';
+import { peakBandwidth } from '../../scripts/lib/node-webgpu';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 

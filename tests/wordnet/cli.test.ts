@@ -1,7 +1,7 @@
 /** Finding WordNet's files, and `npm run wordnet` end to end on the fixture and on a missing folder. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadWordNetNouns, resolveWordNetDir, wordnetVersion } from '../../scripts/wordnet-files';
+import { loadWordNetNouns, resolveWordNetDir, wordnetVersion } from '../../scripts/lib/wordnet-files';
 import { repoRoot, runScript } from '../helpers/shared';
 import { FIXTURE_DIR } from './fixture';
 

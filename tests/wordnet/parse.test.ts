@@ -8,8 +8,8 @@ import {
   transitiveClosure,
 } from '../../src/model/wordnet/closure';
 import { nodeIndex, parseIndexNoun, parseWordNetNouns } from '../../src/model/wordnet/parse';
-import { wordnetDbDir } from '../../scripts/wordnet-files';
-import { loadWordNetNouns } from '../../scripts/wordnet-files';
+import { wordnetDbDir } from '../../scripts/lib/wordnet-files';
+import { loadWordNetNouns } from '../../scripts/lib/wordnet-files';
 import { FIXTURE_ANCESTORS, FIXTURE_TWO_PATHS, fixtureText, loadFixture } from './fixture';
 
 const wn = loadFixture();

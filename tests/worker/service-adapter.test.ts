@@ -3,7 +3,7 @@
  * reaches its service method, and a failing call comes back as an 'error' event under its phase.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { wasmDir } from '../../scripts/node-backend';
+import { wasmDir } from '../../scripts/lib/node-backend';
 import { handleMessage } from '../../src/worker/adapter';
 import { WorkerService } from '../../src/worker/service';
 import { RunStore } from '../../src/worker/run-store';

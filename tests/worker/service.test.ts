@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { wasmDir } from '../../scripts/node-backend';
+import { wasmDir } from '../../scripts/lib/node-backend';
 import { WorkerService } from '../../src/worker/service';
 import { RunStore } from '../../src/worker/run-store';
 import type { StartOptions, StoredRun, WorkerEvent } from '../../src/worker/protocol';

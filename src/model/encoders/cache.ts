@@ -1,7 +1,7 @@
 /**
  * A tiny key -> Float32Array cache for extracted features, so that a photo set is encoded once per
  * encoder and crop mode: IndexedDB in the browser (here), a folder of .f32 files in Node
- * (FileFeatureCache in scripts/node-images.ts).
+ * (FileFeatureCache in scripts/lib/node-images.ts).
  */
 
 export interface FeatureCacheInfo {

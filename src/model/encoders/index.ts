@@ -1,7 +1,7 @@
 /**
  * Pretrained-CNN image encoders for the playground: presets, the encoder, cropping, batched feature
  * extraction and a feature cache. Plain TypeScript over tfjs; runs in the browser worker and in Node
- * (Node-only parts: scripts/node-images.ts).
+ * (Node-only parts: scripts/lib/node-images.ts).
  */
 export type { RgbImage, EncoderPreset, EncoderSource, EncoderOutput, ModelLoader } from './types';
 export {

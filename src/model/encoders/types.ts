@@ -62,5 +62,5 @@ export interface EncoderPreset {
 
 export type PoolMode = 'mean' | 'meanmax' | 'none';
 
-/** Turns a preset's source into a loaded model (browser: URLs; Node: scripts/node-images.ts). */
+/** Turns a preset's source into a loaded model (browser: URLs; Node: scripts/lib/node-images.ts). */
 export type ModelLoader = (preset: EncoderPreset) => Promise<tf.LayersModel | tf.GraphModel>;

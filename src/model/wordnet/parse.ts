@@ -1,7 +1,7 @@
 /**
  * WordNet noun hierarchy from the database files `data.noun` and `index.noun` (Princeton WordNet 3.x
  * format, wndb(5WN)). Plain string parsing with no Node APIs, so the browser can use it on fetched text;
- * scripts/wordnet-files.ts reads the files in Node.
+ * scripts/lib/wordnet-files.ts reads the files in Node.
  *
  * data.noun, one synset per line (lines starting with two spaces are the license header):
  *

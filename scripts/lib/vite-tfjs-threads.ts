@@ -25,7 +25,7 @@ export function patchThreadedGlue(code: string, id: string): string {
   if (!EXPRESSION.test(code)) {
     throw new Error(
       `${id}: the threaded wasm glue expression (wasmFactoryThreadedSimd.toString()) was not found; ` +
-        'scripts/vite-tfjs-threads.ts must be updated for this tfjs version',
+        'scripts/lib/vite-tfjs-threads.ts must be updated for this tfjs version',
     );
   }
   return `import __threadedSimdGlue from '${RAW}';\n` + code.replace(EXPRESSION, '__threadedSimdGlue');

@@ -1,5 +1,5 @@
 /** Console formatting of retrieval metrics for the scripts (train, evaluate). */
-import type { EvalMetrics, RecallMetrics } from '../src/model/types';
+import type { EvalMetrics, RecallMetrics } from '../../src/model/types';
 
 /** One line: R@1/5/10 and median rank both ways, and the R-sum. */
 export function formatMetrics(m: EvalMetrics): string {

@@ -12,7 +12,7 @@ import {
   checkpointToFiles,
   validateCheckpoint,
   type TrainerCheckpoint,
-} from '../src/model/checkpoint';
+} from '../../src/model/checkpoint';
 
 /** What the CLI needs to go on besides the trainer: the run's length, cadence and time so far. */
 export interface ResumeOptions {

@@ -1,5 +1,5 @@
 /**
- * The data and model paths of the servers (scripts/vite-static-files.ts): a missing file is a 404 with a
+ * The data and model paths of the servers (scripts/lib/vite-static-files.ts): a missing file is a 404 with a
  * reason, never index.html with status 200; present files and the page's own routes are left to Vite.
  * Checked on the pure answer function, and on real `vite` dev and `vite preview` servers over a folder.
  */
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
-import { answerStatic, staticFiles } from '../../scripts/vite-static-files';
+import { answerStatic, staticFiles } from '../../../scripts/lib/vite-static-files';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-static-'));
 const root = path.join(tmp, 'site'); // what the server serves (public/ or dist/)

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { initBackend, type BackendName } from '../src/model/backend';
+import { initBackend, type BackendName } from '../../src/model/backend';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
  * (scripts/prepare-scenes.ts) and test photos (tests/e2e) without a dependency.
  */
 import { deflateSync } from 'node:zlib';
-import type { RgbBuffer } from '../src/model/scenes/rasterizer';
+import type { RgbBuffer } from '../../src/model/scenes/rasterizer';
 
 const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
   let c = n;

@@ -9,19 +9,19 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as decodeJpegJs } from 'jpeg-js';
-import * as tf from '../src/model/tf';
-import { loadModelFromArtifacts } from '../src/model/encoders/browser';
-import { photoProblem, sniffPhoto } from '../src/model/encoders/photo';
+import * as tf from '../../src/model/tf';
+import { loadModelFromArtifacts } from '../../src/model/encoders/browser';
+import { photoProblem, sniffPhoto } from '../../src/model/encoders/photo';
 import {
   hashStrings,
   parseFeatureCacheKey,
   type FeatureCache,
   type FeatureCacheInfo,
-} from '../src/model/encoders/cache';
-import type { EncoderPreset, ModelLoader, RgbImage } from '../src/model/encoders/types';
+} from '../../src/model/encoders/cache';
+import type { EncoderPreset, ModelLoader, RgbImage } from '../../src/model/encoders/types';
 
-/** Repository root (this file lives in <root>/scripts/). */
-export const repoRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Repository root (this file lives in <root>/scripts/lib/). */
+export const repoRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The shared data folder: $ORDEREMBED_SHARED, else `../shared` beside the repository. */
 export function sharedRoot(): string {

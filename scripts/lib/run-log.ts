@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EvalMetrics } from '../src/model/types';
+import type { EvalMetrics } from '../../src/model/types';
 
 export interface LogLine {
   run: string;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseWordNetNouns, type WordNetNouns } from '../src/model/wordnet/parse';
+import { parseWordNetNouns, type WordNetNouns } from '../../src/model/wordnet/parse';
 
 const require = createRequire(import.meta.url);
 

@@ -10,11 +10,11 @@ import {
   featureCacheKey,
   hashStrings,
   parseFeatureCacheKey,
-} from '../../src/model/encoders';
-import { FileFeatureCache, decodeJpeg, nodeModelLoader, readJpeg } from '../../scripts/node-images';
-import { requireSharedDir } from '../helpers/shared';
-import { useBackend } from '../helpers/tf';
-import { tinyLoader } from './tiny';
+} from '../../../src/model/encoders';
+import { FileFeatureCache, decodeJpeg, nodeModelLoader, readJpeg } from '../../../scripts/lib/node-images';
+import { requireSharedDir } from '../../helpers/shared';
+import { useBackend } from '../../helpers/tf';
+import { tinyLoader } from '../../encoders/tiny';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'orderembed-enc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

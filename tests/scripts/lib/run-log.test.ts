@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readLog } from '../../scripts/run-log';
+import { readLog } from '../../../scripts/lib/run-log';
 
 const dev = {
   i2t: { r1: 10, r5: 20, r10: 30, medr: 5, meanr: 9 },

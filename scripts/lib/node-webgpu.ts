@@ -3,7 +3,7 @@
  * prebuilt `dist/<platform>-<arch>/dawn.node`) provides `navigator.gpu`; on Linux Dawn drives the GPU
  * through Vulkan, so it needs the Vulkan loader (`libvulkan.so.1`) and a Vulkan driver (an ICD: the
  * NVIDIA driver's `nvidia_icd.json`, or a software one such as Chromium's SwiftShader). Used by
- * `npm run bench:gpu` (./bench-gpu.ts).
+ * `npm run bench:gpu` (../bench-gpu.ts).
  *
  * Each missing piece is named in the error: no `webgpu` package, no dawn.node for this platform, no
  * Vulkan loader, no adapter (with the Vulkan drivers that were found).
@@ -11,8 +11,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as tf from '../src/model/tf';
-import { initBackend } from '../src/model/backend';
+import * as tf from '../../src/model/tf';
+import { initBackend } from '../../src/model/backend';
 
 const require = createRequire(import.meta.url);
 
