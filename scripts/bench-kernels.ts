@@ -3,7 +3,7 @@
  *
  * Speed of the WGSL kernels (src/model/kernels/*.wgsl.ts) against the composite tfjs ops they replace,
  * on the same backend, and of the composite (and host-fused) paths across backends. It builds dist/ if
- * stale, serves it, and drives kernels.html (src/bench/kernels-page.ts) in headless Chromium, one
+ * stale, serves it, and drives kernels.html (bench/kernels-page.ts) in headless Chromium, one
  * browser per backend. Each figure is the median of a few runs after one warm-up run (which compiles
  * the shaders), in ms, with the result read back (so GPU work is included).
  *

@@ -38,7 +38,8 @@ function newestSource(): number {
     if (st.isDirectory()) for (const f of readdirSync(p)) walk(join(p, f));
     else newest = Math.max(newest, st.mtimeMs);
   };
-  for (const p of ['src', 'index.html', 'vite.config.ts', 'package-lock.json']) walk(join(ROOT, p));
+  for (const p of ['src', 'bench', 'index.html', 'kernels.html', 'vite.config.ts', 'package-lock.json'])
+    walk(join(ROOT, p));
   return newest;
 }
 

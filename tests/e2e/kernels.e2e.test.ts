@@ -1,6 +1,6 @@
 /**
  * The WGSL kernels in a real browser: headless Chromium with its WebGPU adapter (SwiftShader here, no
- * GPU), driving kernels.html (src/bench/kernels-page.ts). Each kernel is compared with the composite
+ * GPU), driving kernels.html (bench/kernels-page.ts). Each kernel is compared with the composite
  * tfjs path on the same backend and with ../shared/testvectors. Without a WebGPU adapter the suite
  * fails (it does not skip): the kernels are then untested.
  *
