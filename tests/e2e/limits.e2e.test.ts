@@ -270,15 +270,15 @@ describe('limits and controls that answer, in a real browser', () => {
             resume.click();
           }),
       );
+      measured.pause = { ...(measured.pause as object), resumeMs };
+      expect(resumeMs).toBeLessThan(1000);
+      const resumed = await lossesUpTo(n, 0);
+      // When the Pause's checkpoint and record were stored (its 'runs' list posted), after 'paused'.
       const pauseStored = (await readLog(worker)).find((e) => e.type === 'runs' && e.t > paused.t);
       measured.pause = {
         ...(measured.pause as object),
-        resumeMs,
-        // When the Pause's checkpoint and record were stored ('runs' posted), after 'paused'.
         pauseStoredAfterPausedMs: pauseStored ? pauseStored.t - paused.t : null,
       };
-      expect(resumeMs).toBeLessThan(1000);
-      const resumed = await lossesUpTo(n, 0);
       await resetToReady();
       const since = (await readLog(worker)).at(-1)!.t;
       await start();
