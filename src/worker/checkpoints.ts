@@ -7,9 +7,9 @@
  * files, and Resume continues it (to the last digit, as the unit tests check for the trainer).
  *
  * Taking a checkpoint costs nothing between two steps: its tensors are held on the backend
- * (Trainer.holdCheckpoint) and read one per turn of the event loop while training goes on, each into a
- * Blob, so that the IndexedDB put serializes handles, not the data (a whole model's copy blocked the
- * worker for 8 to 11 s at the largest size). A new checkpoint is not started while one is in flight.
+ * (Trainer.holdCheckpoint) and read while training goes on, with a turn of the event loop every 50 ms of
+ * reading, each into a Blob, so that the IndexedDB put serializes handles, not the data (a whole model's
+ * copy blocked the worker for 8 to 11 s at the largest size). A new checkpoint is not started while one is in flight.
  */
 import { CaptionCodec, CODEC_FILE } from '../model/caption-codec';
 import type { TrainerCheckpoint } from '../model/checkpoint';
@@ -204,6 +204,8 @@ export class Checkpointer {
     private readonly options: StoredCheckpoint['options'] & { encoder: string | null },
     private readonly onError: (message: string) => void,
     private readonly intervalMs = CHECKPOINT_SECONDS * 1000,
+    /** Longest stretch of reading a checkpoint's tensors before a turn of the event loop. */
+    private readonly sliceMs = 50,
   ) {}
 
   /** Whether the interval has passed and no write is in flight. */
@@ -219,7 +221,7 @@ export class Checkpointer {
 
   /**
    * Takes each run's checkpoint now (held, no copy: between steps) with a copy of its record, then
-   * stores them while training goes on: the tensors are read one per turn, each into a Blob, and each
+   * stores them while training goes on: the tensors are read with a turn every `sliceMs`, each into a Blob, and each
    * run's checkpoint and record are written in one transaction; resolves when committed. A failure is
    * reported and the previous checkpoint kept.
    */
@@ -250,7 +252,7 @@ export class Checkpointer {
       for (const { live, previous, record, held, sc } of snapshots) {
         const steps = held.state.steps;
         try {
-          const tensors = await readCheckpointTensors(held, toBlob, nextTurn);
+          const tensors = await readCheckpointTensors(held, toBlob, nextTurn, this.sliceMs);
           await this.store.saveWithCheckpoint(record, { ...sc, checkpoint: { ...held.state, tensors } });
         } catch (e) {
           releaseCheckpoint(held);

@@ -59,8 +59,9 @@ describe('checkpoint and restore', () => {
       async () => {
         turns++;
       },
+      0, // a turn before each tensor
     );
-    expect(turns).toBe(now.tensors.length); // one turn before each tensor
+    expect(turns).toBe(now.tensors.length);
     expect({ ...held.state, tensors }).toEqual(now);
     expect(tf.memory().numTensors).toBe(tensorsBefore); // every held tensor released
     // And it resumes to the steps the trainer took after it.

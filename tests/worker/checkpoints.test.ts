@@ -118,6 +118,8 @@ describe('browser checkpoints', () => {
       store,
       { evalEvery: 10, maxSteps: 0, evalImages: 0, encoder: null },
       () => {},
+      undefined,
+      0, // a turn before each tensor (a big model's case)
     ).take([{ stored, trainer: live }]);
     // A Resume read at the next turn: the run steps on while its checkpoint is being stored.
     let stepsDuring = 0;

@@ -130,18 +130,24 @@ async function readHeld(t: HeldTensor): Promise<Float32Array> {
 
 /**
  * Reads a held checkpoint's tensors one by one, each turned into what the caller stores (`convert`, e.g.
- * a Blob), awaiting `between()` before each (a turn of the event loop: a big model's tensors are read
- * without blocking its worker for the whole copy). Releases every held tensor, also on failure.
+ * a Blob), awaiting `between()` (a turn of the event loop) whenever reading has gone on for `sliceMs`
+ * since the last turn: a big model's tensors are read without blocking its worker for the whole copy,
+ * a small one's in one go. Releases every held tensor, also on failure.
  */
 export async function readCheckpointTensors<T>(
   h: HeldCheckpoint,
   convert: (data: Float32Array) => T,
   between: () => Promise<void>,
+  sliceMs = 50,
 ): Promise<{ name: string; shape: number[]; data: T }[]> {
   try {
     const out: { name: string; shape: number[]; data: T }[] = [];
+    let since = performance.now();
     for (const t of h.tensors) {
-      await between();
+      if (performance.now() - since >= sliceMs) {
+        await between();
+        since = performance.now();
+      }
       out.push({ name: t.name, shape: t.shape, data: convert(await readHeld(t)) });
     }
     return out;
