@@ -24,12 +24,15 @@
  * computed for all steps at once before the recurrence.
  *
  * Three implementations of the step, chosen per call (`path` names the one in use):
- * - 'host-fused': on the host-memory backends (wasm, cpu), plain loops over the step's rows after each
- *   product (./kernels/lngruStep.host.ts): one read of W_hh h_prev per step and a few ops per step
- *   instead of about 30 (forward) and 40 (backward) small tfjs ops, whose fixed costs made the LN-GRU
- *   1.3 to 1.7 times as slow as the GRU at the playground's size; the cache holds host arrays;
- * - 'composite': tfjs ops (./kernels/lngruStep.ts), on every backend (the reference, and the path on
- *   webgl and on webgpu without a device);
+ * - 'composite': tfjs ops (./kernels/lngruStep.ts), on every backend (the reference; the plain GRU's
+ *   path everywhere, the LN-GRU's on webgl and on webgpu without a device);
+ * - 'host-ln': the LN-GRU on the host-memory backends (wasm, cpu): the products and the gates as in
+ *   'composite', the four layer norms as loops over host memory (./kernels/lngruStep.host.ts), so that
+ *   a step issues the same tfjs ops as the plain GRU's. The composite LN's ~350 extra small ops per
+ *   forward + backward (statistics, gain and shift, their gradients), each with a fixed cost of about
+ *   0.1 ms on wasm at the playground's size, made the LN-GRU 1.3 to 1.7 times as slow as the GRU there.
+ *   Gates in host loops too were slower still: V8's scalar exp and tanh cost more than wasm's SIMD
+ *   kernels with their dispatch (docs/benchmarks.md);
  * - 'webgpu-kernel': the LN-GRU on the webgpu backend with a live device: after the matrix products,
  *   one WGSL dispatch per step forward and two per step backward (./kernels/lngruStep.wgsl.ts). Its
  *   cache keeps the pre-activations (gi', W_hh h_prev) and states instead of gates and statistics; the
@@ -69,8 +72,8 @@ import {
 import { kernelsActive } from './kernels/webgpu';
 import {
   biasLnForward,
-  hostStepBackward,
-  hostStepForward,
+  hostTensor2d,
+  hostValues,
   lnBackward as hostLnBackward,
   type HostLn,
   type LnGradSums,
@@ -78,21 +81,17 @@ import {
 
 export { LN_EPS };
 
-export type LnGruPath = 'composite' | 'host-fused' | 'webgpu-kernel';
+export type LnGruPath = 'composite' | 'host-ln' | 'webgpu-kernel';
 
-/** The step implementation of each model on the host-memory backends (wasm, cpu). */
-const hostPath: Record<'gru' | 'lngru', 'host-fused' | 'composite'> = {
-  gru: 'host-fused',
-  lngru: 'host-fused',
-};
+/** The LN-GRU's step implementation on the host-memory backends (wasm, cpu). */
+let hostBackendPath: 'host-ln' | 'composite' = 'host-ln';
 
 /**
- * Sets the step implementation on wasm and cpu (default 'host-fused' for both models), for benchmarks
- * that compare it with the composite ops in one run; `which` picks the model, both when left out.
+ * Sets the LN-GRU's step implementation on wasm and cpu (default 'host-ln'), for benchmarks that
+ * compare it with the composite ops in one run.
  */
-export function setHostStepPath(path: 'host-fused' | 'composite', which?: 'gru' | 'lngru'): void {
-  if (which !== 'lngru') hostPath.gru = path;
-  if (which !== 'gru') hostPath.lngru = path;
+export function setHostLnPath(path: 'host-ln' | 'composite'): void {
+  hostBackendPath = path;
 }
 
 /** torch.nn.GRU parameter names, plus the four layer-norm vectors of the LN-GRU. */
@@ -115,20 +114,8 @@ export interface GruCache {
   lnIn?: LnCache;
   /** Composite path: per-step values. */
   steps: StepCache[];
-  /** Host path: per-step values as host arrays, rows t * B + b over all steps. */
-  host?: {
-    lengths: Int32Array;
-    /** Input-side LN: normalized gi [T*B, 3H] and 1 / std per row and group [T*B, 2] (LN-GRU only). */
-    giHat: Float32Array | null;
-    giRstd: Float32Array | null;
-    /** Hidden-side LN: the same for W_hh h_prev + b_hh (LN-GRU only). */
-    ghHat: Float32Array | null;
-    ghRstd: Float32Array | null;
-    /** r, z, n, gh'[2H:] per row [T*B, 4H]. */
-    gates: Float32Array;
-    /** h_0 .. h_T [(T+1)*B, H]: h_prev of step t is row block t. */
-    states: Float32Array;
-  };
+  /** 'host-ln' path: the LN statistics of all steps as host arrays (the steps' LnCache stay empty). */
+  hostLn?: HostLnCache;
   /** Kernel path: pre-activations and states (the kernels recompute gates and statistics). */
   kernel?: {
     giRaw: tf.Tensor2D; // x W_ih^T [T*B, 3H]
@@ -139,6 +126,30 @@ export interface GruCache {
     hPrev: tf.Tensor2D[]; // T x [B, H]
     gh: tf.Tensor2D[]; // T x h_prev W_hh^T [B, 3H]
   };
+}
+
+/** Hidden-side LN statistics of the 'host-ln' path, rows t * B + b over all steps. */
+export interface HostLnCache {
+  /** Normalized W_hh h_prev + b_hh [T*B, 3H]. */
+  ghHat: Float32Array;
+  /** 1 / std per row and group (rz, n) [T*B, 2]. */
+  ghRstd: Float32Array;
+}
+
+/**
+ * One spare set of host arrays, handed back by `disposeCache`: a training step's LN statistics are
+ * megabytes, and fresh large arrays cost page faults each step (seen as ~3 ms per 2.4 MB here).
+ */
+let spareHostLn: HostLnCache | null = null;
+
+/** Host arrays for `rows` rows of 3H = `C`: the spare set when its size fits, else new ones. */
+function takeHostLnCache(rows: number, C: number): HostLnCache {
+  const spare = spareHostLn;
+  if (spare && spare.ghHat.length === rows * C) {
+    spareHostLn = null;
+    return spare;
+  }
+  return { ghHat: new Float32Array(rows * C), ghRstd: new Float32Array(rows * 2) };
 }
 
 export interface GruForward {
@@ -198,12 +209,13 @@ export class GruLayer {
 
   /**
    * The step implementation `forward` uses now: the WGSL kernels for the LN-GRU while webgpu is the
-   * active backend with a live device (the plain GRU has no kernel), host loops on wasm and cpu, tfjs
-   * ops otherwise.
+   * active backend with a live device (the plain GRU has no kernel), its layer norms as host loops on
+   * wasm and cpu, tfjs ops otherwise.
    */
   get path(): LnGruPath {
-    if (this.layerNorm && kernelsActive()) return 'webgpu-kernel';
-    return hasHostMemory() ? hostPath[this.layerNorm ? 'lngru' : 'gru'] : 'composite';
+    if (!this.layerNorm) return 'composite';
+    if (kernelsActive()) return 'webgpu-kernel';
+    return hasHostMemory() ? hostBackendPath : 'composite';
   }
 
   /** Names of this layer's parameters, in a fixed order. */
@@ -240,9 +252,10 @@ export class GruLayer {
     const path = opts.path ?? this.path;
     if (path === 'webgpu-kernel' && !this.layerNorm)
       throw new Error('GRU: the WebGPU kernels are for the LN-GRU only');
+    if (path === 'host-ln' && !this.layerNorm)
+      throw new Error("GRU: the 'host-ln' path is for the LN-GRU only");
     if (path === 'webgpu-kernel') return this.forwardKernel(x, lengths, opts);
-    if (path === 'host-fused') return yield* this.forwardHost(x, lengths, opts);
-    return yield* this.forwardComposite(x, lengths, opts);
+    return yield* this.forwardComposite(x, lengths, opts, path === 'host-ln');
   }
 
   /**
@@ -263,17 +276,25 @@ export class GruLayer {
     blockMacs?: number,
   ): Pass<GruGrads> {
     if (cache.path === 'webgpu-kernel') return this.backwardKernel(cache, dy, dhN);
-    if (cache.path === 'host-fused') return yield* this.backwardHost(cache, dy, dhN, blockMacs);
     return yield* this.backwardComposite(cache, dy, dhN, blockMacs);
   }
 
+  /**
+   * Forward with tfjs ops for the products and the gates. The LN-GRU's hidden-side layer norm is tfjs
+   * ops too ('composite') or a host loop ('host-ln', ./kernels/lngruStep.host.ts): then a step issues
+   * the same tfjs ops as the plain GRU's, its LN being a view of W_hh h_prev, a loop, and a new tensor
+   * gh' in place of the add of b_hh (the composite LN adds some 10 small ops per step). The input-side
+   * LN is composite on both: a few ops over all steps' rows at once, where wasm's kernels beat a loop.
+   */
   private *forwardComposite(
     x: tf.Tensor3D,
     lengths: ArrayLike<number>,
     opts: { outputs?: boolean; cache?: boolean; blockMacs?: number },
+    hostLn: boolean,
   ): Pass<GruForward> {
     const [T, B, D] = x.shape;
     const H = this.hiddenSize;
+    const C = 3 * H;
     const p = this.vars as Record<GruParamName, tf.Variable>;
     const own = new PassTensors();
     let out: GruForward | undefined;
@@ -292,9 +313,13 @@ export class GruLayer {
         }
         return { gi, lnIn };
       });
-      const giSteps = own.keep(splitRows(input.gi, T)); // T x [B, 3H]
+      const giSteps = own.keep(splitSteps(input.gi, T)); // T x [B, 3H]
       const masks = own.keep(this.masks(lengths, T));
-      const ln = this.hiddenLn();
+      const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
+      const ln = host ? null : this.hiddenLn();
+      const lnHh = host ? this.hostLnParams() : null;
+      const bhh = host ? (p.bias_hh.dataSync() as Float32Array) : null;
+      const ghn = new Float32Array(B * C); // gh' of one step (scratch: hostTensor2d copies it)
 
       let h = own.keep(tf.zeros([B, H]) as tf.Tensor2D);
       const ys: tf.Tensor2D[] = [];
@@ -302,7 +327,16 @@ export class GruLayer {
       for (let t = 0; t < T; t++) {
         const hPrev = h;
         const step = own.tidy(() => {
-          const gh = tf.matMul(hPrev, whhT).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
+          let gh: tf.Tensor2D; // [B, 3H]
+          if (host && lnHh && bhh) {
+            // gh' = LN(W_hh h_prev + b_hh) on the host; xhat and 1 / std kept for the backward pass.
+            const raw = hostValues(tf.matMul(hPrev, whhT)); // [B, 3H]
+            const ghHat = rowBlock(host.ghHat, t, B * C);
+            biasLnForward(raw, bhh, lnHh, H, ghn, ghHat, rowBlock(host.ghRstd, t, B * 2));
+            gh = hostTensor2d(ghn, [B, C]);
+          } else {
+            gh = tf.matMul(hPrev, whhT).add(p.bias_hh) as tf.Tensor2D;
+          }
           const s = compositeStepForward(giSteps[t], gh, hPrev, masks[t], ln);
           return { h: s.h, cache: s.cache, y: opts.outputs ? (s.hNew.mul(masks[t]) as tf.Tensor2D) : null };
         });
@@ -313,7 +347,11 @@ export class GruLayer {
       }
       const result: GruForward = { hN: h };
       if (opts.outputs) result.y = own.keep(tf.stack(ys) as tf.Tensor3D); // [T, B, H]
-      if (opts.cache) result.cache = { T, B, x: xRows, path: 'composite', lnIn: input.lnIn, steps };
+      if (host && !opts.cache) spareHostLn = host;
+      if (opts.cache) {
+        const path: LnGruPath = host ? 'host-ln' : 'composite';
+        result.cache = { T, B, x: xRows, path, lnIn: input.lnIn, steps, hostLn: host };
+      }
       out = result;
       return result;
     } finally {
@@ -327,8 +365,11 @@ export class GruLayer {
     dhN: tf.Tensor2D,
     blockMacs?: number,
   ): Pass<GruGrads> {
-    const { T } = cache;
+    const { T, B } = cache;
+    const H = this.hiddenSize;
+    const C = 3 * H;
     const p = this.vars as Record<GruParamName, tf.Variable>;
+    const host = cache.hostLn;
     const own = new PassTensors();
     let out: GruGrads | undefined;
     try {
@@ -336,15 +377,27 @@ export class GruLayer {
       const dgiSteps: tf.Tensor2D[] = new Array(T);
       const dghSteps: tf.Tensor2D[] = new Array(T);
       const lnGrads: { dgain: tf.Tensor1D; dshift: tf.Tensor1D }[] = [];
-      const ln = this.hiddenLn();
+      const ln = host ? null : this.hiddenLn();
+      const sumsHh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
+      const gainHh = host ? (p.ln_weight_hh.dataSync() as Float32Array) : null;
+      const dghScratch = new Float32Array(B * C); // d gh of one step (hostTensor2d copies it)
       let dh: tf.Tensor2D = dhN;
       for (let t = T - 1; t >= 0; t--) {
         const dhT = dh;
         const s = own.tidy(() => {
           const s = compositeStepBackward(dhT, dySteps ? dySteps[t] : null, cache.steps[t], ln);
-          // [B, 3H] @ [3H, H]
-          const dhPrev = s.dhPrev.add(tf.matMul(s.dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D;
-          return { dgi: s.dgi, dgh: s.dgh, lnGrads: s.lnGrads, dhPrev };
+          let dgh = s.dgh; // d (W_hh h_prev + b_hh) [B, 3H]
+          if (host && gainHh) {
+            // s.dgh is d gh' here: back through the hidden-side LN on the host.
+            const ghHat = rowBlock(host.ghHat, t, B * C);
+            const ghRstd = rowBlock(host.ghRstd, t, B * 2);
+            hostLnBackward(hostValues(s.dgh), ghHat, ghRstd, gainHh, H, dghScratch, sumsHh);
+            dgh = hostTensor2d(dghScratch, [B, C]);
+          }
+          // d h_prev: [B, 3H] @ [3H, H] (d h_0 is not needed).
+          const dhPrev =
+            t > 0 ? (s.dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D) : s.dhPrev;
+          return { dgi: s.dgi, dgh, lnGrads: s.lnGrads, dhPrev };
         });
         if (s.lnGrads) lnGrads.push(s.lnGrads);
         dgiSteps[t] = s.dgi;
@@ -359,7 +412,10 @@ export class GruLayer {
       const dGHt = own.keep(dGH.transpose() as tf.Tensor2D); // [3H, T*B]
       grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
       grads.bias_hh = own.keep(sumRows(dGH));
-      if (this.layerNorm) {
+      if (host) {
+        grads.ln_weight_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.gain)));
+        grads.ln_bias_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.shift)));
+      } else if (this.layerNorm) {
         grads.ln_weight_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dgain)));
         grads.ln_bias_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dshift)));
       }
@@ -374,190 +430,6 @@ export class GruLayer {
         dGI = g.dx;
       }
       out = yield* this.inputGrads(cache, dGI, grads, own, blockMacs);
-      return out;
-    } finally {
-      own.release(out);
-    }
-  }
-
-  /**
-   * Forward on the host path: the products as tfjs ops, everything after them in host loops
-   * (./kernels/lngruStep.host.ts); per step one product, one read of it and one tensor for h.
-   */
-  private *forwardHost(
-    x: tf.Tensor3D,
-    lengths: ArrayLike<number>,
-    opts: { outputs?: boolean; cache?: boolean; blockMacs?: number },
-  ): Pass<GruForward> {
-    const [T, B, D] = x.shape;
-    const H = this.hiddenSize;
-    const C = 3 * H;
-    const p = this.vars as Record<GruParamName, tf.Variable>;
-    const own = new PassTensors();
-    let out: GruForward | undefined;
-    try {
-      const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
-      const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
-      const whhT = own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
-      const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
-      const ln = this.layerNorm;
-      const hostLn = (gain: tf.Variable, shift: tf.Variable): HostLn => ({
-        gain: gain.dataSync() as Float32Array,
-        shift: shift.dataSync() as Float32Array,
-      });
-      const lnIh = ln ? hostLn(p.ln_weight_ih, p.ln_bias_ih) : null;
-      const lnHh = ln ? hostLn(p.ln_weight_hh, p.ln_bias_hh) : null;
-      const bhh = p.bias_hh.dataSync() as Float32Array;
-      const lens = Int32Array.from(lengths);
-      // Input side for all steps at once: gi' = LN(x W_ih^T + b_ih) [T*B, 3H].
-      const gi = new Float32Array(T * B * C);
-      const giHat = ln ? new Float32Array(T * B * C) : null;
-      const giRstd = ln ? new Float32Array(T * B * 2) : null;
-      biasLnForward(
-        giRaw.dataSync() as Float32Array,
-        p.bias_ih.dataSync() as Float32Array,
-        lnIh,
-        H,
-        gi,
-        giHat,
-        giRstd,
-      );
-      const ghHat = ln ? new Float32Array(T * B * C) : null;
-      const ghRstd = ln ? new Float32Array(T * B * 2) : null;
-      const gates = new Float32Array(T * B * 4 * H);
-      const states = new Float32Array((T + 1) * B * H); // h_0 = 0
-      const y = opts.outputs ? new Float32Array(T * B * H) : null;
-      const gh = new Float32Array(B * C);
-      const rows = (a: Float32Array, t: number, width: number) =>
-        a.subarray(t * B * width, (t + 1) * B * width);
-      let h = own.keep(tf.zeros([B, H]) as tf.Tensor2D);
-      for (let t = 0; t < T; t++) {
-        const ghT = tf.matMul(h, whhT); // [B, 3H]
-        hostStepForward({
-          H,
-          t,
-          lengths: lens,
-          gi: rows(gi, t, C),
-          ghRaw: ghT.dataSync() as Float32Array,
-          bhh,
-          ln: lnHh,
-          ghHat: ghHat && rows(ghHat, t, C),
-          ghRstd: ghRstd && rows(ghRstd, t, 2),
-          gh,
-          hPrev: rows(states, t, H),
-          h: rows(states, t + 1, H),
-          gates: rows(gates, t, 4 * H),
-          y: y && rows(y, t, H),
-        });
-        ghT.dispose();
-        // A view of `states`, which is not written again (the cpu backend keeps the array itself).
-        h = own.keep(tf.tensor2d(rows(states, t + 1, H), [B, H]));
-        yield;
-      }
-      const result: GruForward = { hN: h };
-      if (y) result.y = own.keep(tf.tensor3d(y, [T, B, H]));
-      if (opts.cache) {
-        result.cache = {
-          T,
-          B,
-          x: xRows,
-          path: 'host-fused',
-          steps: [],
-          host: { lengths: lens, giHat, giRstd, ghHat, ghRstd, gates, states },
-        };
-      }
-      out = result;
-      return result;
-    } finally {
-      own.release(out);
-    }
-  }
-
-  /** BPTT on the host path: per step the host loop, then one product d gh @ W_hh (none at t = 0). */
-  private *backwardHost(
-    cache: GruCache,
-    dy: tf.Tensor3D | null,
-    dhN: tf.Tensor2D,
-    blockMacs?: number,
-  ): Pass<GruGrads> {
-    const { T, B } = cache;
-    const k = cache.host;
-    if (!k) throw new Error('GRU backward: the cache says host-fused but holds no host values');
-    const H = this.hiddenSize;
-    const C = 3 * H;
-    const p = this.vars as Record<GruParamName, tf.Variable>;
-    const ln = this.layerNorm;
-    const own = new PassTensors();
-    let out: GruGrads | undefined;
-    try {
-      const dyAll = dy ? (dy.dataSync() as Float32Array) : null; // [T, B, H]
-      const rows = (a: Float32Array, t: number, width: number) =>
-        a.subarray(t * B * width, (t + 1) * B * width);
-      const dGIn = new Float32Array(T * B * C); // d gi' [T*B, 3H]
-      const dGH = new Float32Array(T * B * C); // d (W_hh h_prev + b_hh) [T*B, 3H]
-      const dbhh = new Float64Array(C);
-      const sumsHh: LnGradSums | null = ln ? { gain: new Float64Array(C), shift: new Float64Array(C) } : null;
-      const gainHh = ln ? (p.ln_weight_hh.dataSync() as Float32Array) : null;
-      const dghRow = new Float64Array(C);
-      let dh = dhN.dataSync() as Float32Array; // [B, H]
-      for (let t = T - 1; t >= 0; t--) {
-        const dhPrev = new Float32Array(B * H);
-        hostStepBackward({
-          H,
-          t,
-          lengths: k.lengths,
-          dh,
-          dy: dyAll && rows(dyAll, t, H),
-          hPrev: rows(k.states, t, H),
-          gates: rows(k.gates, t, 4 * H),
-          gain: gainHh,
-          ghHat: k.ghHat && rows(k.ghHat, t, C),
-          ghRstd: k.ghRstd && rows(k.ghRstd, t, 2),
-          dghRow,
-          dgi: rows(dGIn, t, C),
-          dgh: rows(dGH, t, C),
-          dhPrev,
-          dbhh,
-          lnSums: sumsHh,
-        });
-        if (t > 0) {
-          // d h_prev += d gh @ W_hh, [B, 3H] @ [3H, H]; d h_0 is not needed.
-          const mm = tf.tidy(() =>
-            tf.matMul(tf.tensor2d(rows(dGH, t, C), [B, C]), p.weight_hh as tf.Tensor2D),
-          );
-          const add = mm.dataSync() as Float32Array;
-          for (let i = 0; i < dhPrev.length; i++) dhPrev[i] += add[i];
-          mm.dispose();
-        }
-        dh = dhPrev;
-        yield;
-      }
-      const grads: GruGrads['params'] = {};
-      // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
-      const hPrevRows = own.keep(tf.tensor2d(k.states.subarray(0, T * B * H), [T * B, H])); // [T*B, H]
-      const dGHt = own.keep(tf.tidy(() => tf.tensor2d(dGH, [T * B, C]).transpose() as tf.Tensor2D)); // [3H, T*B]
-      grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
-      const vec = (a: Float64Array) => own.keep(tf.tensor1d(Float32Array.from(a)));
-      grads.bias_hh = vec(dbhh);
-      if (sumsHh) {
-        grads.ln_weight_hh = vec(sumsHh.gain);
-        grads.ln_bias_hh = vec(sumsHh.shift);
-      }
-      // Input side, all steps at once: d (x W_ih^T + b_ih) through the input LN.
-      let dGI = dGIn;
-      const dbih = new Float64Array(C);
-      if (ln && k.giHat && k.giRstd) {
-        const sumsIh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
-        dGI = new Float32Array(T * B * C);
-        const gainIh = p.ln_weight_ih.dataSync() as Float32Array;
-        hostLnBackward(dGIn, k.giHat, k.giRstd, gainIh, H, dGI, sumsIh, dbih);
-        grads.ln_weight_ih = vec(sumsIh.gain);
-        grads.ln_bias_ih = vec(sumsIh.shift);
-      } else {
-        for (let i = 0; i < dGI.length; i++) dbih[i % C] += dGI[i];
-      }
-      const dGIt = own.keep(tf.tensor2d(dGI, [T * B, C])); // [T*B, 3H]
-      out = yield* this.inputGrads(cache, dGIt, grads, own, blockMacs, vec(dbih));
       return out;
     } finally {
       own.release(out);
@@ -664,9 +536,8 @@ export class GruLayer {
   }
 
   /**
-   * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih (unless `biasGrad` has it), W_ih and x;
-   * the tensors it makes are kept in `own` (the caller releases them, less its result); its two large
-   * products in blocks.
+   * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x; the tensors it makes are
+   * kept in `own` (the caller releases them, less its result); its two large products in blocks.
    */
   private *inputGrads(
     cache: GruCache,
@@ -674,10 +545,9 @@ export class GruLayer {
     grads: GruGrads['params'],
     own: PassTensors,
     blockMacs?: number,
-    biasGrad?: tf.Tensor1D,
   ): Pass<GruGrads> {
     const p = this.vars as Record<GruParamName, tf.Variable>;
-    grads.bias_ih = biasGrad ?? own.keep(sumRows(dGI));
+    grads.bias_ih = own.keep(sumRows(dGI));
     // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
     const xT = own.keep(cache.x.transpose() as tf.Tensor2D); // [D, T*B]
     const dWihT = own.keep(yield* blockedMatMul(xT, dGI, blockMacs)); // [D, 3H]
@@ -685,6 +555,13 @@ export class GruLayer {
     const dxRows = own.keep(yield* blockedMatMul(dGI, p.weight_ih as tf.Tensor2D, blockMacs)); // [T*B, D]
     const dx = own.keep(dxRows.reshape([cache.T, cache.B, this.inputSize]) as tf.Tensor3D); // [T, B, D]
     return { x: dx, params: grads };
+  }
+
+  /** Gain and shift of the hidden-side layer norm, read to the host ('host-ln' path). */
+  private hostLnParams(): HostLn {
+    const { ln_weight_hh: gain, ln_bias_hh: shift } = this.vars;
+    if (!gain || !shift) throw new Error("GRU: the 'host-ln' path is for the LN-GRU only");
+    return { gain: gain.dataSync() as Float32Array, shift: shift.dataSync() as Float32Array };
   }
 
   /** Hidden-side layer norm of the composite step (null for the plain GRU). */
@@ -704,6 +581,8 @@ export class GruLayer {
     const k = cache.kernel;
     if (k) ts.push(k.giRaw, k.gi, k.lengths, k.params, ...k.hPrev, ...k.gh);
     tf.dispose(ts);
+    if (cache.hostLn) spareHostLn = cache.hostLn;
+    cache.hostLn = undefined; // disposing twice hands nothing back twice
   }
 
   /** Parameters as nested arrays in torch.nn.GRU layout. */
@@ -790,6 +669,24 @@ export function sumInGroups<R extends tf.Rank>(ts: tf.Tensor<R>[]): tf.Tensor<R>
     for (let k = 7; k < ts.length; k += 6) total = tf.addN([total, ...ts.slice(k, k + 6)]);
     return total;
   });
+}
+
+/**
+ * m [T * R, C] as T row blocks [R, C]. On the host-memory backends each block is copied out of a view
+ * of m's data (./ops.ts `splitRows` reads it with dataSync, a copy into a fresh array that costs as
+ * much as the rest of the input side at the playground's size on wasm: docs/benchmarks.md).
+ */
+function splitSteps(m: tf.Tensor2D, T: number): tf.Tensor2D[] {
+  if (!hasHostMemory()) return splitRows(m, T);
+  const [rows, C] = m.shape;
+  const R = rows / T;
+  // The view is taken again for each block: making a tensor may grow the wasm heap and detach it.
+  return Array.from({ length: T }, (_, t) => hostTensor2d(rowBlock(hostValues(m), t, R * C), [R, C]));
+}
+
+/** Row block `i` of `size` elements of a (time-major) host array, as a view. */
+function rowBlock(a: Float32Array, i: number, size: number): Float32Array {
+  return a.subarray(i * size, (i + 1) * size);
 }
 
 /** Plain GRU, torch.nn.GRU equations. */

@@ -58,38 +58,41 @@ function fwdBwd(
   return out;
 }
 
-describe.each(['wasm', 'cpu'] as const)('host-fused step against the composite ops on %s', (backend) => {
+describe.each(['wasm', 'cpu'] as const)('host-ln path against the composite ops on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
-  it.each([true, false])(
-    'layerNorm=%s: outputs, final state and every gradient agree; no tensor is left',
-    (layerNorm) => {
-      const [T, B, D, H] = [6, 5, 7, 8];
-      const layer = new GruLayer(D, H, layerNorm, 3);
-      if (layerNorm) {
-        // Gains and shifts away from 1 and 0, so that their use and their gradients are both checked.
-        for (const name of LN_PARAM_NAMES) {
-          const v = layer.vars[name]!;
-          v.assign(tf.randomUniform(v.shape, 0.5, 1.5, 'float32', 11).sub(name.includes('bias') ? 1 : 0));
-        }
-      }
-      const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 5) as tf.Tensor3D;
-      const dy = tf.randomNormal([T, B, H], 0, 1, 'float32', 6) as tf.Tensor3D;
-      const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 7) as tf.Tensor2D;
-      const lengths = [6, 3, 1, 5, 6];
-      expect(layer.path).toBe('host-fused');
-      const before = tf.memory().numTensors;
-      const host = fwdBwd(layer, 'host-fused', x, lengths, dy, dhN);
-      expect(tf.memory().numTensors).toBe(before);
-      const composite = fwdBwd(layer, 'composite', x, lengths, dy, dhN);
-      expect(Object.keys(host).sort()).toEqual(Object.keys(composite).sort());
-      for (const k of Object.keys(composite)) expectClose(host[k], composite[k], 2e-5, k);
-      // The host path is deterministic: a second run gives the same digits.
-      expect(fwdBwd(layer, 'host-fused', x, lengths, dy, dhN)).toEqual(host);
-      tf.dispose([x, dy, dhN]);
-      layer.dispose();
-    },
-  );
+  it('outputs, final state and every gradient agree; same digits run to run; no tensor is left', () => {
+    const [T, B, D, H] = [6, 5, 7, 8];
+    const layer = new LayerNormGRU(D, H, 3);
+    // Gains and shifts away from 1 and 0, so that their use and their gradients are both checked.
+    LN_PARAM_NAMES.forEach((name, i) => {
+      const v = layer.vars[name]!;
+      v.assign(tf.randomUniform(v.shape, 0.5, 1.5, 'float32', 11 + i).sub(name.includes('bias') ? 1 : 0));
+    });
+    const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 5) as tf.Tensor3D;
+    const dy = tf.randomNormal([T, B, H], 0, 1, 'float32', 6) as tf.Tensor3D;
+    const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 7) as tf.Tensor2D;
+    const lengths = [6, 3, 1, 5, 6];
+    expect(layer.path).toBe('host-ln');
+    const before = tf.memory().numTensors;
+    const host = fwdBwd(layer, 'host-ln', x, lengths, dy, dhN);
+    expect(tf.memory().numTensors).toBe(before);
+    const composite = fwdBwd(layer, 'composite', x, lengths, dy, dhN);
+    expect(Object.keys(host).sort()).toEqual(Object.keys(composite).sort());
+    for (const k of Object.keys(composite)) expectClose(host[k], composite[k], 2e-5, k);
+    expect(fwdBwd(layer, 'host-ln', x, lengths, dy, dhN)).toEqual(host);
+    tf.dispose([x, dy, dhN]);
+    layer.dispose();
+  });
+
+  it('the plain GRU takes the composite path and refuses host-ln', () => {
+    const g = new GRU(3, 4);
+    expect(g.path).toBe('composite');
+    const x = tf.zeros([2, 1, 3]) as tf.Tensor3D;
+    expect(() => g.forward(x, [2], { path: 'host-ln' })).toThrow(/'host-ln' path is for the LN-GRU only/);
+    x.dispose();
+    g.dispose();
+  });
 });
 
 describe('GRU behaviour', () => {
@@ -220,7 +223,7 @@ describe('WebGPU binding limit on the composite path', () => {
     const x = tf.randomNormal([12, 2, 4]) as tf.Tensor3D;
     let ok = false;
     const prof = await tf.profile(() => {
-      // The composite path: the host path (the default on wasm) runs no AddN at all.
+      // The composite path: 'host-ln' (the default on wasm) sums those gradients on the host.
       const f = g.forward(x, [12, 9], { cache: true, path: 'composite' });
       const dhN = tf.onesLike(f.hN);
       const gr = g.backward(f.cache!, null, dhN);
