@@ -14,7 +14,7 @@ import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
 import { parseCommand } from './cli/options';
 import { BENCH_MODEL } from './cli/commands';
 import * as tf from '../src/model/tf';
-import { GruLayer, setHostStepPath } from '../src/model/gru';
+import { GruLayer, setHostLnPath } from '../src/model/gru';
 import { Trainer } from '../src/model/trainer';
 import { Rng } from '../src/model/rng';
 import { orderViolation } from '../src/model/scoring';
@@ -302,15 +302,15 @@ async function main(): Promise<void> {
       // LN-GRU vs GRU at the playground's default (hidden 256, word 128, batch 64) and at hidden 1024
       // (word 300, batch 128): one layer's forward + backward, and a whole training step, LN and plain
       // timed in turn. Overrides the model part's lngru_vs_gru_<backend> (taken one after the other).
-      // Each size with the host-fused step (the default here), then with the composite tfjs ops (figures
-      // prefixed composite_), as before/after in one run.
+      // Each size with the LN-GRU's layer norms on the host (the default here), then as composite tfjs
+      // ops (figures prefixed composite_), as before/after in one run.
       const lnSizes = [
         { H: 256, W: 128, batch: 64 },
         { H: 1024, W: D, batch: B },
       ];
-      const stepPaths = ['host-fused', 'composite'] as const;
+      const stepPaths = ['host-ln', 'composite'] as const;
       for (const [size, stepPath] of lnSizes.flatMap((s) => stepPaths.map((p) => [s, p] as const))) {
-        setHostStepPath(stepPath);
+        setHostLnPath(stepPath);
         const rnn = [true, false].map((ln) => rnnFwdBwd(size.H, ln, size.W, size.batch));
         const [lnMs, plainMs] = timeInTurn(
           rnn.map((r) => r.run),
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
         figures[`${pre}train_ms_lngru${sfx}`] = stepLn.toFixed(1);
         figures[`${pre}train_ms_gru${sfx}`] = stepPlain.toFixed(1);
       }
-      setHostStepPath('host-fused');
+      setHostLnPath('host-ln');
     }
   }
   // The issue's pairs_per_s_lngru_<backend> is the all-threads figure at hidden 1024 when threads ran;
