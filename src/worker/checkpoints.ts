@@ -252,7 +252,9 @@ export class Checkpointer {
       for (const { live, previous, record, held, sc } of snapshots) {
         const steps = held.state.steps;
         try {
-          const tensors = await readCheckpointTensors(held, toBlob, nextTurn, this.sliceMs);
+          const read = await readCheckpointTensors(held, toBlob, nextTurn, this.sliceMs);
+          // A Blob of the parts' Blobs: no copy.
+          const tensors = read.map(({ name, shape, parts }) => ({ name, shape, data: new Blob(parts) }));
           await this.store.saveWithCheckpoint(record, { ...sc, checkpoint: { ...held.state, tensors } });
         } catch (e) {
           releaseCheckpoint(held);

@@ -3,7 +3,7 @@ import { Trainer, TrainingDivergedError } from '../../src/model/trainer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { checkpointFromFiles, checkpointToFiles, validateCheckpoint } from '../../src/model/checkpoint';
 import type { TrainConfig } from '../../src/model/types';
-import { readCheckpointTensors, releaseCheckpoint } from '../../src/model/training/state';
+import { CHECKPOINT_PART, readCheckpointTensors, releaseCheckpoint } from '../../src/model/training/state';
 import * as tf from '../../src/model/tf';
 import { useBackend } from '../helpers/tf';
 
@@ -11,6 +11,17 @@ beforeAll(() => useBackend('wasm'));
 
 const ds = makeSyntheticDataset({ numImages: 120, imageDim: 24, seed: 4 });
 const model = { wordDim: 8, hiddenDim: 16 };
+
+/** Parts of a tensor read back, as one array. */
+function joined(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 function losses(tr: Trainer, n: number): number[] {
   return Array.from({ length: n }, () => tr.step().loss);
@@ -53,15 +64,16 @@ describe('checkpoint and restore', () => {
     // The trainer steps on (its variables are assigned new values) before the held tensors are read.
     const later = losses(tr, 2);
     let turns = 0;
-    const tensors = await readCheckpointTensors(
+    const read = await readCheckpointTensors(
       held,
-      (d) => d,
+      (d) => d.slice(),
       async () => {
         turns++;
       },
-      0, // a turn before each tensor
+      0, // a turn before each part
     );
-    expect(turns).toBe(now.tensors.length);
+    expect(turns).toBe(now.tensors.length); // small tensors: one part each
+    const tensors = read.map(({ name, shape, parts }) => ({ name, shape, data: joined(parts) }));
     expect({ ...held.state, tensors }).toEqual(now);
     expect(tf.memory().numTensors).toBe(tensorsBefore); // every held tensor released
     // And it resumes to the steps the trainer took after it.
@@ -74,6 +86,33 @@ describe('checkpoint and restore', () => {
     expect(tf.memory().numTensors).toBe(count);
     tr.dispose();
     resumed.dispose();
+  });
+
+  it('reads a tensor of more than CHECKPOINT_PART values in parts, with turns between them', async () => {
+    // Word size 2000 into hidden 700: the GRU's input weights are [2100, 2000], 4.2 M values (> 4.194 M).
+    const big = new Trainer(ds, { wordDim: 2000, hiddenDim: 700 }, { batchSize: 8, seed: 1 });
+    const whole = big.checkpoint();
+    let turns = 0;
+    const read = await readCheckpointTensors(
+      big.holdCheckpoint(),
+      (d) => d.slice(),
+      async () => {
+        turns++;
+      },
+      0,
+    );
+    const sizes = read.map((t) => t.parts.map((p) => p.length));
+    const largest = sizes.find((s) => s.length > 1)!;
+    expect(largest).toEqual([CHECKPOINT_PART, 2100 * 2000 - CHECKPOINT_PART]);
+    expect(turns).toBe(sizes.flat().length);
+    read.forEach((t, k) => {
+      expect(t.name).toBe(whole.tensors[k].name);
+      // Compared as bytes (a deep comparison of 4 M floats takes minutes).
+      expect(Buffer.from(joined(t.parts).buffer).equals(Buffer.from(whole.tensors[k].data.buffer))).toBe(
+        true,
+      );
+    });
+    big.dispose();
   });
 
   it('refuses a checkpoint of another configuration or dataset, naming what differs', () => {

@@ -116,39 +116,64 @@ function own(data: Float32Array): Float32Array {
   return tf.getBackend() === 'cpu' ? data.slice() : data;
 }
 
-/** A held tensor's values (then released). */
-async function readHeld(t: HeldTensor): Promise<Float32Array> {
-  if (t.data) return t.data;
+/** Values per part of a big tensor read from a held checkpoint (16 MB of float32): turns come between parts. */
+export const CHECKPOINT_PART = 1 << 22;
+
+/**
+ * A held tensor's values in parts of at most {@link CHECKPOINT_PART} (then released). On wasm each part is
+ * read from the heap by itself (the backend reads ranges), so no copy of a whole big tensor is made in
+ * one stretch; elsewhere the tensor is read once (asynchronously on WebGPU) and cut into views.
+ */
+async function* heldParts(t: HeldTensor): AsyncGenerator<Float32Array> {
+  const whole = t.data;
+  if (whole) {
+    for (let at = 0; at < whole.length; at += CHECKPOINT_PART) yield whole.subarray(at, at + CHECKPOINT_PART);
+    return;
+  }
   const held = t.held!;
   t.held = undefined;
   try {
-    return own((await held.data()) as Float32Array);
+    if (tf.getBackend() === 'wasm') {
+      const wasm = tf.engine().backend as unknown as {
+        readSync(id: object, start: number, end: number): Float32Array;
+      };
+      for (let at = 0; at < held.size; at += CHECKPOINT_PART)
+        yield wasm.readSync(held.dataId, at, Math.min(held.size, at + CHECKPOINT_PART));
+    } else {
+      const all = own((await held.data()) as Float32Array);
+      for (let at = 0; at < all.length; at += CHECKPOINT_PART) yield all.subarray(at, at + CHECKPOINT_PART);
+    }
   } finally {
     held.dispose();
   }
 }
 
 /**
- * Reads a held checkpoint's tensors one by one, each turned into what the caller stores (`convert`, e.g.
- * a Blob), awaiting `between()` (a turn of the event loop) whenever reading has gone on for `sliceMs`
- * since the last turn: a big model's tensors are read without blocking its worker for the whole copy,
- * a small one's in one go. Releases every held tensor, also on failure.
+ * Reads a held checkpoint's tensors, each in parts of at most {@link CHECKPOINT_PART} values turned into
+ * what the caller stores (`convert`, e.g. a Blob), awaiting `between()` (a turn of the event loop)
+ * whenever reading has gone on for `sliceMs` since the last turn: a big model's tensors are read without
+ * blocking its worker for more than about one part, a small one's in one go. Releases every held tensor,
+ * also on failure.
  */
 export async function readCheckpointTensors<T>(
   h: HeldCheckpoint,
-  convert: (data: Float32Array) => T,
+  convert: (part: Float32Array) => T,
   between: () => Promise<void>,
   sliceMs = 50,
-): Promise<{ name: string; shape: number[]; data: T }[]> {
+): Promise<{ name: string; shape: number[]; parts: T[] }[]> {
   try {
-    const out: { name: string; shape: number[]; data: T }[] = [];
+    const out: { name: string; shape: number[]; parts: T[] }[] = [];
     let since = performance.now();
     for (const t of h.tensors) {
-      if (performance.now() - since >= sliceMs) {
-        await between();
-        since = performance.now();
+      const parts: T[] = [];
+      for await (const part of heldParts(t)) {
+        if (performance.now() - since >= sliceMs) {
+          await between();
+          since = performance.now();
+        }
+        parts.push(convert(part));
       }
-      out.push({ name: t.name, shape: t.shape, data: convert(await readHeld(t)) });
+      out.push({ name: t.name, shape: t.shape, parts });
     }
     return out;
   } finally {
