@@ -1,32 +1,62 @@
 /**
- * Owns the worker from the UI side: spawns it, sends typed requests, feeds its events into the store,
- * and replaces a crashed worker (once by itself, then on the user's request), re-sending `init` and
- * re-loading the last dataset. Input is validated here before anything is sent.
+ * Owns the worker from the UI side: spawns it, calls its typed api (Comlink, ../worker/adapter.ts), feeds
+ * its events into the store, reports a call that fails under the call's error phase, and replaces a
+ * crashed worker (once by itself, then on the user's request), calling `init` again and re-loading the
+ * last dataset. Input is validated here before anything is sent.
  */
+import * as Comlink from 'comlink';
 import { useUiStore, isRunActive, parseForm, startOptions, type QueryKind } from './store';
 import { imageFileError, queryError, runFilesFrom, safeFileName, saveBlob } from './files';
 import { writeZip } from './zip';
 import { applyPhotosEvent, workerReplaced } from './retrieve/photos-store';
 import type { PhotosRequest } from '../worker/photos-protocol';
+import type { ServiceMethod, WorkerApi } from '../worker/adapter';
 import {
   errorMessage,
-  isWorkerEvent,
   type BackendChoice,
   type DatasetSource,
   type EncoderChoice,
+  type ErrorPhase,
   type PickedFile,
   type WorkerEvent,
-  type WorkerRequest,
 } from '../worker/protocol';
 
-/** The part of `Worker` the client uses (so tests can pass a fake). */
+/**
+ * A spawned worker as the client uses it: its typed api (the Comlink wrapper of `spawnTrainingWorker`,
+ * or a test's stand-in) and the parts of `Worker` that tell of a crash.
+ */
 export interface WorkerLike {
-  postMessage(message: WorkerRequest): void;
+  readonly api: WorkerApi;
   terminate(): void;
-  onmessage: ((event: MessageEvent) => void) | null;
   onerror: ((event: ErrorEvent) => void) | null;
   onmessageerror: ((event: MessageEvent) => void) | null;
 }
+
+/** The error phase a failing call is reported under. */
+const CALL_PHASE: Record<ServiceMethod, ErrorPhase> = {
+  init: 'init',
+  loadDataset: 'dataset',
+  cancelLoad: 'dataset',
+  start: 'start',
+  pause: 'runs',
+  resume: 'train',
+  reset: 'runs',
+  evaluate: 'eval',
+  resumeRun: 'start',
+  checkpointNow: 'train',
+  rankCaptions: 'rank',
+  searchImages: 'search',
+  compareSentences: 'generality',
+  photos: 'message',
+  listRuns: 'runs',
+  openRun: 'runs',
+  exportRun: 'export',
+  importRun: 'import',
+  renameRun: 'runs',
+  deleteRun: 'runs',
+  hierarchyStart: 'hierarchy',
+  hierarchyStop: 'hierarchy',
+};
 
 type Store = typeof useUiStore;
 
@@ -137,15 +167,6 @@ export class TrainingClient {
       return;
     }
     this.worker = worker;
-    worker.onmessage = (e) => {
-      if (worker !== this.worker) return; // a late message of a replaced worker
-      if (this.silentTimer) this.armSilentWatch(); // it is alive: the watch starts again
-      if (isWorkerEvent(e.data)) this.onEvent(e.data);
-      if (this.silentTimer && this.state.status !== 'starting') {
-        clearTimeout(this.silentTimer);
-        this.silentTimer = null;
-      }
-    };
     worker.onerror = (e) => {
       e.preventDefault?.();
       if (worker !== this.worker) return;
@@ -155,9 +176,27 @@ export class TrainingClient {
       if (worker !== this.worker) return;
       this.crashed('a message from the worker could not be decoded');
     };
-    const n = this.threadsFailed ? 1 : this.threads;
-    const threads = n === undefined ? {} : { threads: n };
-    this.send({ type: 'init', backend: this.state.requestedBackend, wasmPath: this.wasmPath(), ...threads });
+    // The events stream through this callback (a Comlink proxy: the worker calls it back).
+    worker.api
+      .connect(Comlink.proxy((event: WorkerEvent) => this.received(worker, event)))
+      .catch((e: unknown) => this.received(worker, callError('message', e)));
+    const threads = this.threadsFailed ? 1 : this.threads;
+    this.call('init', this.state.requestedBackend, this.wasmPath(), threads);
+  }
+
+  /** An event of `worker` (or a call of it that failed). */
+  private received(worker: WorkerLike, event: WorkerEvent): void {
+    if (worker !== this.worker) return; // a late event of a replaced worker
+    if (this.silentTimer) this.armSilentWatch(); // it is alive: the watch starts again
+    try {
+      this.onEvent(event);
+    } catch (e) {
+      console.error('the UI failed on a worker event', event.type, e);
+    }
+    if (this.silentTimer && this.state.status !== 'starting') {
+      clearTimeout(this.silentTimer);
+      this.silentTimer = null;
+    }
   }
 
   /** The user's Restart: a fresh worker, with the automatic restarts re-armed. */
@@ -205,7 +244,7 @@ export class TrainingClient {
       case 'ready':
         if (this.readyOnce) break;
         this.readyOnce = true;
-        this.send({ type: 'listRuns' });
+        this.call('listRuns');
         if (this.lastSource) this.sendLoad(this.lastSource);
         break;
       case 'started':
@@ -235,7 +274,7 @@ export class TrainingClient {
         ? new Map(source.files.map((f: PickedFile) => [f.path, f.file] as const))
         : null;
     this.state.loadRequested(sourceLabel(source), picked);
-    this.send({ type: 'loadDataset', source });
+    this.call('loadDataset', source);
   }
 
   loadScenes(numImages?: number): void {
@@ -267,7 +306,7 @@ export class TrainingClient {
 
   cancelLoad(): void {
     this.state.loadCancelled();
-    this.send({ type: 'cancelLoad' });
+    this.call('cancelLoad');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -282,26 +321,26 @@ export class TrainingClient {
       return false;
     }
     s.starting();
-    this.send({ type: 'start', options: startOptions(parsed.run, compare) });
+    this.call('start', startOptions(parsed.run, compare));
     this.armSilentWatch();
     return true;
   }
 
   pause(): void {
     this.state.pauseRequested();
-    this.send({ type: 'pause' });
+    this.call('pause');
   }
 
   resume(): void {
-    this.send({ type: 'resume' });
+    this.call('resume');
   }
 
   reset(): void {
-    this.send({ type: 'reset' });
+    this.call('reset');
   }
 
   evaluate(): void {
-    this.send({ type: 'evaluate' });
+    this.call('evaluate');
   }
 
   /** Switching backends needs a fresh worker (tfjs state is per backend); the dataset is reloaded. */
@@ -327,14 +366,14 @@ export class TrainingClient {
     if (this.invalid('rank', imageFileError(file)) || this.noRun('rank', runId) || !file || !runId)
       return false;
     this.state.queryRequested('rank');
-    this.send({ type: 'rankCaptions', runId, image: file, name: file.name, limit: RANK_LIMIT });
+    this.call('rankCaptions', runId, file, file.name, RANK_LIMIT);
     return true;
   }
 
   searchImages(runId: string | null, query: string): boolean {
     if (this.invalid('search', queryError(query)) || this.noRun('search', runId) || !runId) return false;
     this.state.queryRequested('search');
-    this.send({ type: 'searchImages', runId, query: query.trim(), limit: SEARCH_LIMIT });
+    this.call('searchImages', runId, query.trim(), SEARCH_LIMIT);
     return true;
   }
 
@@ -342,7 +381,7 @@ export class TrainingClient {
     const err = queryError(a, 'Sentence A') ?? queryError(b, 'Sentence B');
     if (this.invalid('generality', err) || this.noRun('generality', runId) || !runId) return false;
     this.state.queryRequested('generality');
-    this.send({ type: 'compareSentences', runId, a: a.trim(), b: b.trim() });
+    this.call('compareSentences', runId, a.trim(), b.trim());
     return true;
   }
 
@@ -359,12 +398,12 @@ export class TrainingClient {
       return false;
     }
     this.state.hierarchyRequested(name);
-    this.send({ type: 'hierarchyStart', root: name, maxNodes: HIERARCHY_MAX_NODES });
+    this.call('hierarchyStart', name, HIERARCHY_MAX_NODES);
     return true;
   }
 
   stopHierarchy(): void {
-    this.send({ type: 'hierarchyStop' });
+    this.call('hierarchyStop');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -372,36 +411,36 @@ export class TrainingClient {
 
   openRun(runId: string): void {
     this.state.openRequested(runId);
-    this.send({ type: 'openRun', runId });
+    this.call('openRun', runId);
   }
 
   exportRun(runId: string): void {
     this.state.exportRequested(runId);
-    this.send({ type: 'exportRun', runId });
+    this.call('exportRun', runId);
   }
 
   deleteRun(runId: string): void {
-    this.send({ type: 'deleteRun', runId });
+    this.call('deleteRun', runId);
   }
 
   renameRun(runId: string, label: string): void {
-    this.send({ type: 'renameRun', runId, label });
+    this.call('renameRun', runId, label);
   }
 
   /** Continues a stored run from its last checkpoint (the worker checks the loaded dataset). */
   resumeRun(runId: string): void {
     this.state.starting();
-    this.send({ type: 'resumeRun', runId });
+    this.call('resumeRun', runId);
     this.armSilentWatch();
   }
 
   /** Asks the worker to store a checkpoint of the training runs now (the page is hidden or closing). */
   checkpointNow(): void {
-    if (this.worker && isRunActive(this.state.status)) this.send({ type: 'checkpointNow' });
+    if (this.worker && isRunActive(this.state.status)) this.call('checkpointNow');
   }
 
   listRuns(): void {
-    this.send({ type: 'listRuns' });
+    this.call('listRuns');
   }
 
   /** Imports a run from an exported .zip or its files; resolves to an error message or null. */
@@ -409,7 +448,7 @@ export class TrainingClient {
     this.state.importRequested();
     try {
       const { files, label } = await runFilesFrom(picked);
-      this.send({ type: 'importRun', files, label });
+      this.call('importRun', files, label);
       return null;
     } catch (e) {
       const message = `import failed: ${errorMessage(e)}`;
@@ -436,7 +475,7 @@ export class TrainingClient {
 
   /** A request of the starter / own-photos protocol (built and validated by ./retrieve/photos-actions.ts). */
   sendPhotos(request: PhotosRequest): void {
-    this.send({ type: 'photos', request });
+    this.call('photos', request);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -447,30 +486,29 @@ export class TrainingClient {
     const w = this.worker;
     this.worker = null;
     if (w) {
-      w.onmessage = null;
       w.onerror = null;
       w.onmessageerror = null;
       w.terminate();
     }
   }
 
-  private send(message: WorkerRequest): void {
-    if (!this.worker) {
-      this.state.applyEvent({
-        type: 'error',
-        phase: 'message',
-        message: 'the worker is not running: restart it',
-      });
+  /**
+   * Calls `method` of the worker's api; if it fails, the error is shown under the method's phase (a
+   * replaced worker's failures are ignored).
+   */
+  private call<K extends ServiceMethod>(method: K, ...args: Parameters<WorkerApi[K]>): void {
+    const worker = this.worker;
+    if (!worker) {
+      this.state.applyEvent(callError('message', 'the worker is not running: restart it'));
       return;
     }
-    try {
-      this.worker.postMessage(message);
-    } catch (e) {
-      this.state.applyEvent({
-        type: 'error',
-        phase: 'message',
-        message: `could not send '${message.type}' to the worker: ${errorMessage(e)}`,
-      });
-    }
+    const run = worker.api[method] as (...a: Parameters<WorkerApi[K]>) => Promise<unknown>;
+    new Promise((ok) => ok(run.apply(worker.api, args))).catch((e: unknown) =>
+      this.received(worker, callError(CALL_PHASE[method], e)),
+    );
   }
+}
+
+function callError(phase: ErrorPhase, e: unknown): WorkerEvent {
+  return { type: 'error', phase, message: errorMessage(e) };
 }

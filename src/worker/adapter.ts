@@ -1,96 +1,109 @@
 /**
- * The message adapter of the worker service: each `WorkerRequest` of ./protocol.ts becomes a call of the
- * matching `WorkerService` method (./service.ts); a call that fails is posted as an 'error' event under
- * the request's phase. Requests are checked with `isWorkerRequest` first (stray messages from browser
- * extensions or dev tooling are refused, named).
+ * The worker service as the UI sees it: `serviceApi` is the object the worker script exposes with
+ * Comlink (npm `comlink`), and `WorkerApi` is its type, which the UI wraps (`Comlink.wrap<WorkerApi>`)
+ * and `await`s. Its methods are the `WorkerService` methods of ./service.ts, one per thing the UI asks
+ * for, plus `connect`, which hands over the UI's event callback: everything the service has to say
+ * (progress, metrics, results, notices, errors) streams through it as `WorkerEvent`s, big buffers
+ * transferred, not copied.
+ *
+ * A call that fails rejects; the UI reports it under the call's error phase. Every call settles only
+ * after the UI has taken the events posted before it settled, so a rejection never overtakes the
+ * progress that came before it (events and replies travel on different message ports).
  */
-import { errorMessage, isWorkerRequest, type ErrorPhase, type WorkerRequest } from './protocol';
+import * as Comlink from 'comlink';
+import type { WorkerEvent } from './protocol';
 import type { WorkerService } from './service';
 
-/** Handles one message posted to the worker. */
-export function handleMessage(service: WorkerService, data: unknown): void {
-  if (!isWorkerRequest(data)) {
-    service.fail('message', `unknown message: ${errorMessage(data)}`);
-    return;
+/** Receives the service's events on the UI side (a `Comlink.proxy` there, so it answers each one). */
+export type EventSink = (event: WorkerEvent) => unknown;
+
+/** The service methods that the UI calls. */
+export const SERVICE_METHODS = [
+  'init',
+  'loadDataset',
+  'cancelLoad',
+  'start',
+  'pause',
+  'resume',
+  'reset',
+  'evaluate',
+  'resumeRun',
+  'checkpointNow',
+  'rankCaptions',
+  'searchImages',
+  'compareSentences',
+  'photos',
+  'listRuns',
+  'openRun',
+  'exportRun',
+  'importRun',
+  'renameRun',
+  'deleteRun',
+  'hierarchyStart',
+  'hierarchyStop',
+] as const satisfies readonly (keyof WorkerService)[];
+
+export type ServiceMethod = (typeof SERVICE_METHODS)[number];
+
+/** Each service method as an async call. */
+export type ServiceCalls = {
+  [K in ServiceMethod]: (
+    ...args: Parameters<WorkerService[K]>
+  ) => Promise<Awaited<ReturnType<WorkerService[K]>>>;
+};
+
+/** What the worker exposes: the service's calls and `connect`. */
+export interface WorkerApi extends ServiceCalls {
+  /** Streams the service's events to `sink` from now on (earlier ones were kept for it). */
+  connect(sink: EventSink): Promise<void>;
+}
+
+/**
+ * Hands the service's events to the UI's sink, in order; events posted before `connect` are kept until
+ * then. `delivered()` resolves once the UI has taken every event posted so far.
+ */
+export class EventRelay {
+  private sink: EventSink | null = null;
+  private queue: [WorkerEvent, Transferable[]][] = [];
+  private last: Promise<unknown> = Promise.resolve();
+
+  post(event: WorkerEvent, transfer: Transferable[] = []): void {
+    if (!this.sink) {
+      this.queue.push([event, transfer]);
+      return;
+    }
+    // A sink that throws must not fail the service's work: the UI reports its own troubles.
+    this.last = Promise.resolve(this.sink(Comlink.transfer(event, transfer))).catch(() => undefined);
   }
-  try {
-    handleRequest(service, data);
-  } catch (err) {
-    service.fail('message', err);
+
+  connect(sink: EventSink): void {
+    this.sink = sink;
+    const queued = this.queue;
+    this.queue = [];
+    for (const [event, transfer] of queued) this.post(event, transfer);
+  }
+
+  delivered(): Promise<unknown> {
+    return this.last;
   }
 }
 
-/** Calls the service's method for `msg`; a failure is reported under `phase`. */
-export function handleRequest(service: WorkerService, msg: WorkerRequest): void {
-  const guard = (phase: ErrorPhase, work: () => Promise<void>): void => {
-    work().catch((e: unknown) => service.fail(phase, e));
+/** The object the worker exposes: each call runs the service method, then waits for its events' delivery. */
+export function serviceApi(service: WorkerService, relay: EventRelay): WorkerApi {
+  const settled = async <T>(work: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } finally {
+      await relay.delivered();
+    }
   };
-  switch (msg.type) {
-    case 'init':
-      void service.init(msg.backend, msg.wasmPath, msg.threads);
-      return;
-    case 'loadDataset':
-      guard('dataset', () => service.loadDataset(msg.source));
-      return;
-    case 'cancelLoad':
-      service.cancelLoad();
-      return;
-    case 'start':
-      guard('start', () => service.start(msg.options));
-      return;
-    case 'pause':
-      guard('runs', () => service.pause());
-      return;
-    case 'resume':
-      service.resume();
-      return;
-    case 'reset':
-      guard('runs', () => service.reset());
-      return;
-    case 'evaluate':
-      service.evaluate();
-      return;
-    case 'rankCaptions':
-      guard('rank', () => service.rankCaptions(msg.runId, msg.image, msg.name, msg.limit));
-      return;
-    case 'searchImages':
-      guard('search', () => service.searchImages(msg.runId, msg.query, msg.limit));
-      return;
-    case 'compareSentences':
-      guard('generality', () => service.compareSentences(msg.runId, msg.a, msg.b));
-      return;
-    case 'exportRun':
-      guard('export', () => service.exportRun(msg.runId));
-      return;
-    case 'importRun':
-      guard('import', () => service.importRun(msg.files, msg.label));
-      return;
-    case 'listRuns':
-      guard('runs', () => service.listRuns());
-      return;
-    case 'openRun':
-      guard('runs', () => service.openRun(msg.runId));
-      return;
-    case 'deleteRun':
-      guard('runs', () => service.deleteRun(msg.runId));
-      return;
-    case 'renameRun':
-      guard('runs', () => service.renameRun(msg.runId, msg.label));
-      return;
-    case 'resumeRun':
-      guard('start', () => service.resumeRun(msg.runId));
-      return;
-    case 'checkpointNow':
-      void service.checkpointNow();
-      return;
-    case 'hierarchyStart':
-      guard('hierarchy', () => service.hierarchyStart(msg.root, msg.maxNodes));
-      return;
-    case 'hierarchyStop':
-      service.hierarchyStop();
-      return;
-    case 'photos':
-      void service.photos(msg.request);
-      return;
+  const calls: Record<string, (...args: never[]) => Promise<unknown>> = {};
+  for (const name of SERVICE_METHODS) {
+    const method = service[name] as (...args: unknown[]) => unknown;
+    calls[name] = (...args: unknown[]) => settled(() => method.apply(service, args));
   }
+  return {
+    ...(calls as unknown as ServiceCalls),
+    connect: async (sink) => relay.connect(sink),
+  };
 }

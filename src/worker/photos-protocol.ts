@@ -1,7 +1,8 @@
 /**
  * The messages of the starter model and of retrieval on the user's own photos, nested in the main
- * protocol as `{ type: 'photos', request }` (UI -> worker) and `{ type: 'photos', event }` (worker ->
- * UI) so that this part of the protocol lives with the code that serves it (./starter.ts, ./photos.ts).
+ * protocol as the argument of the worker api's `photos(request)` (UI -> worker) and the event
+ * `{ type: 'photos', event }` (worker -> UI), so that this part of the protocol lives with the code that
+ * serves it (./starter.ts, ./photos.ts).
  */
 import type { Calibration } from '../model/calibration';
 import type { PickedFile } from './protocol';
@@ -128,63 +129,3 @@ export type PhotosEvent =
     }
   /** A query failed: its previous results are cleared and the message shown. */
   | { kind: 'failed'; query: PhotosQuery; runId?: string; message: string };
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
-const isBlob = (v: unknown): boolean => typeof Blob !== 'undefined' && v instanceof Blob;
-const isFiles = (v: unknown): boolean =>
-  Array.isArray(v) && v.every((f) => isRec(f) && isStr(f.path) && isBlob(f.file));
-const SOURCES: readonly string[] = ['bank', 'dataset', 'typed'];
-
-export function isPhotosRequest(v: unknown): v is PhotosRequest {
-  if (!isRec(v)) return false;
-  switch (v.kind) {
-    case 'loadStarter':
-    case 'galleryCancel':
-      return true;
-    case 'rank':
-      return (
-        isStr(v.runId) &&
-        isFiles(v.photos) &&
-        isStr(v.source) &&
-        SOURCES.includes(v.source) &&
-        (v.typed === undefined || isStr(v.typed)) &&
-        isNum(v.limit)
-      );
-    case 'galleryLoad':
-      return isStr(v.runId) && isStr(v.name) && isFiles(v.files);
-    case 'gallerySearch':
-      return isStr(v.runId) && isStr(v.query) && isNum(v.limit);
-    default:
-      return false;
-  }
-}
-
-const EVENT_KINDS: readonly string[] = [
-  'starterProgress',
-  'starterLoaded',
-  'rankProgress',
-  'ranked',
-  'galleryProgress',
-  'galleryLoaded',
-  'searchResults',
-  'failed',
-];
-
-export function isPhotosEvent(v: unknown): v is PhotosEvent {
-  if (!isRec(v) || !isStr(v.kind) || !EVENT_KINDS.includes(v.kind)) return false;
-  switch (v.kind) {
-    case 'ranked':
-      return isStr(v.runId) && Array.isArray(v.results);
-    case 'searchResults':
-      return isStr(v.runId) && Array.isArray(v.hits) && Array.isArray(v.unknown);
-    case 'failed':
-      return isStr(v.query) && isStr(v.message);
-    case 'starterLoaded':
-      return isRec(v.starter) && isRec(v.bank);
-    default:
-      return true;
-  }
-}

@@ -1,9 +1,10 @@
 /**
  * The training worker as one object: `WorkerService` holds all of the worker's state and its methods are
- * the protocol of ./protocol.ts, one method per request (load a dataset, start, pause, resume, retrieve,
- * list / open / export runs, ...). What it has to say travels as `WorkerEvent`s through the host's
- * `post` (progress, metrics, results, errors); a method that fails rejects, and its caller (the message
- * adapter ./adapter.ts, or a test) reports it under the request's error phase.
+ * the protocol (load a dataset, start, pause, resume, retrieve, list / open / export runs, ...), which
+ * ./adapter.ts exposes to the UI with Comlink, argument types in ./protocol.ts. What it has to say
+ * travels as `WorkerEvent`s through the host's `post` (progress, metrics, results, errors); a method that
+ * fails rejects, and its caller (the UI, through Comlink, or a test) reports it under the call's error
+ * phase.
  *
  * It is split by concern, each part owning its own state and reached through this object:
  * - ./backend.ts: the tfjs backend (auto choice, fallbacks, a lost WebGPU device);

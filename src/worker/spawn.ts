@@ -1,9 +1,14 @@
 /**
- * Creates the training worker. Kept in its own module so that the UI can be tested with a fake
- * worker (jsdom has no Worker) and so that Vite sees the `new Worker(new URL(...))` pattern.
+ * Creates the training worker and wraps it with Comlink. Kept in its own module so that the UI can be
+ * tested with a fake (jsdom has no Worker) and so that Vite sees the `new Worker(new URL(...))` pattern.
  */
-export function spawnTrainingWorker(): Worker {
-  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+import * as Comlink from 'comlink';
+import type { WorkerApi } from './adapter';
+
+/** The Worker, with its typed api (the worker exposes a `WorkerApi`, ./adapter.ts). */
+export function spawnTrainingWorker(): Worker & { api: Comlink.Remote<WorkerApi> } {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+  return Object.assign(worker, { api: Comlink.wrap<WorkerApi>(worker) });
 }
 
 /** Absolute URL prefix of the tfjs .wasm binaries (copied to public/tfjs-wasm/). */

@@ -1,19 +1,22 @@
 /**
  * The training worker script: one `WorkerService` (./service.ts: the tfjs backend, the loaded dataset,
- * the training session, retrieval and the stored runs) behind the message adapter ./adapter.ts. It
- * speaks only the protocol in ./protocol.ts; spawn it with `spawnTrainingWorker()` from ./spawn.ts.
+ * the training session, retrieval and the stored runs), exposed with Comlink as the typed `WorkerApi` of
+ * ./adapter.ts; its events go to the sink the UI hands to `connect`. Spawn it with
+ * `spawnTrainingWorker()` from ./spawn.ts.
  */
-import { handleMessage } from './adapter';
+import * as Comlink from 'comlink';
+import { EventRelay, serviceApi } from './adapter';
 import { WorkerService } from './service';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 
+const relay = new EventRelay();
 const service = new WorkerService({
-  post: (event, transfer = []) => ctx.postMessage(event, transfer),
+  post: (event, transfer) => relay.post(event, transfer),
   baseUrl: () => new URL(import.meta.env.BASE_URL, self.location.href).href,
 });
 
-ctx.onmessage = (e: MessageEvent<unknown>) => handleMessage(service, e.data);
+Comlink.expose(serviceApi(service, relay), ctx);
 
 ctx.addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => {
   service.fail('train', e.reason);

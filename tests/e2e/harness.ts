@@ -125,6 +125,25 @@ export async function serveAndLaunch(
 }
 
 /**
+ * A hook for `wrapFirstWorker`: runs `then` (worker-side JavaScript) once the worker has sent its `n`-th
+ * event of `type` to the page. The events reach the page as calls of the callback the page connected
+ * (Comlink: an 'APPLY' message on that callback's MessagePort, the event its first argument), so the
+ * hook watches what the worker's MessagePorts send.
+ */
+export function afterWorkerEvent(type: string, n: number, then: string): string {
+  return `
+    const post = MessagePort.prototype.postMessage;
+    let seen = 0;
+    MessagePort.prototype.postMessage = function (message, ...rest) {
+      post.call(this, message, ...rest);
+      const event = message && message.type === 'APPLY' ? message.argumentList?.[0]?.value : undefined;
+      if (event && event.type === ${JSON.stringify(type)} && ++seen === ${n}) {
+        ${then}
+      }
+    };`;
+}
+
+/**
  * Serves the page's first training worker wrapped: `hook` (a script run inside the worker before the
  * real one, e.g. one that throws after some message) is imported first, then the real worker script.
  * Later workers (the replacement after a crash) are served as they are. Both wrapper responses carry

@@ -62,16 +62,19 @@ async function trainingWorker(page: Page): Promise<Worker> {
   return page.workers().find((w) => /worker-[^/]*\.js/.test(w.url()))!;
 }
 
-/** Logs, inside the worker, every event it posts and every request it receives. */
+/**
+ * Logs, inside the worker, every event it sends and every call of its api it receives. Both travel as
+ * Comlink 'APPLY' messages: a call on the worker's own port (the method is the message's path), an event
+ * as the argument of the page's callback, on that callback's MessagePort.
+ */
 async function logWorker(worker: Worker): Promise<void> {
   await worker.evaluate(() => {
-    const g = self as unknown as {
-      __log?: unknown[];
-      postMessage: (m: unknown, t?: Transferable[]) => void;
-    };
+    const g = self as unknown as { __log?: unknown[] };
     if (g.__log) return;
     const log: unknown[] = (g.__log = []);
-    const post = g.postMessage.bind(self);
+    type Apply = { type?: string; path?: string[]; argumentList?: { value?: unknown }[] };
+    const applied = (m: unknown): Apply | null =>
+      (m as Apply | null)?.type === 'APPLY' ? (m as Apply) : null;
     const entry = (dir: string, m: unknown) => {
       const e = (m ?? {}) as {
         type?: string;
@@ -89,11 +92,16 @@ async function logWorker(worker: Worker): Promise<void> {
         points: first?.points,
       };
     };
-    g.postMessage = (m, t) => {
-      log.push(entry('out', m));
-      post(m, t);
-    };
-    self.addEventListener('message', (e) => log.push(entry('in', (e as MessageEvent).data)));
+    const post = MessagePort.prototype.postMessage;
+    MessagePort.prototype.postMessage = function (this: MessagePort, m: unknown, ...rest: never[]) {
+      const event = applied(m)?.argumentList?.[0]?.value;
+      if (event) log.push(entry('out', event));
+      post.call(this, m, ...rest);
+    } as typeof post;
+    self.addEventListener('message', (e) => {
+      const call = applied((e as MessageEvent).data);
+      if (call) log.push(entry('in', { type: call.path?.[0] }));
+    });
   });
 }
 

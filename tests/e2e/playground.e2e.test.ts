@@ -12,7 +12,7 @@ import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
-import { RESULTS, serveAndLaunch, wrapFirstWorker, type Served } from './harness';
+import { afterWorkerEvent, RESULTS, serveAndLaunch, wrapFirstWorker, type Served } from './harness';
 
 const SCENES = 120;
 
@@ -331,16 +331,12 @@ describe('playground in a real browser', () => {
     // real fault would (the page sees the worker's error event, nothing is faked on the page's side).
     const context = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const crashPage = await context.newPage();
-    const hook = `
-      const post = self.postMessage.bind(self);
-      let evaluations = 0;
-      self.postMessage = (message, transfer) => {
-        post(message, transfer);
-        // The third evaluation: both runs' first (at step 0), then the first run's next one.
-        if (message && message.type === 'metrics' && ++evaluations === 3) {
-          setTimeout(() => { throw new Error('simulated fault in the training worker'); });
-        }
-      };`;
+    // After the third evaluation: both runs' first (at step 0), then the first run's next one.
+    const hook = afterWorkerEvent(
+      'metrics',
+      3,
+      "setTimeout(() => { throw new Error('simulated fault in the training worker'); });",
+    );
     const wrapped = await wrapFirstWorker(crashPage, hook);
     try {
       await crashPage.goto(`${served!.url}?scenes=${SCENES}`);

@@ -19,7 +19,14 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip, writeZip } from '../../src/ui/zip';
-import { datasetLoaded, RESULTS, serveAndLaunch, wrapFirstWorker, type Served } from './harness';
+import {
+  afterWorkerEvent,
+  datasetLoaded,
+  RESULTS,
+  serveAndLaunch,
+  wrapFirstWorker,
+  type Served,
+} from './harness';
 
 const SCENES = 60;
 const require = createRequire(import.meta.url);
@@ -163,13 +170,11 @@ describe('runs, limits and headers in a real browser', () => {
     // would; the page restarts a fresh worker by itself.
     const ctx = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p = await openPage(ctx, []);
-    const hook = `
-      const post = self.postMessage.bind(self);
-      self.postMessage = (message, transfer) => {
-        post(message, transfer);
-        if (message && message.type === 'started')
-          setTimeout(() => { throw new Error('simulated fault in the training worker'); }, 8000);
-      };`;
+    const hook = afterWorkerEvent(
+      'started',
+      1,
+      "setTimeout(() => { throw new Error('simulated fault in the training worker'); }, 8000);",
+    );
     const wrapped = await wrapFirstWorker(p, hook);
     try {
       await p.goto(`${served!.url}?scenes=${SCENES}#train`);

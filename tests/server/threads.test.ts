@@ -1,7 +1,7 @@
 /**
  * Threads in the browser (issue 18), the parts that need no browser: the cross-origin isolation headers,
- * the build patch that hands tfjs's pthread workers their glue unminified, `?threads=N`, the protocol's
- * thread fields and the store's record of them. The browser side is tests/e2e/threads.e2e.test.ts.
+ * the build patch that hands tfjs's pthread workers their glue unminified, `?threads=N`, and the store's
+ * record of the thread fields of 'ready'. The browser side is tests/e2e/threads.e2e.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +11,6 @@ import { securityHeaders } from '../../scripts/lib/vite-security-headers';
 import { patchThreadedGlue } from '../../scripts/lib/vite-tfjs-threads';
 import { threadsFromUrl } from '../../src/ui/client';
 import { initialState, reduceEvent } from '../../src/ui/store';
-import { isWorkerEvent, isWorkerRequest } from '../../src/worker/protocol';
 
 const require = createRequire(import.meta.url);
 const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
@@ -50,12 +49,7 @@ describe('threads', () => {
       expect(threadsFromUrl(bad)).toBeUndefined();
   });
 
-  it('carries the thread count and the reason in the protocol and the store', () => {
-    const init = { type: 'init', backend: 'auto', wasmPath: '/w/' };
-    expect(isWorkerRequest({ ...init, threads: 4 })).toBe(true);
-    expect(isWorkerRequest(init)).toBe(true);
-    expect(isWorkerRequest({ ...init, threads: 0 })).toBe(false);
-    expect(isWorkerRequest({ ...init, threads: 2.5 })).toBe(false);
+  it('carries the thread count and the reason into the store', () => {
     const ready = {
       type: 'ready',
       backend: 'wasm',
@@ -63,8 +57,6 @@ describe('threads', () => {
       threads: 1,
       threadsWhy: 'not isolated',
     } as const;
-    expect(isWorkerEvent(ready)).toBe(true);
-    expect(isWorkerEvent({ ...ready, threadsWhy: 3 })).toBe(false);
     const s = reduceEvent(initialState(), ready);
     expect(s).toMatchObject({ backend: 'wasm', backendThreads: 1, threadsWhy: 'not isolated' });
     expect(reduceEvent(initialState(), { type: 'ready', backend: 'webgl', reason: 'x' })).toMatchObject({

@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TrainingClient, initialSourceFromUrl } from '../../src/ui/client';
 import { initialState, useUiStore } from '../../src/ui/store';
 import { readZip, writeZip } from '../../src/ui/zip';
-import { MAX_QUERY_CHARS, type WorkerRequest } from '../../src/worker/protocol';
+import { MAX_QUERY_CHARS } from '../../src/worker/protocol';
 import { FakeWorker, LOADED, STARTED2, progress, storedRun } from './fake-worker';
 
 let workers: FakeWorker[];
@@ -55,13 +55,11 @@ describe('TrainingClient: connecting', () => {
   it('sends init, then listRuns and the built-in scenes once the worker is ready', async () => {
     const client = makeClient();
     client.connect();
-    expect(current().sent).toEqual([
-      { type: 'init', backend: 'auto', wasmPath: 'http://127.0.0.1:5173/tfjs-wasm/' },
-    ]);
+    expect(current().calls).toEqual([['init', 'auto', 'http://127.0.0.1:5173/tfjs-wasm/', undefined]]);
     expect(st().status).toBe('connecting');
     await flush();
     expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
-    expect(current().last('loadDataset')?.source).toEqual({ kind: 'scenes' });
+    expect(current().last('loadDataset')).toEqual([{ kind: 'scenes' }]);
     expect(st().status).toBe('ready');
     expect(st().loading?.label).toBe('built-in scenes');
     current().emit(LOADED);
@@ -82,7 +80,7 @@ describe('TrainingClient: connecting', () => {
     client.setBackend('webgpu');
     expect(workers).toHaveLength(2);
     expect(workers[0]!.terminated).toBe(true);
-    expect(current().sent[0]).toMatchObject({ type: 'init', backend: 'webgpu' });
+    expect(current().calls[0]?.slice(0, 2)).toEqual(['init', 'webgpu']);
     await flush();
     expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
   });
@@ -109,7 +107,7 @@ describe('TrainingClient: crash recovery', () => {
 
     await flush();
     expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
-    const source = current().last('loadDataset')?.source;
+    const [source] = current().last('loadDataset')!;
     expect(source).toMatchObject({ kind: 'folder', name: 'Flickr8k', encoder: { preset: 'centernet-mb3' } });
     expect(st().status).toBe('ready');
 
@@ -126,7 +124,7 @@ describe('TrainingClient: crash recovery', () => {
     client.restart();
     expect(workers).toHaveLength(3);
     expect(st().crash).toBeNull();
-    expect(current().sent[0]?.type).toBe('init');
+    expect(current().calls[0]?.[0]).toBe('init');
   });
 
   it('a worker that goes silent after Start is taken as gone and replaced', async () => {
@@ -179,7 +177,7 @@ describe('TrainingClient: requests', () => {
     const client = await readyClient();
     st().setField('hiddenDim', '64');
     expect(client.start(true)).toBe(true);
-    const { options } = current().last('start')!;
+    const [options] = current().last('start')!;
     expect(options.runs).toHaveLength(2);
     const [ln, gru] = options.runs;
     expect([ln!.label, gru!.label]).toEqual(['LN-GRU', 'GRU']);
@@ -206,7 +204,7 @@ describe('TrainingClient: requests', () => {
   it('resolves a pack URL against the page base and cancels a load', async () => {
     const client = await readyClient();
     expect(client.loadPack('packs/flickr8k-mobilenet-v1-1.0-trunk/')).toBeNull();
-    expect(current().last('loadDataset')?.source).toEqual({
+    expect(current().last('loadDataset')?.[0]).toEqual({
       kind: 'pack',
       url: 'http://127.0.0.1:5173/app/packs/flickr8k-mobilenet-v1-1.0-trunk',
     });
@@ -221,7 +219,7 @@ describe('TrainingClient: requests', () => {
     const client = await readyClient();
     client.start();
     current().emit(STARTED2);
-    const n = current().sent.length;
+    const n = current().calls.length;
     const text = new File(['hello'], 'notes.txt', { type: 'text/plain' });
     expect(client.rankCaptions('ln-1', text)).toBe(false);
     expect(st().retrieval.errors.rank).toMatch(/notes\.txt.*not a photo/);
@@ -233,16 +231,17 @@ describe('TrainingClient: requests', () => {
     expect(st().retrieval.errors.generality).toMatch(/Sentence B is empty/);
     expect(client.searchImages(null, 'a dog')).toBe(false);
     expect(st().retrieval.errors.search).toMatch(/No trained run/);
-    expect(current().sent.length).toBe(n);
+    expect(current().calls.length).toBe(n);
 
     const photo = new File([new Uint8Array([0xff, 0xd8])], 'dog.JPG', { type: '' });
     expect(client.rankCaptions('ln-1', photo)).toBe(true);
     expect(client.searchImages('ln-1', ' a dog ')).toBe(true);
     expect(client.compareSentences('ln-1', 'a dog runs', 'a dog')).toBe(true);
-    const sent = current().sent.slice(n) as WorkerRequest[];
-    expect(sent.map((m) => m.type)).toEqual(['rankCaptions', 'searchImages', 'compareSentences']);
-    expect(sent[0]).toMatchObject({ runId: 'ln-1', name: 'dog.JPG', limit: 10 });
-    expect(sent[1]).toMatchObject({ query: 'a dog' });
+    const sent = current().calls.slice(n);
+    expect(sent.map((c) => c[0])).toEqual(['rankCaptions', 'searchImages', 'compareSentences']);
+    expect(sent[0]).toEqual(['rankCaptions', 'ln-1', photo, 'dog.JPG', 10]);
+    expect(sent[1]).toEqual(['searchImages', 'ln-1', 'a dog', 12]);
+    expect(sent[2]).toEqual(['compareSentences', 'ln-1', 'a dog runs', 'a dog']);
     expect(st().retrieval.errors).toEqual({ rank: undefined, search: undefined, generality: undefined });
     expect(st().retrieval.pending).toEqual({ rank: true, search: true, generality: true });
   });
@@ -251,7 +250,7 @@ describe('TrainingClient: requests', () => {
     const client = await readyClient();
     current().emit({ type: 'runs', runs: [storedRun('ln-7', 'LN-GRU')] });
     client.exportRun('ln-7');
-    expect(current().last('exportRun')).toEqual({ type: 'exportRun', runId: 'ln-7' });
+    expect(current().last('exportRun')).toEqual(['ln-7']);
     const weights = new Float32Array([1, 2, 3]).buffer;
     current().emit({
       type: 'exported',
@@ -279,35 +278,71 @@ describe('TrainingClient: requests', () => {
       'metrics.json': '{}',
     });
     expect(await client.importFiles([new File([zip], 'GRU-gru-1.zip')])).toBeNull();
-    const req = current().last('importRun')!;
+    const [files, label] = current().last('importRun')!;
     // The worker names the run from its validated config (model, dataset, time).
-    expect(req.label).toBe('');
-    expect(req.files['config.json']).toBe('{"model":{"layerNorm":false}}');
-    expect(new Uint8Array(req.files['weights.bin'] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3, 4]));
+    expect(label).toBe('');
+    expect(files['config.json']).toBe('{"model":{"layerNorm":false}}');
+    expect(new Uint8Array(files['weights.bin'] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(st().importing).toBe(true);
     current().emit({ type: 'runs', runs: [] });
     expect(st().importing).toBe(false);
 
-    const n = current().sent.length;
+    const n = current().calls.length;
     const partial = [new File(['{}'], 'config.json'), new File(['{}'], 'weights.json')];
     expect(await client.importFiles(partial)).toMatch(/missing weights\.bin/);
     expect(await client.importFiles([new File(['junk'], 'run.zip')])).toMatch(/run\.zip: not a ZIP/);
     expect(await client.importFiles([new File(['x'], 'config.json'), new File(['x'], 'notes.txt')])).toMatch(
       /notes\.txt.*not a run file/,
     );
-    expect(current().sent.length).toBe(n);
+    expect(current().calls.length).toBe(n);
     expect(st().runsError).toMatch(/import failed/);
   });
 
-  it('open and delete send their requests', async () => {
+  it('open and delete call the worker', async () => {
     const client = await readyClient();
-    const spy = vi.spyOn(current(), 'postMessage');
+    const n = current().calls.length;
     client.openRun('a');
     client.deleteRun('b');
-    expect(spy.mock.calls.map((c) => c[0])).toEqual([
-      { type: 'openRun', runId: 'a' },
-      { type: 'deleteRun', runId: 'b' },
+    expect(current().calls.slice(n)).toEqual([
+      ['openRun', 'a'],
+      ['deleteRun', 'b'],
     ]);
     expect(st().openingRunId).toBe('a');
+  });
+
+  it('a call that fails is shown under its phase, not when its worker was replaced', async () => {
+    const client = await readyClient();
+    current().answer('searchImages', () => {
+      throw new Error('no dataset is loaded');
+    });
+    current().answer('renameRun', (runId) => Promise.reject(new Error(`no stored run ${runId}`)));
+    current().emit(STARTED2);
+    expect(client.searchImages('ln-1', 'a dog')).toBe(true);
+    client.renameRun('ghost', 'x');
+    await flush();
+    expect(st().retrieval.errors.search).toBe('no dataset is loaded');
+    expect(st().retrieval.pending.search).toBe(false);
+    expect(st().runsError).toBe('runs failed: no stored run ghost');
+    current().answer('evaluate', () => Promise.reject(new Error('out of memory')));
+    client.evaluate();
+    await flush();
+    expect(st().errors.map((e) => [e.phase, e.text])).toEqual([['eval', 'eval failed: out of memory']]);
+
+    // A call of a worker that is replaced before the call fails.
+    let fail: (e: Error) => void = () => undefined;
+    current().answer('listRuns', () => new Promise((_ok, no) => (fail = no)));
+    client.listRuns();
+    client.restart();
+    expect(workers).toHaveLength(2);
+    fail(new Error('late'));
+    await flush();
+    expect(st().runsError).toBe('runs failed: no stored run ghost');
+    expect(st().errors).toHaveLength(1);
+  });
+
+  it('without a worker, a call says so', () => {
+    const client = makeClient();
+    client.pause();
+    expect(st().errors.map((e) => e.text)).toEqual(['message failed: the worker is not running: restart it']);
   });
 });

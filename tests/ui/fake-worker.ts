@@ -1,18 +1,30 @@
-/** A scripted stand-in for the training worker (jsdom has no Worker), and event fixtures. Test-only. */
+/**
+ * A scripted stand-in for the training worker (jsdom has no Worker): it implements the worker's typed api
+ * (`WorkerApi`, src/worker/adapter.ts) by recording each call, answers `init` with 'ready', and sends the
+ * events a test scripts through the callback the client connected. Event fixtures. Test-only.
+ */
 import type { WorkerLike } from '../../src/ui/client';
 import type { EvalMetrics, ModelConfig, TrainConfig } from '../../src/model/types';
-import { isWorkerEvent, isWorkerRequest } from '../../src/worker/protocol';
+import {
+  SERVICE_METHODS,
+  type EventSink,
+  type ServiceMethod,
+  type WorkerApi,
+} from '../../src/worker/adapter';
 import type {
   BackendName,
   DatasetInfo,
   MetricPoint,
   StoredRun,
   WorkerEvent,
-  WorkerRequest,
 } from '../../src/worker/protocol';
 
-/** Structured clone where it works (Blobs of jsdom don't clone; they are kept as they are). */
+/** Structured clone, except that Blobs are kept as they are (jsdom's do not clone). */
 function cloneish<T>(v: T): T {
+  if (v instanceof Blob) return v;
+  if (Array.isArray(v)) return v.map(cloneish) as T;
+  if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneish(x)])) as T;
   try {
     return structuredClone(v);
   } catch {
@@ -20,48 +32,74 @@ function cloneish<T>(v: T): T {
   }
 }
 
+/** The arguments of a call of `K`. */
+export type Args<K extends ServiceMethod> = Parameters<WorkerApi[K]>;
+/** A call of the api: the method's name, then its arguments. */
+export type Call = { [K in ServiceMethod]: [K, ...Args<K>] }[ServiceMethod];
+
 export class FakeWorker implements WorkerLike {
-  sent: WorkerRequest[] = [];
+  /** Every call of the api, in order (arguments cloned as a message would be). */
+  calls: Call[] = [];
   terminated = false;
-  onmessage: ((event: MessageEvent) => void) | null = null;
   onerror: ((event: ErrorEvent) => void) | null = null;
   onmessageerror: ((event: MessageEvent) => void) | null = null;
+  readonly api: WorkerApi;
+  private sink: EventSink | null = null;
+  /** What a call does besides being recorded (a throw: the call rejects). */
+  private answers: { [K in ServiceMethod]?: (...args: Args<K>) => unknown } = {};
 
-  /** Answer 'init' with 'ready' on this backend (null: stay silent). */
-  constructor(public autoReady: BackendName | null = 'wasm') {}
-
-  postMessage(message: WorkerRequest): void {
-    // jsdom Blobs clone to plain objects: such requests are kept as they are.
-    const clone = cloneish(message);
-    this.sent.push(isWorkerRequest(clone) ? clone : message);
-    if (message.type === 'init' && this.autoReady) {
+  /** Answer `init` with 'ready' on this backend (null: stay silent). */
+  constructor(public autoReady: BackendName | null = 'wasm') {
+    const api: Record<string, unknown> = {
+      connect: async (sink: EventSink) => {
+        this.sink = sink;
+      },
+    };
+    for (const method of SERVICE_METHODS)
+      api[method] = async (...args: unknown[]) => {
+        this.calls.push([method, ...cloneish(args)] as Call);
+        const answer = this.answers[method] as ((...a: unknown[]) => unknown) | undefined;
+        return answer?.(...args);
+      };
+    this.api = api as unknown as WorkerApi;
+    this.answer('init', () => {
       const backend = this.autoReady;
-      queueMicrotask(() =>
-        this.emit({ type: 'ready', backend, reason: `auto: no WebGPU adapter, using ${backend}` }),
-      );
-    }
+      if (backend)
+        queueMicrotask(() =>
+          this.emit({ type: 'ready', backend, reason: `auto: no WebGPU adapter, using ${backend}` }),
+        );
+      return this.autoReady !== null;
+    });
+  }
+
+  /** Makes calls of `method` run `answer` (it may throw, or emit events). */
+  answer<K extends ServiceMethod>(method: K, answer: (...args: Args<K>) => unknown): void {
+    (this.answers as Record<K, (...args: Args<K>) => unknown>)[method] = answer;
   }
 
   terminate(): void {
     this.terminated = true;
   }
 
+  /** Sends an event to the client, cloned as a message is. */
   emit(event: WorkerEvent): void {
-    // jsdom: cloned ArrayBuffers come from another realm (instanceof fails), so such events go as they are.
-    const clone = cloneish(event);
-    this.onmessage?.(new MessageEvent('message', { data: isWorkerEvent(clone) ? clone : event }));
+    if (!this.sink) throw new Error('the client has not connected');
+    void this.sink(cloneish(event));
   }
 
   crash(message: string): void {
     this.onerror?.(new ErrorEvent('error', { message, cancelable: true }));
   }
 
+  /** The names of the methods called, in order. */
   types(): string[] {
-    return this.sent.map((m) => m.type);
+    return this.calls.map((c) => c[0]);
   }
 
-  last<T extends WorkerRequest['type']>(type: T): Extract<WorkerRequest, { type: T }> | undefined {
-    return this.sent.filter((m) => m.type === type).at(-1) as Extract<WorkerRequest, { type: T }> | undefined;
+  /** The arguments of the last call of `method`. */
+  last<K extends ServiceMethod>(method: K): Args<K> | undefined {
+    const call = this.calls.filter((c) => c[0] === method).at(-1);
+    return call?.slice(1) as Args<K> | undefined;
   }
 }
 

@@ -43,7 +43,7 @@ const emit = (...events: WorkerEvent[]) =>
   act(() => {
     for (const e of events) worker.emit(e);
   });
-const sentCount = () => worker.sent.length;
+const sentCount = () => worker.calls.length;
 
 beforeEach(() => {
   saved = [];
@@ -90,7 +90,7 @@ describe('RetrievePanel', () => {
     expect(worker.types()).not.toContain('searchImages');
   });
 
-  const photosSent = (): PhotosRequest | undefined => worker.last('photos')?.request;
+  const photosSent = (): PhotosRequest | undefined => worker.last('photos')?.[0];
   const ranked = (runId: string): PhotosEvent => ({
     kind: 'ranked',
     runId,
@@ -223,7 +223,7 @@ describe('RetrievePanel', () => {
     await setup(<RetrievePanel />, [{ type: 'datasetLoaded', dataset }, STARTED2]);
     fireEvent.change(screen.getByLabelText('Search sentence'), { target: { value: 'a dog' } });
     fireEvent.click(screen.getByRole('button', { name: 'Search' }));
-    expect(worker.last('searchImages')).toMatchObject({ runId: 'ln-1', query: 'a dog' });
+    expect(worker.last('searchImages')).toEqual(['ln-1', 'a dog', 12]);
   }
 
   it('draws thumbs from URLs, and lists unknown words', async () => {
@@ -312,12 +312,7 @@ describe('RetrievePanel', () => {
     fireEvent.change(screen.getByLabelText('Sentence A'), { target: { value: 'a dog runs on the grass' } });
     fireEvent.change(screen.getByLabelText('Sentence B'), { target: { value: 'a dog' } });
     fireEvent.click(screen.getByRole('button', { name: 'Which is more general?' }));
-    expect(worker.last('compareSentences')).toEqual({
-      type: 'compareSentences',
-      runId: 'ln-1',
-      a: 'a dog runs on the grass',
-      b: 'a dog',
-    });
+    expect(worker.last('compareSentences')).toEqual(['ln-1', 'a dog runs on the grass', 'a dog']);
     const g = {
       type: 'generality',
       runId: 'ln-1',
@@ -339,12 +334,12 @@ describe('RetrievePanel', () => {
     await setup(<RetrievePanel />, [LOADED, { type: 'runs', runs: [storedRun('old-1', 'LN-GRU')] }]);
     const select = screen.getByLabelText('Model to query');
     fireEvent.change(select, { target: { value: 'old-1' } });
-    expect(worker.last('openRun')).toEqual({ type: 'openRun', runId: 'old-1' });
+    expect(worker.last('openRun')).toEqual(['old-1']);
     expect(screen.getByTestId('run-opening')).toHaveTextContent('Opening the run');
     emit({ type: 'runOpened', run: storedRun('old-1', 'LN-GRU') });
     fireEvent.change(screen.getByLabelText('Search sentence'), { target: { value: 'a dog' } });
     fireEvent.click(screen.getByRole('button', { name: 'Search' }));
-    expect(worker.last('searchImages')?.runId).toBe('old-1');
+    expect(worker.last('searchImages')?.[0]).toBe('old-1');
   });
 });
 
@@ -355,7 +350,7 @@ describe('RunsPanel', () => {
     await setup(<RunsPanel />, [LOADED, runs]);
     const item = screen.getByTestId('runs-list').querySelector('li[data-run-id="gru-1"]') as HTMLElement;
     fireEvent.click(within(item).getByRole('button', { name: 'Export' }));
-    expect(worker.last('exportRun')).toEqual({ type: 'exportRun', runId: 'gru-1' });
+    expect(worker.last('exportRun')).toEqual(['gru-1']);
     expect(within(item).getByRole('button', { name: 'Exporting…' })).toBeDisabled();
     const bin = new Uint8Array([0, 0, 128, 63, 0, 0, 0, 64]);
     emit({
@@ -394,7 +389,7 @@ describe('RunsPanel', () => {
     fireEvent.click(within(item).getByRole('button', { name: 'Keep' }));
     fireEvent.click(within(item).getByRole('button', { name: 'Delete' }));
     fireEvent.click(within(item).getByRole('button', { name: 'Delete for good' }));
-    expect(worker.last('deleteRun')).toEqual({ type: 'deleteRun', runId: 'ln-1' });
+    expect(worker.last('deleteRun')).toEqual(['ln-1']);
   });
 
   it('imports picked files and shows what is wrong with them', async () => {
@@ -413,7 +408,7 @@ describe('RunsPanel', () => {
         ],
       },
     });
-    await waitFor(() => expect(worker.last('importRun')?.label).toBe(''));
+    await waitFor(() => expect(worker.last('importRun')?.[1]).toBe(''));
     emit({ type: 'error', phase: 'import', message: 'model file from another vocabulary' });
     expect(screen.getByTestId('runs-error')).toHaveTextContent(
       'import failed: model file from another vocabulary',
@@ -443,7 +438,7 @@ describe('DataPanel', () => {
     expect(screen.getByTestId('picked-folder')).toHaveTextContent('“Flickr8k”: 2 files, 1 photos');
     fireEvent.change(screen.getByLabelText('Image encoder'), { target: { value: 'mobilenet-v2-0.35' } });
     fireEvent.click(screen.getByRole('button', { name: 'Load folder' }));
-    const source = worker.last('loadDataset')?.source;
+    const source = worker.last('loadDataset')?.[0];
     expect(source?.kind).toBe('folder');
     if (source?.kind !== 'folder') return;
     expect(source.name).toBe('Flickr8k');
@@ -510,7 +505,7 @@ describe('DataPanel', () => {
     Object.defineProperty(f, 'webkitRelativePath', { value: 'top/Images/1.jpg' });
     fireEvent.change(screen.getByLabelText('Photo folder'), { target: { files: [f] } });
     fireEvent.click(screen.getByRole('button', { name: 'Load folder' }));
-    const source = worker.last('loadDataset')?.source;
+    const source = worker.last('loadDataset')?.[0];
     expect(source).toMatchObject({
       kind: 'folder',
       encoder: { url: 'http://127.0.0.1:5173/models/my/model.json' },

@@ -33,12 +33,12 @@ describe('TrainingClient: threads that cannot start', () => {
 
   it('replaces a worker that crashed before ready with a one-thread worker and says why', async () => {
     client(4).connect();
-    expect(workers[0]!.sent[0]).toMatchObject({ type: 'init', threads: 4 });
+    expect(workers[0]!.calls[0]).toEqual(['init', 'auto', 'http://127.0.0.1/tfjs-wasm/', 4]);
     workers[0]!.crash('importScripts failed');
     await flush();
     expect(workers).toHaveLength(2);
     expect(workers[0]!.terminated).toBe(true);
-    expect(workers[1]!.sent[0]).toMatchObject({ type: 'init', threads: 1 });
+    expect(workers[1]!.calls[0]).toEqual(['init', 'auto', 'http://127.0.0.1/tfjs-wasm/', 1]);
     expect(st().crash).toBeNull();
     expect(st().threadsWhy).toBe(
       'the training worker crashed while starting its threads (importScripts failed)',
@@ -55,7 +55,7 @@ describe('TrainingClient: threads that cannot start', () => {
     workers[0]!.crash('boom');
     await flush();
     expect(st().crash).toEqual({ message: 'boom', restarted: true });
-    expect(workers[1]!.sent[0]).toMatchObject({ type: 'init', threads: 1 });
+    expect(workers[1]!.calls[0]).toEqual(['init', 'auto', 'http://127.0.0.1/tfjs-wasm/', 1]);
     expect(st().threadsWhy).toBeNull();
   });
 });

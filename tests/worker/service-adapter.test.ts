@@ -1,74 +1,86 @@
 /**
- * The worker's message adapter (src/worker/adapter.ts): a stray message is refused by name, each request
- * reaches its service method, and a failing call comes back as an 'error' event under its phase.
+ * The worker service behind Comlink (src/worker/adapter.ts), as the worker script exposes it and the UI
+ * wraps it, over a MessageChannel in Node: typed calls reach the real `WorkerService`, a call that fails
+ * rejects with the service's message, events stream through the connected callback (kept until it is
+ * connected, buffers transferred), and a call settles only after the events posted before it.
  */
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Comlink from 'comlink';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { wasmDir } from '../../scripts/lib/node-backend';
-import { handleMessage } from '../../src/worker/adapter';
+import { EventRelay, serviceApi, type WorkerApi } from '../../src/worker/adapter';
 import { WorkerService } from '../../src/worker/service';
 import { RunStore } from '../../src/worker/run-store';
 import type { WorkerEvent } from '../../src/worker/protocol';
 
-const events: WorkerEvent[] = [];
+const channel = new MessageChannel();
+const relay = new EventRelay();
 const service = new WorkerService({
-  post: (e) => events.push(e),
+  post: (e, t) => relay.post(e, t),
   baseUrl: () => 'http://page.test/',
   store: new RunStore('adapter-test'),
 });
+Comlink.expose(serviceApi(service, relay), channel.port1);
+const api = Comlink.wrap<WorkerApi>(channel.port2);
+
+const events: WorkerEvent[] = [];
 const errors = () => events.filter((e) => e.type === 'error');
 
 beforeAll(async () => {
   vi.stubGlobal('fetch', async () => new Response('not found', { status: 404 }));
-  await service.init('wasm', wasmDir());
-  return () => vi.unstubAllGlobals();
+  // Posted before the UI connects: kept for it.
+  service.notice('hello');
+  await api.connect(Comlink.proxy((e: WorkerEvent) => void events.push(e)));
+  expect(await api.init('wasm', wasmDir())).toBe(true);
 }, 60_000);
 
-describe('handleMessage', () => {
-  it('refuses a message that is not a request, naming it', () => {
-    events.length = 0;
-    handleMessage(service, { type: 'launchMissiles' });
-    expect(errors()).toEqual([
-      { type: 'error', phase: 'message', message: 'unknown message: {"type":"launchMissiles"}' },
-    ]);
-    handleMessage(service, { type: 'searchImages', runId: 'a' }); // no query
-    expect(errors()).toHaveLength(2);
+afterAll(() => {
+  vi.unstubAllGlobals();
+  channel.port1.close();
+  channel.port2.close();
+});
+
+describe('the service behind Comlink', () => {
+  it('streams the events posted before connect, then the init events', () => {
+    expect(events[0]).toEqual({ type: 'notice', message: 'hello' });
+    expect(events.find((e) => e.type === 'ready')).toMatchObject({ type: 'ready', backend: 'wasm' });
   });
 
-  it('reports a failing request under its phase', async () => {
+  it('rejects a call that fails with the service message', async () => {
+    await expect(api.searchImages('a', 'a circle', 5)).rejects.toThrow(/^no dataset is loaded$/);
+    await expect(api.openRun('ghost')).rejects.toThrow('no stored run ghost');
+    await expect(api.renameRun('ghost', '')).rejects.toThrow('a run name cannot be empty');
+  });
+
+  it('settles a call after the events it posted', async () => {
     events.length = 0;
-    handleMessage(service, {
-      type: 'start',
-      options: {
-        runs: [{ id: 'a', label: 'a', model: {}, train: {} }],
-        evalEvery: 5,
-        maxSteps: 0,
-        evalImages: 0,
-      },
+    // start posts its refusal as an event (under 'start') and resolves.
+    await api.start({
+      runs: [{ id: 'a', label: 'a', model: {}, train: {} }],
+      evalEvery: 5,
+      maxSteps: 0,
+      evalImages: 0,
     });
-    handleMessage(service, { type: 'searchImages', runId: 'a', query: 'a circle', limit: 5 });
-    handleMessage(service, { type: 'openRun', runId: 'ghost' });
-    handleMessage(service, { type: 'renameRun', runId: 'ghost', label: '' });
-    await vi.waitFor(() => expect(errors()).toHaveLength(4));
-    const byPhase = Object.fromEntries(errors().map((e) => [e.type === 'error' && e.phase, e]));
-    expect(byPhase.start).toMatchObject({ message: expect.stringMatching(/no dataset is loaded: load one/) });
-    expect(byPhase.search).toMatchObject({ message: 'no dataset is loaded' });
-    expect(
-      errors()
-        .filter((e) => e.type === 'error' && e.phase === 'runs')
-        .map((e) => e.type === 'error' && e.message)
-        .sort(),
-    ).toEqual(['a run name cannot be empty', 'no stored run ghost']);
-  });
-
-  it('answers listRuns with the stored runs', async () => {
+    expect(errors()).toEqual([
+      { type: 'error', phase: 'start', message: expect.stringMatching(/no dataset is loaded: load one/) },
+    ]);
     events.length = 0;
-    handleMessage(service, { type: 'listRuns' });
-    await vi.waitFor(() => expect(events.some((e) => e.type === 'runs')).toBe(true));
-    const runs = events.find((e) => e.type === 'runs');
-    expect(runs).toMatchObject({ type: 'runs', runs: [], damaged: [] });
+    await api.listRuns();
+    expect(events.find((e) => e.type === 'runs')).toMatchObject({ type: 'runs', runs: [], damaged: [] });
     // In Node there is no IndexedDB: the user is told that runs live for this session only.
     expect(events.some((e) => e.type === 'notice' && /kept for this session only/.test(e.message))).toBe(
       true,
     );
+  });
+
+  it('transfers the buffers an event hands over', async () => {
+    events.length = 0;
+    const weights = new Float32Array([1, 2, 3]);
+    relay.post({ type: 'exported', runId: 'r', files: { 'weights.bin': weights.buffer } }, [weights.buffer]);
+    expect(weights.buffer.byteLength).toBe(0); // handed over, not copied
+    await relay.delivered();
+    const exported = events.find((e) => e.type === 'exported');
+    expect(
+      exported?.type === 'exported' && new Float32Array(exported.files['weights.bin'] as ArrayBuffer),
+    ).toEqual(new Float32Array([1, 2, 3]));
   });
 });

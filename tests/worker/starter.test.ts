@@ -10,8 +10,8 @@ import {
   typedCandidates,
   type PhotosContext,
 } from '../../src/worker/photos';
-import { isPhotosEvent, isPhotosRequest, type PhotosEvent } from '../../src/worker/photos-protocol';
-import { generalityVerdict, isWorkerEvent, isWorkerRequest } from '../../src/worker/protocol';
+import type { PhotosEvent } from '../../src/worker/photos-protocol';
+import { generalityVerdict } from '../../src/worker/protocol';
 import { initialPhotosState, reducePhotos } from '../../src/ui/retrieve/photos-store';
 import { useBackend } from '../helpers/tf';
 
@@ -193,25 +193,6 @@ describe('own-photo requests and their state', () => {
     expect(k).not.toBe(galleryPhotoKey('enc', 'a/1.jpg', 11, 5));
     expect(k).not.toBe(galleryPhotoKey('enc', 'a/1.jpg', 10, 6));
     expect(k).not.toBe(galleryPhotoKey('other', 'a/1.jpg', 10, 5));
-  });
-
-  it('checks the nested messages', () => {
-    const photo = { path: 'a.jpg', file: new Blob(['x']) };
-    const rank = {
-      kind: 'rank',
-      runId: 'starter',
-      photos: [photo],
-      source: 'typed',
-      typed: 'a dog',
-      limit: 10,
-    };
-    expect(isPhotosRequest(rank)).toBe(true);
-    expect(isWorkerRequest({ type: 'photos', request: rank })).toBe(true);
-    expect(isPhotosRequest({ ...rank, source: 'web' })).toBe(false);
-    expect(isWorkerEvent({ type: 'photos', event: { kind: 'failed', query: 'rank', message: 'x' } })).toBe(
-      true,
-    );
-    expect(isPhotosEvent({ kind: 'nope' })).toBe(false);
   });
 
   it('clears a query’s previous results when it fails, and the starter state follows its events', () => {
