@@ -22,6 +22,11 @@ With k uniform in 1 .. L-1, a multi-step generalization such as "a black dog run
 reads such pairs as further apart than one-step ones. `--generality-short p` (0 < p <= 1) biases the draw
 towards them: with probability p a caption keeps only k uniform in 1 .. min(SHORT_MAX, L-1) words, else k is
 uniform in 1 .. L-1 as before (p unset: the same draws as before, so earlier runs replay).
+
+Short generalizations are shared: "a dog" kept from one dog caption is also contained in every other dog
+caption of the batch, yet the hinge above takes it as their negative and pushes E(other dog caption, "a dog")
+up. `--generality-mask` leaves such false negatives out: the pair (c_i, g_j), j != i, is no negative when
+g_j's words are an in-order subset of c_i's (contained_mask; one process only, as it needs the batch's words).
 """
 
 from __future__ import annotations
@@ -61,3 +66,26 @@ def generalize(
 def generator_for(seed: int, step: int, rank: int) -> torch.Generator:
     """The generator of one process's draws at one step (the same after a resume)."""
     return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
+
+
+def _in_order_subset(small: list[int], big: list[int]) -> bool:
+    it = iter(big)
+    return all(w in it for w in small)  # `in` advances the iterator: each word found after the previous one
+
+
+def contained_mask(ids: torch.Tensor, lengths: torch.Tensor, g_ids: torch.Tensor, g_lengths: torch.Tensor) -> torch.Tensor:
+    """captions ids [T, B], lengths [B] and their generalizations g_ids [T', B], g_lengths [B] -> mask [B, B],
+    True at (i, j), j != i, where generalization j's words are an in-order subset of caption i's words (so
+    caption i contains it: no negative for the hinge)."""
+    if ids.shape[1] != g_ids.shape[1] or lengths.shape != g_lengths.shape or lengths.shape[0] != ids.shape[1]:
+        raise ValueError(f"contained_mask: captions {list(ids.shape)} / {list(lengths.shape)} and generalizations "
+                         f"{list(g_ids.shape)} / {list(g_lengths.shape)} differ in batch size")
+    caps = [ids[:n, b].tolist() for b, n in enumerate(lengths.tolist())]
+    gens = [g_ids[:n, b].tolist() for b, n in enumerate(g_lengths.tolist())]
+    B = len(caps)
+    mask = torch.zeros(B, B, dtype=torch.bool)
+    for i in range(B):
+        for j in range(B):
+            if i != j and _in_order_subset(gens[j], caps[i]):
+                mask[i, j] = True
+    return mask

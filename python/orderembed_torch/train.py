@@ -38,7 +38,7 @@ from . import distributed
 from .average import WeightAverage
 from .data import TrainingData, make_loader
 from .distill import EnsembleTeacher, distillation_loss
-from .generality import generalize, generator_for
+from .generality import contained_mask, generalize, generator_for
 from .evaluate import evaluate_split, format_metrics
 from .model import DEFAULT_MARGIN, ModelConfig, OrderEmbeddingModel, contrastive_loss, scores
 from .pack import read_pack
@@ -79,6 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="weight of the caption-to-caption order term: a caption's words, some left out, sit below it (./generality.py)")
     p.add_argument("--generality-short", type=float,
                    help="with this probability (0 < p <= 1) a caption's generalization keeps only 1 to 3 words (./generality.py)")
+    p.add_argument("--generality-mask", action="store_true", default=None,
+                   help="leave out of the caption-to-caption hinge the negatives a caption contains (./generality.py; one process)")
     p.add_argument("--checkpoint", help="checkpoint file (default <out>.ckpt.pt)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
@@ -106,6 +108,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error(f"--generality-short must be a probability in (0, 1], got {a.generality_short}")
         if not a.generality_weight:
             p.error("--generality-short needs --generality-weight")
+    if a.generality_mask and not a.generality_weight:
+        p.error("--generality-mask needs --generality-weight")
     if a.lr is not None and not (a.lr > 0 and math.isfinite(a.lr)):
         p.error(f"--lr must be a positive number, got {a.lr}")
     if a.out is None and a.checkpoint is None:
@@ -226,6 +230,8 @@ def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[di
         train["generalityWeight"] = a.generality_weight
     if a.generality_short:
         train["generalityShort"] = a.generality_short
+    if a.generality_mask:
+        train["generalityMask"] = True
     if init_run:
         train["initFrom"] = init_run.folder
     return model, train
@@ -262,6 +268,8 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
     mc = ModelConfig(vocabSize=len(vocab), **model_fields)
     if tc.get("generalityWeight") and mc.measure != "order":
         raise ValueError("--generality-weight: caption-to-caption order needs --measure order")
+    if tc.get("generalityMask") and ctx.world > 1:
+        raise ValueError(f"--generality-mask: needs one process (it reads the whole batch's words), got {ctx.world}")
     data = TrainingData(pack, vocab, tc["maxLength"])
 
     torch.manual_seed(tc["seed"])
@@ -350,7 +358,10 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
             if tc.get("generalityWeight"):
                 g_ids, g_lengths = generalize(ids, lengths, generator_for(tc["seed"], step, ctx.rank), tc.get("generalityShort"))
                 gen = distributed.gather_rows(model.embed_captions(g_ids.to(ctx.device), g_lengths.to(ctx.device)), ctx)
-                loss = loss + tc["generalityWeight"] * contrastive_loss(scores(cap, gen, "order"), mc.margin, False)
+                S_gen = scores(cap, gen, "order")  # [B, B], -E(caption i, generalization j)
+                if tc.get("generalityMask"):  # a contained pair is no negative: its hinges are 0
+                    S_gen = S_gen.masked_fill(contained_mask(ids, lengths, g_ids, g_lengths).to(S_gen.device), -1e4)
+                loss = loss + tc["generalityWeight"] * contrastive_loss(S_gen, mc.margin, False)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             # Clip to a global norm as the TypeScript trainer does: scale = clip / norm when norm > clip.

@@ -12,7 +12,7 @@ import torch
 
 from helpers import TempDirTest, make_pack, read_json
 from orderembed_torch.distill import distillation_loss
-from orderembed_torch.generality import generalize, generator_for
+from orderembed_torch.generality import contained_mask, generalize, generator_for
 from orderembed_torch.tokenizer import pad_time_major
 from orderembed_torch.runfolder import read_run
 from test_distributed import TINY, losses, train_in_process
@@ -160,6 +160,21 @@ class Generality(TempDirTest):
             with self.assertRaises(ValueError):
                 generalize(ids, lengths, generator_for(99, 3, 1), short=bad)
 
+    def test_contained_mask_marks_the_other_captions_that_contain_a_generalization(self):
+        # "a black dog runs" -> "a dog"; "a dog sits" -> "dog sits"; "a cat runs" -> "cat"
+        captions = [[1, 2, 3, 4], [1, 3, 5], [1, 6, 4]]
+        gens = [[1, 3], [3, 5], [6]]
+        ids, lengths = pad_time_major(captions)
+        g_ids, g_lengths = pad_time_major(gens)
+        mask = contained_mask(ids, lengths, g_ids, g_lengths)
+        # "a dog" is in "a dog sits" (row 1, column 0); "dog sits" in no other; "cat" in no other; never the diagonal.
+        self.assertEqual(mask.tolist(), [[False, False, False], [True, False, False], [False, False, False]])
+        # Order counts: "dog a" is not an in-order subset of "a black dog runs".
+        g_ids2, g_lengths2 = pad_time_major([[3, 1], [3, 5], [6]])
+        self.assertFalse(contained_mask(ids, lengths, g_ids2, g_lengths2).any())
+        with self.assertRaises(ValueError):
+            contained_mask(ids, lengths, *pad_time_major(gens[:2]))
+
     def test_a_run_adds_the_caption_order_term_and_refuses_a_bad_weight(self):
         pack = os.path.join(self.tmp, "pack")
         make_pack(pack, num_images=40, dev=8)
@@ -176,8 +191,14 @@ class Generality(TempDirTest):
         self.assertEqual(train_quiet(*common, "--generality-weight", "0.5", "--generality-short", "0.5", "--out", short)[0], 0)
         self.assertEqual(read_run(short).config["train"]["generalityShort"], 0.5)
         self.assertNotEqual(losses(short), losses(gen))  # other subsets drawn, so other losses
+        # The mask only removes hinges (each >= 0): the first step's loss is at most the unmasked one's.
+        masked = os.path.join(self.tmp, "masked")
+        self.assertEqual(train_quiet(*common, "--generality-weight", "0.5", "--generality-short", "0.5", "--generality-mask",
+                                     "--out", masked)[0], 0)
+        self.assertLessEqual(losses(masked)[0], losses(short)[0])
+        self.assertIs(read_run(masked).config["train"]["generalityMask"], True)
         for bad in (["--generality-weight", "1", "--generality-short", "0"], ["--generality-weight", "1", "--generality-short", "2"],
-                    ["--generality-short", "0.5"]):  # a probability, and only with the term it shapes
+                    ["--generality-short", "0.5"], ["--generality-mask"]):  # a probability, and only with the term they shape
             with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
                 train_in_process(*common, *bad, "--out", os.path.join(self.tmp, "x"))
         for bad in ("0", "-1", "nan"):
