@@ -66,18 +66,28 @@ function matMulGflops(reps: Reps): number {
 
 /**
  * Median ms of each of `fs`, timed in turn (f0, f1, f0, f1, ...) so that load from other jobs on the
- * machine hits them alike; `reps.warmup` untimed rounds first.
+ * machine hits them alike; `reps.warmup` untimed rounds first. Also f0 / f1 as the median over rounds
+ * of a round's ratio, of wall time (`rounds`) and of this process's CPU time (`cpu`): on a shared
+ * machine the two runs of a round see about the same load, so these vary less than a ratio of medians.
  */
-function timeInTurn(fs: (() => void)[], reps: Reps): number[] {
+function timeInTurn(
+  fs: (() => void)[],
+  reps: Reps,
+): { ms: number[]; ratio: { rounds: number; cpu: number } } {
   for (let i = 0; i < reps.warmup; i++) fs.forEach((f) => f());
   const ts: number[][] = fs.map(() => []);
+  const cpu: number[][] = fs.map(() => []);
   for (let i = 0; i < reps.n; i++)
     fs.forEach((f, k) => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       f();
       ts[k].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[k].push(c.user + c.system);
     });
-  return ts.map(median);
+  const perRound = (a: number[][]) => median(a[0].map((v, i) => v / a[1][i]));
+  return { ms: ts.map(median), ratio: { rounds: perRound(ts), cpu: perRound(cpu) } };
 }
 
 /** One forward + backward of a (LN-)GRU layer on [T, batch, D] inputs, read back; returns a run function. */
@@ -312,10 +322,12 @@ async function main(): Promise<void> {
       for (const [size, stepPath] of lnSizes.flatMap((s) => stepPaths.map((p) => [s, p] as const))) {
         setHostLnPath(stepPath);
         const rnn = [true, false].map((ln) => rnnFwdBwd(size.H, ln, size.W, size.batch));
-        const [lnMs, plainMs] = timeInTurn(
+        const lnReps = { n: 2 * reps.n - 1, warmup: reps.warmup }; // more rounds: the spread is the load
+        const layer = timeInTurn(
           rnn.map((r) => r.run),
-          reps,
+          lnReps,
         );
+        const [lnMs, plainMs] = layer.ms;
         rnn.forEach((r) => r.dispose());
         const trainers = [true, false].map(
           (layerNorm) =>
@@ -325,14 +337,17 @@ async function main(): Promise<void> {
               { batchSize: size.batch, minWordCount: 1 },
             ),
         );
-        const [stepLn, stepPlain] = timeInTurn(
+        const train = timeInTurn(
           trainers.map((t) => () => void t.step()),
-          reps,
+          lnReps,
         );
+        const [stepLn, stepPlain] = train.ms;
         trainers.forEach((t) => t.dispose());
         console.log(
           `${backend} ${stepPath} LN vs GRU H=${size.H} W=${size.W} batch ${size.batch}: fwd+bwd LN-GRU ${lnMs.toFixed(1)} ms, GRU ${plainMs.toFixed(1)} ms (x${(lnMs / plainMs).toFixed(3)}); ` +
-            `train step LN ${stepLn.toFixed(1)} ms, GRU ${stepPlain.toFixed(1)} ms (x${(stepLn / stepPlain).toFixed(3)})`,
+            `train step LN ${stepLn.toFixed(1)} ms, GRU ${stepPlain.toFixed(1)} ms (x${(stepLn / stepPlain).toFixed(3)}); ` +
+            `per-round medians fwd+bwd x${layer.ratio.rounds.toFixed(3)} (CPU x${layer.ratio.cpu.toFixed(3)}), ` +
+            `train step x${train.ratio.rounds.toFixed(3)} (CPU x${train.ratio.cpu.toFixed(3)})`,
         );
         const sfx = size.H === 1024 ? `_${backend}` : `_h${size.H}_${backend}`;
         const pre = stepPath === 'composite' ? 'composite_' : '';
@@ -342,6 +357,10 @@ async function main(): Promise<void> {
         figures[`${pre}train_lngru_vs_gru${sfx}`] = (stepLn / stepPlain).toFixed(3);
         figures[`${pre}train_ms_lngru${sfx}`] = stepLn.toFixed(1);
         figures[`${pre}train_ms_gru${sfx}`] = stepPlain.toFixed(1);
+        figures[`${pre}lngru_vs_gru_rounds${sfx}`] = layer.ratio.rounds.toFixed(3);
+        figures[`${pre}lngru_vs_gru_cpu${sfx}`] = layer.ratio.cpu.toFixed(3);
+        figures[`${pre}train_lngru_vs_gru_rounds${sfx}`] = train.ratio.rounds.toFixed(3);
+        figures[`${pre}train_lngru_vs_gru_cpu${sfx}`] = train.ratio.cpu.toFixed(3);
       }
       setHostLnPath('host-ln');
     }
