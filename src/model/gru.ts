@@ -26,13 +26,14 @@
  * Three implementations of the step, chosen per call (`path` names the one in use):
  * - 'composite': tfjs ops (./kernels/lngruStep.ts), on every backend (the reference; the plain GRU's
  *   path everywhere, the LN-GRU's on webgl and on webgpu without a device);
- * - 'host-ln': the LN-GRU on the host-memory backends (wasm, cpu): the products and the gates as in
- *   'composite', the four layer norms as loops over host memory (./kernels/lngruStep.host.ts), so that
- *   a step issues the same tfjs ops as the plain GRU's. The composite LN's ~350 extra small ops per
- *   forward + backward (statistics, gain and shift, their gradients), each with a fixed cost of about
- *   0.1 ms on wasm at the playground's size, made the LN-GRU 1.3 to 1.7 times as slow as the GRU there.
- *   Gates in host loops too were slower still: V8's scalar exp and tanh cost more than wasm's SIMD
- *   kernels with their dispatch (docs/benchmarks.md);
+ * - 'host-ln': the LN-GRU on the host-memory backends (wasm, cpu): the products, the gates and the
+ *   input-side LN (a few ops over all steps' rows at once) as in 'composite'; the hidden-side LN of each
+ *   step as a loop over host memory (./kernels/lngruStep.host.ts), so that a step issues the same tfjs
+ *   ops as the plain GRU's: 596 kernels per forward + backward at the playground's size against the
+ *   GRU's 581 and the composite LN's 936, whose extra small ops (statistics by indicator products, gain
+ *   and shift, their gradients) each have a fixed cost on wasm. The whole step after the products in
+ *   host loops, gates included, was tried and measured slower than 'composite' even for the plain GRU:
+ *   V8's scalar exp and tanh cost more than wasm's SIMD kernels with their dispatch (docs/benchmarks.md);
  * - 'webgpu-kernel': the LN-GRU on the webgpu backend with a live device: after the matrix products,
  *   one WGSL dispatch per step forward and two per step backward (./kernels/lngruStep.wgsl.ts). Its
  *   cache keeps the pre-activations (gi', W_hh h_prev) and states instead of gates and statistics; the
