@@ -12,8 +12,10 @@
  * without the weights its state promises. Every record read back is validated field by field
  * (./run-records.ts): a damaged one is listed with its reason, never hiding the others.
  *
- * Without IndexedDB (Node, some private modes) it keeps runs in memory for the session only.
+ * IndexedDB through the `idb` library (promises over requests and transactions). Without IndexedDB
+ * (Node, some private modes) it keeps runs in memory for the session only.
  */
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { errorMessage, type DamagedRun, type StorageUse, type StoredRun } from './protocol';
 import { validateStoredRun } from './run-records';
 
@@ -35,9 +37,18 @@ export class StorageError extends Error {
 
 const DB_NAME = 'orderembed-runs';
 const DB_VERSION = 2;
-const RUNS = 'runs';
-const FILES = 'files';
-const CHECKPOINTS = 'checkpoints';
+
+/** The database: records are validated when read back, so what is stored is typed `unknown` there. */
+interface RunsDb extends DBSchema {
+  /** Run records, keyed by their `id`. */
+  runs: { key: string; value: unknown };
+  /** A run's model files, by run id. */
+  files: { key: string; value: RunFilesRecord };
+  /** A run's latest training checkpoint, by run id (validated by ./checkpoints.ts). */
+  checkpoints: { key: string; value: unknown };
+}
+
+type Db = IDBPDatabase<RunsDb>;
 
 /** Why a transaction failed, in words: quota errors are named as such. */
 function storageReason(e: unknown): { message: string; name?: string } {
@@ -51,50 +62,64 @@ function storageReason(e: unknown): { message: string; name?: string } {
   return { name, message: e ? errorMessage(e) : 'the browser gave no reason' };
 }
 
-/** Resolves when the transaction commits; rejects (with what) when it errors or aborts. */
-function committed(tx: IDBTransaction, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    const failed = () => {
-      const r = storageReason(tx.error);
-      reject(new StorageError(`${what} was not saved: ${r.message}`, r.name));
-    };
-    tx.onerror = failed;
-    tx.onabort = failed;
-  });
+/**
+ * Waits for the writes and for the transaction to commit; rejects with a {@link StorageError} saying
+ * what was not saved when it errors or aborts. The transaction's own error (a quota error raised at
+ * commit, or the failed request that aborted it) is preferred to the writes' aborted requests.
+ */
+async function commit<S extends StoreNames<RunsDb>[]>(
+  tx: IDBPTransaction<RunsDb, S, 'readwrite'>,
+  writes: Promise<unknown>[],
+  what: string,
+): Promise<void> {
+  const settled = await Promise.allSettled([...writes, tx.done]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return;
+  const r = storageReason(tx.error ?? failed.reason);
+  throw new StorageError(`${what} was not saved: ${r.message}`, r.name);
 }
 
-function request<T>(req: IDBRequest<T>, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(new StorageError(`${what} failed: ${storageReason(req.error).message}`));
+/** A read, its failure as a {@link StorageError} naming what was read. */
+async function read<T>(what: string, get: () => Promise<T>): Promise<T> {
+  try {
+    return await get();
+  } catch (e) {
+    throw new StorageError(`${what} failed: ${storageReason(e).message}`);
+  }
+}
+
+/** The database, or null where there is none (no IndexedDB, an error, or an older tab blocking the upgrade). */
+function openRunsDb(name: string): Promise<Db | null> {
+  if (typeof indexedDB === 'undefined') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    let blocked = false;
+    openDB<RunsDb>(name, DB_VERSION, {
+      upgrade(db) {
+        if (!db.objectStoreNames.contains('runs')) db.createObjectStore('runs', { keyPath: 'id' });
+        if (!db.objectStoreNames.contains('files')) db.createObjectStore('files');
+        if (!db.objectStoreNames.contains('checkpoints')) db.createObjectStore('checkpoints');
+      },
+      blocked() {
+        blocked = true;
+        resolve(null);
+      },
+    }).then(
+      (db) => (blocked ? db.close() : resolve(db)),
+      () => resolve(null),
+    );
   });
 }
 
 export class RunStore {
-  private db: Promise<IDBDatabase | null> | null = null;
+  private db: Promise<Db | null> | null = null;
   private readonly memRuns = new Map<string, unknown>();
   private readonly memFiles = new Map<string, RunFilesRecord>();
   private readonly memCheckpoints = new Map<string, unknown>();
 
   constructor(private readonly dbName = DB_NAME) {}
 
-  private open(): Promise<IDBDatabase | null> {
-    this.db ??=
-      typeof indexedDB === 'undefined'
-        ? Promise.resolve(null)
-        : new Promise<IDBDatabase | null>((resolve) => {
-            const req = indexedDB.open(this.dbName, DB_VERSION);
-            req.onupgradeneeded = () => {
-              const db = req.result;
-              if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
-              if (!db.objectStoreNames.contains(FILES)) db.createObjectStore(FILES);
-              if (!db.objectStoreNames.contains(CHECKPOINTS)) db.createObjectStore(CHECKPOINTS);
-            };
-            req.onsuccess = () => resolve(req.result);
-            req.onerror = () => resolve(null);
-            req.onblocked = () => resolve(null);
-          });
+  private open(): Promise<Db | null> {
+    this.db ??= openRunsDb(this.dbName);
     return this.db;
   }
 
@@ -111,11 +136,10 @@ export class RunStore {
     const db = await this.open();
     let entries: [string, unknown][];
     if (db) {
-      const st = db.transaction(RUNS, 'readonly').objectStore(RUNS);
-      const [keys, values] = await Promise.all([
-        request(st.getAllKeys(), 'reading the run list'),
-        request(st.getAll(), 'reading the run list'),
-      ]);
+      const st = db.transaction('runs').store;
+      const [keys, values] = await read('reading the run list', () =>
+        Promise.all([st.getAllKeys(), st.getAll()]),
+      );
       entries = keys.map((k, i) => [String(k), values[i]]);
     } else entries = [...this.memRuns.entries()];
     const runs: StoredRun[] = [];
@@ -141,7 +165,7 @@ export class RunStore {
   async getRaw(id: string): Promise<unknown> {
     const db = await this.open();
     if (!db) return this.memRuns.get(id);
-    return request(db.transaction(RUNS, 'readonly').objectStore(RUNS).get(id), `reading run ${id}`);
+    return read(`reading run ${id}`, () => db.get('runs', id));
   }
 
   /** Writes a run's record; resolves once committed. */
@@ -160,20 +184,17 @@ export class RunStore {
       if (files) this.memFiles.set(run.id, files);
       return;
     }
-    const tx = db.transaction(files ? [RUNS, FILES] : [RUNS], 'readwrite');
-    const done = committed(tx, files ? `run '${run.label}' with its weights` : `run '${run.label}'`);
-    tx.objectStore(RUNS).put(run);
-    if (files) tx.objectStore(FILES).put(files, run.id);
-    await done;
+    const stores: ('runs' | 'files')[] = files ? ['runs', 'files'] : ['runs'];
+    const tx = db.transaction(stores, 'readwrite');
+    const writes = [tx.objectStore('runs').put(run)];
+    if (files) writes.push(tx.objectStore('files').put(files, run.id));
+    await commit(tx, writes, files ? `run '${run.label}' with its weights` : `run '${run.label}'`);
   }
 
   async getFiles(id: string): Promise<RunFilesRecord | undefined> {
     const db = await this.open();
     if (!db) return this.memFiles.get(id);
-    return (await request(
-      db.transaction(FILES, 'readonly').objectStore(FILES).get(id),
-      `reading the weights of run ${id}`,
-    )) as RunFilesRecord | undefined;
+    return read(`reading the weights of run ${id}`, () => db.get('files', id));
   }
 
   /**
@@ -187,21 +208,16 @@ export class RunStore {
       this.memCheckpoints.set(run.id, checkpoint);
       return;
     }
-    const tx = db.transaction([RUNS, CHECKPOINTS], 'readwrite');
-    const done = committed(tx, `the checkpoint of run '${run.label}'`);
-    tx.objectStore(RUNS).put(run);
-    tx.objectStore(CHECKPOINTS).put(checkpoint, run.id);
-    await done;
+    const tx = db.transaction(['runs', 'checkpoints'], 'readwrite');
+    const writes = [tx.objectStore('runs').put(run), tx.objectStore('checkpoints').put(checkpoint, run.id)];
+    await commit(tx, writes, `the checkpoint of run '${run.label}'`);
   }
 
   /** A run's last checkpoint as stored (the caller validates it). */
   async getCheckpoint(id: string): Promise<unknown> {
     const db = await this.open();
     if (!db) return this.memCheckpoints.get(id);
-    return request(
-      db.transaction(CHECKPOINTS, 'readonly').objectStore(CHECKPOINTS).get(id),
-      `reading the checkpoint of run ${id}`,
-    );
+    return read(`reading the checkpoint of run ${id}`, () => db.get('checkpoints', id));
   }
 
   async delete(id: string): Promise<void> {
@@ -212,12 +228,13 @@ export class RunStore {
       this.memCheckpoints.delete(id);
       return;
     }
-    const tx = db.transaction([RUNS, FILES, CHECKPOINTS], 'readwrite');
-    const done = committed(tx, `deleting run ${id}`);
-    tx.objectStore(RUNS).delete(id);
-    tx.objectStore(FILES).delete(id);
-    tx.objectStore(CHECKPOINTS).delete(id);
-    await done;
+    const tx = db.transaction(['runs', 'files', 'checkpoints'], 'readwrite');
+    const writes = [
+      tx.objectStore('runs').delete(id),
+      tx.objectStore('files').delete(id),
+      tx.objectStore('checkpoints').delete(id),
+    ];
+    await commit(tx, writes, `deleting run ${id}`);
   }
 
   /** Asks the browser to keep this site's storage under pressure; whether it agreed. */

@@ -3,6 +3,7 @@
  * encoder and crop mode: IndexedDB in the browser (here), a folder of .f32 files in Node
  * (FileFeatureCache in scripts/lib/node-images.ts).
  */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 export interface FeatureCacheInfo {
   /** Columns of the stored matrix. */
@@ -88,22 +89,35 @@ interface StoredFeatures {
   info: FeatureCacheInfo;
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
+interface FeaturesDb extends DBSchema {
+  /** Records as stored; validated when read back ({@link storedValues}). */
+  features: { key: string; value: unknown };
 }
 
 /**
- * Features in the browser's IndexedDB (database `orderembed-features`, one record per key). Without
- * IndexedDB (Node, some private modes) it behaves as an empty cache that forgets what it is given, so
- * callers need no special case; storage errors are likewise swallowed: the cache is an optimisation.
+ * The values of a record read back, or undefined when it is not a whole record for `key`: a record of
+ * another key, bytes that are not whole float32 values, or a size its `info` contradicts.
+ */
+export function storedValues(rec: unknown, key: string): Float32Array | undefined {
+  if (typeof rec !== 'object' || rec === null) return undefined;
+  const { key: k, data, info } = rec as Partial<StoredFeatures>;
+  if (k !== key || !(data instanceof ArrayBuffer) || data.byteLength % 4 !== 0) return undefined;
+  const values = data.byteLength / 4;
+  const { count, featureDim } = info ?? {};
+  if (count !== undefined && featureDim !== undefined && count * featureDim !== values) return undefined;
+  return new Float32Array(data);
+}
+
+/**
+ * Features in the browser's IndexedDB (database `orderembed-features`, one record per key), through the
+ * `idb` library. Without IndexedDB (Node, some private modes) it behaves as an empty cache that forgets
+ * what it is given, so callers need no special case; storage errors are likewise swallowed (the cache is
+ * an optimisation), and a record that does not read back whole is a miss.
  */
 export class IdbFeatureCache implements FeatureCache {
   static readonly DB_NAME = 'orderembed-features';
   static readonly STORE = 'features';
-  private db: Promise<IDBDatabase | null> | null = null;
+  private db: Promise<IDBPDatabase<FeaturesDb> | null> | null = null;
 
   constructor(private readonly dbName: string = IdbFeatureCache.DB_NAME) {}
 
@@ -112,19 +126,16 @@ export class IdbFeatureCache implements FeatureCache {
     return typeof indexedDB !== 'undefined' && indexedDB !== null;
   }
 
-  private open(): Promise<IDBDatabase | null> {
-    if (!this.db) {
-      this.db = IdbFeatureCache.available()
-        ? new Promise<IDBDatabase | null>((resolve) => {
-            const req = indexedDB.open(this.dbName, 1);
-            req.onupgradeneeded = () =>
-              req.result.createObjectStore(IdbFeatureCache.STORE, { keyPath: 'key' });
-            req.onsuccess = () => resolve(req.result);
-            req.onerror = () => resolve(null);
-            req.onblocked = () => resolve(null);
-          })
-        : Promise.resolve(null);
-    }
+  private open(): Promise<IDBPDatabase<FeaturesDb> | null> {
+    this.db ??= IdbFeatureCache.available()
+      ? new Promise((resolve) => {
+          // A blocked open (another tab deleting or upgrading the database) means no cache, not a wait.
+          openDB<FeaturesDb>(this.dbName, 1, {
+            upgrade: (db) => db.createObjectStore(IdbFeatureCache.STORE, { keyPath: 'key' }),
+            blocked: () => resolve(null),
+          }).then(resolve, () => resolve(null));
+        })
+      : Promise.resolve(null);
     return this.db;
   }
 
@@ -132,15 +143,13 @@ export class IdbFeatureCache implements FeatureCache {
     const db = await this.open();
     if (!db) return undefined;
     try {
-      const tx = db.transaction(IdbFeatureCache.STORE, 'readonly');
-      const rec = (await request(tx.objectStore(IdbFeatureCache.STORE).get(key))) as
-        StoredFeatures | undefined;
-      return rec && rec.key === key ? new Float32Array(rec.data) : undefined;
+      return storedValues(await db.get(IdbFeatureCache.STORE, key), key);
     } catch (_err) {
       return undefined;
     }
   }
 
+  /** Resolves once the record is committed, or (quota exceeded, database gone) once it is not. */
   async put(key: string, value: Float32Array, info: FeatureCacheInfo = {}): Promise<void> {
     const db = await this.open();
     if (!db) return;
@@ -149,9 +158,9 @@ export class IdbFeatureCache implements FeatureCache {
     const rec: StoredFeatures = { key, data, info };
     try {
       const tx = db.transaction(IdbFeatureCache.STORE, 'readwrite');
-      await request(tx.objectStore(IdbFeatureCache.STORE).put(rec));
+      await Promise.all([tx.store.put(rec), tx.done]);
     } catch (_err) {
-      // Quota exceeded or the database went away: keep running without the cache.
+      // Keep running without the cache.
     }
   }
 }
