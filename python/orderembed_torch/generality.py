@@ -27,6 +27,12 @@ Short generalizations are shared: "a dog" kept from one dog caption is also cont
 caption of the batch, yet the hinge above takes it as their negative and pushes E(other dog caption, "a dog")
 up. `--generality-mask` leaves such false negatives out: the pair (c_i, g_j), j != i, is no negative when
 g_j's words are an in-order subset of c_i's (contained_mask; one process only, as it needs the batch's words).
+
+The hinge only asks E(c_i, g_i) to sit a margin below the negatives' energies, not near 0: with unrelated
+sentences at E ~ 0.6, a contained pair at 0.43 costs nothing, yet the app's verdict reads it as unrelated.
+`--generality-pull w` (w > 0) pulls each pair's own energy towards 0 (pull_loss):
+
+    L += w * (1/B) sum_i E(c_i, g_i) = w * (1/B) sum_i ||max(0, g_i - c_i)||^2
 """
 
 from __future__ import annotations
@@ -89,3 +95,12 @@ def contained_mask(ids: torch.Tensor, lengths: torch.Tensor, g_ids: torch.Tensor
             if i != j and _in_order_subset(gens[j], caps[i]):
                 mask[i, j] = True
     return mask
+
+
+def pull_loss(captions: torch.Tensor, generalizations: torch.Tensor) -> torch.Tensor:
+    """captions [B, D], their generalizations [B, D] -> (1/B) sum_i ||max(0, g_i - c_i)||^2, the mean energy of
+    each caption over its own generalization (--generality-pull)."""
+    if captions.dim() != 2 or captions.shape != generalizations.shape:
+        raise ValueError(f"pull_loss: expected captions and generalizations of one shape [B, D], got "
+                         f"{list(captions.shape)} and {list(generalizations.shape)}")
+    return (generalizations - captions).clamp(min=0).pow(2).sum(1).mean()

@@ -38,7 +38,7 @@ from . import distributed
 from .average import WeightAverage
 from .data import TrainingData, make_loader
 from .distill import EnsembleTeacher, distillation_loss
-from .generality import contained_mask, generalize, generator_for
+from .generality import contained_mask, generalize, generator_for, pull_loss
 from .evaluate import evaluate_split, format_metrics
 from .model import DEFAULT_MARGIN, ModelConfig, OrderEmbeddingModel, contrastive_loss, scores
 from .pack import read_pack
@@ -81,6 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="with this probability (0 < p <= 1) a caption's generalization keeps only 1 to 3 words (./generality.py)")
     p.add_argument("--generality-mask", action="store_true", default=None,
                    help="leave out of the caption-to-caption hinge the negatives a caption contains (./generality.py; one process)")
+    p.add_argument("--generality-pull", type=float,
+                   help="weight w > 0 of w * mean E(caption, its generalization): contained pairs pulled towards E = 0 (./generality.py)")
     p.add_argument("--checkpoint", help="checkpoint file (default <out>.ckpt.pt)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
@@ -97,7 +99,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         v = getattr(a, k)
         if v is not None and v < 1:
             p.error(f"--{k.replace('_', '-')} must be a positive integer, got {v}")
-    for k in ("generality_weight", "distill_weight", "distill_temperature"):
+    for k in ("generality_weight", "generality_pull", "distill_weight", "distill_temperature"):
         v = getattr(a, k)
         if v is not None and not (v > 0 and math.isfinite(v)):
             p.error(f"--{k.replace('_', '-')} must be a positive number, got {v}")
@@ -110,6 +112,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error("--generality-short needs --generality-weight")
     if a.generality_mask and not a.generality_weight:
         p.error("--generality-mask needs --generality-weight")
+    if a.generality_pull is not None and not a.generality_weight:
+        p.error("--generality-pull needs --generality-weight")
     if a.lr is not None and not (a.lr > 0 and math.isfinite(a.lr)):
         p.error(f"--lr must be a positive number, got {a.lr}")
     if a.out is None and a.checkpoint is None:
@@ -232,6 +236,8 @@ def _configs(a: argparse.Namespace, pack, init_run, ck: dict | None) -> tuple[di
         train["generalityShort"] = a.generality_short
     if a.generality_mask:
         train["generalityMask"] = True
+    if a.generality_pull:
+        train["generalityPull"] = a.generality_pull
     if init_run:
         train["initFrom"] = init_run.folder
     return model, train
@@ -362,6 +368,8 @@ def train(a: argparse.Namespace, ctx: distributed.Context, log) -> dict | None:
                 if tc.get("generalityMask"):  # a contained pair is no negative: its hinges are 0
                     S_gen = S_gen.masked_fill(contained_mask(ids, lengths, g_ids, g_lengths).to(S_gen.device), -1e4)
                 loss = loss + tc["generalityWeight"] * contrastive_loss(S_gen, mc.margin, False)
+                if tc.get("generalityPull"):  # each contained pair's own energy towards 0, not only below the negatives
+                    loss = loss + tc["generalityPull"] * pull_loss(cap, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             # Clip to a global norm as the TypeScript trainer does: scale = clip / norm when norm > clip.

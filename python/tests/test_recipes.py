@@ -1,5 +1,5 @@
 """Weight averaging (--average-from), distillation (--distill-from) and caption-to-caption order
-(--generality-weight) in the PyTorch trainer."""
+(--generality-weight, -short, -mask, -pull) in the PyTorch trainer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import torch
 
 from helpers import TempDirTest, make_pack, read_json
 from orderembed_torch.distill import distillation_loss
-from orderembed_torch.generality import contained_mask, generalize, generator_for
+from orderembed_torch.model import order_violation
+from orderembed_torch.generality import contained_mask, generalize, generator_for, pull_loss
 from orderembed_torch.tokenizer import pad_time_major
 from orderembed_torch.runfolder import read_run
 from test_distributed import TINY, losses, train_in_process
@@ -175,6 +176,17 @@ class Generality(TempDirTest):
         with self.assertRaises(ValueError):
             contained_mask(ids, lengths, *pad_time_major(gens[:2]))
 
+    def test_pull_loss_is_the_mean_energy_of_each_caption_over_its_own_generalization(self):
+        captions = torch.tensor([[1.0, 0.0, 3.0], [0.0, 2.0, 1.0]])
+        gens = torch.tensor([[2.0, 1.0, 1.0], [0.0, 1.0, 1.5]])
+        # Row 0: max(0, g - c) = [1, 1, 0] -> E = 2; row 1: [0, 0, 0.5] -> E = 0.25; mean 1.125.
+        self.assertAlmostEqual(pull_loss(captions, gens).item(), 1.125, places=6)
+        # The same as the diagonal of the order-violation matrix (the caption-to-caption hinge's S = -E).
+        self.assertAlmostEqual(pull_loss(captions, gens).item(), order_violation(captions, gens).diagonal().mean().item(), places=6)
+        self.assertEqual(pull_loss(gens, gens).item(), 0.0)  # a sentence over itself
+        with self.assertRaises(ValueError):
+            pull_loss(captions, gens[:1])
+
     def test_a_run_adds_the_caption_order_term_and_refuses_a_bad_weight(self):
         pack = os.path.join(self.tmp, "pack")
         make_pack(pack, num_images=40, dev=8)
@@ -197,8 +209,21 @@ class Generality(TempDirTest):
                                      "--out", masked)[0], 0)
         self.assertLessEqual(losses(masked)[0], losses(short)[0])
         self.assertIs(read_run(masked).config["train"]["generalityMask"], True)
+        # The pull adds w * mean E(c_i, g_i) >= 0: the first step's loss grows linearly in w from the unset run's.
+        pulled = {}
+        for w in ("2", "4"):
+            pulled[w] = os.path.join(self.tmp, f"pull{w}")
+            self.assertEqual(train_quiet(*common, "--generality-weight", "0.5", "--generality-short", "0.5", "--generality-pull", w,
+                                         "--out", pulled[w])[0], 0)
+        self.assertEqual(read_run(pulled["2"]).config["train"]["generalityPull"], 2.0)
+        self.assertNotIn("generalityPull", read_run(short).config["train"])
+        step2, step4 = losses(pulled["2"])[0] - losses(short)[0], losses(pulled["4"])[0] - losses(short)[0]
+        self.assertGreater(step2, 0)
+        self.assertAlmostEqual(step4, 2 * step2, delta=1e-3 * abs(step4))
         for bad in (["--generality-weight", "1", "--generality-short", "0"], ["--generality-weight", "1", "--generality-short", "2"],
-                    ["--generality-short", "0.5"], ["--generality-mask"]):  # a probability, and only with the term they shape
+                    ["--generality-short", "0.5"], ["--generality-mask"], ["--generality-pull", "1"],
+                    ["--generality-weight", "1", "--generality-pull", "0"], ["--generality-weight", "1", "--generality-pull", "-1"],
+                    ["--generality-weight", "1", "--generality-pull", "nan"]):  # a probability / weight, and only with the term they shape
             with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
                 train_in_process(*common, *bad, "--out", os.path.join(self.tmp, "x"))
         for bad in ("0", "-1", "nan"):
