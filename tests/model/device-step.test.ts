@@ -51,11 +51,12 @@ describe.each(['cpu', 'wasm'] as const)('Trainer.stepOnDevice on %s', (backend) 
     const got = await deviceSteps(dev, 9);
     expect(got.map((r) => r.step)).toEqual(expected.map((r) => r.step));
     expect(got.map((r) => r.epoch)).toEqual(expected.map((r) => r.epoch));
-    // float32 rounding apart (clip / norm on the device), the same numbers.
+    // float32 rounding apart (clip / norm on the device), the same numbers: within 1e-6 of the loss's
+    // size (about 16 float32 steps at a loss of 31; an absolute 1e-5 allowed only 5 there).
     expectClose(
       got.map((r) => r.loss),
       expected.map((r) => r.loss),
-      1e-5,
+      1e-6 * Math.max(...expected.map((r) => Math.abs(r.loss))),
       'loss',
     );
     expectClose(
