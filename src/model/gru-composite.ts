@@ -1,0 +1,278 @@
+/**
+ * The GRU's steps with tfjs ops (./gru.ts): 'composite' on every backend, and 'host-ln', the LN-GRU
+ * on the host-memory backends (wasm, cpu) with its hidden-side layer norm as host loops
+ * (./kernels/lngruStep.host.ts). Also the input-side gradients that the WebGPU kernel path shares, and
+ * the helpers of both: masks, AddN in groups, time steps as row blocks.
+ */
+import * as tf from './tf';
+import { blockedMatMul, hasHostMemory, PassTensors, splitRows, sumRows, type Pass } from './ops';
+import {
+  lnBackward,
+  lnStats,
+  lngruStepBackward as compositeStepBackward,
+  lngruStepForward as compositeStepForward,
+  type HiddenLn,
+  type LnCache,
+  type StepCache,
+} from './kernels/lngruStep';
+import {
+  biasLnForward,
+  hostTensor2d,
+  hostValues,
+  lnBackward as hostLnBackward,
+  type HostLn,
+  type LnGradSums,
+} from './kernels/lngruStep.host';
+import {
+  keepSpareHostLn,
+  takeHostLnCache,
+  type GruCache,
+  type GruForward,
+  type GruGrads,
+  type GruParamName,
+  type GruParts,
+  type LnGruPath,
+} from './gru-cache';
+
+/**
+ * Forward with tfjs ops for the products and the gates. The LN-GRU's hidden-side layer norm is tfjs
+ * ops too ('composite') or a host loop ('host-ln', ./kernels/lngruStep.host.ts): then a step issues
+ * the same tfjs ops as the plain GRU's, its LN being a view of W_hh h_prev, a loop, and a new tensor
+ * gh' in place of the add of b_hh (the composite LN adds some 10 small ops per step). The input-side
+ * LN is composite on both: a few ops over all steps' rows at once, where wasm's kernels beat a loop.
+ */
+export function* forwardComposite(
+  layer: GruParts,
+  x: tf.Tensor3D,
+  lengths: ArrayLike<number>,
+  opts: { outputs?: boolean; cache?: boolean; blockMacs?: number },
+  hostLn: boolean,
+): Pass<GruForward> {
+  const [T, B, D] = x.shape;
+  const H = layer.hiddenSize;
+  const C = 3 * H;
+  const p = layer.vars as Record<GruParamName, tf.Variable>;
+  const own = new PassTensors();
+  let out: GruForward | undefined;
+  try {
+    const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
+    // Input side for all steps at once.
+    const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
+    const whhT = own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
+    const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
+    const input = own.tidy(() => {
+      let gi = giRaw.add(p.bias_ih) as tf.Tensor2D;
+      let lnIn: LnCache | undefined;
+      if (layer.layerNorm) {
+        lnIn = lnStats(gi, layer.groups);
+        gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
+      }
+      return { gi, lnIn };
+    });
+    const giSteps = own.keep(splitSteps(input.gi, T)); // T x [B, 3H]
+    const masks = own.keep(stepMasks(lengths, T));
+    const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
+    const ln = host ? null : hiddenLn(layer);
+    const lnHh = host ? hostLnParams(layer) : null;
+    const bhh = host ? (p.bias_hh.dataSync() as Float32Array) : null;
+    const ghn = new Float32Array(B * C); // gh' of one step (scratch: hostTensor2d copies it)
+
+    let h = own.keep(tf.zeros([B, H]) as tf.Tensor2D);
+    const ys: tf.Tensor2D[] = [];
+    const steps: StepCache[] = [];
+    for (let t = 0; t < T; t++) {
+      const hPrev = h;
+      const step = own.tidy(() => {
+        let gh: tf.Tensor2D; // [B, 3H]
+        if (host && lnHh && bhh) {
+          // gh' = LN(W_hh h_prev + b_hh) on the host; xhat and 1 / std kept for the backward pass.
+          const raw = hostValues(tf.matMul(hPrev, whhT)); // [B, 3H]
+          const ghHat = rowBlock(host.ghHat, t, B * C);
+          biasLnForward(raw, bhh, lnHh, H, ghn, ghHat, rowBlock(host.ghRstd, t, B * 2));
+          gh = hostTensor2d(ghn, [B, C]);
+        } else {
+          gh = tf.matMul(hPrev, whhT).add(p.bias_hh) as tf.Tensor2D;
+        }
+        const s = compositeStepForward(giSteps[t], gh, hPrev, masks[t], ln);
+        return { h: s.h, cache: s.cache, y: opts.outputs ? (s.hNew.mul(masks[t]) as tf.Tensor2D) : null };
+      });
+      if (step.y) ys.push(step.y);
+      steps.push(step.cache);
+      h = step.h;
+      yield;
+    }
+    const result: GruForward = { hN: h };
+    if (opts.outputs) result.y = own.keep(tf.stack(ys) as tf.Tensor3D); // [T, B, H]
+    if (host && !opts.cache) keepSpareHostLn(host);
+    if (opts.cache) {
+      const path: LnGruPath = host ? 'host-ln' : 'composite';
+      result.cache = { T, B, x: xRows, path, lnIn: input.lnIn, steps, hostLn: host };
+    }
+    out = result;
+    return result;
+  } finally {
+    own.release(out);
+  }
+}
+
+export function* backwardComposite(
+  layer: GruParts,
+  cache: GruCache,
+  dy: tf.Tensor3D | null,
+  dhN: tf.Tensor2D,
+  blockMacs?: number,
+): Pass<GruGrads> {
+  const { T, B } = cache;
+  const H = layer.hiddenSize;
+  const C = 3 * H;
+  const p = layer.vars as Record<GruParamName, tf.Variable>;
+  const host = cache.hostLn;
+  const own = new PassTensors();
+  let out: GruGrads | undefined;
+  try {
+    const dySteps = dy ? own.keep(tf.unstack(dy) as tf.Tensor2D[]) : null; // T x [B, H]
+    const dgiSteps: tf.Tensor2D[] = new Array(T);
+    const dghSteps: tf.Tensor2D[] = new Array(T);
+    const lnGrads: { dgain: tf.Tensor1D; dshift: tf.Tensor1D }[] = [];
+    const ln = host ? null : hiddenLn(layer);
+    const sumsHh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
+    const gainHh = host ? (p.ln_weight_hh.dataSync() as Float32Array) : null;
+    const dghScratch = new Float32Array(B * C); // d gh of one step (hostTensor2d copies it)
+    let dh: tf.Tensor2D = dhN;
+    for (let t = T - 1; t >= 0; t--) {
+      const dhT = dh;
+      const s = own.tidy(() => {
+        const s = compositeStepBackward(dhT, dySteps ? dySteps[t] : null, cache.steps[t], ln);
+        let dgh = s.dgh; // d (W_hh h_prev + b_hh) [B, 3H]
+        if (host && gainHh) {
+          // s.dgh is d gh' here: back through the hidden-side LN on the host.
+          const ghHat = rowBlock(host.ghHat, t, B * C);
+          const ghRstd = rowBlock(host.ghRstd, t, B * 2);
+          hostLnBackward(hostValues(s.dgh), ghHat, ghRstd, gainHh, H, dghScratch, sumsHh);
+          dgh = hostTensor2d(dghScratch, [B, C]);
+        }
+        // d h_prev: [B, 3H] @ [3H, H] (d h_0 is not needed).
+        const dhPrev =
+          t > 0 ? (s.dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D) : s.dhPrev;
+        return { dgi: s.dgi, dgh, lnGrads: s.lnGrads, dhPrev };
+      });
+      if (s.lnGrads) lnGrads.push(s.lnGrads);
+      dgiSteps[t] = s.dgi;
+      dghSteps[t] = s.dgh;
+      dh = s.dhPrev;
+      yield;
+    }
+    const grads: GruGrads['params'] = {};
+    // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
+    const hPrevRows = own.keep(tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D); // [T*B, H]
+    const dGH = own.keep(tf.concat(dghSteps) as tf.Tensor2D); // [T*B, 3H]
+    const dGHt = own.keep(dGH.transpose() as tf.Tensor2D); // [3H, T*B]
+    grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
+    grads.bias_hh = own.keep(sumRows(dGH));
+    if (host) {
+      grads.ln_weight_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.gain)));
+      grads.ln_bias_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.shift)));
+    } else if (layer.layerNorm) {
+      grads.ln_weight_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dgain)));
+      grads.ln_bias_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dshift)));
+    }
+    // Input side, all steps at once.
+    let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [T*B, 3H]
+    const lnIn = cache.lnIn;
+    if (lnIn) {
+      const dGIn = dGI;
+      const g = own.tidy(() => lnBackward(dGIn, lnIn, p.ln_weight_ih, layer.groups));
+      grads.ln_weight_ih = g.dgain;
+      grads.ln_bias_ih = g.dshift;
+      dGI = g.dx;
+    }
+    out = yield* inputGrads(layer, cache, dGI, grads, own, blockMacs);
+    return out;
+  } finally {
+    own.release(out);
+  }
+}
+
+/**
+ * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x; the tensors it makes are
+ * kept in `own` (the caller releases them, less its result); its two large products in blocks.
+ */
+export function* inputGrads(
+  layer: GruParts,
+  cache: GruCache,
+  dGI: tf.Tensor2D,
+  grads: GruGrads['params'],
+  own: PassTensors,
+  blockMacs?: number,
+): Pass<GruGrads> {
+  const p = layer.vars as Record<GruParamName, tf.Variable>;
+  grads.bias_ih = own.keep(sumRows(dGI));
+  // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
+  const xT = own.keep(cache.x.transpose() as tf.Tensor2D); // [D, T*B]
+  const dWihT = own.keep(yield* blockedMatMul(xT, dGI, blockMacs)); // [D, 3H]
+  grads.weight_ih = own.keep(dWihT.transpose());
+  const dxRows = own.keep(yield* blockedMatMul(dGI, p.weight_ih as tf.Tensor2D, blockMacs)); // [T*B, D]
+  const dx = own.keep(dxRows.reshape([cache.T, cache.B, layer.inputSize]) as tf.Tensor3D); // [T, B, D]
+  return { x: dx, params: grads };
+}
+
+/** Gain and shift of the hidden-side layer norm, read to the host ('host-ln' path). */
+function hostLnParams(layer: GruParts): HostLn {
+  const { ln_weight_hh: gain, ln_bias_hh: shift } = layer.vars;
+  if (!gain || !shift) throw new Error("GRU: the 'host-ln' path is for the LN-GRU only");
+  return { gain: gain.dataSync() as Float32Array, shift: shift.dataSync() as Float32Array };
+}
+
+/** Hidden-side layer norm of the composite step (null for the plain GRU). */
+function hiddenLn(layer: GruParts): HiddenLn | null {
+  const p = layer.vars;
+  return layer.layerNorm ? { gain: p.ln_weight_hh!, shift: p.ln_bias_hh!, groups: layer.groups } : null;
+}
+
+/** mask[t] = [B, 1] with 1 where t < lengths[b]. */
+function stepMasks(lengths: ArrayLike<number>, T: number): tf.Tensor2D[] {
+  const B = lengths.length;
+  const m = maskData(lengths, T);
+  return Array.from({ length: T }, (_, t) => tf.tensor2d(m.subarray(t * B, (t + 1) * B), [B, 1]));
+}
+
+/** Time-major mask values [T * B]: 1 where t < lengths[b]. */
+export function maskData(lengths: ArrayLike<number>, T: number): Float32Array {
+  const B = lengths.length;
+  const m = new Float32Array(T * B);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) m[t * B + b] = t < lengths[b] ? 1 : 0;
+  return m;
+}
+
+/**
+ * The sum of `ts` (at least one tensor, all of one shape) by AddN ops of at most 7 inputs: WebGPU binds
+ * at most 8 storage buffers per shader stage (7 inputs and the output), and tfjs's webgpu AddN does not
+ * split larger sums itself, so one AddN over the 8+ time steps of a caption fails there. Left to right:
+ * the first 7, then the running total and the next 6, and so on. The caller owns the result.
+ */
+export function sumInGroups<R extends tf.Rank>(ts: tf.Tensor<R>[]): tf.Tensor<R> {
+  if (ts.length === 0) throw new Error('sumInGroups: no tensors to sum');
+  return tf.tidy(() => {
+    let total = ts.length === 1 ? ts[0].clone() : tf.addN(ts.slice(0, 7));
+    for (let k = 7; k < ts.length; k += 6) total = tf.addN([total, ...ts.slice(k, k + 6)]);
+    return total;
+  });
+}
+
+/**
+ * m [T * R, C] as T row blocks [R, C]. On the host-memory backends each block is copied out of a view
+ * of m's data (./ops.ts `splitRows` reads it with dataSync, a copy into a fresh array that costs as
+ * much as the rest of the input side at the playground's size on wasm: docs/benchmarks.md).
+ */
+function splitSteps(m: tf.Tensor2D, T: number): tf.Tensor2D[] {
+  if (!hasHostMemory()) return splitRows(m, T);
+  const [rows, C] = m.shape;
+  const R = rows / T;
+  // The view is taken again for each block: making a tensor may grow the wasm heap and detach it.
+  return Array.from({ length: T }, (_, t) => hostTensor2d(rowBlock(hostValues(m), t, R * C), [R, C]));
+}
+
+/** Row block `i` of `size` elements of a (time-major) host array, as a view. */
+function rowBlock(a: Float32Array, i: number, size: number): Float32Array {
+  return a.subarray(i * size, (i + 1) * size);
+}
