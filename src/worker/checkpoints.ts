@@ -19,6 +19,7 @@ import { RUN_FORMAT, serializeWeights, type RunConfig, type RunLogEntry } from '
 import type { NamedWeight } from '../model/model';
 import type { Trainer } from '../model/trainer';
 import { readCheckpointTensors, releaseCheckpoint } from '../model/training/state';
+import { yieldToEventLoop } from '../model/training/step-control';
 import type { VocabularyJSON } from '../model/tokenizer';
 import { field } from '../model/validate-run';
 import { errorMessage, type StartOptions, type StoredRun } from './protocol';
@@ -191,9 +192,6 @@ const toBlob = (data: Float32Array): Blob =>
     data.buffer instanceof ArrayBuffer ? (data as Float32Array<ArrayBuffer>) : new Float32Array(data),
   ]);
 
-/** A turn of the event loop (messages such as Pause and Resume are read). */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 /** Takes and stores checkpoints of a session's runs, one write at a time. */
 export class Checkpointer {
   private last = performance.now();
@@ -252,7 +250,7 @@ export class Checkpointer {
       for (const { live, previous, record, held, sc } of snapshots) {
         const steps = held.state.steps;
         try {
-          const read = await readCheckpointTensors(held, toBlob, nextTurn, this.sliceMs);
+          const read = await readCheckpointTensors(held, toBlob, yieldToEventLoop, this.sliceMs);
           // A Blob of the parts' Blobs: no copy.
           const tensors = read.map(({ name, shape, parts }) => ({ name, shape, data: new Blob(parts) }));
           await this.store.saveWithCheckpoint(record, { ...sc, checkpoint: { ...held.state, tensors } });

@@ -7,6 +7,7 @@ import { parseWordNetNouns, type WordNetNouns } from '../model/wordnet/parse';
 import { nodeIndex } from '../model/wordnet/parse';
 import { subHierarchy } from '../model/wordnet/closure';
 import { HierarchyTrainer } from '../model/wordnet/hierarchy-trainer';
+import { yieldToEventLoop } from '../model/training/step-control';
 import type { WorkerEvent } from './protocol';
 
 const POST_INTERVAL_MS = 200;
@@ -103,6 +104,6 @@ export async function startHierarchy(
       for (const v of e) if (v > 1e-6) violations++;
       post({ type: 'hierarchyProgress', step: trainer.stepCount, loss, xy, violations }, [xy.buffer]);
     }
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
   }
 }

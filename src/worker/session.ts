@@ -10,6 +10,7 @@
  */
 import { Trainer } from '../model/trainer';
 import { TrainingDriver } from '../model/driver';
+import { yieldToEventLoop } from '../model/training/step-control';
 import type { EvalMetrics } from '../model/types';
 import { batchWarning } from '../model/data/flickr8k';
 import { errorMessage, type RunSpec, type StartOptions, type StoredRun } from './protocol';
@@ -21,8 +22,6 @@ import type { WorkerService } from './service';
 const CHUNK_MS = 60;
 /** Minimum interval between 'progress' events (at most ~10/s). */
 const PROGRESS_INTERVAL_MS = 100;
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 interface Session {
   runs: LiveRun[];

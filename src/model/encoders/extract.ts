@@ -6,6 +6,7 @@ import * as tf from '../tf';
 import type { ImageEncoder } from './encoder';
 import { cropsOf } from './image';
 import type { RgbImage } from './types';
+import { yieldToEventLoop } from '../training/step-control';
 
 export interface ExtractOptions {
   /** 1: whole photo; 10: the paper's 10-crop average (ten times the compute). Default 1. */
@@ -40,14 +41,6 @@ function abortError(done: number, total: number): Error {
 
 function asError(x: unknown): Error {
   return x instanceof Error ? x : new Error(String(x));
-}
-
-/**
- * Lets queued events (a worker's cancel message, an abort timer) run between batches; awaiting
- * already-resolved promises alone would only drain microtasks and could starve them.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 type Loaded = { i: number; img: RgbImage } | { i: number; err: Error };

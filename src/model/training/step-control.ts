@@ -1,7 +1,8 @@
 /**
  * How a training step ends other than normally, and how `Trainer.stepAsync` (../trainer.ts) is told to
  * stop within one: the errors a step throws (divergence, abandonment) and the control a caller hands in
- * (a turn of its event loop, an abort signal, how much work between two turns).
+ * (a turn of its event loop, an abort signal, how much work between two turns), and that turn
+ * itself ({@link yieldToEventLoop}), which the worker also takes between its other pieces of work.
  */
 
 /**
@@ -56,4 +57,12 @@ export class StepAbortedError extends Error {
   constructor(readonly step: number) {
     super(`step ${step} was abandoned before its update (paused or stopped); it is taken again on resume`);
   }
+}
+
+/**
+ * One turn of the event loop: lets queued events (a worker's messages such as Pause or a cancel, an abort
+ * timer) run; awaiting already-resolved promises alone would only drain microtasks and could starve them.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
