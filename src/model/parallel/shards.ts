@@ -18,7 +18,7 @@
  * so N threads agree with one thread to float32 rounding, and the same N gives the same digits.
  */
 import * as tf from '../tf';
-import { GruLayer, type GruCache, type GruForward } from '../gru';
+import { GruLayer, type GruCache } from '../gru';
 import { dropoutMask, type OrderEmbeddingModel } from '../model';
 import { l2normalize, sumRows } from '../ops';
 import { contrastiveLoss, distillationLoss } from '../loss';
@@ -124,9 +124,11 @@ export function shardForward(model: OrderEmbeddingModel, input: ShardInput): Sha
   const rate = input.dropout ?? 0;
   const seed = input.seed ?? 0;
   const B = input.batchSize;
-  // tf.tidy frees the intermediates; what the backward pass needs is kept, and the plain arrays are read
-  // outside it (tidy walks a returned value element by element looking for tensors).
-  const { features, wordMask, fwd, pre } = tf.tidy(() => {
+  // tf.tidy frees the intermediates; what the backward pass needs is kept. The GRU's forward pass runs
+  // outside it: tidy walks a returned value element by element looking for tensors, and the cache of the
+  // 'host-ln' path holds host arrays of [T*B, 3H] values (walking them made a shard's forward pass 4x
+  // slower than the pass itself); the pass frees its own intermediates, as in lossAndGradsPass.
+  const { features, wordMask, x } = tf.tidy(() => {
     let features = tf.tensor2d(input.features, [b, F]);
     let wordMask: tf.Tensor | null = null;
     if (rate > 0) {
@@ -136,11 +138,13 @@ export function shardForward(model: OrderEmbeddingModel, input: ShardInput): Sha
     }
     let x = tf.gather(model.wordEmbedding, tf.tensor1d(input.ids, 'int32')).reshape([T, b, W]) as tf.Tensor3D;
     if (wordMask) x = tf.mul(x, wordMask);
-    const fwd = model.rnn.forward(x, input.lengths, { cache: true });
-    const pre = tf.matMul(features, model.imageWeight as tf.Tensor2D).add(model.imageBias) as tf.Tensor2D;
-    // A GruForward holds plain fields too; tidy keeps every tensor it finds in it.
-    return { features, wordMask, fwd, pre } as unknown as tf.TensorContainer;
-  }) as unknown as { features: tf.Tensor2D; wordMask: tf.Tensor | null; fwd: GruForward; pre: tf.Tensor2D };
+    return { features, wordMask, x };
+  });
+  const fwd = model.rnn.forward(x, input.lengths, { cache: true });
+  x.dispose(); // the cache holds its own copy of the inputs ([T*b, W] rows)
+  const pre = tf.tidy(
+    () => tf.matMul(features, model.imageWeight as tf.Tensor2D).add(model.imageBias) as tf.Tensor2D,
+  );
   const state: ShardState = {
     features,
     ids: input.ids,
