@@ -138,10 +138,10 @@ export function shardForward(model: OrderEmbeddingModel, input: ShardInput): Sha
     }
     let x = tf.gather(model.wordEmbedding, tf.tensor1d(input.ids, 'int32')).reshape([T, b, W]) as tf.Tensor3D;
     if (wordMask) x = tf.mul(x, wordMask);
-    return { features, wordMask, x };
-  });
+    return { features, wordMask, x } as unknown as tf.TensorContainer;
+  }) as unknown as { features: tf.Tensor2D; wordMask: tf.Tensor | null; x: tf.Tensor3D };
   const fwd = model.rnn.forward(x, input.lengths, { cache: true });
-  x.dispose(); // the cache holds its own copy of the inputs ([T*b, W] rows)
+  x.dispose(); // the cache keeps its own reference: a reshape of x to [T*b, W] rows
   const pre = tf.tidy(
     () => tf.matMul(features, model.imageWeight as tf.Tensor2D).add(model.imageBias) as tf.Tensor2D,
   );
