@@ -8,74 +8,42 @@
  * whole number from 1 to 2048, got 12000"). Sizes are checked against ./limits.ts, and weight shapes
  * against the config and the byte length of weights.bin (a truncated file, trailing bytes, overlapping
  * or misaligned weights are refused), so that a small file cannot make the importer allocate gigabytes.
+ *
+ * This file holds the configurations (model, training, config.json), codec.json and the whole run;
+ * the field checkers are in ./validate-fields.ts, weights.json in ./validate-weights.ts, the learning
+ * curve (metrics.json, log.jsonl) in ./validate-metrics.ts. All are importable from here.
  */
 import { CaptionCodec, CODEC_FILE, type CaptionCodecJSON } from './caption-codec';
 import { asText, type Bytes } from './data/binary';
-import { describeValue, LIMITS, checkIntLimit } from './limits';
-import type { EvalMetrics, ModelConfig, TrainConfig } from './types';
+import { LIMITS, checkIntLimit } from './limits';
+import type { ModelConfig, TrainConfig } from './types';
 import { trainOptionEntries } from './defaults';
 import type { RunConfig, RunLogEntry, RunMetrics, WeightsManifest } from './export';
+import {
+  arr,
+  bool,
+  fail,
+  int,
+  isRec,
+  num,
+  oneOf,
+  opt,
+  rec,
+  RunValidationError,
+  str,
+  type Rec,
+} from './validate-fields';
+import { validateLogLines, validateRunMetrics } from './validate-metrics';
+import { validateWeightsManifest } from './validate-weights';
 
-type Rec = Record<string, unknown>;
-
-/** Thrown for a file or record that fails validation; `message` names the file and field. */
-export class RunValidationError extends Error {
-  override name = 'RunValidationError';
-}
-
-const fail = (where: string, expected: string, got: unknown): never => {
-  throw new RunValidationError(`${where}: expected ${expected}, got ${describeValue(got)}`);
-};
-
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function rec(where: string, v: unknown): Rec {
-  return isRec(v) ? v : fail(where, 'an object', v);
-}
-
-function str(where: string, v: unknown, maxChars = 10_000): string {
-  if (typeof v !== 'string') return fail(where, 'a string', v);
-  if (v.length > maxChars) return fail(where, `at most ${maxChars} characters`, `${v.length} characters`);
-  return v;
-}
-
-function bool(where: string, v: unknown): boolean {
-  return typeof v === 'boolean' ? v : fail(where, 'true or false', v);
-}
-
-function num(where: string, v: unknown, min = -Infinity, max = Infinity, exclusiveMin = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (exclusiveMin && v <= min)) {
-    const range =
-      min === -Infinity && max === Infinity
-        ? 'a finite number'
-        : `a number ${exclusiveMin ? 'above' : 'from'} ${min}${max === Infinity ? '' : ` ${exclusiveMin ? 'and at most' : 'to'} ${max}`}`;
-    return fail(where, range, v);
-  }
-  return v;
-}
-
-function int(where: string, v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    return fail(where, `a whole number from ${min} to ${max}`, v);
-  return v;
-}
-
-function oneOf<T extends string>(where: string, v: unknown, allowed: readonly T[]): T {
-  return allowed.includes(v as T)
-    ? (v as T)
-    : fail(where, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
-}
-
-function arr(where: string, v: unknown, maxLength: number): unknown[] {
-  if (!Array.isArray(v)) return fail(where, 'an array', v);
-  if (v.length > maxLength) return fail(where, `at most ${maxLength} entries`, `${v.length} entries`);
-  return v;
-}
-
-/** An optional field: absent (undefined) or checked by `check`. */
-function opt<T>(v: unknown, check: (v: unknown) => T): T | undefined {
-  return v === undefined ? undefined : check(v);
-}
+export { field, RunValidationError } from './validate-fields';
+export {
+  validateEvalMetrics,
+  validateLogEntry,
+  validateLogLines,
+  validateRunMetrics,
+} from './validate-metrics';
+export { expectedWeightShapes, validateWeightsManifest } from './validate-weights';
 
 /** The model configuration (sizes within ./limits.ts). */
 export function validateModelConfig(where: string, v: unknown): ModelConfig {
@@ -134,26 +102,6 @@ export function validateTrainConfig(where: string, v: unknown): TrainConfig {
     );
   for (const [k, x] of Object.entries(optional)) if (x !== undefined) (out as unknown as Rec)[k] = x;
   return out;
-}
-
-function validateRecall(where: string, v: unknown): EvalMetrics['i2t'] {
-  const r = rec(where, v);
-  return {
-    r1: num(`${where}.r1`, r.r1, 0, 100),
-    r5: num(`${where}.r5`, r.r5, 0, 100),
-    r10: num(`${where}.r10`, r.r10, 0, 100),
-    medr: num(`${where}.medr`, r.medr, 0),
-    meanr: num(`${where}.meanr`, r.meanr, 0),
-  };
-}
-
-export function validateEvalMetrics(where: string, v: unknown): EvalMetrics {
-  const m = rec(where, v);
-  return {
-    i2t: validateRecall(`${where}.i2t`, m.i2t),
-    t2i: validateRecall(`${where}.t2i`, m.t2i),
-    rsum: num(`${where}.rsum`, m.rsum, 0, 600),
-  };
 }
 
 /** config.json of a run: format, version, model, training, vocabulary (its size the model's), counts. */
@@ -217,146 +165,6 @@ export function validateCodec(v: unknown, config: RunConfig, file = CODEC_FILE):
   return codec;
 }
 
-/**
- * The weights a model of this configuration has, in file order, with their shapes (as
- * OrderEmbeddingModel.weightShapes, without building the model).
- */
-export function expectedWeightShapes(m: ModelConfig): { name: string; shape: number[] }[] {
-  const { vocabSize: V, wordDim: W, hiddenDim: H, imageDim: F } = m;
-  const ln = m.layerNorm
-    ? ['ln_weight_ih', 'ln_bias_ih', 'ln_weight_hh', 'ln_bias_hh'].map((n) => ({
-        name: `gru.${n}`,
-        shape: [3 * H],
-      }))
-    : [];
-  return [
-    { name: 'word_embedding', shape: [V, W] },
-    { name: 'gru.weight_ih', shape: [3 * H, W] },
-    { name: 'gru.weight_hh', shape: [3 * H, H] },
-    { name: 'gru.bias_ih', shape: [3 * H] },
-    { name: 'gru.bias_hh', shape: [3 * H] },
-    ...ln,
-    { name: 'image.weight', shape: [H, F] },
-    { name: 'image.bias', shape: [H] },
-  ];
-}
-
-const DTYPE_BYTES = { float32: 4, float16: 2 } as const;
-
-/**
- * weights.json against the model it must fill and the byte length of weights.bin: every expected
- * weight once, with its shape, aligned, inside the file, not overlapping another; no bytes left over.
- */
-export function validateWeightsManifest(
-  v: unknown,
-  model: ModelConfig,
-  byteLength: number,
-  file = 'weights.json',
-  binFile = 'weights.bin',
-): WeightsManifest {
-  const m = rec(file, v);
-  if (m.format !== 'orderembed-weights') fail(`${file}: format`, "'orderembed-weights'", m.format);
-  if (m.version !== 1) fail(`${file}: version`, '1', m.version);
-  const dtype = oneOf(`${file}: dtype`, m.dtype, ['float32', 'float16'] as const);
-  if (m.byteOrder !== undefined && m.byteOrder !== 'little')
-    fail(`${file}: byteOrder`, "'little'", m.byteOrder);
-  const size = DTYPE_BYTES[dtype];
-  const expected = new Map(expectedWeightShapes(model).map((w) => [w.name, w.shape]));
-  const list = arr(`${file}: weights`, m.weights, 64);
-  const seen = new Set<string>();
-  const spans: { name: string; start: number; end: number }[] = [];
-  const weights = list.map((w, i) => {
-    const at = `${file}: weights[${i}]`;
-    const e = rec(at, w);
-    const name = str(`${at}.name`, e.name, 200);
-    const want = expected.get(name);
-    if (!want)
-      throw new RunValidationError(
-        `${at}: unexpected weight '${name}' (this model has ${[...expected.keys()].join(', ')})`,
-      );
-    if (seen.has(name)) throw new RunValidationError(`${at}: weight '${name}' appears twice`);
-    seen.add(name);
-    const shape = arr(`${at}.shape`, e.shape, 4).map((d, k) => int(`${at}.shape[${k}]`, d, 1, 2 ** 31));
-    if (shape.join() !== want.join())
-      throw new RunValidationError(
-        `${file}: weight '${name}': expected shape [${want}] (from config.json), got [${shape}]`,
-      );
-    const offset = int(`${at}.offset`, e.offset, 0);
-    if (offset % size !== 0) fail(`${at}.offset`, `a multiple of ${size} (${dtype})`, offset);
-    const end = offset + shape.reduce((a, b) => a * b, 1) * size;
-    if (end > byteLength)
-      throw new RunValidationError(
-        `${binFile}: weight '${name}' [${shape}] needs bytes ${offset}..${end} but the file holds ${byteLength} bytes (truncated?)`,
-      );
-    spans.push({ name, start: offset, end });
-    return { name, shape, offset };
-  });
-  const missing = [...expected.keys()].filter((n) => !seen.has(n));
-  if (missing.length) throw new RunValidationError(`${file}: missing weight(s) ${missing.join(', ')}`);
-  spans.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < spans.length; i++)
-    if (spans[i].start < spans[i - 1].end)
-      throw new RunValidationError(`${file}: weights '${spans[i - 1].name}' and '${spans[i].name}' overlap`);
-  const used = spans.reduce((n, s) => n + (s.end - s.start), 0);
-  if (used !== byteLength)
-    throw new RunValidationError(
-      `${binFile}: holds ${byteLength} bytes but the weights of weights.json take ${used} (${byteLength > used ? 'trailing or stray bytes' : 'gaps'}): not the file weights.json describes`,
-    );
-  return { format: 'orderembed-weights', version: 1, dtype, byteOrder: 'little', weights } as WeightsManifest;
-}
-
-/** Longest learning curve accepted (entries of metrics.json, lines of log.jsonl). */
-const MAX_HISTORY = 1_000_000;
-
-/** One entry of a learning curve (metrics.json history, a line of log.jsonl). A null loss: none logged. */
-export function validateLogEntry(where: string, v: unknown): RunLogEntry {
-  const e = rec(where, v);
-  const entry: RunLogEntry = {
-    step: int(`${where}.step`, e.step, 0, LIMITS.steps),
-    epoch: int(`${where}.epoch`, e.epoch ?? 0, 0, LIMITS.steps),
-    seconds: num(`${where}.seconds`, e.seconds ?? 0, 0),
-    // JSON writes NaN (no loss at an evaluation-only step) as null.
-    loss: e.loss === null || e.loss === undefined ? Number.NaN : num(`${where}.loss`, e.loss),
-  };
-  if (e.dev !== undefined) entry.dev = validateEvalMetrics(`${where}.dev`, e.dev);
-  if (e.devTrained !== undefined) entry.devTrained = validateEvalMetrics(`${where}.devTrained`, e.devTrained);
-  return entry;
-}
-
-/** metrics.json: {history: RunLogEntry[], final?: {split: EvalMetrics}}. */
-export function validateRunMetrics(v: unknown, file = 'metrics.json'): RunMetrics {
-  const m = rec(file, v);
-  const history = arr(`${file}: history`, m.history, MAX_HISTORY).map((e, i) =>
-    validateLogEntry(`${file}: history[${i}]`, e),
-  );
-  const out: RunMetrics = { history };
-  if (m.final !== undefined && m.final !== null) {
-    const f = rec(`${file}: final`, m.final);
-    out.final = Object.fromEntries(
-      Object.entries(f).map(([k, x]) => [k, validateEvalMetrics(`${file}: final.${k}`, x)]),
-    );
-  }
-  return out;
-}
-
-/** log.jsonl of `train --out`: one log entry per line (blank lines skipped). */
-export function validateLogLines(text: string, file = 'log.jsonl'): RunLogEntry[] {
-  const out: RunLogEntry[] = [];
-  const lines = text.split('\n');
-  if (lines.length > MAX_HISTORY) fail(file, `at most ${MAX_HISTORY} lines`, `${lines.length} lines`);
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new RunValidationError(`${file}: line ${i + 1} is not valid JSON: ${describeValue(line)}`);
-    }
-    out.push(validateLogEntry(`${file}: line ${i + 1}`, v));
-  });
-  return out;
-}
-
 function parseJson(file: string, content: string | Bytes | undefined, required: boolean): unknown {
   if (content === undefined) {
     if (required)
@@ -414,6 +222,3 @@ export function validateRunFiles(files: Record<string, string | Bytes>): ValidRu
     ...(codec ? { codec } : {}),
   };
 }
-
-/** The field checkers, for validators of other records (e.g. the browser's stored runs). */
-export const field = { rec, str, bool, num, int, oneOf, arr };
