@@ -6,7 +6,7 @@
 import * as tf from '../model/tf';
 import { initBackend, wasmThreadingInfo } from '../model/backend';
 import { planBackends, probeWebGpu } from './backend-choice';
-import { forgetEncoders } from './datasets';
+import { forgetEncoders } from './image-encoders';
 import { ensureStarter, forgetStarter } from './photos';
 import { errorMessage, type BackendChoice, type BackendName } from './protocol';
 import type { WorkerService } from './service';

@@ -13,7 +13,8 @@ import {
   type RgbImage,
 } from '../model/encoders';
 import { Retriever } from '../model/retrieval';
-import { loadEncoder, type LoadedDataset } from './datasets';
+import type { LoadedDataset } from './datasets';
+import { loadEncoder } from './image-encoders';
 import type { PickedFile } from './protocol';
 import { STARTER_RUN_ID, type PhotosEvent } from './photos-protocol';
 import { disposeStarter, loadStarter, type Starter } from './starter';

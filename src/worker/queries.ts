@@ -8,7 +8,7 @@ import { importModel } from '../model/export';
 import { Retriever } from '../model/retrieval';
 import { validateRunFiles } from '../model/validate-run';
 import { generalityScale, type Calibration, type GeneralityScale } from '../model/calibration';
-import { photoFeatures } from './datasets';
+import { photoFeatures } from './image-encoders';
 import { currentRunFiles } from './checkpoints';
 import { handlePhotos, starterRetriever, type PhotosContext } from './photos';
 import { STARTER_RUN_ID, type PhotosRequest } from './photos-protocol';
