@@ -1,14 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  calibrate,
-  calibrateGenerality,
-  DEFAULT_ASYMMETRY,
-  energyStats,
-  extendsWords,
-  generalityScale,
-  generalityVerdict,
-  parseCalibration,
-} from '../../src/model/calibration';
+import { calibrate, parseCalibration } from '../../src/model/calibration';
 import { parseCaptionBank, tidyCaption } from '../../src/model/caption-bank';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { Trainer } from '../../src/model/trainer';
@@ -16,14 +7,6 @@ import { Retriever } from '../../src/model/retrieval';
 import { useBackend } from '../helpers/tf';
 
 beforeAll(() => useBackend('wasm'));
-
-describe('energy statistics', () => {
-  it('interpolates percentiles of the finite values', () => {
-    const s = energyStats([...Array.from({ length: 101 }, (_, i) => i), Number.NaN]);
-    expect(s).toEqual({ median: 50, p90: 90, p99: 99, count: 101 });
-    expect(generalityScale(2)).toEqual({ near: 1, far: 4, asymmetry: DEFAULT_ASYMMETRY });
-  });
-});
 
 describe('calibrate', () => {
   const ds = makeSyntheticDataset({ numImages: 200, imageDim: 16, seed: 5 });
@@ -52,30 +35,15 @@ describe('calibrate', () => {
     expect(without.nothingFits).toBe(without.bestOther.p99);
   });
 
-  it('measures the scale of "which is more general" on a bank at several levels of detail', () => {
+  it('measures the scale of "which is more general" along with a bank, and reads it back', () => {
     // The synthetic captions run from "a shape" to "a small white heart": many pairs extend one another.
     const bank = [...new Set(ds.captions.map((c) => c.text))];
-    const g = calibrateGenerality(trainer.model, trainer.codec, bank, { maxPairs: 300 });
-    expect(g.containedPairs).toBeGreaterThanOrEqual(20);
-    expect(g.contained.count).toBe(g.containedPairs);
-    expect(g.unrelated.count).toBe(g.unrelatedPairs);
-    expect(g.near).toBeGreaterThan(0);
-    expect(g.near).toBeLessThanOrEqual(g.contained.median);
-    // `far` is the border between the top of true containments and the bottom of unrelated pairs.
-    expect(g.far).toBeGreaterThanOrEqual(Math.min(g.contained.p90, g.unrelated.median));
-    expect(g.far).toBeLessThanOrEqual(Math.max(g.contained.p99, g.unrelated.median) + 1e-9);
-    // The asymmetry line is the 90th percentile of unrelated pairs' asymmetry, and the other rules only
-    // take directions away: at least 9 in 10 measured unrelated pairs are told no direction.
-    expect(g.agreement.unrelated).toBeGreaterThanOrEqual(0.9 - 1 / g.unrelatedPairs);
-    expect(g.agreement.contained).toBeGreaterThanOrEqual(0);
-    // Measured by calibrate() along with the bank, and read back from the file.
     const c = calibrate(trainer.model, trainer.codec, ds, { bank });
     expect(c.generality?.asymmetry).toBeGreaterThan(0);
+    expect(c.generality?.containedPairs).toBeGreaterThanOrEqual(20);
+    expect(c.generalityProblem).toBeUndefined();
     expect(parseCalibration(JSON.parse(JSON.stringify(c))).generality).toEqual(c.generality);
     // A bank without sentences that extend one another cannot be measured: said, with the counts.
-    expect(() => calibrateGenerality(trainer.model, trainer.codec, ['a red cross', 'some shapes'])).toThrow(
-      /caption bank gives 0 pairs where one sentence extends the other/,
-    );
     const small = calibrate(trainer.model, trainer.codec, ds, { bank: ['a red cross', 'some shapes'] });
     expect(small.generality).toBeUndefined();
     expect(small.generalityProblem).toMatch(/0 pairs/);
@@ -93,33 +61,6 @@ describe('calibrate', () => {
     expect(() =>
       parseCalibration({ ...base, nothingFits: 1, generality: { near: 0.1, far: 'x' } }, 'c.json'),
     ).toThrow(/c.json: field 'generality.far' must be a number/);
-  });
-});
-
-describe('generalityVerdict', () => {
-  const scale = { near: 0.05, far: 0.5, asymmetry: 0.12 };
-  const verdict = (ab: number, ba: number) =>
-    generalityVerdict(ab, ba, scale.near, scale.far, scale.asymmetry);
-
-  it('tells a direction only when the energies differ more than for unrelated sentences', () => {
-    expect(verdict(0.2, 0.3)).toBe('b-more-general'); // log(0.35 / 0.25) = 0.34
-    expect(verdict(0.3, 0.2)).toBe('a-more-general');
-    expect(verdict(0.3, 0.32)).toBe('unrelated'); // log(0.37 / 0.35) = 0.06: a small difference is noise
-    expect(verdict(0.6, 0.9)).toBe('unrelated'); // both far from 0
-    expect(verdict(0.49, 0.9)).toBe('b-more-general');
-  });
-
-  it('reads two energies about 0 as equivalent', () => {
-    expect(verdict(0, 0)).toBe('equivalent');
-    expect(verdict(0.04, 0.05)).toBe('equivalent');
-    expect(verdict(0.05, 0.06)).toBe('equivalent'); // no clear direction, and one is about 0
-    expect(verdict(0, 0.2)).toBe('b-more-general');
-  });
-
-  it("finds a general sentence's words, in order, in the specific one", () => {
-    expect(extendsWords(['a', 'black', 'dog', 'runs'], ['a', 'dog'])).toBe(true);
-    expect(extendsWords(['a', 'dog', 'runs'], ['dog', 'a'])).toBe(false); // order counts
-    expect(extendsWords(['a', 'dog'], ['a', 'dog'])).toBe(false); // the same words: not more general
   });
 });
 
