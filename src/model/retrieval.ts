@@ -17,101 +17,41 @@
  *
  * Text is read through the model's caption codec (./caption-codec.ts): the same ids as in training,
  * and one rule for what a usable query is.
+ *
+ * The result types and {@link TopK} are in ./ranked.ts, the kept gallery embeddings in
+ * ./embedding-cache.ts; the types and TopK are importable from here.
  */
 import * as tf from './tf';
 import { embedDatasetImages, embedSequences } from './evaluate';
 import type { OrderEmbeddingModel } from './model';
 import { orderViolation, scoreBlocks, scores } from './scoring';
 import { hasKnownWord, type CaptionCodec } from './caption-codec';
+import { EmbeddingCache } from './embedding-cache';
+import {
+  TopK,
+  type DistinctTexts,
+  type Ranked,
+  type RankedCaption,
+  type RankedImage,
+  type RankedText,
+} from './ranked';
 import { tokenize } from './tokenizer';
 import type { Dataset } from './types';
 
-export interface Ranked {
-  /** Index of the caption or image in the dataset. */
-  index: number;
-  /** Higher is better: -E (order) or cosine similarity. */
-  score: number;
-}
-
-/** A ranked image of a feature gallery (the user's photos), ready to show. */
-export interface RankedImage extends Ranked {
-  /** Order-violation energy E (= -score) for an order model; null for a cosine model. */
-  energy: number | null;
-}
-
-/** A ranked free text, ready to show. */
-export interface RankedText {
-  text: string;
-  /** Higher is better: -E (order) or cosine similarity. */
-  score: number;
-  /** Order-violation energy E (= -score) for an order model; null for a cosine model. */
-  energy: number | null;
-}
-
-/** A ranked dataset caption, ready to show (each text once). */
-export interface RankedCaption {
-  caption: number;
-  image: number;
-  text: string;
-  score: number;
-}
-
-/** Candidate texts reduced to distinct word sequences (what the model can tell apart). */
-export interface DistinctTexts {
-  /** The first spelling of each distinct candidate, in input order. */
-  texts: string[];
-  /** Their word ids (cut to maxLength). */
-  ids: Int32Array[];
-  /** Candidates left out because they repeat an earlier one (same words). */
-  repeated: number;
-  /** Candidates left out because they hold no word of the vocabulary (the texts, at most 20). */
-  unknownOnly: string[];
-  /** Words of the candidates that are not in the vocabulary (at most 50). */
-  unknownWords: string[];
-}
-
-/** Keeps the `k` best (highest score) of a stream of scores, in descending order. */
-export class TopK {
-  private readonly items: Ranked[] = [];
-  constructor(private readonly k: number) {}
-
-  push(index: number, score: number): void {
-    const items = this.items;
-    if (items.length === this.k && score <= items[items.length - 1].score) return;
-    // Insertion into a short sorted list: k is a page of results, not the gallery.
-    let at = items.length;
-    while (at > 0 && items[at - 1].score < score) at--;
-    items.splice(at, 0, { index, score });
-    if (items.length > this.k) items.pop();
-  }
-
-  result(): Ranked[] {
-    return this.items.slice();
-  }
-}
-
-/** Embeddings of a list of dataset items, kept for the next query with the same list. */
-interface Cached {
-  items: number[];
-  emb: tf.Tensor2D;
-}
-
-const sameItems = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-
-/** Embeddings of a free-text list or a feature gallery, kept for the next query with the same list. */
-interface KeptByRef<T> {
-  of: T;
-  emb: tf.Tensor2D;
-}
+export {
+  TopK,
+  type DistinctTexts,
+  type Ranked,
+  type RankedCaption,
+  type RankedImage,
+  type RankedText,
+} from './ranked';
 
 export class Retriever {
-  private captionCache: Cached | null = null;
-  private imageCache: Cached | null = null;
-  private textCache: KeptByRef<readonly string[]> | null = null;
-  private featureCache: KeptByRef<Float32Array> | null = null;
   private distinctCache: { of: readonly string[]; list: DistinctTexts } | null = null;
   private readonly cache: boolean;
+  /** Gallery embeddings kept between queries (with `{ cache: true }`). */
+  private readonly embeddings: EmbeddingCache;
 
   /**
    * @param codec how the model reads text (its vocabulary and caption length, as in training)
@@ -124,6 +64,7 @@ export class Retriever {
     options: { cache?: boolean } = {},
   ) {
     this.cache = options.cache ?? false;
+    this.embeddings = new EmbeddingCache(this.cache);
     if (dataset && dataset.imageDim !== model.config.imageDim) {
       throw new Error(
         `dataset '${dataset.name}' has ${dataset.imageDim}-d image features but the model expects ` +
@@ -225,7 +166,8 @@ export class Retriever {
       throw new Error(`photo features have ${features.length} values, expected ${count} x ${F}`);
     const list = 'ids' in candidates ? candidates : this.candidates(candidates);
     if (!list.texts.length) throw new Error('no candidate sentence has a word the model knows');
-    const caps = this.keptRef('textCache', list.texts, () => embedSequences(this.model, list.ids)); // [m, H]
+    const embedCandidates = () => embedSequences(this.model, list.ids);
+    const caps = this.embeddings.keptRef('textCache', list.texts, embedCandidates); // [m, H]
     const ims = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))); // [count, H]
     const tops = Array.from({ length: count }, () => new TopK(Math.max(1, limit)));
     scoreBlocks(ims, caps, this.model.config.measure, 2048, (block, start, n) => {
@@ -254,7 +196,7 @@ export class Retriever {
     if (count < 1 || features.length !== count * F)
       throw new Error(`gallery features have ${features.length} values, expected ${count} x ${F}`);
     const { ids, unknown } = this.codec.encodeQuery(text, 'the search sentence');
-    const ims = this.keptRef('featureCache', features, () =>
+    const ims = this.embeddings.keptRef('featureCache', features, () =>
       tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))),
     );
     const cap = embedSequences(this.model, [ids]); // [1, H]
@@ -377,17 +319,13 @@ export class Retriever {
 
   /** Frees the cached gallery embeddings (the model belongs to whoever made it). */
   dispose(): void {
-    for (const held of [this.captionCache, this.imageCache, this.textCache, this.featureCache])
-      held?.emb.dispose();
-    this.captionCache = this.imageCache = null;
-    this.textCache = null;
-    this.featureCache = null;
+    this.embeddings.dispose();
     this.distinctCache = null;
   }
 
   /** [m, H] embeddings of dataset captions (kept between queries when caching). */
   private captionEmbeddings(captions: number[]): tf.Tensor2D {
-    return this.kept('captionCache', captions, () =>
+    return this.embeddings.kept('captionCache', captions, () =>
       embedSequences(
         this.model,
         captions.map((k) => this.captionIds(k)),
@@ -397,37 +335,9 @@ export class Retriever {
 
   /** [n, H] embeddings of dataset images (kept between queries when caching). */
   private imageEmbeddings(images: number[]): tf.Tensor2D {
-    return this.kept('imageCache', images, () => embedDatasetImages(this.model, this.data(), images));
-  }
-
-  /** Like `kept`, for a list or an array recognised by identity (a caption bank, a photo gallery). */
-  private keptRef(
-    slot: 'textCache' | 'featureCache',
-    of: readonly string[] | Float32Array,
-    embed: () => tf.Tensor2D,
-  ): tf.Tensor2D {
-    if (!this.cache) return embed();
-    const held: KeptByRef<unknown> | null = this[slot];
-    if (held && held.of === of) return held.emb;
-    const emb = embed();
-    held?.emb.dispose();
-    if (slot === 'textCache') this.textCache = { of: of as readonly string[], emb };
-    else this.featureCache = { of: of as Float32Array, emb };
-    return emb;
-  }
-
-  /**
-   * `embed()` of `items`, or, when caching, the tensor kept in `slot` for the same list (a new list
-   * replaces it). Without caching the caller owns (and disposes) the result; with it, the Retriever does.
-   */
-  private kept(slot: 'captionCache' | 'imageCache', items: number[], embed: () => tf.Tensor2D): tf.Tensor2D {
-    if (!this.cache) return embed();
-    const held = this[slot];
-    if (held && sameItems(held.items, items)) return held.emb;
-    const emb = embed();
-    held?.emb.dispose();
-    this[slot] = { items: items.slice(), emb };
-    return emb;
+    return this.embeddings.kept('imageCache', images, () =>
+      embedDatasetImages(this.model, this.data(), images),
+    );
   }
 
   /** Word ids of dataset caption k, as in training. */

@@ -1,24 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
-import { Retriever, TopK } from '../../src/model/retrieval';
+import { Retriever } from '../../src/model/retrieval';
 import { scores } from '../../src/model/scoring';
 import { Trainer } from '../../src/model/trainer';
 import { makeSyntheticDataset } from '../../src/model/synthetic';
 import { useBackend } from '../helpers/tf';
 
 beforeAll(() => useBackend('wasm'));
-
-describe('TopK', () => {
-  it('keeps the k highest scores in descending order', () => {
-    const top = new TopK(3);
-    [5, 1, 9, 3, 9.5, -2, 7].forEach((s, i) => top.push(i, s));
-    expect(top.result()).toEqual([
-      { index: 4, score: 9.5 },
-      { index: 2, score: 9 },
-      { index: 6, score: 7 },
-    ]);
-  });
-});
 
 describe('Retriever', () => {
   const ds = makeSyntheticDataset({ numImages: 240, imageDim: 32, seed: 4 });
