@@ -36,19 +36,9 @@ import { energyStats, type EnergyStats } from './energy-stats';
 import { calibrateGenerality, type GeneralityCalibration } from './generality';
 import type { Dataset } from './types';
 
-export { energyStats, quantile, type EnergyStats } from './energy-stats';
-export {
-  calibrateGenerality,
-  DEFAULT_ASYMMETRY,
-  extendsWords,
-  FUNCTION_WORDS,
-  generalityScale,
-  generalityVerdict,
-  type GeneralityCalibration,
-  type GeneralityOptions,
-  type GeneralityScale,
-  type GeneralityVerdict,
-} from './generality';
+// The energy statistics and the generality scale and verdict, importable from here as before.
+export * from './energy-stats';
+export * from './generality';
 
 export const CALIBRATION_FORMAT = 'orderembed-calibration';
 export const CALIBRATION_FILE = 'calibration.json';

@@ -38,14 +38,8 @@ import {
 import { tokenize } from './tokenizer';
 import type { Dataset } from './types';
 
-export {
-  TopK,
-  type DistinctTexts,
-  type Ranked,
-  type RankedCaption,
-  type RankedImage,
-  type RankedText,
-} from './ranked';
+// The result types and TopK, importable from here as before.
+export * from './ranked';
 
 export class Retriever {
   private distinctCache: { of: readonly string[]; list: DistinctTexts } | null = null;
