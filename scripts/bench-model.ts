@@ -6,7 +6,8 @@
  * full training steps per second (image-caption pairs/s) at those sizes; on wasm, an LN-GRU training step
  * with one thread against all threads (--threads, default one per core; data parallelism over
  * worker_threads, scripts/lib/parallel-pool.ts) at hidden 1024 and at the playground's default (hidden
- * 256, word 128, batch 64); LN-GRU vs GRU (one layer's forward + backward, and a training step) at the
+ * 256, word 128, batch 64), with the machine's own ceiling for that speed-up (the one-thread step in as
+ * many independent processes, ./lib/process-ceiling.ts); LN-GRU vs GRU (one layer's forward + backward, and a training step) at the
  * playground default and at hidden 1024 (part `lngru`). Prints a table and a last line of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
  */
 import { initNodeBackend } from './lib/node-backend';
@@ -16,14 +17,15 @@ import { BENCH_MODEL } from './cli/commands';
 import * as tf from '../src/model/tf';
 import { GruLayer, setHostLnPath } from '../src/model/gru';
 import { Trainer } from '../src/model/trainer';
-import { Rng } from '../src/model/rng';
 import { orderViolation } from '../src/model/scoring';
 import type { Dataset } from '../src/model/types';
+import { benchDataset, BENCH_F, BENCH_T } from './lib/bench-data';
+import { processCeiling } from './lib/process-ceiling';
 
 const B = 128;
-const T = 12;
+const T = BENCH_T;
 const D = 300;
-const F = 1024;
+const F = BENCH_F;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -155,25 +157,6 @@ function scoringMs(
   return ms;
 }
 
-/** Random features and 12-word captions, so every batch has exactly T = 12 steps. */
-function benchDataset(numImages: number): Dataset {
-  const rng = new Rng(5);
-  const words = Array.from({ length: 1000 }, (_, i) => `w${i}`);
-  const captions: Dataset['captions'] = [];
-  for (let i = 0; i < numImages; i++) {
-    for (let k = 0; k < 2; k++)
-      captions.push({ image: i, text: Array.from({ length: T }, () => words[rng.int(1000)]).join(' ') });
-  }
-  return {
-    name: 'bench',
-    imageDim: F,
-    numImages,
-    features: Float32Array.from({ length: numImages * F }, () => rng.normal()),
-    captions,
-    splits: { train: Array.from({ length: numImages }, (_, i) => i) },
-  };
-}
-
 /** Matrix-product FLOPs of one training step: forward, and twice that for the backward pass. */
 function trainStepFlops(H: number): number {
   const fwd = 2 * T * B * D * 3 * H + 2 * T * B * H * 3 * H + 2 * B * F * H;
@@ -284,6 +267,13 @@ async function main(): Promise<void> {
         figures[`pairs_per_s_lngru_1thread${sfx}`] = p1.toFixed(1);
         figures[`pairs_per_s_lngru_threads${sfx}`] = pn.toFixed(1);
         figures[`threads_speedup${sfx}`] = (pn / p1).toFixed(3);
+        // The machine's own ceiling for that speed-up: the same one-thread step in `threads` processes.
+        const c = await processCeiling(threads, size, reps.n);
+        console.log(
+          `  ceiling: ${threads} independent processes ${c.togetherMs.toFixed(0)} ms a step each, alone ${c.aloneMs.toFixed(0)} ms: ` +
+            `x${c.ceiling.toFixed(2)} (the threads reach ${((100 * pn) / p1 / c.ceiling).toFixed(0)}% of it)`,
+        );
+        figures[`threads_ceiling${sfx}`] = c.ceiling.toFixed(3);
       }
       await pool.close();
     }

@@ -42,12 +42,18 @@ export interface GruCache {
   };
 }
 
-/** Hidden-side LN statistics of the 'host-ln' path, rows t * B + b over all steps. */
+/** LN statistics of the 'host-ln' path (both sides), rows t * B + b over all steps. */
 export interface HostLnCache {
   /** Normalized W_hh h_prev + b_hh [T*B, 3H]. */
   ghHat: Float32Array;
   /** 1 / std per row and group (rz, n) [T*B, 2]. */
   ghRstd: Float32Array;
+  /** Normalized W_ih x + b_ih [T*B, 3H]. */
+  giHat: Float32Array;
+  /** 1 / std per row and group of the input side [T*B, 2]. */
+  giRstd: Float32Array;
+  /** [T*B, 3H] of scratch: gi' in the forward pass, d (W_ih x + b_ih) in the backward (copied out). */
+  scratch: Float32Array;
 }
 
 /**
@@ -63,7 +69,13 @@ export function takeHostLnCache(rows: number, C: number): HostLnCache {
     spareHostLn = null;
     return spare;
   }
-  return { ghHat: new Float32Array(rows * C), ghRstd: new Float32Array(rows * 2) };
+  return {
+    ghHat: new Float32Array(rows * C),
+    ghRstd: new Float32Array(rows * 2),
+    giHat: new Float32Array(rows * C),
+    giRstd: new Float32Array(rows * 2),
+    scratch: new Float32Array(rows * C),
+  };
 }
 
 export interface GruForward {

@@ -1,6 +1,6 @@
 /**
  * The GRU's steps with tfjs ops (./gru.ts): 'composite' on every backend, and 'host-ln', the LN-GRU
- * on the host-memory backends (wasm, cpu) with its hidden-side layer norm as host loops
+ * on the host-memory backends (wasm, cpu) with both layer norms as host loops
  * (./kernels/lngruStep.host.ts). Also the input-side gradients that the WebGPU kernel path shares, and
  * the helpers of both: masks, AddN in groups, time steps as row blocks.
  */
@@ -38,8 +38,8 @@ import {
  * Forward with tfjs ops for the products and the gates. The LN-GRU's hidden-side layer norm is tfjs
  * ops too ('composite') or a host loop ('host-ln', ./kernels/lngruStep.host.ts): then a step issues
  * the same tfjs ops as the plain GRU's, its LN being a view of W_hh h_prev, a loop, and a new tensor
- * gh' in place of the add of b_hh (the composite LN adds some 10 small ops per step). The input-side
- * LN is composite on both: a few ops over all steps' rows at once, where wasm's kernels beat a loop.
+ * gh' in place of the add of b_hh (the composite LN adds some 10 small ops per step); its input-side
+ * LN over all steps' rows at once is one more loop (a view of W_ih x, a new tensor gi').
  */
 export function* forwardComposite(
   layer: GruParts,
@@ -60,7 +60,16 @@ export function* forwardComposite(
     const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
     const whhT = own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
     const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
+    const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
     const input = own.tidy(() => {
+      if (host) {
+        // gi' = LN(W_ih x + b_ih) of all steps' rows on the host, like the hidden side below: one loop
+        // in place of the composite LN's ~12 ops over [T*B, 3H] forward and ~18 backward.
+        const bih = p.bias_ih.dataSync() as Float32Array;
+        const lnIh = { gain: p.ln_weight_ih.dataSync(), shift: p.ln_bias_ih.dataSync() } as HostLn;
+        biasLnForward(hostValues(giRaw), bih, lnIh, H, host.scratch, host.giHat, host.giRstd);
+        return { gi: hostTensor2d(host.scratch, [T * B, C]), lnIn: undefined };
+      }
       let gi = giRaw.add(p.bias_ih) as tf.Tensor2D;
       let lnIn: LnCache | undefined;
       if (layer.layerNorm) {
@@ -71,7 +80,6 @@ export function* forwardComposite(
     });
     const giSteps = own.keep(splitSteps(input.gi, T)); // T x [B, 3H]
     const masks = own.keep(stepMasks(lengths, T));
-    const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
     const ln = host ? null : hiddenLn(layer);
     const lnHh = host ? hostLnParams(layer) : null;
     const bhh = host ? (p.bias_hh.dataSync() as Float32Array) : null;
@@ -179,7 +187,15 @@ export function* backwardComposite(
     // Input side, all steps at once.
     let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [T*B, 3H]
     const lnIn = cache.lnIn;
-    if (lnIn) {
+    if (host) {
+      // Back through the input-side LN on the host (its forward: forwardComposite).
+      const gainIh = p.ln_weight_ih.dataSync() as Float32Array;
+      const sumsIh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
+      hostLnBackward(hostValues(dGI), host.giHat, host.giRstd, gainIh, H, host.scratch, sumsIh);
+      dGI = own.keep(hostTensor2d(host.scratch, [T * B, C]));
+      grads.ln_weight_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.gain)));
+      grads.ln_bias_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.shift)));
+    } else if (lnIn) {
       const dGIn = dGI;
       const g = own.tidy(() => lnBackward(dGIn, lnIn, p.ln_weight_ih, layer.groups));
       grads.ln_weight_ih = g.dgain;

@@ -1,13 +1,14 @@
 /**
- * The LN-GRU's hidden-side layer norm as plain loops over host memory: the 'host-ln' path of ../gru.ts
+ * The LN-GRU's layer norms as plain loops over host memory: the 'host-ln' path of ../gru.ts
  * on the wasm and cpu backends, whose tensor data already lives in host memory (the wasm heap, or JS
  * arrays). The composite tfjs version (./lngruStep.ts: statistics by indicator products, gain and shift,
  * and their backward) adds about 11 small ops per step forward and 16 backward, each with a fixed cost
  * on wasm; here one LN is a view of W_hh h_prev, two passes per row, and a new tensor for gh' (and the
  * same backward), so that a step issues the plain GRU's tfjs ops. The gates stay tfjs ops: in V8,
- * scalar exp and tanh over a step's [B, 3H] cost more than wasm's SIMD kernels with their dispatch, and
- * the input-side LN stays composite too (few ops over all steps' rows, where wasm's kernels beat a
- * loop; docs/benchmarks.md).
+ * scalar exp and tanh over a step's [B, 3H] cost more than wasm's SIMD kernels with their dispatch. The
+ * input-side LN over all steps' rows [T*B, 3H] is the same loop once per pass: its composite version
+ * (statistics by indicator products, and four column sums as [1, T*B] products) cost more at the
+ * playground's size than the loop (docs/benchmarks.md).
  *
  * Layer norm (Ba, Kiros & Hinton 2016) over the groups [:2H] (r and z share one mean and variance) and
  * [2H:] (n) of each row of a [R, 3H] pre-activation v (torch.nn.GRU gate order r, z, n):
