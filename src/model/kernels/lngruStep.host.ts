@@ -23,6 +23,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../tf';
 import { LN_EPS } from './lngruStep';
+import { lnBackwardWasm, lnForwardWasm, lnWasm } from './lnHost.wasm';
 
 /**
  * The values of a float32 tensor on a host-memory backend, read-only and without a copy: on wasm a view
@@ -101,9 +102,25 @@ function normGroup(
 
 /**
  * out = LN(v + bias) per row and group [:2H], [2H:] for v [R, 3H]; xhat [R, 3H] and rstd [R, 2]
- * receive what the backward pass needs.
+ * receive what the backward pass needs. In the SIMD module (./lnHost.wasm.ts) where it runs (its
+ * second pass in float32), else as JS loops.
  */
 export function biasLnForward(
+  v: Float32Array,
+  bias: Float32Array,
+  ln: HostLn,
+  H: number,
+  out: Float32Array,
+  xhat: Float32Array,
+  rstd: Float32Array,
+): void {
+  const w = lnWasm();
+  if (w) lnForwardWasm(w, v, bias, ln, H, out, xhat, rstd);
+  else biasLnForwardJs(v, bias, ln, H, out, xhat, rstd);
+}
+
+/** {@link biasLnForward} as JS loops: where WebAssembly SIMD is missing, and the module's reference. */
+export function biasLnForwardJs(
   v: Float32Array,
   bias: Float32Array,
   ln: HostLn,
@@ -180,8 +197,26 @@ function normGroupBackward(
   for (j = j0; j < j1; j++) dx[o + j] = rs * (dout[o + j] * gain[j] - m1 - xhat[o + j] * m2);
 }
 
-/** Backward of out = LN(v + bias) over all rows of dout [R, 3H]: dx = d v [R, 3H]; adds to `sums`. */
+/**
+ * Backward of out = LN(v + bias) over all rows of dout [R, 3H]: dx = d v [R, 3H]; adds to `sums`. In
+ * the SIMD module (./lnHost.wasm.ts) where it runs, else as JS loops.
+ */
 export function lnBackward(
+  dout: Float32Array,
+  xhat: Float32Array,
+  rstd: Float32Array,
+  gain: Float32Array,
+  H: number,
+  dx: Float32Array,
+  sums: LnGradSums,
+): void {
+  const w = lnWasm();
+  if (w) lnBackwardWasm(w, dout, xhat, rstd, gain, H, dx, sums);
+  else lnBackwardJs(dout, xhat, rstd, gain, H, dx, sums);
+}
+
+/** {@link lnBackward} as JS loops: where WebAssembly SIMD is missing, and the module's reference. */
+export function lnBackwardJs(
   dout: Float32Array,
   xhat: Float32Array,
   rstd: Float32Array,

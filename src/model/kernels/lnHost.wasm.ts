@@ -1,0 +1,133 @@
+/**
+ * The 'host-ln' layer norms as WebAssembly SIMD (./lnHost.wat, assembled into ./lnHost.wasm-bytes.ts):
+ * the loops of ./lngruStep.host.ts four floats at a time. The module has its own memory, so each call
+ * copies its inputs in and its results out (memcpy speed; the loops themselves were ~8 ns a value in
+ * V8, where the SIMD passes take well under 1). Compiled synchronously on first use (1.6 KB, under
+ * the 4 KB that browsers allow a main thread); where WebAssembly SIMD is missing, `lnWasm()` is null
+ * and the JS loops run.
+ */
+import { LN_HOST_WASM } from './lnHost.wasm-bytes';
+import type { HostLn, LnGradSums } from './lngruStep.host';
+
+interface LnExports {
+  memory: WebAssembly.Memory;
+  lnForward(
+    v: number,
+    bias: number,
+    gain: number,
+    shift: number,
+    out: number,
+    xhat: number,
+    rstd: number,
+    R: number,
+    H: number,
+  ): void;
+  lnBackward(
+    dout: number,
+    xhat: number,
+    rstd: number,
+    gain: number,
+    dx: number,
+    sg: number,
+    ss: number,
+    R: number,
+    H: number,
+  ): void;
+}
+
+/** undefined: not compiled yet; null: this runtime cannot (no SIMD), or turned off by `setLnWasm`. */
+let compiled: LnExports | null | undefined;
+let enabled = true;
+
+/** The compiled module, or null where WebAssembly SIMD is missing or the module is turned off. */
+export function lnWasm(): LnExports | null {
+  if (!enabled) return null;
+  if (compiled === undefined) {
+    try {
+      const bytes = Uint8Array.from(atob(LN_HOST_WASM), (c) => c.charCodeAt(0));
+      compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as LnExports;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** Turns the module off (the JS loops run) or on again: tests and benchmarks compare the two. */
+export function setLnWasm(on: boolean): void {
+  enabled = on;
+}
+
+/** Successive regions of the module's memory, in bytes, each aligned to 16 (f64 and v128 loads). */
+class Layout {
+  private end = 0;
+  take(bytes: number): number {
+    const at = this.end;
+    this.end += Math.ceil(bytes / 16) * 16;
+    return at;
+  }
+  /** The module's memory, grown to hold every region taken. */
+  buffer(w: LnExports): ArrayBuffer {
+    const short = this.end - w.memory.buffer.byteLength;
+    if (short > 0) w.memory.grow(Math.ceil(short / 65536));
+    return w.memory.buffer;
+  }
+}
+
+/** ./lngruStep.host.ts `biasLnForward` in the module: out, xhat [R, 3H] and rstd [R, 2] from v [R, 3H]. */
+export function lnForwardWasm(
+  w: LnExports,
+  v: Float32Array,
+  bias: Float32Array,
+  ln: HostLn,
+  H: number,
+  out: Float32Array,
+  xhat: Float32Array,
+  rstd: Float32Array,
+): void {
+  const C = 3 * H;
+  const R = v.length / C;
+  const L = new Layout();
+  const [pv, pb, pg, ps, px, pr] = [R * C, C, C, C, R * C, 2 * R].map((n) => L.take(4 * n));
+  const mem = L.buffer(w);
+  const f32 = (at: number, n: number) => new Float32Array(mem, at, n);
+  f32(pv, R * C).set(v);
+  f32(pb, C).set(bias);
+  f32(pg, C).set(ln.gain);
+  f32(ps, C).set(ln.shift);
+  // out is written over v (each value is read before its own slot is written).
+  w.lnForward(pv, pb, pg, ps, pv, px, pr, R, H);
+  out.set(f32(pv, R * C));
+  xhat.set(f32(px, R * C));
+  rstd.set(f32(pr, 2 * R));
+}
+
+/** ./lngruStep.host.ts `lnBackward` in the module: dx [R, 3H] from dout; adds to `sums`. */
+export function lnBackwardWasm(
+  w: LnExports,
+  dout: Float32Array,
+  xhat: Float32Array,
+  rstd: Float32Array,
+  gain: Float32Array,
+  H: number,
+  dx: Float32Array,
+  sums: LnGradSums,
+): void {
+  const C = 3 * H;
+  const R = dout.length / C;
+  const L = new Layout();
+  const [pd, px, pr, pg, psg, pss] = [4 * R * C, 4 * R * C, 8 * R, 4 * C, 8 * C, 8 * C].map((b) => L.take(b));
+  const mem = L.buffer(w);
+  const f32 = (at: number, n: number) => new Float32Array(mem, at, n);
+  f32(pd, R * C).set(dout);
+  f32(px, R * C).set(xhat);
+  f32(pr, 2 * R).set(rstd);
+  f32(pg, C).set(gain);
+  new Float64Array(mem, psg, C).set(sums.gain);
+  new Float64Array(mem, pss, C).set(sums.shift);
+  // dx is written over dout (each value is read before its own slot is written).
+  w.lnBackward(pd, px, pr, pg, pd, psg, pss, R, H);
+  dx.set(f32(pd, R * C));
+  sums.gain.set(new Float64Array(mem, psg, C));
+  sums.shift.set(new Float64Array(mem, pss, C));
+}
