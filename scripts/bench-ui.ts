@@ -19,7 +19,9 @@
  * with a `threads<N>_` prefix, with what the header showed (backend, thread count, why single-threaded).
  * Every repeat also reports the training rate: the median, over one-second samples after --warmup
  * seconds, of the Pairs/s column (the worker's own step-time rate, evaluations excluded), averaged over
- * the runs shown. --single clicks Start (one LN-GRU run) instead of "Compare LN on/off".
+ * the runs shown. --single clicks Start (one LN-GRU run) instead of "Compare LN on/off". With Compare,
+ * each run's own rate is sampled too, and `lngru_vs_gru` is the median over repeats of GRU pairs/s over
+ * LN-GRU pairs/s: what an LN-GRU step costs in GRU steps in the page (issue 18's target: 1.15 at most).
  */
 import { parseCommand } from './cli/options';
 import { BENCH_UI } from './cli/commands';
@@ -50,6 +52,8 @@ async function main(): Promise<void> {
     longest: [] as number[],
     points: [] as number[],
     pairs: [] as number[],
+    /** Compare: GRU pairs/s over LN-GRU pairs/s, per repeat (an LN-GRU step's cost in GRU steps). */
+    lnCost: [] as number[],
     shown: new Set<string>(),
   }));
   try {
@@ -63,11 +67,14 @@ async function main(): Promise<void> {
         st.longest.push(Math.max(0, ...m.tasks));
         st.points.push(m.points);
         st.pairs.push(m.pairsPerSec);
+        if (m.lnPairsPerSec > 0 && m.gruPairsPerSec > 0) st.lnCost.push(m.gruPairsPerSec / m.lnPairsPerSec);
         st.shown.add(m.shown);
         console.log(
           `${dir ?? 'this build'}${threads === undefined ? '' : ` ?threads=${threads}`}, repeat ${r + 1}: ` +
             `${m.dataset}: ${m.shown}; ${seconds} s of training, loss points ${m.points}, ` +
-            `pairs/s ${m.pairsPerSec.toFixed(1)}; tasks over 50 ms (ms): [${m.tasks.join(', ')}]`,
+            `pairs/s ${m.pairsPerSec.toFixed(1)}` +
+            (a.single ? '' : ` (LN-GRU ${m.lnPairsPerSec.toFixed(1)}, GRU ${m.gruPairsPerSec.toFixed(1)})`) +
+            `; tasks over 50 ms (ms): [${m.tasks.join(', ')}]`,
         );
       }
     }
@@ -84,6 +91,7 @@ async function main(): Promise<void> {
       `${prefix}tasks_over_50ms=${median(st.over50)} ${prefix}tasks_over_100ms=${median(st.over100)} ` +
         `${prefix}longest_task_ms=${median(st.longest)} ${prefix}longest_task_ms_max=${Math.max(...st.longest)} ` +
         `${prefix}loss_points=${median(st.points)} ${prefix}pairs_per_s=${median(st.pairs).toFixed(1)} ` +
+        (st.lnCost.length ? `${prefix}lngru_vs_gru=${median(st.lnCost).toFixed(3)} ` : '') +
         `${prefix}shown="${[...st.shown].join(' | ')}" seconds=${seconds} repeats=${repeats}`,
     );
   });
@@ -94,7 +102,16 @@ async function measure(
   served: Served,
   a: { pack?: string; hidden?: number; batch?: number; single?: boolean },
   o: { scenes: number; seconds: number; warmup: number; threads: number | undefined },
-): Promise<{ tasks: number[]; points: number; dataset: string; pairsPerSec: number; shown: string }> {
+): Promise<{
+  tasks: number[];
+  points: number;
+  dataset: string;
+  pairsPerSec: number;
+  /** Compare only: the LN-GRU run's and the GRU run's own pairs/s (medians of the samples). */
+  lnPairsPerSec: number;
+  gruPairsPerSec: number;
+  shown: string;
+}> {
   const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const page = await context.newPage();
@@ -134,13 +151,20 @@ async function measure(
     const t0 = Date.now();
     await page.getByRole('button', { name: a.single ? 'Start' : 'Compare LN on/off', exact: true }).click();
     const samples: number[] = [];
+    // Compare: each run's own pairs/s (its steps' time), by kind, so LN-GRU / GRU reads off the page.
+    const byKind: Record<'ln' | 'gru', number[]> = { ln: [], gru: [] };
     await page.waitForTimeout(o.warmup * 1000);
     while (Date.now() - t0 < o.seconds * 1000) {
-      const rates = await page.$$eval('[data-testid=run-stats] tbody tr', (rows) =>
-        rows.map((r) => Number((r.querySelectorAll('td')[4]?.textContent ?? '').replace(/[^0-9.]/g, ''))),
+      const rows = await page.$$eval('[data-testid=run-stats] tbody tr', (trs) =>
+        trs.map((r) => ({
+          name: r.querySelector('th')?.textContent ?? '',
+          rate: Number((r.querySelectorAll('td')[4]?.textContent ?? '').replace(/[^0-9.]/g, '')),
+        })),
       );
-      const live = rates.filter((x) => x > 0);
-      if (live.length) samples.push(live.reduce((x, y) => x + y, 0) / live.length);
+      const live = rows.filter((x) => x.rate > 0);
+      if (live.length) samples.push(live.reduce((x, y) => x + y.rate, 0) / live.length);
+      if (!a.single && live.length === 2)
+        for (const r of live) byKind[/\bLN\b|LN-GRU/.test(r.name) ? 'ln' : 'gru'].push(r.rate);
       await page.waitForTimeout(Math.min(1000, Math.max(0, o.seconds * 1000 - (Date.now() - t0))));
     }
     const tasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
@@ -148,7 +172,16 @@ async function measure(
       (await page.getByTestId('chart-loss').getAttribute('data-series')) ?? '{}',
     ) as Record<string, number>;
     const points = Object.values(series).reduce((x, y) => x + y, 0);
-    return { tasks, points, dataset, pairsPerSec: samples.length ? median(samples) : NaN, shown };
+    const med = (xs: number[]) => (xs.length ? median(xs) : NaN);
+    return {
+      tasks,
+      points,
+      dataset,
+      pairsPerSec: med(samples),
+      lnPairsPerSec: med(byKind.ln),
+      gruPairsPerSec: med(byKind.gru),
+      shown,
+    };
   } finally {
     await context.close();
   }
