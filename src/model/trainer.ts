@@ -9,9 +9,11 @@
  * - ./training/sampler.ts: sampling 'image' (default, every training image once an epoch with one of
  *   its captions) or 'caption' (every caption once an epoch, in batches of nearly equal length); a batch
  *   never holds the same image twice. Deterministic given the seed.
+ * - ./training/batch.ts: a batch's loss and gradients, as a pass that stepAsync can stop within.
  * - ./training/update.ts: Adam (lr 1e-3 by default, scheduled by ./driver.ts `learningRateAt`),
  *   gradients clipped to a global norm (2 by default), on the host or wholly on the device (WebGPU).
  *   The loss may switch to max-violation at one step (VSE++ warm-up).
+ * - ./training/device-step.ts: the WebGPU steps (`stepOnDevice`), their results read one step behind.
  * - ./training/init.ts: random init, pretrained word vectors for the word embedding
  *   (`initWordVectors`), or another run's weights (`initFrom`, fine-tuning).
  * - ./training/averaging.ts: optionally the running mean of the weights from one step on
@@ -19,37 +21,29 @@
  * - ./training/state.ts: the whole state as a checkpoint and back (`checkpoint`, `restore`).
  * - ./training/step-control.ts: a step's errors (divergence, abandonment) and stepAsync's control.
  * - Optionally distillation from an ensemble of trained models (`distillFrom`, ./distill.ts).
- * - Evaluation and embeddings through ./evaluate.ts.
+ * - ./training/evaluation.ts: evaluation and embeddings through ./evaluate.ts (the base class,
+ *   DatasetModel, whose methods `evaluate`, `embedTexts`, ... are the Trainer's).
  */
 import * as tf from './tf';
 import { OrderEmbeddingModel } from './model';
 import { DEFAULTS } from './defaults';
 import { learningRateAt } from './driver';
-import {
-  embedDatasetImages,
-  embedSequences,
-  evaluateSplit,
-  evaluateSplitAsync,
-  gatherFeatures,
-  scoreImages,
-  type ChunkControl,
-  type EvalSource,
-  type EvaluateOptions,
-  type ScoredImages,
-  type TrainedModel,
-} from './evaluate';
+import type { TrainedModel } from './evaluate';
 import { Rng } from './rng';
 import { runToEnd, type Pass } from './ops';
-import { padTimeMajor, type Vocabulary } from './tokenizer';
-import type { Dataset, EvalMetrics, ModelConfig, StepResult, TrainConfig } from './types';
+import type { Vocabulary } from './tokenizer';
+import type { Dataset, ModelConfig, StepResult, TrainConfig } from './types';
 import type { WordVectors } from './word-vectors';
 import { EnsembleTeacher, type Teacher } from './distill';
 import { checkRunSize } from './limits';
 import type { TrainerCheckpoint } from './checkpoint';
-import { CaptionCodec, hasKnownWord } from './caption-codec';
+import { CaptionCodec } from './caption-codec';
 import { checkDistill, checkTrainConfig, validateDataset } from './training/validate';
 import { encodeTrainingCaptions, trainingVocabulary, type TrainingCaptions } from './training/captions';
 import { BatchSampler, type Batch } from './training/sampler';
+import { batchLossAndGradsPass, type LossAndGrads } from './training/batch';
+import { DeviceSteps } from './training/device-step';
+import { DatasetModel } from './training/evaluation';
 import { WeightAverage } from './training/averaging';
 import { assignWordVectors, checkInitRun, type InitRun } from './training/init';
 import {
@@ -64,17 +58,10 @@ import {
   STEP_BLOCK_MACS,
   STEP_SLICE_MS,
   TrainingDivergedError,
+  runInSlices,
   type StepControl,
 } from './training/step-control';
-import {
-  adamInternals,
-  applyOnDevice,
-  clipAndApply,
-  dropDeviceStep,
-  gradientNorm,
-  type DeviceStepState,
-  type PendingDeviceStep,
-} from './training/update';
+import { applyOnHost } from './training/update';
 
 // The Trainer's import path stays the one place to import training from.
 export { validateDataset } from './training/validate';
@@ -89,34 +76,28 @@ export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize' | 'imageDim' | 'margin
   maxViolation: DEFAULTS.loss.maxViolation,
 };
 
-/** A batch's loss (a scalar left on the device) and the gradient of every weight. */
-type LossAndGrads = { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
-
-export class Trainer {
+export class Trainer extends DatasetModel {
   readonly config: { model: ModelConfig; train: TrainConfig };
-  readonly vocab: Vocabulary;
+  override readonly vocab: Vocabulary;
   /** How this model reads text (the vocabulary, cut to train.maxLength); saved with its run. */
-  readonly codec: CaptionCodec;
-  readonly model: OrderEmbeddingModel;
+  override readonly codec: CaptionCodec;
+  override readonly model: OrderEmbeddingModel;
   /** Training captions dropped because none of their words is in the vocabulary. */
   readonly droppedCaptions: { index: number; text: string }[];
   /** The dataset trained on (its name goes into exported runs). */
-  readonly dataset: Dataset;
+  override readonly dataset: Dataset;
   private readonly optimizer: tf.AdamOptimizer;
-  private readonly captions: TrainingCaptions;
+  protected override readonly captions: TrainingCaptions;
   private readonly sampler: BatchSampler;
   /** averageFromStep: the mean of the weights after steps averageFromStep..steps. */
   private readonly average: WeightAverage;
   private steps = 0;
   private teacher?: Teacher;
-  /** stepOnDevice: the step whose loss and norm are still being read. */
-  private pending: PendingDeviceStep | null = null;
-  /** stepOnDevice: true while every step's loss and norm were finite; false makes updates no-ops. */
-  private deviceOk?: tf.Variable;
-  /** stepOnDevice: when the last result was read (its `ms` counts from there). */
-  private lastDeviceResultAt = 0;
+  /** stepOnDevice: the step still being read, and the device's divergence flag. */
+  private readonly device: DeviceSteps;
 
   constructor(dataset: Dataset, model: Partial<ModelConfig> = {}, train: Partial<TrainConfig> = {}) {
+    super();
     validateDataset(dataset);
     this.dataset = dataset;
     const t: TrainConfig = { ...DEFAULT_TRAIN, ...train };
@@ -143,6 +124,10 @@ export class Trainer {
     this.average = new WeightAverage(t);
     this.model = new OrderEmbeddingModel(m, rng.seed());
     this.optimizer = tf.train.adam(t.learningRate);
+    // Device steps move the step counter on, and set it back when a late read shows divergence.
+    const steps = { get: () => this.steps, set: (n: number) => (this.steps = n) };
+    const lossAndGrads = () => this.batchLossAndGrads();
+    this.device = new DeviceSteps({ ...this.parts, sampler: this.sampler, lossAndGrads, steps });
   }
 
   /** Optimisation steps done so far. */
@@ -242,47 +227,17 @@ export class Trainer {
   }
 
   /**
-   * {@link batchLossAndGrads} as a pass (./ops.ts) that yields within the GRU's forward and backward
-   * passes ({@link stepAsync}). Until it ends the trainer reads as before the step: the batch sampler is
-   * put back right after the batch is drawn and moved on only when the pass completes, so a checkpoint
-   * taken while it waits, or the pass abandoned, leaves the next step drawing this very batch.
+   * {@link batchLossAndGrads} as a pass (./training/batch.ts) that yields within the GRU's forward and
+   * backward passes ({@link stepAsync}). Until it ends the trainer reads as before the step: the batch
+   * sampler is put back right after the batch is drawn and moved on only when the pass completes, so a
+   * checkpoint taken while it waits, or the pass abandoned, leaves the next step drawing this very batch.
    */
   private *batchLossAndGradsPass(blockMacs?: number): Pass<LossAndGrads> {
-    const before = this.sampler.state();
-    const { images, captions } = this.nextBatch();
-    const batch = padTimeMajor(captions.map((k) => this.captions.encoded[k]!)); // ids [T, B]
-    const features = gatherFeatures(this.dataset, images, this.sampler.views(images.length)); // [B, F]
-    const after = this.sampler.state();
-    this.sampler.restore(before);
-    const distill = this.config.train.distill;
-    if (distill && !this.teacher)
-      throw new Error(
-        `distillation: no teacher loaded (call distillFrom with ${distill.teachers.join(', ')})`,
-      );
-    const teacherScores = this.teacher?.scores(images, captions); // [B, B]
-    const pass = this.model.lossAndGradsPass(features, batch.ids, batch.lengths, {
-      blockMacs,
-      maxViolation: this.maxViolation,
-      // Mask seeds from the seed and the step, not from the batch order's generator: a run with dropout
-      // sees the same batches as one without.
-      ...(this.config.train.dropout
-        ? {
-            dropout: this.config.train.dropout,
-            seed: (this.config.train.seed * 7919 + 2 * this.steps) % 2 ** 30,
-          }
-        : {}),
-      ...(distill && teacherScores
-        ? { distill: { scores: teacherScores, temperature: distill.temperature, weight: distill.weight } }
-        : {}),
-    });
-    let out: LossAndGrads;
-    try {
-      out = yield* pass;
-    } finally {
-      features.dispose();
-      teacherScores?.dispose();
-    }
-    this.sampler.restore(after);
+    const { dataset, captions, sampler, model, teacher, steps, maxViolation } = this;
+    const train = this.config.train;
+    const nextBatch = () => this.nextBatch();
+    const parts = { dataset, captions, sampler, model, train, teacher, steps, maxViolation, nextBatch };
+    const out = yield* batchLossAndGradsPass(parts, blockMacs);
     // Adam reads its (protected) learningRate at every update, so the decay needs no new optimizer and
     // keeps the moment estimates.
     (this.optimizer as unknown as { learningRate: number }).learningRate = this.learningRate;
@@ -316,99 +271,36 @@ export class Trainer {
    */
   async stepAsync(control: StepControl): Promise<StepResult> {
     const t0 = performance.now();
-    const { between, signal, sliceMs = STEP_SLICE_MS, blockMacs = STEP_BLOCK_MACS } = control;
-    const pass = this.batchLossAndGradsPass(blockMacs);
-    let waited = 0;
-    let last = t0;
-    for (;;) {
-      if (signal?.aborted) {
-        pass.return(undefined as never); // runs the passes' `finally`: their tensors are freed
-        throw new StepAbortedError(this.steps + 1);
-      }
-      const next = pass.next();
-      if (next.done) {
-        const result = this.applyStep(next.value, t0);
-        return { ...result, ms: result.ms - waited };
-      }
-      if (performance.now() - last >= sliceMs) {
-        const w0 = performance.now();
-        await between();
-        last = performance.now();
-        waited += last - w0;
-      }
-    }
+    const pass = this.batchLossAndGradsPass(control.blockMacs ?? STEP_BLOCK_MACS);
+    const finish = (lossAndGrads: LossAndGrads, waited: number) => this.applyStep(lossAndGrads, t0, waited);
+    return runInSlices(pass, control, t0, () => this.steps + 1, finish);
   }
 
   /**
    * The end of a step once its loss and gradients are there: the loss read back, the divergence check,
-   * the clipped update, the counters and the running mean. Nothing here yields, so a step is applied
-   * whole or not at all.
+   * the clipped update (./training/update.ts), the counters and the running mean. Nothing here yields,
+   * so a step is applied whole or not at all. Its `ms` counts from `t0`, less the `waited` turns of the
+   * event loop (stepAsync).
    */
-  private applyStep({ loss: lossT, grads }: LossAndGrads, t0: number): StepResult {
-    const loss = lossT.dataSync()[0];
-    lossT.dispose();
-    const gradNorm = gradientNorm(grads);
-    // Divergence stops the run before the update: the weights and Adam's moments stay those of the last
-    // good step (a checkpoint taken now resumes from there).
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      tf.dispose(Object.values(grads));
-      throw new TrainingDivergedError(this.steps + 1, loss, gradNorm);
-    }
-    clipAndApply(this.optimizer, grads, gradNorm, this.config.train.clipNorm);
+  private applyStep(lossAndGrads: LossAndGrads, t0: number, waited = 0): StepResult {
+    const { clipNorm } = this.config.train;
+    const { loss, gradNorm } = applyOnHost(this.optimizer, lossAndGrads, clipNorm, this.steps + 1);
     this.steps++;
     if (this.average.due(this.steps)) this.average.add(this.model.getWeights());
-    return { step: this.steps, epoch: this.epochsDone, loss, gradNorm, ms: performance.now() - t0 };
+    const ms = performance.now() - t0 - waited;
+    return { step: this.steps, epoch: this.epochsDone, loss, gradNorm, ms };
   }
 
   /**
    * One optimisation step that never waits for the device: the path for WebGPU, where a synchronous read
-   * stalls the queue (and tfjs's `dataSync` there is its slow path). The gradients are clipped on the
-   * device (scale = min(1, clip / norm) as a tensor), the update is applied, and the loss and gradient
-   * norm are read asynchronously, one step behind: this call enqueues step N, then awaits the read of
-   * step N - 1 (queued behind it, so the device stays busy) and resolves to step N - 1's result (null on
-   * the first call). {@link flushDeviceStep} reads the last one.
-   *
-   * Divergence still stops the run before the update: a device flag turns every update into a no-op
-   * (weights, Adam's moments and powers selected back) from the first step whose loss or norm is not
-   * finite, so when the late read shows it, the step counter, Adam's iteration count and the batch
-   * sampler are put back to where {@link step} would leave them, and this throws TrainingDivergedError
-   * for that step with the weights of the last good step.
-   *
-   * On wasm and cpu this gives {@link step}'s losses up to float rounding (clip / norm is divided in
-   * float32 on the device, in float64 on the host), which is why {@link step} keeps the synchronous read
-   * there: its digits are the reference runs' digits.
+   * stalls the queue. The update is applied on the device and the loss and gradient norm are read one
+   * step behind (./training/device-step.ts): this call enqueues step N and resolves to step N - 1's
+   * result (null on the first call); {@link flushDeviceStep} reads the last one. A step whose loss or
+   * norm is not finite is rolled back to where {@link step} would leave it and throws
+   * TrainingDivergedError. On wasm and cpu it gives {@link step}'s losses up to float rounding.
    */
-  async stepOnDevice(): Promise<StepResult | null> {
-    const t0 = performance.now();
-    const before: DeviceStepState = {
-      ...this.sampler.state(),
-      iterations: adamInternals(this.optimizer).iterations_ ?? 0,
-    };
-    const { loss, grads } = this.batchLossAndGrads();
-    this.deviceOk ??= tf.variable(tf.scalar(true, 'bool'), false);
-    const { clipNorm } = this.config.train;
-    const norm = applyOnDevice(this.optimizer, this.model.variables, grads, loss, clipNorm, this.deviceOk);
-    this.steps++;
-    const averaging = this.average.due(this.steps);
-    // The weights after this update, in PyTorch layout, held on the device until the read says the step
-    // was good (tf.clone shares the buffer: later updates assign new ones).
-    const weights = averaging
-      ? this.model.variables.map((v, k) =>
-          this.model.weightShapes[k].name === 'image.weight' ? v.transpose() : v.clone(),
-        )
-      : undefined;
-    const step: PendingDeviceStep = {
-      step: this.steps,
-      epoch: this.epochsDone,
-      t0,
-      before,
-      tensors: [loss, norm],
-      read: Promise.all([loss.data(), norm.data()]),
-      weights,
-    };
-    const previous = this.pending;
-    this.pending = step;
-    return previous ? this.settleDeviceStep(previous) : null;
+  stepOnDevice(): Promise<StepResult | null> {
+    return this.device.step();
   }
 
   /**
@@ -420,48 +312,13 @@ export class Trainer {
   }
 
   /** The result of the last {@link stepOnDevice} not yet returned (null: none); throws on divergence. */
-  async flushDeviceStep(): Promise<StepResult | null> {
-    return this.pending ? this.settleDeviceStep(this.pending) : null;
+  flushDeviceStep(): Promise<StepResult | null> {
+    return this.device.flush();
   }
 
   /** A device step's result is still to be read (call {@link flushDeviceStep} before a checkpoint). */
   get deviceStepPending(): boolean {
-    return this.pending !== null;
-  }
-
-  /** Awaits the read of `p`, the oldest pending device step; on a non-finite value, rolls back and throws. */
-  private async settleDeviceStep(p: PendingDeviceStep): Promise<StepResult> {
-    const [lossV, normV] = await p.read;
-    tf.dispose(p.tensors);
-    const loss = lossV[0];
-    const gradNorm = normV[0];
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      // p's update and every later one were no-ops on the device; the host state goes back to just
-      // after p's batch was drawn, as step() leaves it.
-      const later = this.pending !== p ? this.pending : null;
-      if (later) {
-        dropDeviceStep(later);
-        this.sampler.restore(later.before);
-      }
-      tf.dispose(p.weights ?? []);
-      adamInternals(this.optimizer).iterations_ = p.before.iterations;
-      this.steps = p.step - 1;
-      this.pending = null;
-      tf.tidy(() => this.deviceOk?.assign(tf.scalar(true, 'bool')));
-      throw new TrainingDivergedError(p.step, loss, gradNorm);
-    }
-    if (this.pending === p) this.pending = null;
-    // Results overlap in time (one is read while the next runs): each counts from the previous one, so
-    // that the ms of consecutive steps add up to the wall-clock time.
-    const now = performance.now();
-    const ms = now - Math.max(p.t0, this.lastDeviceResultAt);
-    this.lastDeviceResultAt = now;
-    if (p.weights) {
-      const data = await Promise.all(p.weights.map((w) => w.data() as Promise<Float32Array>));
-      tf.dispose(p.weights);
-      this.average.add(this.model.weightShapes.map(({ name, shape }, k) => ({ name, shape, data: data[k] })));
-    }
-    return { step: p.step, epoch: p.epoch, loss, gradNorm, ms };
+    return this.device.isPending;
   }
 
   /**
@@ -472,7 +329,7 @@ export class Trainer {
    * the last digit. (A distillation teacher is not included: set it again before restoring.)
    */
   checkpoint(): TrainerCheckpoint {
-    this.checkpointable();
+    this.device.checkSettled();
     return takeCheckpoint(this.parts, this.steps, this.sampler.state());
   }
 
@@ -482,15 +339,8 @@ export class Trainer {
    * big model's copy need not block training. Release it (releaseCheckpoint) if it is not read.
    */
   holdCheckpoint(): HeldCheckpoint {
-    this.checkpointable();
+    this.device.checkSettled();
     return holdCheckpoint(this.parts, this.steps, this.sampler.state());
-  }
-
-  private checkpointable(): void {
-    if (this.pending)
-      throw new Error(
-        `checkpoint: step ${this.pending.step} is still being read from the device (await flushDeviceStep() first)`,
-      );
   }
 
   /**
@@ -532,79 +382,9 @@ export class Trainer {
     this.average.apply(this.model, this.steps);
   }
 
-  /**
-   * Retrieval metrics on a split: image -> caption (rank of the image's best caption) and caption ->
-   * image, R@1/5/10, median and mean rank, R-sum.
-   */
-  evaluate(split: 'dev' | 'train' | 'test' = 'dev', opts: EvaluateOptions = {}): EvalMetrics {
-    return evaluateSplit(this.evalSource, split, opts);
-  }
-
-  /**
-   * {@link evaluate} in chunks, awaiting `control.between()` after each (./evaluate.ts), so that a
-   * worker stays responsive during a long evaluation; the same metrics. Rejects when `control.signal`
-   * aborts. Do not step the trainer while it runs: the weights must stay those being evaluated.
-   */
-  evaluateAsync(
-    split: 'dev' | 'train' | 'test',
-    opts: EvaluateOptions,
-    control: ChunkControl,
-  ): Promise<EvalMetrics> {
-    return evaluateSplitAsync(this.evalSource, split, opts, control);
-  }
-
-  /** Score matrix of images x captions of those images, and caption -> image index. */
-  scoreImages(images: number[]): ScoredImages {
-    return scoreImages(this.evalSource, images);
-  }
-
-  /** Joint-space embeddings of dataset images [n, H]. */
-  embedImages(images: number[], batch?: number): tf.Tensor2D {
-    return embedDatasetImages(this.model, this.dataset, images, batch);
-  }
-
-  /** Joint-space embeddings of dataset captions [n, H] (unknown words map to the unknown-word id). */
-  embedCaptions(captionIndex: number[], batch?: number): tf.Tensor2D {
-    return embedSequences(
-      this.model,
-      captionIndex.map((k) => this.captionIds(k)),
-      batch,
-    );
-  }
-
-  /**
-   * Joint-space embeddings of free texts (search queries, user captions) [n, H]. A text that is empty or
-   * has no word of the vocabulary cannot be placed and is rejected, naming it.
-   */
-  embedTexts(texts: string[]): tf.Tensor2D {
-    const seqs = texts.map((text, k) => {
-      const ids = this.codec.encodeCaption(text, k);
-      if (!hasKnownWord(ids)) {
-        throw new Error(
-          `text ${k} (${JSON.stringify(text)}) has no word of the vocabulary (${this.vocab.size} words from the training captions)`,
-        );
-      }
-      return ids;
-    });
-    const b = padTimeMajor(seqs); // ids [T, n]
-    return this.model.embedCaptions(b.ids, b.lengths);
-  }
-
   dispose(): void {
-    if (this.pending) dropDeviceStep(this.pending);
-    this.pending = null;
-    this.deviceOk?.dispose();
+    this.device.dispose();
     this.model.dispose();
     this.optimizer.dispose();
-  }
-
-  /** The model, the dataset and its caption encoding, for ./evaluate.ts. */
-  private get evalSource(): EvalSource {
-    return { model: this.model, dataset: this.dataset, captionIds: (k) => this.captionIds(k) };
-  }
-
-  /** Word ids of caption k: the training encoding, or (no known word) all unknown-word ids. */
-  private captionIds(k: number): Int32Array {
-    return this.captions.encoded[k] ?? this.codec.encodeCaption(this.dataset.captions[k].text, k);
   }
 }

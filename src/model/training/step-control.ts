@@ -2,8 +2,10 @@
  * How a training step ends other than normally, and how `Trainer.stepAsync` (../trainer.ts) is told to
  * stop within one: the errors a step throws (divergence, abandonment) and the control a caller hands in
  * (a turn of its event loop, an abort signal, how much work between two turns), and that turn
- * itself ({@link yieldToEventLoop}), which the worker also takes between its other pieces of work.
+ * itself ({@link yieldToEventLoop}), which the worker also takes between its other pieces of work,
+ * and stepAsync's loop over a step's pass ({@link runInSlices}).
  */
+import type { Pass } from '../ops';
 
 /**
  * A step whose loss or gradient is not finite: thrown before the update, so the model keeps the weights
@@ -65,4 +67,37 @@ export class StepAbortedError extends Error {
  */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Runs a step's pass (../ops.ts) to its end, awaiting `control.between()` after about every
+ * `control.sliceMs` of work (counted from `t0`, when the step's work began), and hands its result at
+ * once to `finish` with the ms spent in those turns: nothing yields between the pass's end and
+ * `finish`, so a step is applied whole or not at all. When `control.signal` aborts, the pass is
+ * abandoned at its next stop and this rejects with {@link StepAbortedError} for step `step()`.
+ */
+export async function runInSlices<R, T>(
+  pass: Pass<R>,
+  control: StepControl,
+  t0: number,
+  step: () => number,
+  finish: (value: R, waited: number) => T,
+): Promise<T> {
+  const { between, signal, sliceMs = STEP_SLICE_MS } = control;
+  let waited = 0;
+  let last = t0;
+  for (;;) {
+    if (signal?.aborted) {
+      pass.return(undefined as never); // runs the passes' `finally`: their tensors are freed
+      throw new StepAbortedError(step());
+    }
+    const next = pass.next();
+    if (next.done) return finish(next.value, waited);
+    if (performance.now() - last >= sliceMs) {
+      const w0 = performance.now();
+      await between();
+      last = performance.now();
+      waited += last - w0;
+    }
+  }
 }

@@ -4,12 +4,13 @@
  *
  *   g <- g x min(1, clip / ||g||),   ||g|| = sqrt(sum over every weight's gradient of its squares),
  *
- * on the host ({@link clipAndApply}: the norm read back first, the path of Trainer.step) or wholly on the
- * device ({@link applyOnDevice}: nothing read back, the path of Trainer.stepOnDevice on WebGPU), and the
- * bookkeeping of a device step whose loss and norm are still being read.
+ * on the host ({@link applyOnHost}: the norm read back first, the path of Trainer.step) or wholly on the
+ * device ({@link applyOnDevice}: nothing read back, the path of Trainer.stepOnDevice on WebGPU; the
+ * bookkeeping of a device step whose loss and norm are still being read is ./device-step.ts).
  */
 import * as tf from '../tf';
-import type { SamplerState } from './sampler';
+import type { LossAndGrads } from './batch';
+import { TrainingDivergedError } from './step-control';
 
 /** The parts of tfjs's AdamOptimizer (4.x) a checkpoint saves and restores, exactly as they are. */
 export interface AdamInternals {
@@ -68,6 +69,29 @@ export function clipAndApply(
 }
 
 /**
+ * The host step's update once its loss and gradients are there: the loss and the gradient norm read
+ * back, the divergence check, the clipped update; frees the loss and the gradients. Divergence throws
+ * TrainingDivergedError for `step` (1-based) before the update: the weights and Adam's moments stay
+ * those of the last good step (a checkpoint taken now resumes from there).
+ */
+export function applyOnHost(
+  optimizer: tf.AdamOptimizer,
+  { loss: lossT, grads }: LossAndGrads,
+  clip: number,
+  step: number,
+): { loss: number; gradNorm: number } {
+  const loss = lossT.dataSync()[0];
+  lossT.dispose();
+  const gradNorm = gradientNorm(grads);
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    tf.dispose(Object.values(grads));
+    throw new TrainingDivergedError(step, loss, gradNorm);
+  }
+  clipAndApply(optimizer, grads, gradNorm, clip);
+  return { loss, gradNorm };
+}
+
+/**
  * The device step's update, with nothing read back: clips the gradients to the global norm on the
  * device, applies Adam, then selects the previous weights, moments and powers back unless this step's
  * loss and norm (and every earlier device step's: `okFlag` holds that, and is updated) are finite. Frees
@@ -109,31 +133,4 @@ export function applyOnDevice(
   tf.dispose([ok, ...old.values()]);
   tf.dispose(Object.values(grads));
   return norm;
-}
-
-/** The host state before a device step drew its batch: what a rollback returns to. */
-export interface DeviceStepState extends SamplerState {
-  iterations: number;
-}
-
-/** A stepOnDevice step enqueued, its loss and norm being read. */
-export interface PendingDeviceStep {
-  step: number;
-  epoch: number;
-  t0: number;
-  before: DeviceStepState;
-  /** The loss and the gradient norm, freed once read. */
-  tensors: tf.Tensor[];
-  read: Promise<[ArrayLike<number>, ArrayLike<number>]>;
-  /** With averaging: the weights after this step, PyTorch layout (as getWeights). */
-  weights?: tf.Tensor[];
-}
-
-/**
- * Frees a device step whose result is not wanted, once its read is done: freeing a tensor while WebGPU
- * still reads it fails that read.
- */
-export function dropDeviceStep(p: PendingDeviceStep): void {
-  const free = () => tf.dispose([...p.tensors, ...(p.weights ?? [])]);
-  p.read.then(free, free);
 }
