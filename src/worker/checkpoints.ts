@@ -15,13 +15,14 @@ import { CaptionCodec, CODEC_FILE } from '../model/caption-codec';
 import type { TrainerCheckpoint } from '../model/checkpoint';
 import { validateCheckpoint } from '../model/checkpoint';
 import { LIMITS } from '../model/limits';
-import { RUN_FORMAT, serializeWeights, type RunConfig, type RunLogEntry } from '../model/export';
+import { RUN_FORMAT, serializeWeights, type RunConfig } from '../model/export';
 import type { NamedWeight } from '../model/model';
 import type { Trainer } from '../model/trainer';
 import { readCheckpointTensors, releaseCheckpoint } from '../model/training/state';
 import { yieldToEventLoop } from '../model/training/step-control';
 import type { VocabularyJSON } from '../model/tokenizer';
 import { field } from '../model/validate-run';
+import { lastEvaluation } from './learning-curve';
 import { errorMessage, type StartOptions, type StoredRun } from './protocol';
 import type { RunFilesRecord, RunStore } from './run-store';
 
@@ -39,20 +40,6 @@ export interface StoredCheckpoint {
   /** Seconds of training at the checkpoint. */
   seconds: number;
   savedAt: string;
-}
-
-/** The learning curve in the export format (one entry per stored loss point, dev metrics where known). */
-export function historyOf(run: StoredRun): RunLogEntry[] {
-  const evals = new Map(run.evals.map((e) => [e.step, e]));
-  const steps = [...new Set([...run.loss.map((p) => p.step), ...evals.keys()])].sort((a, b) => a - b);
-  const loss = new Map(run.loss.map((p) => [p.step, p.loss]));
-  return steps.map((step) => ({
-    step,
-    epoch: run.epoch,
-    seconds: evals.get(step)?.seconds ?? 0,
-    loss: loss.get(step) ?? Number.NaN,
-    ...(evals.has(step) ? { dev: evals.get(step)!.metrics } : {}),
-  }));
 }
 
 /** A stored checkpoint read back, validated field by field (tensors against their shapes). */
@@ -162,8 +149,8 @@ export function filesFromCheckpoint(sc: StoredCheckpoint, run: StoredRun): RunFi
     createdAt: run.createdAt,
   };
   const { manifest, bytes } = serializeWeights(weights);
-  const history = historyOf(run).filter((h) => h.step <= cp.steps);
-  const final = run.evals.filter((e) => e.step <= cp.steps).at(-1)?.metrics;
+  const history = run.history.filter((h) => h.step <= cp.steps);
+  const final = lastEvaluation(history);
   return {
     'config.json': JSON.stringify(config, null, 2) + '\n',
     'weights.json': JSON.stringify(manifest) + '\n',

@@ -1,25 +1,23 @@
 /**
  * A run training in the worker's session (./session.ts): its trainer, its record as stored
- * (`StoredRun`, kept current step by step), the loss points not yet posted and its throughput window.
+ * (`StoredRun`, kept current step by step), the curve entries not yet posted and its throughput window.
  */
-import { exportRun } from '../model/export';
+import { exportRun, type RunLogEntry } from '../model/export';
 import type { Trainer } from '../model/trainer';
-import { historyOf } from './checkpoints';
-import type { LossPoint, RunProgress, RunSpec, StoredRun } from './protocol';
+import { appendCurve, lastEvaluation } from './learning-curve';
+import type { RunProgress, RunSpec, StoredRun } from './protocol';
 import type { RunFilesRecord } from './run-store';
 import { defaultRunName } from './stored-runs';
 
 /** Pairs/s is measured over at least this much step time. */
 const RATE_WINDOW_MS = 500;
-/** Stored loss curves are halved (every other point) when they reach this length. */
-const MAX_STORED_POINTS = 2000;
 
 export interface LiveRun {
   spec: RunSpec;
   trainer: Trainer;
   stored: StoredRun;
-  /** Loss points not yet posted. */
-  pending: LossPoint[];
+  /** The curve entries of the steps not yet posted (nor added to `stored.history`). */
+  pending: RunLogEntry[];
   loss: number;
   windowSteps: number;
   windowMs: number;
@@ -57,24 +55,23 @@ export function newStoredRun(spec: RunSpec, trainer: Trainer, encoder: string | 
     epoch: 0,
     seconds: 0,
     state: 'running',
-    loss: [],
-    evals: [],
+    history: [],
   };
 }
 
 /** The run's files as an exported run folder holds them (weights, config, codec, history). */
 export function filesOf(r: LiveRun): RunFilesRecord {
-  const final = r.stored.evals.at(-1)?.metrics;
+  const final = lastEvaluation(r.stored.history);
   return exportRun(r.trainer, {
     encoder: r.stored.encoder,
     dataset: r.stored.dataset,
-    history: historyOf(r.stored),
+    history: r.stored.history,
     final: final ? { dev: final } : undefined,
     createdAt: r.stored.createdAt,
   }).files;
 }
 
-/** The run's progress since the last call: its pending points move to its stored curve. */
+/** The run's progress since the last call: its pending entries move to its stored curve. */
 export function takeProgress(r: LiveRun): RunProgress {
   // Throughput over at least RATE_WINDOW_MS of stepping; short windows are noisy.
   if (r.windowMs >= RATE_WINDOW_MS || (r.pairsPerSec === 0 && r.windowMs > 0)) {
@@ -82,13 +79,9 @@ export function takeProgress(r: LiveRun): RunProgress {
     r.windowSteps = 0;
     r.windowMs = 0;
   }
-  const points = r.pending;
+  const entries = r.pending;
   r.pending = [];
-  r.stored.loss.push(...points);
-  if (r.stored.loss.length >= MAX_STORED_POINTS) {
-    const l = r.stored.loss;
-    r.stored.loss = l.filter((_, i) => i % 2 === 0 || i === l.length - 1);
-  }
+  r.stored.history = appendCurve(r.stored.history, entries);
   return {
     runId: r.stored.id,
     step: r.stored.step,
@@ -96,6 +89,6 @@ export function takeProgress(r: LiveRun): RunProgress {
     loss: r.loss,
     seconds: r.stored.seconds,
     pairsPerSec: r.pairsPerSec,
-    points,
+    points: entries.map(({ step, loss }) => ({ step, loss })),
   };
 }

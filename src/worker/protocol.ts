@@ -6,7 +6,8 @@
  * is validated where it is read. Large arrays (thumbnail pixels, exported weights) travel as
  * transferables.
  */
-import type { EvalMetrics, ModelConfig, TrainConfig } from '../model/types';
+import type { RunLogEntry } from '../model/export';
+import type { ModelConfig, TrainConfig } from '../model/types';
 import type { PhotosEvent } from './photos-protocol';
 
 /** tfjs backends the playground can run on. */
@@ -87,17 +88,20 @@ export interface StartOptions {
   checkpointSeconds?: number;
 }
 
-export interface LossPoint {
-  step: number;
-  loss: number;
-}
+/**
+ * A loss point of a progress event: a learning-curve entry ({@link RunLogEntry}) cut to its step and loss.
+ * Progress events carry every step's point ~10 times a second; the epoch and the seconds are the same for
+ * all the points of one event (the event carries them once), so the points stay this small.
+ */
+export type LossPoint = Pick<RunLogEntry, 'step' | 'loss'>;
 
-/** One evaluation of a run. `seconds`: the run's own training time so far (evaluations excluded). */
-export interface MetricPoint {
-  step: number;
-  seconds: number;
-  metrics: EvalMetrics;
-}
+/**
+ * One evaluation of a run as the 'metrics' event posts it: the fields it sets on the curve's entry of its
+ * step (its loss came with a progress event). `dev` holds the metrics of the evaluation split (dev, or
+ * train when the dataset has no dev split); `seconds`: the run's own training time so far.
+ */
+export type EvalPoint = Pick<RunLogEntry, 'step' | 'seconds' | 'devTrained'> &
+  Required<Pick<RunLogEntry, 'dev'>>;
 
 export interface RunProgress {
   runId: string;
@@ -123,8 +127,12 @@ export interface StoredRun {
   epoch: number;
   seconds: number;
   state: 'running' | 'paused' | 'done' | 'stopped' | 'imported';
-  loss: LossPoint[];
-  evals: MetricPoint[];
+  /**
+   * The learning curve, in step order: an entry per trained step (thinned on long runs, never an entry
+   * with metrics), `dev` set on the entries of the evaluated steps (an evaluation before any step has a
+   * NaN loss). The same entries a run folder's metrics.json holds.
+   */
+  history: RunLogEntry[];
   /** The step of the run's last checkpoint in IndexedDB (it can be resumed from there), if any. */
   checkpointStep?: number;
 }
@@ -201,7 +209,7 @@ export type WorkerEvent =
     }
   /** Training progress, at most ~10 events a second, one entry per run. */
   | { type: 'progress'; runs: RunProgress[] }
-  | { type: 'metrics'; runId: string; split: 'dev' | 'train'; point: MetricPoint; ms: number }
+  | { type: 'metrics'; runId: string; split: 'dev' | 'train'; point: EvalPoint; ms: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }
   /** The runs reached `maxSteps`. */

@@ -17,7 +17,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { errorMessage, type DamagedRun, type StorageUse, type StoredRun } from './protocol';
-import { validateStoredRun } from './run-records';
+import { isOldRecord, validateStoredRun } from './run-records';
 
 export type RunFilesRecord = Record<string, string | ArrayBuffer>;
 
@@ -130,7 +130,8 @@ export class RunStore {
 
   /**
    * Every stored run that passes validation, oldest first, and the records that do not (with the
-   * reason). One damaged record never hides the others.
+   * reason). One damaged record never hides the others. Records of the old format are listed converted
+   * and written back converted.
    */
   async list(): Promise<{ runs: StoredRun[]; damaged: DamagedRun[] }> {
     const db = await this.open();
@@ -144,15 +145,42 @@ export class RunStore {
     } else entries = [...this.memRuns.entries()];
     const runs: StoredRun[] = [];
     const damaged: DamagedRun[] = [];
+    const converted: StoredRun[] = [];
     for (const [id, raw] of entries) {
       try {
         runs.push(validateStoredRun(raw));
+        if (isOldRecord(raw)) converted.push(runs[runs.length - 1]);
       } catch (e) {
         damaged.push({ id, reason: errorMessage(e) });
       }
     }
+    await this.rewrite(converted);
     runs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     return { runs, damaged };
+  }
+
+  /**
+   * Writes back records read in the old format (./run-records.ts) in the new one, each only while it is
+   * still stored in the old one (not deleted or rewritten meanwhile). Best effort: a record not rewritten
+   * stays as it was and is converted again when next read.
+   */
+  private async rewrite(runs: StoredRun[]): Promise<void> {
+    if (!runs.length) return;
+    const db = await this.open();
+    if (!db) {
+      for (const r of runs)
+        if (isOldRecord(this.memRuns.get(r.id))) this.memRuns.set(r.id, structuredClone(r));
+      return;
+    }
+    try {
+      const tx = db.transaction('runs', 'readwrite');
+      const writes = runs.map(async (r) => {
+        if (isOldRecord(await tx.store.get(r.id))) await tx.store.put(r);
+      });
+      await Promise.all([...writes, tx.done]);
+    } catch {
+      // Kept in the old format, which is still read.
+    }
   }
 
   /** The record of a run, validated (throws naming the damaged field). */

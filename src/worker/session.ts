@@ -13,7 +13,8 @@ import { TrainingDriver } from '../model/driver';
 import { yieldToEventLoop } from '../model/training/step-control';
 import type { EvalMetrics } from '../model/types';
 import { batchWarning } from '../model/data/flickr8k';
-import { errorMessage, type RunSpec, type StartOptions, type StoredRun } from './protocol';
+import { errorMessage, type EvalPoint, type RunSpec, type StartOptions, type StoredRun } from './protocol';
+import { withEvaluation } from './learning-curve';
 import { Checkpointer, CHECKPOINT_SECONDS, loadStoredCheckpoint } from './checkpoints';
 import { filesOf, liveRun, newStoredRun, takeProgress, type LiveRun } from './live-run';
 import type { WorkerService } from './service';
@@ -134,8 +135,7 @@ export class Training {
       epoch: cp.epochs,
       seconds: sc.seconds,
       checkpointStep: cp.steps,
-      loss: meta.loss.filter((p) => p.step <= cp.steps),
-      evals: meta.evals.filter((p) => p.step <= cp.steps),
+      history: meta.history.filter((e) => e.step <= cp.steps),
     };
     const spec: RunSpec = { id: runId, label: meta.label, model: cp.model, train: cp.train };
     const s = this.launch([liveRun(spec, trainer, stored)], { runs: [spec], ...sc.options }, true);
@@ -320,8 +320,8 @@ export class Training {
           s.options.evalImages > 0 ? { maxImages: s.options.evalImages } : {},
           { between: yieldToEventLoop, signal: abort.signal },
         );
-        const point = { step: r.stored.step, seconds: r.stored.seconds, metrics };
-        r.stored.evals = r.stored.evals.filter((e) => e.step !== point.step).concat(point);
+        const point: EvalPoint = { step: r.stored.step, seconds: r.stored.seconds, dev: metrics };
+        r.stored.history = withEvaluation(r.stored.history, point, r.stored.epoch);
         this.svc.post({
           type: 'metrics',
           runId: r.stored.id,
@@ -377,7 +377,12 @@ export class Training {
         r.stored.epoch = result.epoch;
         r.stored.seconds += result.ms / 1000;
         r.loss = result.loss;
-        r.pending.push({ step: result.step, loss: result.loss });
+        r.pending.push({
+          step: result.step,
+          epoch: result.epoch,
+          seconds: r.stored.seconds,
+          loss: result.loss,
+        });
       },
       onStepError: (k, e) => {
         this.flushProgress(s);

@@ -51,8 +51,7 @@ export async function importRunFiles(
     epoch: c.epochs,
     seconds: history.at(-1)?.seconds ?? 0,
     state: 'imported',
-    loss: history.filter((h) => Number.isFinite(h.loss)).map((h) => ({ step: h.step, loss: h.loss })),
-    evals: history.flatMap((h) => (h.dev ? [{ step: h.step, seconds: h.seconds, metrics: h.dev }] : [])),
+    history,
   };
   await store.save(run, kept);
   return run;

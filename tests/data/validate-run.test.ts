@@ -159,8 +159,7 @@ describe('stored runs', () => {
       epoch: 0,
       seconds: 1,
       state: 'done',
-      loss: [{ step: 1, loss: 0.5 }],
-      evals: [],
+      history: [{ step: 1, epoch: 0, seconds: 0.5, loss: 0.5 }],
     };
   };
 
@@ -168,12 +167,15 @@ describe('stored runs', () => {
     const store = new RunStore('test');
     await store.save(record('a'), good);
     await store.save({ ...record('b'), step: '40' as unknown as number });
-    await store.save({ ...record('c'), loss: [{ step: 'x', loss: 1 }] as unknown as StoredRun['loss'] });
+    await store.save({
+      ...record('c'),
+      history: [{ step: 'x', loss: 1 }] as unknown as StoredRun['history'],
+    });
     const { runs, damaged } = await store.list();
     expect(runs.map((r) => r.id)).toEqual(['a']);
     expect(damaged).toEqual([
       { id: 'b', reason: expect.stringMatching(/run b: step: .*"40"/) as unknown as string },
-      { id: 'c', reason: expect.stringMatching(/run c: loss\[0\]\.step/) as unknown as string },
+      { id: 'c', reason: expect.stringMatching(/run c: history\[0\]\.step/) as unknown as string },
     ]);
     const raw = await rawRunFiles(store, 'b');
     expect(JSON.parse(raw['run-record.json'] as string).step).toBe('40');

@@ -44,7 +44,10 @@ async function shownThreads(page: Page): Promise<number> {
   return Number(await page.getByTestId('backend-threads').getAttribute('data-threads'));
 }
 
-/** Trains STEPS steps (default form: seed 1) and returns the stored run's losses, step by step. */
+/**
+ * Trains STEPS steps (default form: seed 1) and returns the stored run's losses, step by step (the entries
+ * of its curve that have a loss: the evaluation before the first step has none).
+ */
 async function trainLosses(page: Page): Promise<number[]> {
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByLabel('Stop after (steps)').fill(String(STEPS));
@@ -54,18 +57,18 @@ async function trainLosses(page: Page): Promise<number[]> {
     .toBe('done');
   const runs = await page.evaluate(
     () =>
-      new Promise<{ loss: { step: number; loss: number }[] }[]>((resolve, reject) => {
+      new Promise<{ history: { step: number; loss: number }[] }[]>((resolve, reject) => {
         const req = indexedDB.open('orderembed-runs');
         req.onerror = () => reject(new Error('cannot open IndexedDB'));
         req.onsuccess = () => {
           const all = req.result.transaction('runs', 'readonly').objectStore('runs').getAll();
-          all.onsuccess = () => resolve(all.result as { loss: { step: number; loss: number }[] }[]);
+          all.onsuccess = () => resolve(all.result as { history: { step: number; loss: number }[] }[]);
           all.onerror = () => reject(new Error('cannot read the runs'));
         };
       }),
   );
   expect(runs).toHaveLength(1);
-  const loss = runs[0]!.loss;
+  const loss = runs[0]!.history.filter((e) => e.step > 0);
   expect(loss.map((p) => p.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
   return loss.map((p) => p.loss);
 }

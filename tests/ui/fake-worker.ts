@@ -11,13 +11,7 @@ import {
   type ServiceMethod,
   type WorkerApi,
 } from '../../src/worker/adapter';
-import type {
-  BackendName,
-  DatasetInfo,
-  MetricPoint,
-  StoredRun,
-  WorkerEvent,
-} from '../../src/worker/protocol';
+import type { BackendName, DatasetInfo, EvalPoint, StoredRun, WorkerEvent } from '../../src/worker/protocol';
 
 /** Structured clone, except that Blobs are kept as they are (jsdom's do not clone). */
 function cloneish<T>(v: T): T {
@@ -182,7 +176,7 @@ export function progress(runId: string, from: number, losses: number[], pairsPer
 }
 
 export function metricsEvent(runId: string, step: number, r1: number): WorkerEvent {
-  const point: MetricPoint = { step, seconds: step / 10, metrics: metrics(r1) };
+  const point: EvalPoint = { step, seconds: step / 10, dev: metrics(r1) };
   return { type: 'metrics', runId, split: 'dev', point, ms: 5 };
 }
 
@@ -199,14 +193,12 @@ export function storedRun(id: string, label: string, extra: Partial<StoredRun> =
     epoch: 2,
     seconds: 30,
     state: 'done',
-    loss: [
-      { step: 1, loss: 2 },
-      { step: 2, loss: 1.5 },
-      { step: 3, loss: 1.2 },
-    ],
-    evals: [
-      { step: 0, seconds: 0, metrics: metrics(1) },
-      { step: 300, seconds: 30, metrics: metrics(20) },
+    history: [
+      { step: 0, epoch: 0, seconds: 0, loss: NaN, dev: metrics(1) },
+      { step: 1, epoch: 0, seconds: 0.1, loss: 2 },
+      { step: 2, epoch: 0, seconds: 0.2, loss: 1.5 },
+      { step: 3, epoch: 0, seconds: 0.3, loss: 1.2 },
+      { step: 300, epoch: 2, seconds: 30, loss: NaN, dev: metrics(20) },
     ],
     ...extra,
   };

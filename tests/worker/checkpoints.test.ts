@@ -29,8 +29,7 @@ function record(tr: Trainer, id: string): StoredRun {
     epoch: 0,
     seconds: 0,
     state: 'running',
-    loss: [],
-    evals: [],
+    history: [],
   };
 }
 

@@ -220,8 +220,14 @@ describe('WorkerService: a training session', () => {
     const b = listing.runs.find((r) => r.id === 'b') as StoredRun;
     expect(b.state).toBe('stopped');
     expect(b.step).toBeGreaterThanOrEqual(3);
-    expect(b.loss.map((p) => p.step)).toEqual(b.loss.map((_, i) => i + 1));
-    expect(b.evals[0].step).toBe(0);
+    // One curve: the evaluation before the first step (no loss), then an entry per step, in order.
+    expect(b.history.map((e) => e.step)).toEqual(b.history.map((_, i) => i));
+    expect(b.history[0].loss).toBeNaN();
+    expect(b.history[0].dev?.rsum).toBeGreaterThanOrEqual(0);
+    const trained = b.history.slice(1);
+    expect(trained.every((e) => Number.isFinite(e.loss) && e.epoch === 0)).toBe(true);
+    expect(trained.every((e, i) => e.seconds > 0 && e.seconds >= (trained[i - 1]?.seconds ?? 0))).toBe(true);
+    expect(trained.at(-1)?.seconds).toBeCloseTo(b.seconds, 6);
 
     await service.renameRun('b', 'renamed b');
     expect(
@@ -302,7 +308,7 @@ describe('WorkerService: a training session', () => {
       .filter((p) => p.step <= 30);
     expect(resumedPoints[0].step).toBe(d.step + 1);
     expect(resumedPoints.length).toBeGreaterThanOrEqual(3);
-    const cLoss = new Map(c.loss.map((p) => [p.step, p.loss]));
+    const cLoss = new Map(c.history.map((e) => [e.step, e.loss]));
     for (const p of resumedPoints) expect(p.loss).toBeCloseTo(cLoss.get(p.step)!, 4);
     expect(events.slice(mark).filter((e) => e.type === 'error')).toEqual([]);
   }, 180_000);

@@ -1,10 +1,12 @@
 /**
- * The chart views of runs: loss histories with their moving average, evaluation rows, thinning so a
+ * The chart views of runs, derived from their learning curves (a stored run's `history`, a live run's
+ * progress and metrics events): loss rows with their moving average, evaluation rows, thinning so a
  * long run fits the chart, stored runs as views and as lines of the runs list, and the patches that
  * change the runs live in the worker.
  */
+import type { RunLogEntry } from '../../model/export';
 import type { EvalMetrics } from '../../model/types';
-import type { LossPoint, MetricPoint, StoredRun } from '../../worker/protocol';
+import type { EvalPoint, LossPoint, StoredRun } from '../../worker/protocol';
 import { LOSS_EMA, MAX_HISTORY, type EvalRow, type RunState, type RunSummary, type RunView } from './state';
 
 /** Halves a history that reached `max` points, keeping the first and the last point. */
@@ -45,10 +47,10 @@ export function evalRow(step: number, seconds: number, m: EvalMetrics): EvalRow 
   };
 }
 
-export function appendEval(rows: EvalRow[], p: MetricPoint): EvalRow[] {
+export function appendEval(rows: EvalRow[], p: EvalPoint): EvalRow[] {
   // A re-evaluation of the same step replaces the earlier row.
   const out = rows.filter((r) => r.step !== p.step);
-  out.push(evalRow(p.step, p.seconds, p.metrics));
+  out.push(evalRow(p.step, p.seconds, p.dev));
   out.sort((a, b) => a.step - b.step);
   return thin(out);
 }
@@ -81,9 +83,17 @@ export function newRun(id: string, label: string, dataset: string): RunView {
   };
 }
 
-/** The chart view of a stored run (its loss and evaluations). */
+/** The entries of a curve that carry metrics, as evaluation points. */
+function evaluations(history: readonly RunLogEntry[]): EvalPoint[] {
+  return history.flatMap((e) => (e.dev ? [{ step: e.step, seconds: e.seconds, dev: e.dev }] : []));
+}
+
+/** The chart view of a stored run (its curve's losses and evaluations). */
 export function runFromStored(s: StoredRun): RunView {
-  const evals = s.evals.map((p) => evalRow(p.step, p.seconds, p.metrics)).sort((a, b) => a.step - b.step);
+  const evals = evaluations(s.history)
+    .map((p) => evalRow(p.step, p.seconds, p.dev))
+    .sort((a, b) => a.step - b.step);
+  const losses = s.history.filter((e) => Number.isFinite(e.loss));
   return {
     ...newRun(s.id, s.label, s.dataset),
     model: s.model,
@@ -93,7 +103,7 @@ export function runFromStored(s: StoredRun): RunView {
     step: s.step,
     epoch: s.epoch,
     seconds: s.seconds,
-    ...appendLoss({ loss: [], emaAcc: 0, emaCount: 0 }, sample(s.loss)),
+    ...appendLoss({ loss: [], emaAcc: 0, emaCount: 0 }, sample(losses)),
     evals: sample(evals),
   };
 }
@@ -114,7 +124,7 @@ export function summarize(s: StoredRun): RunSummary {
     step: s.step,
     seconds: s.seconds,
     state: s.state,
-    bestRsum: bestRsum(s.evals.map((e) => e.metrics)),
+    bestRsum: bestRsum(evaluations(s.history).map((e) => e.dev)),
     layerNorm: s.model.layerNorm,
     measure: s.model.measure,
     hiddenDim: s.model.hiddenDim,

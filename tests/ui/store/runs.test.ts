@@ -28,8 +28,8 @@ describe('loss history', () => {
   });
 
   it('samples a long stored history', () => {
-    const loss = Array.from({ length: 5000 }, (_, i) => ({ step: i + 1, loss: 1 }));
-    const r = runFromStored(storedRun('x', 'GRU', { loss }));
+    const history = Array.from({ length: 5000 }, (_, i) => ({ step: i + 1, epoch: 0, seconds: i, loss: 1 }));
+    const r = runFromStored(storedRun('x', 'GRU', { history }));
     expect(r.loss.length).toBeLessThanOrEqual(MAX_HISTORY / 2 + 1);
     expect(r.loss.at(-1)?.step).toBe(5000);
   });
