@@ -143,7 +143,7 @@ export function* backwardComposite(
     const dghSteps: tf.Tensor2D[] = new Array(T);
     const lnGrads: { dgain: tf.Tensor1D; dshift: tf.Tensor1D }[] = [];
     const ln = host ? null : hiddenLn(layer);
-    const sumsHh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
+    const sumsHh = newLnSums(C);
     const gainHh = host ? (p.ln_weight_hh.dataSync() as Float32Array) : null;
     const dghScratch = new Float32Array(B * C); // d gh of one step (hostTensor2d copies it)
     let dh: tf.Tensor2D = dhN;
@@ -176,13 +176,17 @@ export function* backwardComposite(
     const dGH = own.keep(tf.concat(dghSteps) as tf.Tensor2D); // [T*B, 3H]
     const dGHt = own.keep(dGH.transpose() as tf.Tensor2D); // [3H, T*B]
     grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
-    grads.bias_hh = own.keep(sumRows(dGH));
     if (host) {
+      // d b_hh: the host LN summed d (W_hh h_prev + b_hh) over the rows as it wrote them.
+      grads.bias_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.bias)));
       grads.ln_weight_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.gain)));
       grads.ln_bias_hh = own.keep(tf.tensor1d(Float32Array.from(sumsHh.shift)));
-    } else if (layer.layerNorm) {
-      grads.ln_weight_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dgain)));
-      grads.ln_bias_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dshift)));
+    } else {
+      grads.bias_hh = own.keep(sumRows(dGH));
+      if (layer.layerNorm) {
+        grads.ln_weight_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dgain)));
+        grads.ln_bias_hh = own.keep(sumInGroups(lnGrads.map((g) => g.dshift)));
+      }
     }
     // Input side, all steps at once.
     let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [T*B, 3H]
@@ -190,11 +194,12 @@ export function* backwardComposite(
     if (host) {
       // Back through the input-side LN on the host (its forward: forwardComposite).
       const gainIh = p.ln_weight_ih.dataSync() as Float32Array;
-      const sumsIh: LnGradSums = { gain: new Float64Array(C), shift: new Float64Array(C) };
+      const sumsIh = newLnSums(C);
       hostLnBackward(hostValues(dGI), host.giHat, host.giRstd, gainIh, H, host.scratch, sumsIh);
       dGI = own.keep(hostTensor2d(host.scratch, [T * B, C]));
       grads.ln_weight_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.gain)));
       grads.ln_bias_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.shift)));
+      grads.bias_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.bias))); // as b_hh's above
     } else if (lnIn) {
       const dGIn = dGI;
       const g = own.tidy(() => lnBackward(dGIn, lnIn, p.ln_weight_ih, layer.groups));
@@ -222,7 +227,7 @@ export function* inputGrads(
   blockMacs?: number,
 ): Pass<GruGrads> {
   const p = layer.vars as Record<GruParamName, tf.Variable>;
-  grads.bias_ih = own.keep(sumRows(dGI));
+  grads.bias_ih ??= own.keep(sumRows(dGI)); // unless the host LN summed it already
   // [D, T*B] @ [T*B, 3H], then [3H, D]: faster than [3H, T*B] @ [T*B, D] here (D is small).
   const xT = own.keep(cache.x.transpose() as tf.Tensor2D); // [D, T*B]
   const dWihT = own.keep(yield* blockedMatMul(xT, dGI, blockMacs)); // [D, 3H]
@@ -230,6 +235,11 @@ export function* inputGrads(
   const dxRows = own.keep(yield* blockedMatMul(dGI, p.weight_ih as tf.Tensor2D, blockMacs)); // [T*B, D]
   const dx = own.keep(dxRows.reshape([cache.T, cache.B, layer.inputSize]) as tf.Tensor3D); // [T, B, D]
   return { x: dx, params: grads };
+}
+
+/** Zeroed float64 column sums of a host LN backward over [rows, C] ('host-ln' path). */
+function newLnSums(C: number): LnGradSums {
+  return { gain: new Float64Array(C), shift: new Float64Array(C), bias: new Float64Array(C) };
 }
 
 /** Gain and shift of the hidden-side layer norm, read to the host ('host-ln' path). */

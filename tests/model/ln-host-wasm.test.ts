@@ -53,6 +53,7 @@ describe('the host-ln WebAssembly SIMD module (src/model/kernels/lnHost.wat)', (
       const dx = new Float32Array(R * C);
       // Sums carried in from an earlier call are added to, not replaced (a step's rows add up over steps).
       const sums: LnGradSums = {
+        bias: Float64Array.from({ length: C }, (_, j) => -j),
         gain: Float64Array.from({ length: C }, (_, j) => j),
         shift: new Float64Array(C).fill(0.5),
       };
@@ -67,6 +68,13 @@ describe('the host-ln WebAssembly SIMD module (src/model/kernels/lnHost.wat)', (
     expect(maxRelErr(wasm.dx, js.dx)).toBeLessThan(2e-6);
     expect(maxRelErr(wasm.sums.gain, js.sums.gain)).toBeLessThan(1e-6);
     expect(maxRelErr(wasm.sums.shift, js.sums.shift)).toBeLessThan(1e-9);
+    expect(maxRelErr(wasm.sums.bias, js.sums.bias)).toBeLessThan(1e-6);
+    // d bias is the column sum of dx (added to what was carried in).
+    for (let j = 0; j < C; j++) {
+      let col = -j;
+      for (let r = 0; r < R; r++) col += wasm.dx[r * C + j];
+      expect(wasm.sums.bias[j]).toBeCloseTo(col, 9);
+    }
     // Each group is normalized: mean 0 and variance 1 (up to eps) before gain and shift.
     const g = wasm.xhat.subarray(0, 2 * H);
     const mean = g.reduce((a, b) => a + b, 0) / g.length;

@@ -30,6 +30,7 @@ interface LnExports {
     dx: number,
     sg: number,
     ss: number,
+    sd: number,
     R: number,
     H: number,
   ): void;
@@ -116,7 +117,8 @@ export function lnBackwardWasm(
   const C = 3 * H;
   const R = dout.length / C;
   const L = new Layout();
-  const [pd, px, pr, pg, psg, pss] = [4 * R * C, 4 * R * C, 8 * R, 4 * C, 8 * C, 8 * C].map((b) => L.take(b));
+  const sizes = [4 * R * C, 4 * R * C, 8 * R, 4 * C, 8 * C, 8 * C, 8 * C];
+  const [pd, px, pr, pg, psg, pss, psd] = sizes.map((b) => L.take(b));
   const mem = L.buffer(w);
   const f32 = (at: number, n: number) => new Float32Array(mem, at, n);
   f32(pd, R * C).set(dout);
@@ -125,9 +127,11 @@ export function lnBackwardWasm(
   f32(pg, C).set(gain);
   new Float64Array(mem, psg, C).set(sums.gain);
   new Float64Array(mem, pss, C).set(sums.shift);
+  new Float64Array(mem, psd, C).set(sums.bias);
   // dx is written over dout (each value is read before its own slot is written).
-  w.lnBackward(pd, px, pr, pg, pd, psg, pss, R, H);
+  w.lnBackward(pd, px, pr, pg, pd, psg, pss, psd, R, H);
   dx.set(f32(pd, R * C));
   sums.gain.set(new Float64Array(mem, psg, C));
   sums.shift.set(new Float64Array(mem, pss, C));
+  sums.bias.set(new Float64Array(mem, psd, C));
 }

@@ -6,7 +6,9 @@
 ;; Layer norm (Ba, Kiros & Hinton 2016) over the groups [0, 2H) and [2H, 3H) of each row of v [R, 3H]:
 ;;   out = xhat * gain + shift,  xhat = (v + bias - mean) * rstd,  rstd = 1 / sqrt(var + 1e-5)
 ;;   backward per group: dx = rstd (dout gain - mean(dout gain) - xhat mean(dout gain xhat)),
-;;   d gain += sum over rows of dout xhat,  d shift += sum over rows of dout.
+;;   d gain += sum over rows of dout xhat,  d shift += sum over rows of dout,
+;;   d bias += sum over rows of dx (the bias added before the norm, b_ih or b_hh: summed in the pass that
+;;   writes dx rather than by a [1, rows] product of its own).
 ;; Sums run in float64 (f64x2 over the promoted halves of each f32x4), as the JS loops' do; the
 ;; element-wise second passes run in float32. Pointers are byte offsets into this module's memory; j is
 ;; an element index (float32 arrays: base + 4 j; the float64 sums: base + 8 j).
@@ -113,15 +115,15 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
-  ;; Backward of one group [j0, j1) of one row: adds to the float64 sums sg (dout xhat) and ss (dout),
-  ;; writes dx.
+  ;; Backward of one group [j0, j1) of one row: adds to the float64 sums sg (dout xhat), ss (dout) and
+  ;; sd (dx), writes dx.
   (func $groupBwd (param $dout i32) (param $xhat i32) (param $rs f64) (param $gain i32) (param $dx i32)
-    (param $sg i32) (param $ss i32) (param $j0 i32) (param $j1 i32)
+    (param $sg i32) (param $ss i32) (param $sd i32) (param $j0 i32) (param $j1 i32)
     (local $j i32) (local $k i32) (local $k8 i32) (local $g v128) (local $x v128) (local $gn v128)
     (local $glo v128) (local $ghi v128) (local $xlo v128) (local $xhi v128) (local $dlo v128) (local $dhi v128)
     (local $a v128) (local $b v128) (local $ad f64) (local $bd f64) (local $n f64)
     (local $gs f64) (local $xs f64) (local $ds f64)
-    (local $m1 v128) (local $m2 v128) (local $rf v128)
+    (local $m1 v128) (local $m2 v128) (local $rf v128) (local $d v128) (local $df f32)
     (local.set $n (f64.convert_i32_u (i32.sub (local.get $j1) (local.get $j0))))
     (local.set $a (f64x2.splat (f64.const 0)))
     (local.set $b (f64x2.splat (f64.const 0)))
@@ -185,32 +187,42 @@
       (loop $quad2
         (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
         (local.set $k (i32.shl (local.get $j) (i32.const 2)))
-        (v128.store (i32.add (local.get $dx) (local.get $k))
+        (local.set $k8 (i32.shl (local.get $j) (i32.const 3)))
+        (local.set $d
           (f32x4.mul (local.get $rf)
             (f32x4.sub
               (f32x4.sub (f32x4.mul (v128.load (i32.add (local.get $dout) (local.get $k)))
                                     (v128.load (i32.add (local.get $gain) (local.get $k))))
                          (local.get $m1))
               (f32x4.mul (v128.load (i32.add (local.get $xhat) (local.get $k))) (local.get $m2)))))
+        (v128.store (i32.add (local.get $dx) (local.get $k)) (local.get $d))
+        (v128.store (i32.add (local.get $sd) (local.get $k8))
+          (f64x2.add (v128.load (i32.add (local.get $sd) (local.get $k8))) (f64x2.promote_low_f32x4 (local.get $d))))
+        (v128.store offset=16 (i32.add (local.get $sd) (local.get $k8))
+          (f64x2.add (v128.load offset=16 (i32.add (local.get $sd) (local.get $k8))) (call $hi (local.get $d))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $quad2)))
     (block $tailDone2
       (loop $tail2
         (br_if $tailDone2 (i32.ge_u (local.get $j) (local.get $j1)))
         (local.set $k (i32.shl (local.get $j) (i32.const 2)))
-        (f32.store (i32.add (local.get $dx) (local.get $k))
+        (local.set $k8 (i32.shl (local.get $j) (i32.const 3)))
+        (local.set $df
           (f32.mul (f32x4.extract_lane 0 (local.get $rf))
             (f32.sub
               (f32.sub (f32.mul (f32.load (i32.add (local.get $dout) (local.get $k)))
                                 (f32.load (i32.add (local.get $gain) (local.get $k))))
                        (f32x4.extract_lane 0 (local.get $m1)))
               (f32.mul (f32.load (i32.add (local.get $xhat) (local.get $k))) (f32x4.extract_lane 0 (local.get $m2))))))
+        (f32.store (i32.add (local.get $dx) (local.get $k)) (local.get $df))
+        (f64.store (i32.add (local.get $sd) (local.get $k8))
+          (f64.add (f64.load (i32.add (local.get $sd) (local.get $k8))) (f64.promote_f32 (local.get $df))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $tail2))))
 
-  ;; Backward over all rows of dout [R, 3H]: dx [R, 3H]; adds to the float64 sums sg, ss [3H].
+  ;; Backward over all rows of dout [R, 3H]: dx [R, 3H]; adds to the float64 sums sg, ss, sd [3H].
   (func (export "lnBackward") (param $dout i32) (param $xhat i32) (param $rstd i32) (param $gain i32)
-    (param $dx i32) (param $sg i32) (param $ss i32) (param $R i32) (param $H i32)
+    (param $dx i32) (param $sg i32) (param $ss i32) (param $sd i32) (param $R i32) (param $H i32)
     (local $r i32) (local $o i32) (local $C i32)
     (local.set $C (i32.mul (local.get $H) (i32.const 3)))
     (block $done
@@ -219,11 +231,11 @@
         (local.set $o (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2)))
         (call $groupBwd (i32.add (local.get $dout) (local.get $o)) (i32.add (local.get $xhat) (local.get $o))
           (f64.promote_f32 (f32.load (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 3)))))
-          (local.get $gain) (i32.add (local.get $dx) (local.get $o)) (local.get $sg) (local.get $ss)
+          (local.get $gain) (i32.add (local.get $dx) (local.get $o)) (local.get $sg) (local.get $ss) (local.get $sd)
           (i32.const 0) (i32.shl (local.get $H) (i32.const 1)))
         (call $groupBwd (i32.add (local.get $dout) (local.get $o)) (i32.add (local.get $xhat) (local.get $o))
           (f64.promote_f32 (f32.load offset=4 (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 3)))))
-          (local.get $gain) (i32.add (local.get $dx) (local.get $o)) (local.get $sg) (local.get $ss)
+          (local.get $gain) (i32.add (local.get $dx) (local.get $o)) (local.get $sg) (local.get $ss) (local.get $sd)
           (i32.shl (local.get $H) (i32.const 1)) (local.get $C))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row)))))

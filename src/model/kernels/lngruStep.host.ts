@@ -143,10 +143,15 @@ export interface LnGradSums {
   gain: Float64Array;
   /** d shift: sum of dout [3H]. */
   shift: Float64Array;
+  /**
+   * d bias: sum of dx [3H], the gradient of the bias added before the norm (b_ih, b_hh), summed as dx is
+   * written instead of by a product of its own over all rows.
+   */
+  bias: Float64Array;
 }
 
 /**
- * LN backward of one group of row `o` (see the header): dv into dx, adding to the gain/shift sums.
+ * LN backward of one group of row `o` (see the header): dv into dx, adding to the gain, shift and bias sums.
  * Two elements at a time, as `normGroup`.
  */
 function normGroupBackward(
@@ -161,7 +166,7 @@ function normGroupBackward(
   sums: LnGradSums,
 ): void {
   const n = j1 - j0;
-  const { gain: sg, shift: ss } = sums;
+  const { gain: sg, shift: ss, bias: sb } = sums;
   let a0 = 0; // sum of dxhat
   let a1 = 0;
   let b0 = 0; // sum of dxhat * xhat
@@ -194,7 +199,11 @@ function normGroupBackward(
   }
   const m1 = (a0 + a1) / n;
   const m2 = (b0 + b1) / n;
-  for (j = j0; j < j1; j++) dx[o + j] = rs * (dout[o + j] * gain[j] - m1 - xhat[o + j] * m2);
+  for (j = j0; j < j1; j++) {
+    const d = Math.fround(rs * (dout[o + j] * gain[j] - m1 - xhat[o + j] * m2));
+    dx[o + j] = d;
+    sb[j] += d;
+  }
 }
 
 /**
