@@ -13,9 +13,10 @@ import { TrainingDriver } from '../model/driver';
 import { yieldToEventLoop } from '../model/training/step-control';
 import type { EvalMetrics } from '../model/types';
 import { batchWarning } from '../model/data/flickr8k';
-import { errorMessage, type EvalPoint, type RunSpec, type StartOptions, type StoredRun } from './protocol';
+import { errorMessage, type EvalPoint, type StartOptions, type StoredRun } from './protocol';
 import { withEvaluation } from './learning-curve';
-import { Checkpointer, CHECKPOINT_SECONDS, loadStoredCheckpoint } from './checkpoints';
+import { resumableRun } from './resume-run';
+import { Checkpointer, CHECKPOINT_SECONDS } from './checkpoints';
 import { filesOf, liveRun, newStoredRun, takeProgress, type LiveRun } from './live-run';
 import type { WorkerService } from './service';
 
@@ -95,51 +96,16 @@ export class Training {
     void this.trainLoop(s);
   }
 
-  /**
-   * Continues a stored run from its last checkpoint on the loaded dataset (which must be the one it
-   * trained on): the same steps as if it had never stopped.
-   */
+  /** Continues a stored run from its checkpoint (./resume-run.ts): the same steps as if it never stopped. */
   async resumeStored(runId: string): Promise<void> {
     const svc = this.svc;
     const gen = ++svc.generation;
     await this.stop('stopped');
     if (!(await svc.backend.ensure()) || gen !== svc.generation) return;
-    const meta = await svc.store.get(runId);
-    if (!meta) throw new Error(`no stored run ${runId}`);
-    const raw = await svc.store.getCheckpoint(runId);
-    if (raw === undefined)
-      throw new Error(
-        `run '${meta.label}' has no checkpoint to resume from (it was stored before checkpoints)`,
-      );
-    const sc = await loadStoredCheckpoint(raw);
-    const cp = sc.checkpoint;
-    const loaded = svc.loaded;
-    if (!loaded || loaded.dataset.name !== cp.dataset)
-      throw new Error(
-        `run '${meta.label}' trained on '${cp.dataset}'; load that dataset on the Data tab to resume it` +
-          (loaded ? ` (loaded: '${loaded.dataset.name}')` : ''),
-      );
-    const trainer = new Trainer(loaded.dataset, cp.model, cp.train);
-    try {
-      trainer.restore(cp);
-    } catch (e) {
-      trainer.dispose();
-      throw e;
-    }
+    const { run, options } = await resumableRun(svc.store, runId, () => svc.loaded?.dataset);
     svc.queries.forget(runId);
-    // The curve after the checkpoint is trained again, so it is dropped.
-    const stored: StoredRun = {
-      ...meta,
-      state: 'running',
-      step: cp.steps,
-      epoch: cp.epochs,
-      seconds: sc.seconds,
-      checkpointStep: cp.steps,
-      history: meta.history.filter((e) => e.step <= cp.steps),
-    };
-    const spec: RunSpec = { id: runId, label: meta.label, model: cp.model, train: cp.train };
-    const s = this.launch([liveRun(spec, trainer, stored)], { runs: [spec], ...sc.options }, true);
-    svc.notice(`Resumed run '${meta.label}' at step ${cp.steps}.`);
+    const s = this.launch([run], options, true);
+    svc.notice(`Resumed run '${run.stored.label}' at step ${run.stored.step}.`);
     void this.trainLoop(s);
   }
 
