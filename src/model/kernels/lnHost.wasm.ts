@@ -7,7 +7,7 @@
  * and the JS loops run.
  */
 import { LN_HOST_WASM } from './lnHost.wasm-bytes';
-import type { HostLn, LnGradSums } from './lngruStep.host';
+import type { biasLnForwardJs, lnBackwardJs } from './lngruStep.host';
 
 interface LnExports {
   memory: WebAssembly.Memory;
@@ -76,16 +76,8 @@ class Layout {
 }
 
 /** ./lngruStep.host.ts `biasLnForward` in the module: out, xhat [R, 3H] and rstd [R, 2] from v [R, 3H]. */
-export function lnForwardWasm(
-  w: LnExports,
-  v: Float32Array,
-  bias: Float32Array,
-  ln: HostLn,
-  H: number,
-  out: Float32Array,
-  xhat: Float32Array,
-  rstd: Float32Array,
-): void {
+export function lnForwardWasm(w: LnExports, ...args: Parameters<typeof biasLnForwardJs>): void {
+  const [v, bias, ln, H, out, xhat, rstd] = args;
   const C = 3 * H;
   const R = v.length / C;
   const L = new Layout();
@@ -104,16 +96,8 @@ export function lnForwardWasm(
 }
 
 /** ./lngruStep.host.ts `lnBackward` in the module: dx [R, 3H] from dout; adds to `sums`. */
-export function lnBackwardWasm(
-  w: LnExports,
-  dout: Float32Array,
-  xhat: Float32Array,
-  rstd: Float32Array,
-  gain: Float32Array,
-  H: number,
-  dx: Float32Array,
-  sums: LnGradSums,
-): void {
+export function lnBackwardWasm(w: LnExports, ...args: Parameters<typeof lnBackwardJs>): void {
+  const [dout, xhat, rstd, gain, H, dx, sums] = args;
   const C = 3 * H;
   const R = dout.length / C;
   const L = new Layout();

@@ -105,18 +105,10 @@ function normGroup(
  * receive what the backward pass needs. In the SIMD module (./lnHost.wasm.ts) where it runs (its
  * second pass in float32), else as JS loops.
  */
-export function biasLnForward(
-  v: Float32Array,
-  bias: Float32Array,
-  ln: HostLn,
-  H: number,
-  out: Float32Array,
-  xhat: Float32Array,
-  rstd: Float32Array,
-): void {
+export function biasLnForward(...args: Parameters<typeof biasLnForwardJs>): void {
   const w = lnWasm();
-  if (w) lnForwardWasm(w, v, bias, ln, H, out, xhat, rstd);
-  else biasLnForwardJs(v, bias, ln, H, out, xhat, rstd);
+  if (w) lnForwardWasm(w, ...args);
+  else biasLnForwardJs(...args);
 }
 
 /** {@link biasLnForward} as JS loops: where WebAssembly SIMD is missing, and the module's reference. */
@@ -210,18 +202,10 @@ function normGroupBackward(
  * Backward of out = LN(v + bias) over all rows of dout [R, 3H]: dx = d v [R, 3H]; adds to `sums`. In
  * the SIMD module (./lnHost.wasm.ts) where it runs, else as JS loops.
  */
-export function lnBackward(
-  dout: Float32Array,
-  xhat: Float32Array,
-  rstd: Float32Array,
-  gain: Float32Array,
-  H: number,
-  dx: Float32Array,
-  sums: LnGradSums,
-): void {
+export function lnBackward(...args: Parameters<typeof lnBackwardJs>): void {
   const w = lnWasm();
-  if (w) lnBackwardWasm(w, dout, xhat, rstd, gain, H, dx, sums);
-  else lnBackwardJs(dout, xhat, rstd, gain, H, dx, sums);
+  if (w) lnBackwardWasm(w, ...args);
+  else lnBackwardJs(...args);
 }
 
 /** {@link lnBackward} as JS loops: where WebAssembly SIMD is missing, and the module's reference. */
