@@ -1,7 +1,7 @@
 import { useMemo, type ReactNode } from 'react';
 import { bestRsum, seriesNames, useUiStore, type RunView } from './store';
 import { fmt, fmtAuto, fmtDuration, fmtInt } from './format';
-import { runColor } from './Charts';
+import { runColor } from './ChartCard';
 import { HELP } from './retrieve/help';
 import { trainOptionEntries } from '../model/defaults';
 
