@@ -275,6 +275,7 @@ export class Training {
    * yet done; the caller evaluates again later). 'failed': an error was posted and the session stopped.
    */
   private async evaluateAll(s: Session): Promise<'done' | 'cancelled' | 'failed'> {
+    this.flushProgress(s); // the evaluated step's entry is in the curve before its metrics are set on it
     const abort = new AbortController();
     s.evalAbort?.abort();
     s.evalAbort = abort;
@@ -355,10 +356,7 @@ export class Training {
         this.svc.fail('train', `${s.runs[k].stored.label}: ${errorMessage(e)}`);
       },
       // Cut short by Pause or Reset: evaluated again on Resume. A failure has stopped the session.
-      evaluate: async () => {
-        this.flushProgress(s);
-        return (await this.evaluateAll(s)) === 'done';
-      },
+      evaluate: async () => (await this.evaluateAll(s)) === 'done',
       afterChunk: async () => {
         if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) this.flushProgress(s);
         if (s.checkpointer.due()) void s.checkpointer.take(s.runs);
