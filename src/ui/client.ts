@@ -67,9 +67,10 @@ export class TrainingClient extends WorkerConnection {
     return null;
   }
 
+  /** Cancels the dataset load in progress: its AbortSignal aborts (the worker stops between batches). */
   cancelLoad(): void {
     this.state.loadCancelled();
-    this.call('cancelLoad');
+    this.abortLoad();
   }
 
   // -------------------------------------------------------------------------------------------

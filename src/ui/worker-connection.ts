@@ -2,8 +2,8 @@
  * The connection to the training worker from the UI side: spawns it, calls its typed api (Comlink,
  * ../worker/adapter.ts), feeds its events into the store, reports a call that fails under the call's error
  * phase, and replaces a crashed or silent worker (once by itself, then on the user's request), calling
- * `init` again and re-loading the last dataset. The user's actions, which validate input before calling
- * the worker, are in ./client.ts.
+ * `init` again and re-loading the last dataset (each load with its own AbortSignal, which Cancel
+ * aborts). The user's actions, which validate input before calling the worker, are in ./client.ts.
  */
 import * as Comlink from 'comlink';
 import { useUiStore } from './store';
@@ -33,7 +33,6 @@ export interface WorkerLike {
 const CALL_PHASE: Record<ServiceMethod, ErrorPhase> = {
   init: 'init',
   loadDataset: 'dataset',
-  cancelLoad: 'dataset',
   start: 'start',
   pause: 'runs',
   resume: 'train',
@@ -125,6 +124,8 @@ export abstract class WorkerConnection {
   /** Set when a worker crashed while starting its threads: later workers run one thread, saying why. */
   private threadsFailed: string | null = null;
   private silentTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the dataset load in flight (its signal went with the 'loadDataset' call). */
+  private loadAbort: AbortController | null = null;
 
   constructor(
     private readonly spawn: () => WorkerLike,
@@ -259,7 +260,15 @@ export abstract class WorkerConnection {
         ? new Map(source.files.map((f: PickedFile) => [f.path, f.file] as const))
         : null;
     this.state.loadRequested(sourceLabel(source), picked);
-    this.call('loadDataset', source);
+    // A newer load supersedes the one in flight in the worker; Cancel aborts the newest.
+    this.loadAbort = new AbortController();
+    this.call('loadDataset', source, this.loadAbort.signal);
+  }
+
+  /** Aborts the signal of the dataset load last sent (the worker's 'cancelled' notice follows). */
+  protected abortLoad(): void {
+    this.loadAbort?.abort();
+    this.loadAbort = null;
   }
 
   /** Saves the files of an exported run (the 'exported' event). */
@@ -268,6 +277,7 @@ export abstract class WorkerConnection {
   dispose(): void {
     if (this.silentTimer) clearTimeout(this.silentTimer);
     this.silentTimer = null;
+    this.loadAbort = null; // its load dies with the worker
     const w = this.worker;
     this.worker = null;
     if (w) {
@@ -287,8 +297,11 @@ export abstract class WorkerConnection {
       this.state.applyEvent(callError('message', 'the worker is not running: restart it'));
       return;
     }
+    // Called as is, not with `.apply`: on a Comlink proxy `.apply` is a remote call of the method's
+    // `apply`, whose arguments travel as one cloned array (an AbortSignal in it cannot be sent) and whose
+    // `this`, the api, would be proxied on a new MessageChannel at every call.
     const run = worker.api[method] as (...a: Parameters<WorkerApi[K]>) => Promise<unknown>;
-    new Promise((ok) => ok(run.apply(worker.api, args))).catch((e: unknown) =>
+    new Promise((ok) => ok(run(...args))).catch((e: unknown) =>
       this.received(worker, callError(CALL_PHASE[method], e)),
     );
   }

@@ -8,9 +8,12 @@
  *
  * A call that fails rejects; the UI reports it under the call's error phase. Every call settles only
  * after the UI has taken the events posted before it settled, so a rejection never overtakes the
- * progress that came before it (events and replies travel on different message ports).
+ * progress that came before it (events and replies travel on different message ports). A long call
+ * (the dataset load) takes an `AbortSignal` as its last argument, sent by ./abort-transfer.ts and let
+ * go of when the call has settled.
  */
 import * as Comlink from 'comlink';
+import { releaseAbortSignals } from './abort-transfer';
 import type { WorkerEvent } from './protocol';
 import type { WorkerService } from './service';
 
@@ -21,7 +24,6 @@ export type EventSink = (event: WorkerEvent) => unknown;
 export const SERVICE_METHODS = [
   'init',
   'loadDataset',
-  'cancelLoad',
   'start',
   'pause',
   'resume',
@@ -90,17 +92,18 @@ export class EventRelay {
 
 /** The object the worker exposes: each call runs the service method, then waits for its events' delivery. */
 export function serviceApi(service: WorkerService, relay: EventRelay): WorkerApi {
-  const settled = async <T>(work: () => T | Promise<T>): Promise<T> => {
+  const settled = async <T>(args: unknown[], work: () => T | Promise<T>): Promise<T> => {
     try {
       return await work();
     } finally {
+      releaseAbortSignals(args);
       await relay.delivered();
     }
   };
   const calls: Record<string, (...args: never[]) => Promise<unknown>> = {};
   for (const name of SERVICE_METHODS) {
     const method = service[name] as (...args: unknown[]) => unknown;
-    calls[name] = (...args: unknown[]) => settled(() => method.apply(service, args));
+    calls[name] = (...args: unknown[]) => settled(args, () => method.apply(service, args));
   }
   return {
     ...(calls as unknown as ServiceCalls),

@@ -8,7 +8,7 @@
  *
  * It is split by concern, each part owning its own state and reached through this object:
  * - ./backend.ts: the tfjs backend (auto choice, fallbacks, a lost WebGPU device);
- * - this file: the loaded dataset (load, cancel) and the hierarchy mode;
+ * - this file: the loaded dataset (load, cancelled by the caller's AbortSignal) and the hierarchy mode;
  * - ./session.ts: the training session (start, pause, resume, reset, evaluations, checkpoints);
  * - ./queries.ts: retrieval (rank captions, search images, compare sentences, the user's photos);
  * - ./library.ts: the run library (list, open, rename, delete, export, import stored runs).
@@ -33,6 +33,8 @@ import { Backend } from './backend';
 import { Training } from './session';
 import { Queries } from './queries';
 import { RunLibrary } from './library';
+
+const LOAD_CANCELLED = 'Loading the dataset was cancelled: the previous dataset stays.';
 
 /** What the service needs from where it runs. */
 export interface ServiceHost {
@@ -90,12 +92,22 @@ export class WorkerService {
   // -------------------------------------------------------------------------------------------
   // Datasets
 
-  /** Loads a dataset ('datasetLoaded'); its failures are posted under 'dataset', a cancel as a notice. */
-  async loadDataset(source: DatasetSource): Promise<void> {
+  /**
+   * Loads a dataset ('datasetLoaded'); its failures are posted under 'dataset'. `signal` cancels it
+   * (downloads stop at once, feature extraction between batches): a notice says so and the previous
+   * dataset stays. A newer load cancels this one too.
+   */
+  async loadDataset(source: DatasetSource, signal?: AbortSignal): Promise<void> {
     if (!(await this.backend.ensure())) return;
+    if (signal?.aborted) {
+      this.notice(LOAD_CANCELLED);
+      return;
+    }
     this.loadAbort?.abort();
     const abort = new AbortController();
     this.loadAbort = abort;
+    const onAbort = () => abort.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const gen = ++this.generation;
     try {
       checkSourceLimits(source); // before anything is rendered, read or allocated
@@ -107,7 +119,7 @@ export class WorkerService {
       });
       if (gen !== this.generation) return;
       if (abort.signal.aborted) {
-        this.notice('Loading the dataset was cancelled: the previous dataset stays.'); // after its last chunk
+        this.notice(LOAD_CANCELLED); // after its last chunk
         return;
       }
       checkLoadedDataset(result);
@@ -121,13 +133,9 @@ export class WorkerService {
         this.notice(`Loading the dataset was cancelled: ${errorMessage(e)}`);
       else this.fail('dataset', e);
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       if (this.loadAbort === abort) this.loadAbort = null;
     }
-  }
-
-  /** Cancels a dataset load in progress (feature extraction stops between batches). */
-  cancelLoad(): void {
-    this.loadAbort?.abort();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@
  */
 import * as Comlink from 'comlink';
 import type { WorkerApi } from './adapter';
+import { registerAbortTransfer } from './abort-transfer';
 
 /** The Worker, with its typed api (the worker exposes a `WorkerApi`, ./adapter.ts). */
 export function spawnTrainingWorker(): Worker & { api: Comlink.Remote<WorkerApi> } {
+  registerAbortTransfer(); // the AbortSignals the UI passes travel as ports (./abort-transfer.ts)
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
   return Object.assign(worker, { api: Comlink.wrap<WorkerApi>(worker) });
 }

@@ -6,9 +6,11 @@
  */
 import * as Comlink from 'comlink';
 import { EventRelay, serviceApi } from './adapter';
+import { registerAbortTransfer } from './abort-transfer';
 import { WorkerService } from './service';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
+registerAbortTransfer(); // the UI's AbortSignals arrive as ports (./abort-transfer.ts)
 
 const relay = new EventRelay();
 const service = new WorkerService({

@@ -59,7 +59,8 @@ describe('TrainingClient: connecting', () => {
     expect(st().status).toBe('connecting');
     await flush();
     expect(current().types()).toEqual(['init', 'listRuns', 'loadDataset']);
-    expect(current().last('loadDataset')).toEqual([{ kind: 'scenes' }]);
+    expect(current().last('loadDataset')).toEqual([{ kind: 'scenes' }, expect.any(AbortSignal)]);
+    expect(current().last('loadDataset')?.[1]?.aborted).toBe(false);
     expect(st().status).toBe('ready');
     expect(st().loading?.label).toBe('built-in scenes');
     current().emit(LOADED);
@@ -201,17 +202,39 @@ describe('TrainingClient: requests', () => {
     expect(st().status).toBe('starting');
   });
 
-  it('resolves a pack URL against the page base and cancels a load', async () => {
+  it('resolves a pack URL against the page base and cancels a load by aborting its signal', async () => {
     const client = await readyClient();
+    const scenes = current().last('loadDataset')?.[1];
     expect(client.loadPack('packs/flickr8k-mobilenet-v1-1.0-trunk/')).toBeNull();
-    expect(current().last('loadDataset')?.[0]).toEqual({
+    const [source, signal] = current().last('loadDataset')!;
+    expect(source).toEqual({
       kind: 'pack',
       url: 'http://127.0.0.1:5173/app/packs/flickr8k-mobilenet-v1-1.0-trunk',
     });
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal).not.toBe(scenes); // each load has its own signal
+    expect(signal?.aborted).toBe(false);
     expect(st().loading).not.toBeNull();
+    const n = current().calls.length;
     client.cancelLoad();
-    expect(current().types().at(-1)).toBe('cancelLoad');
+    // Cancel is no call of the worker: the load's signal aborts (the newest load's only).
+    expect(current().calls.length).toBe(n);
+    expect(signal?.aborted).toBe(true);
+    expect(scenes?.aborted).toBe(false);
     expect(st().loading).toBeNull();
+    // The worker's answer to the cancelled load, as the UI shows it.
+    current().emit({
+      type: 'notice',
+      message: 'Loading the dataset was cancelled: reading the pack manifest was cancelled',
+    });
+    expect(st().loading).toBeNull();
+    expect(st().errors).toEqual([]);
+    // The next load gets a fresh signal.
+    client.loadScenes(30);
+    expect(current().last('loadDataset')).toEqual([
+      { kind: 'scenes', numImages: 30 },
+      expect.objectContaining({ aborted: false }),
+    ]);
     expect(client.loadPack('  ')).toMatch(/empty/);
   });
 

@@ -13,9 +13,12 @@ import {
 } from '../../src/worker/adapter';
 import type { BackendName, DatasetInfo, EvalPoint, StoredRun, WorkerEvent } from '../../src/worker/protocol';
 
-/** Structured clone, except that Blobs are kept as they are (jsdom's do not clone). */
+/**
+ * Structured clone, except that Blobs are kept as they are (jsdom's do not clone), and so are
+ * AbortSignals (the worker gets a signal that follows the caller's, src/worker/abort-transfer.ts).
+ */
 function cloneish<T>(v: T): T {
-  if (v instanceof Blob) return v;
+  if (v instanceof Blob || v instanceof AbortSignal) return v;
   if (Array.isArray(v)) return v.map(cloneish) as T;
   if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype)
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneish(x)])) as T;

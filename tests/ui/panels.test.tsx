@@ -449,8 +449,13 @@ describe('DataPanel', () => {
     expect(screen.getByTestId('dataset-progress')).toHaveTextContent(
       'extracting features 1 / 2, 0.5 images/s',
     );
+    // Cancel aborts the load's signal; it calls nothing else.
+    const signal = worker.last('loadDataset')?.[1];
+    expect(signal?.aborted).toBe(false);
+    const n = worker.calls.length;
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
-    expect(worker.types().at(-1)).toBe('cancelLoad');
+    expect(signal?.aborted).toBe(true);
+    expect(worker.calls.length).toBe(n);
     expect(screen.queryByTestId('dataset-progress')).not.toBeInTheDocument();
   });
 
