@@ -7,7 +7,7 @@ import { isRunActive, parseForm, startOptions, type QueryKind } from './store';
 import { imageFileError, queryError, runFilesFrom, safeFileName } from './files';
 import { writeZip } from './zip';
 import { WorkerConnection } from './worker-connection';
-import type { PhotosRequest } from '../worker/photos-protocol';
+import type { GalleryLoadArgs, GallerySearchArgs, RankPhotosArgs } from '../worker/photos-protocol';
 import {
   errorMessage,
   type BackendChoice,
@@ -32,6 +32,9 @@ export const SEARCH_LIMIT = 12;
 export const HIERARCHY_MAX_NODES = 2500;
 
 export class TrainingClient extends WorkerConnection {
+  /** Cancels the gallery load in flight (its signal went with the 'loadGallery' call). */
+  private galleryAbort: AbortController | null = null;
+
   // -------------------------------------------------------------------------------------------
   // Datasets
 
@@ -237,8 +240,27 @@ export class TrainingClient extends WorkerConnection {
     }
   }
 
-  /** A request of the starter / own-photos protocol (built and validated by ./retrieve/photos-actions.ts). */
-  sendPhotos(request: PhotosRequest): void {
-    this.call('photos', request);
+  // -------------------------------------------------------------------------------------------
+  // The user's own photos (built and validated by ./retrieve/photos-actions.ts)
+
+  rankPhotos(args: RankPhotosArgs): void {
+    this.call('rankPhotos', args);
+  }
+
+  /** Encodes a folder into the gallery, with an AbortSignal of its own that `cancelGallery` aborts. */
+  loadGallery(args: GalleryLoadArgs): void {
+    // A newer folder supersedes the one in flight in the worker; Cancel aborts the newest.
+    this.galleryAbort = new AbortController();
+    this.call('loadGallery', args, this.galleryAbort.signal);
+  }
+
+  /** Aborts the signal of the gallery load last sent (the worker stops; what it encoded stays cached). */
+  cancelGallery(): void {
+    this.galleryAbort?.abort();
+    this.galleryAbort = null;
+  }
+
+  searchGallery(args: GallerySearchArgs): void {
+    this.call('searchGallery', args);
   }
 }

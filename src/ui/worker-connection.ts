@@ -10,6 +10,7 @@ import { useUiStore } from './store';
 import { saveBlob } from './files';
 import { applyPhotosEvent, workerReplaced } from './retrieve/photos-store';
 import type { ServiceMethod, WorkerApi } from '../worker/adapter';
+import type { PhotosQuery } from '../worker/photos-protocol';
 import {
   errorMessage,
   type DatasetSource,
@@ -29,8 +30,12 @@ export interface WorkerLike {
   onmessageerror: ((event: MessageEvent) => void) | null;
 }
 
-/** The error phase a failing call is reported under. */
-const CALL_PHASE: Record<ServiceMethod, ErrorPhase> = {
+/**
+ * How a failing call is reported: under an error phase, or, for the own-photos calls, as the 'failed'
+ * event of their query (which ends that query's progress and shows the message where its results go,
+ * as the worker's own failures of it do).
+ */
+const CALL_PHASE: Record<ServiceMethod, ErrorPhase | { photos: PhotosQuery }> = {
   init: 'init',
   loadDataset: 'dataset',
   start: 'start',
@@ -43,7 +48,10 @@ const CALL_PHASE: Record<ServiceMethod, ErrorPhase> = {
   rankCaptions: 'rank',
   searchImages: 'search',
   compareSentences: 'generality',
-  photos: 'message',
+  loadStarter: { photos: 'starter' },
+  rankPhotos: { photos: 'rank' },
+  loadGallery: { photos: 'gallery' },
+  searchGallery: { photos: 'search' },
   listRuns: 'runs',
   openRun: 'runs',
   exportRun: 'export',
@@ -307,6 +315,8 @@ export abstract class WorkerConnection {
   }
 }
 
-function callError(phase: ErrorPhase, e: unknown): WorkerEvent {
-  return { type: 'error', phase, message: errorMessage(e) };
+function callError(phase: ErrorPhase | { photos: PhotosQuery }, e: unknown): WorkerEvent {
+  const message = errorMessage(e);
+  if (typeof phase === 'string') return { type: 'error', phase, message };
+  return { type: 'photos', event: { kind: 'failed', query: phase.photos, message } };
 }

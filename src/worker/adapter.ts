@@ -9,8 +9,8 @@
  * A call that fails rejects; the UI reports it under the call's error phase. Every call settles only
  * after the UI has taken the events posted before it settled, so a rejection never overtakes the
  * progress that came before it (events and replies travel on different message ports). A long call
- * (the dataset load) takes an `AbortSignal` as its last argument, sent by ./abort-transfer.ts and let
- * go of when the call has settled.
+ * (the dataset load, the gallery's) takes an `AbortSignal` as its last argument, sent by
+ * ./abort-transfer.ts and let go of when the call has settled.
  */
 import * as Comlink from 'comlink';
 import { releaseAbortSignals } from './abort-transfer';
@@ -34,7 +34,10 @@ export const SERVICE_METHODS = [
   'rankCaptions',
   'searchImages',
   'compareSentences',
-  'photos',
+  'loadStarter',
+  'rankPhotos',
+  'loadGallery',
+  'searchGallery',
   'listRuns',
   'openRun',
   'exportRun',

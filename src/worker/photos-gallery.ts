@@ -1,12 +1,13 @@
 /**
  * A dropped folder of photos becomes a gallery searched by sentence (./photos.ts). Features are cached
- * in IndexedDB per photo, keyed by the file's path, size and modification time and the encoder; a cancel
- * keeps what was encoded.
+ * in IndexedDB per photo, keyed by the file's path, size and modification time and the encoder. The
+ * caller's AbortSignal cancels the encoding between photos (a newer folder cancels it too); what was
+ * encoded stays cached.
  */
 import { CAPTION_FILE_NAMES, parseCaptionFile } from '../model/data/flickr8k';
 import { IdbFeatureCache } from '../model/encoders';
 import type { PickedFile } from './protocol';
-import type { PhotosRequest } from './photos-protocol';
+import type { GalleryLoadArgs, GallerySearchArgs } from './photos-protocol';
 import { encodePhotos, resolve, type PhotosContext } from './photos-models';
 
 /** Photo names the gallery reads; anything else in a dropped folder is skipped. */
@@ -53,9 +54,14 @@ async function folderCaptions(
   }
 }
 
-export async function loadGallery(
+/**
+ * Encodes `req.files`' photos into the gallery ('galleryProgress', then 'galleryLoaded'). `signal`
+ * cancels it: it throws, saying how far it got; the photos encoded by then stay cached.
+ */
+export async function encodeGallery(
   ctx: PhotosContext,
-  req: Extract<PhotosRequest, { kind: 'galleryLoad' }>,
+  req: GalleryLoadArgs,
+  signal?: AbortSignal,
 ): Promise<void> {
   const t0 = performance.now();
   const photos = req.files.filter((f) => PHOTO_NAME.test(f.path));
@@ -71,7 +77,7 @@ export async function loadGallery(
   photos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (!(await ctx.ensureBackend())) throw new Error('no tfjs backend');
   const m = await resolve(ctx, req.runId, false);
-  galleryAbort?.abort();
+  galleryAbort?.abort(); // a newer folder supersedes the one being encoded
   const abort = new AbortController();
   galleryAbort = abort;
   const F = m.preset.featureDim;
@@ -95,8 +101,13 @@ export async function loadGallery(
   let done = cached;
   const start = performance.now();
   ctx.post({ kind: 'galleryProgress', done, total: photos.length, photosPerSec: 0, cached });
+  // The caller's cancel is read where the loop checks `abort` (between chunks, and inside one).
+  const onAbort = () => abort.abort();
+  if (signal?.aborted) abort.abort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (let c = 0; c < todo.length; c += GALLERY_CHUNK) {
+      if (abort.signal.aborted) break; // before a chunk: not even the encoder is loaded for it
       const chunk = todo.slice(c, c + GALLERY_CHUNK);
       let encoded: Awaited<ReturnType<typeof encodePhotos>>;
       try {
@@ -134,9 +145,9 @@ export async function loadGallery(
         photosPerSec: secs > 0 ? (done - cached) / secs : 0,
         cached,
       });
-      if (abort.signal.aborted) break;
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     if (galleryAbort === abort) galleryAbort = null;
   }
   if (abort.signal.aborted)
@@ -165,10 +176,8 @@ export async function loadGallery(
   });
 }
 
-export async function searchGallery(
-  ctx: PhotosContext,
-  req: Extract<PhotosRequest, { kind: 'gallerySearch' }>,
-): Promise<void> {
+/** The gallery's photos that best fit `req.query` ('searchResults'). */
+export async function searchInGallery(ctx: PhotosContext, req: GallerySearchArgs): Promise<void> {
   const g = gallery;
   if (!g) throw new Error('no gallery yet: drop a folder of photos first');
   const m = await resolve(ctx, req.runId, false);
@@ -197,9 +206,4 @@ export async function searchGallery(
       ...(g.captions[h.index] ? { caption: g.captions[h.index] } : {}),
     })),
   });
-}
-
-/** Cancels the gallery being encoded (the photos encoded so far stay cached). */
-export function cancelGallery(): void {
-  galleryAbort?.abort();
 }

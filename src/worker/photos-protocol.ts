@@ -1,8 +1,9 @@
 /**
- * The messages of the starter model and of retrieval on the user's own photos, nested in the main
- * protocol as the argument of the worker api's `photos(request)` (UI -> worker) and the event
- * `{ type: 'photos', event }` (worker -> UI), so that this part of the protocol lives with the code that
- * serves it (./starter.ts, ./photos.ts).
+ * The starter model and retrieval on the user's own photos, as the worker service serves them: the
+ * arguments of its calls `loadStarter()`, `rankPhotos(args)`, `loadGallery(args, signal?)` and
+ * `searchGallery(args)` (UI -> worker, ./service.ts), and the events it answers with, nested in the main
+ * protocol as `{ type: 'photos', event }` (worker -> UI), so that this part of the protocol lives with
+ * the code that serves it (./starter.ts, ./photos.ts).
  */
 import type { Calibration } from '../model/calibration';
 import type { PickedFile } from './protocol';
@@ -17,23 +18,29 @@ export type CandidateSource = 'bank' | 'dataset' | 'typed';
 export const MAX_PHOTOS_PER_REQUEST = 200;
 export const MAX_TYPED_CANDIDATES = 5000;
 
-export type PhotosRequest =
-  /** Loads the starter model and its caption bank from the page's `starter/` folder. */
-  | { kind: 'loadStarter' }
-  /** Ranks candidate captions for each photo: the caption bank, the loaded dataset's, or typed lines. */
-  | {
-      kind: 'rank';
-      runId: string;
-      photos: PickedFile[];
-      source: CandidateSource;
-      /** With source 'typed': the candidates, one a line. */
-      typed?: string;
-      limit: number;
-    }
-  /** Encodes a folder of photos (cached in IndexedDB) into a gallery searched by sentence. */
-  | { kind: 'galleryLoad'; runId: string; name: string; files: PickedFile[] }
-  | { kind: 'galleryCancel' }
-  | { kind: 'gallerySearch'; runId: string; query: string; limit: number };
+/** `rankPhotos`: ranks candidate captions for each photo: the caption bank, the dataset's, or typed lines. */
+export interface RankPhotosArgs {
+  runId: string;
+  photos: PickedFile[];
+  source: CandidateSource;
+  /** With source 'typed': the candidates, one a line. */
+  typed?: string;
+  limit: number;
+}
+
+/** `loadGallery`: encodes a folder of photos (cached in IndexedDB) into a gallery searched by sentence. */
+export interface GalleryLoadArgs {
+  runId: string;
+  name: string;
+  files: PickedFile[];
+}
+
+/** `searchGallery`: the gallery's photos that best fit a sentence. */
+export interface GallerySearchArgs {
+  runId: string;
+  query: string;
+  limit: number;
+}
 
 /** The starter as the page shows it. */
 export interface StarterInfo {

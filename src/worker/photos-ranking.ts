@@ -10,7 +10,7 @@ import {
   MAX_TYPED_CANDIDATES,
   type CandidateSource,
   type PhotoRanking,
-  type PhotosRequest,
+  type RankPhotosArgs,
 } from './photos-protocol';
 import { encodePhotos, resolve, type PhotosContext } from './photos-models';
 
@@ -45,7 +45,7 @@ export function typedCandidates(typed: string | undefined): string[] {
   return lines;
 }
 
-export async function rank(ctx: PhotosContext, req: Extract<PhotosRequest, { kind: 'rank' }>): Promise<void> {
+export async function rank(ctx: PhotosContext, req: RankPhotosArgs): Promise<void> {
   const { runId, photos, source } = req;
   if (!photos.length) throw new Error('no photo was given');
   if (photos.length > MAX_PHOTOS_PER_REQUEST)

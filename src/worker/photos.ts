@@ -9,11 +9,14 @@
  * is the loaded one, the caption bank only for runs trained on the starter's dataset; otherwise the
  * query fails with a message that says so. A failed query clears that query's previous results (the UI
  * drops them on the 'failed' event).
+ *
+ * One function per call of the worker service (./service.ts, through ./queries.ts): loadStarter,
+ * rankPhotos, loadGallery (cancelled by its AbortSignal) and searchGallery.
  */
 import { errorMessage } from './protocol';
-import type { PhotosQuery, PhotosRequest } from './photos-protocol';
+import type { GalleryLoadArgs, GallerySearchArgs, PhotosQuery, RankPhotosArgs } from './photos-protocol';
 import { ensureStarter, type PhotosContext } from './photos-models';
-import { cancelGallery, loadGallery, searchGallery } from './photos-gallery';
+import { encodeGallery, searchInGallery } from './photos-gallery';
 import { rank } from './photos-ranking';
 
 export {
@@ -26,40 +29,42 @@ export {
 export { galleryPhotoKey, MAX_GALLERY_PHOTOS } from './photos-gallery';
 export { typedCandidates } from './photos-ranking';
 
-function fail(ctx: PhotosContext, query: PhotosQuery, e: unknown, runId?: string): void {
-  ctx.post({ kind: 'failed', query, message: errorMessage(e), ...(runId ? { runId } : {}) });
+/**
+ * Runs one photos query; its failure becomes the 'failed' event of that query (the UI clears the query's
+ * previous results and shows the message where they were), so the call itself resolves.
+ */
+async function answer(
+  ctx: PhotosContext,
+  query: PhotosQuery,
+  runId: string | undefined,
+  work: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    ctx.post({ kind: 'failed', query, message: errorMessage(e), ...(runId ? { runId } : {}) });
+  }
 }
 
-const QUERY_OF: Record<PhotosRequest['kind'], PhotosQuery> = {
-  loadStarter: 'starter',
-  rank: 'rank',
-  galleryLoad: 'gallery',
-  galleryCancel: 'gallery',
-  gallerySearch: 'search',
-};
+/** Loads the starter model and its caption bank from the page's `starter/` folder (once). */
+export function loadStarter(ctx: PhotosContext): Promise<void> {
+  return answer(ctx, 'starter', undefined, () => ensureStarter(ctx));
+}
 
-/** Serves one request of the photos protocol; failures become 'failed' events for that query. */
-export async function handlePhotos(ctx: PhotosContext, req: PhotosRequest): Promise<void> {
-  const runId = 'runId' in req ? req.runId : undefined;
-  try {
-    switch (req.kind) {
-      case 'loadStarter':
-        await ensureStarter(ctx);
-        return;
-      case 'rank':
-        await rank(ctx, req);
-        return;
-      case 'galleryLoad':
-        await loadGallery(ctx, req);
-        return;
-      case 'galleryCancel':
-        cancelGallery();
-        return;
-      case 'gallerySearch':
-        await searchGallery(ctx, req);
-        return;
-    }
-  } catch (e) {
-    fail(ctx, QUERY_OF[req.kind], e, runId);
-  }
+/** Ranks candidate captions for each photo ('rankProgress', then 'ranked'). */
+export function rankPhotos(ctx: PhotosContext, args: RankPhotosArgs): Promise<void> {
+  return answer(ctx, 'rank', args.runId, () => rank(ctx, args));
+}
+
+/**
+ * Encodes a folder of photos into the gallery ('galleryProgress', then 'galleryLoaded'). `signal` cancels
+ * it between photos: the query fails saying how far it got, and the photos encoded so far stay cached.
+ */
+export function loadGallery(ctx: PhotosContext, args: GalleryLoadArgs, signal?: AbortSignal): Promise<void> {
+  return answer(ctx, 'gallery', args.runId, () => encodeGallery(ctx, args, signal));
+}
+
+/** Searches the gallery by sentence ('searchResults'). */
+export function searchGallery(ctx: PhotosContext, args: GallerySearchArgs): Promise<void> {
+  return answer(ctx, 'search', args.runId, () => searchInGallery(ctx, args));
 }

@@ -2,7 +2,7 @@
  * Retrieval in the worker (part of ./service.ts): ranks the loaded dataset's captions for a photo,
  * its images for a sentence, and tells which of two sentences is more general, with a live run's model,
  * a stored run's (opened once, its gallery embeddings cached) or the shipped starter's; and the
- * starter / own-photos requests (./photos.ts).
+ * starter / own-photos calls (./photos.ts).
  */
 import { importModel } from '../model/export';
 import { Retriever } from '../model/retrieval';
@@ -10,8 +10,13 @@ import { validateRunFiles } from '../model/validate-run';
 import { generalityScale, type Calibration, type GeneralityScale } from '../model/calibration';
 import { photoFeatures } from './image-encoders';
 import { currentRunFiles } from './checkpoints';
-import { handlePhotos, starterRetriever, type PhotosContext } from './photos';
-import { STARTER_RUN_ID, type PhotosRequest } from './photos-protocol';
+import * as photos from './photos';
+import {
+  STARTER_RUN_ID,
+  type GalleryLoadArgs,
+  type GallerySearchArgs,
+  type RankPhotosArgs,
+} from './photos-protocol';
 import { errorMessage, generalityVerdict, type ImageHit } from './protocol';
 import type { WorkerService } from './service';
 
@@ -30,7 +35,7 @@ export class Queries {
   /** Stored runs opened for retrieval, by id. */
   private readonly opened = new Map<string, Queryable>();
   /** What the photos module (retrieval on the user's own photos, the starter) may use of this worker. */
-  readonly photosContext: PhotosContext;
+  readonly photosContext: photos.PhotosContext;
 
   constructor(private readonly svc: WorkerService) {
     this.photosContext = {
@@ -55,14 +60,27 @@ export class Queries {
     this.opened.clear();
   }
 
-  /** The starter / own-photos protocol; its failures are posted as photos events. */
-  photos(request: PhotosRequest): Promise<void> {
-    return handlePhotos(this.photosContext, request);
+  // The starter and the user's own photos (./photos.ts): failures are posted as photos 'failed' events.
+
+  loadStarter(): Promise<void> {
+    return photos.loadStarter(this.photosContext);
+  }
+
+  rankPhotos(args: RankPhotosArgs): Promise<void> {
+    return photos.rankPhotos(this.photosContext, args);
+  }
+
+  loadGallery(args: GalleryLoadArgs, signal?: AbortSignal): Promise<void> {
+    return photos.loadGallery(this.photosContext, args, signal);
+  }
+
+  searchGallery(args: GallerySearchArgs): Promise<void> {
+    return photos.searchGallery(this.photosContext, args);
   }
 
   /** `withDataset`: the query searches the loaded dataset (the starter is then bound to it, if it may be). */
   private async queryable(runId: string, withDataset = true): Promise<Queryable> {
-    if (runId === STARTER_RUN_ID) return starterRetriever(this.photosContext, withDataset);
+    if (runId === STARTER_RUN_ID) return photos.starterRetriever(this.photosContext, withDataset);
     if (!this.svc.loaded) throw new Error('no dataset is loaded');
     const live = this.svc.training.live(runId);
     if (live) {

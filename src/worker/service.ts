@@ -25,7 +25,7 @@ import {
   type StartOptions,
   type WorkerEvent,
 } from './protocol';
-import type { PhotosRequest } from './photos-protocol';
+import type { GalleryLoadArgs, GallerySearchArgs, RankPhotosArgs } from './photos-protocol';
 import { RunStore, type RunFilesRecord } from './run-store';
 import { checkLoadedDataset, checkSourceLimits } from './source-limits';
 import { startHierarchy, stopHierarchy } from './hierarchy';
@@ -193,9 +193,30 @@ export class WorkerService {
     return this.queries.compareSentences(runId, a, b);
   }
 
-  /** The starter model and retrieval on the user's own photos (./photos-protocol.ts). */
-  photos(request: PhotosRequest): Promise<void> {
-    return this.queries.photos(request);
+  // The starter model and retrieval on the user's own photos (./photos.ts, ./photos-protocol.ts): each
+  // posts 'photos' events, and a failure is the 'failed' event of its query, not a rejection.
+
+  /** Loads the starter model and its caption bank (once; the backend's set-up already asks for it). */
+  loadStarter(): Promise<void> {
+    return this.queries.loadStarter();
+  }
+
+  /** Ranks candidate captions for the user's photos ('rankProgress', 'ranked'). */
+  rankPhotos(args: RankPhotosArgs): Promise<void> {
+    return this.queries.rankPhotos(args);
+  }
+
+  /**
+   * Encodes a folder of photos into the gallery ('galleryProgress', 'galleryLoaded'). `signal` cancels
+   * it (a newer folder too): the photos encoded so far stay cached, and the 'failed' event says how many.
+   */
+  loadGallery(args: GalleryLoadArgs, signal?: AbortSignal): Promise<void> {
+    return this.queries.loadGallery(args, signal);
+  }
+
+  /** Searches the gallery by sentence ('searchResults'). */
+  searchGallery(args: GallerySearchArgs): Promise<void> {
+    return this.queries.searchGallery(args);
   }
 
   // -------------------------------------------------------------------------------------------

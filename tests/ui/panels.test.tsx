@@ -11,7 +11,7 @@ import { RunsPanel } from '../../src/ui/RunsPanel';
 import { initialState, useUiStore } from '../../src/ui/store';
 import { readZip } from '../../src/ui/zip';
 import { initialPhotosState, usePhotosStore } from '../../src/ui/retrieve/photos-store';
-import type { PhotosEvent, PhotosRequest } from '../../src/worker/photos-protocol';
+import type { PhotosEvent } from '../../src/worker/photos-protocol';
 import {
   MAX_QUERY_CHARS,
   type DatasetInfo,
@@ -90,7 +90,6 @@ describe('RetrievePanel', () => {
     expect(worker.types()).not.toContain('searchImages');
   });
 
-  const photosSent = (): PhotosRequest | undefined => worker.last('photos')?.[0];
   const ranked = (runId: string): PhotosEvent => ({
     kind: 'ranked',
     runId,
@@ -128,9 +127,15 @@ describe('RetrievePanel', () => {
     });
     const photos = ['dog.jpg', 'noise.png', 'x.heic'].map((n) => new File(['x'], n, { type: 'image/jpeg' }));
     fireEvent.change(screen.getByLabelText('Photos to caption'), { target: { files: photos } });
-    const req = photosSent();
-    expect(req).toMatchObject({ kind: 'rank', runId: 'ln-1', source: 'typed', limit: 10 });
-    expect(req?.kind === 'rank' && req.photos.map((p) => p.path)).toEqual(['dog.jpg', 'noise.png', 'x.heic']);
+    expect(worker.last('rankPhotos')).toEqual([
+      {
+        runId: 'ln-1',
+        photos: photos.map((f) => ({ path: f.name, file: f })),
+        source: 'typed',
+        typed: 'a dog runs on the grass .\na brown dog\n',
+        limit: 10,
+      },
+    ]);
     emit({ type: 'photos', event: ranked('ln-1') });
     const results = screen.getAllByTestId('photo-result');
     expect(results).toHaveLength(3);
@@ -164,7 +169,17 @@ describe('RetrievePanel', () => {
     const photo = new File([new Uint8Array([0xff, 0xd8, 0xff])], 'dog.jpg', { type: 'image/jpeg' });
     fireEvent.drop(zone, { dataTransfer: { files: [photo, photo] } });
     expect(zone).not.toHaveClass('dragging');
-    expect(photosSent()).toMatchObject({ kind: 'rank', runId: 'ln-1', source: 'bank' });
+    expect(worker.last('rankPhotos')).toEqual([
+      {
+        runId: 'ln-1',
+        photos: [
+          { path: 'dog.jpg', file: photo },
+          { path: 'dog.jpg', file: photo },
+        ],
+        source: 'bank',
+        limit: 10,
+      },
+    ]);
   });
 
   it('offers the starter once it is open and shows only its own results', async () => {
@@ -199,6 +214,109 @@ describe('RetrievePanel', () => {
     emit({ type: 'photos', event: ranked('starter') });
     expect(screen.getAllByTestId('photo-result')).toHaveLength(3);
     expect(screen.getByTestId('photo-rankings')).toHaveTextContent('starter (LN-GRU, trained on flickr8k)');
+  });
+
+  /** A picked folder: its files with their webkitRelativePath, as the browser gives them. */
+  const folder = (name: string, paths: string[]): File[] =>
+    paths.map((p) => {
+      const f = new File(['x'], p, { type: 'image/jpeg' });
+      Object.defineProperty(f, 'webkitRelativePath', { value: `${name}/${p}` });
+      return f;
+    });
+  const pickGallery = (files: File[]) =>
+    fireEvent.change(screen.getByLabelText('Gallery folder'), { target: { files } });
+
+  it('encodes a picked folder into the gallery; Cancel aborts that load’s signal and calls nothing', async () => {
+    await setup(<RetrievePanel />, [LOADED, STARTED2]);
+    const files = folder('holiday', ['a.jpg', 'b.jpg']);
+    pickGallery(files);
+    const [args, signal] = worker.last('loadGallery') ?? [];
+    expect(args).toEqual({
+      runId: 'ln-1',
+      name: 'holiday',
+      files: [
+        { path: 'a.jpg', file: files[0] },
+        { path: 'b.jpg', file: files[1] },
+      ],
+    });
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal?.aborted).toBe(false);
+    emit({
+      type: 'photos',
+      event: { kind: 'galleryProgress', done: 1, total: 2, photosPerSec: 2, cached: 0 },
+    });
+    const progress = screen.getByTestId('gallery-progress');
+    expect(progress).toHaveTextContent('1 of 2 photos');
+    const n = sentCount();
+    fireEvent.click(within(progress).getByRole('button', { name: 'Cancel' }));
+    expect(signal?.aborted).toBe(true);
+    expect(sentCount()).toBe(n);
+    expect(screen.queryByTestId('gallery-progress')).toBeNull();
+    // The worker's answer to the abort: the query fails, saying how far it got.
+    const message = 'encoding the folder “holiday” was cancelled after 1 of 2 photos (those are cached)';
+    emit({ type: 'photos', event: { kind: 'failed', query: 'gallery', runId: 'ln-1', message } });
+    expect(screen.getByTestId('gallery-error')).toHaveTextContent(message);
+
+    // The next folder goes with a signal of its own.
+    pickGallery(files);
+    const next = worker.last('loadGallery')?.[1];
+    expect(next).toBeInstanceOf(AbortSignal);
+    expect(next).not.toBe(signal);
+    expect(next?.aborted).toBe(false);
+    expect(worker.types().filter((t) => t === 'loadGallery')).toHaveLength(2);
+  });
+
+  it('searches the gallery by sentence; a rejected gallery call is the gallery’s failure', async () => {
+    await setup(<RetrievePanel />, [LOADED, STARTED2]);
+    const files = folder('holiday', ['a.jpg', 'b.jpg']);
+    pickGallery(files);
+    emit({
+      type: 'photos',
+      event: {
+        kind: 'galleryLoaded',
+        runId: 'ln-1',
+        name: 'holiday',
+        encoder: 'centernet-mb3',
+        count: 2,
+        cached: 0,
+        failed: [],
+        skipped: 0,
+        captions: 0,
+        ms: 5,
+      },
+    });
+    expect(screen.getByTestId('gallery-summary')).toHaveAttribute('data-count', '2');
+    fireEvent.change(screen.getByLabelText('Gallery search sentence'), { target: { value: ' a dog ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search my photos' }));
+    expect(worker.last('searchGallery')).toEqual([{ runId: 'ln-1', query: 'a dog', limit: 12 }]);
+    emit({
+      type: 'photos',
+      event: {
+        kind: 'searchResults',
+        runId: 'ln-1',
+        query: 'a dog',
+        hits: [{ index: 1, name: 'b.jpg', score: -0.1, energy: 0.1 }],
+        total: 2,
+        unknown: [],
+      },
+    });
+    const found = within(screen.getByTestId('gallery-results')).getAllByTestId('gallery-hit');
+    expect(found.map((h) => h.getAttribute('data-name'))).toEqual(['b.jpg']);
+
+    // A call that rejects (its arguments could not be sent, say) ends the gallery's progress, saying why.
+    worker.answer('loadGallery', () => {
+      throw new Error('the folder could not be sent to the worker');
+    });
+    pickGallery(files);
+    expect(screen.getByTestId('gallery-progress')).toBeInTheDocument();
+    await waitFor(() =>
+      expect(screen.getByTestId('gallery-error')).toHaveTextContent(
+        'the folder could not be sent to the worker',
+      ),
+    );
+    expect(screen.queryByTestId('gallery-progress')).toBeNull();
+    // Reported once, where the gallery's results go, not also under the page's messages.
+    expect(useUiStore.getState().errors).toEqual([]);
   });
 
   const hits: ImageHit[] = [

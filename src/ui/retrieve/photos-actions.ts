@@ -1,6 +1,7 @@
 /**
- * What the own-photos UI asks the worker, validated here first (a message instead of a request): the
- * photos to rank and their candidates, a folder for the gallery, a gallery search.
+ * What the own-photos UI asks the worker, validated here first (a message instead of a call): the
+ * photos to rank and their candidates, a folder for the gallery (cancelled by aborting its signal), a
+ * gallery search.
  */
 import type { TrainingClient } from '../client';
 import { queryError } from '../files';
@@ -39,8 +40,7 @@ export function rankPhotos(
     );
   const photos: PickedFile[] = files.map((f) => ({ path: f.name, file: f }));
   store().rankRequested(new Map(photos.map((p) => [p.path, p.file])));
-  client.sendPhotos({
-    kind: 'rank',
+  client.rankPhotos({
     runId,
     photos,
     source,
@@ -61,13 +61,14 @@ export function loadGallery(
     return (store().galleryInvalid('No model to ask yet: the starter is loading, or train a run.'), false);
   if (!files.length) return (store().galleryInvalid(`The folder “${name}” is empty.`), false);
   store().galleryRequested(new Map(files.map((f) => [f.path, f.file])));
-  client.sendPhotos({ kind: 'galleryLoad', runId, name, files });
+  client.loadGallery({ runId, name, files });
   return true;
 }
 
+/** Cancels the gallery load in flight: its AbortSignal aborts (what was encoded stays cached). */
 export function cancelGallery(client: TrainingClient): void {
   store().galleryCancelled();
-  client.sendPhotos({ kind: 'galleryCancel' });
+  client.cancelGallery();
 }
 
 export function searchGallery(client: TrainingClient, runId: string | null, query: string): boolean {
@@ -76,6 +77,6 @@ export function searchGallery(client: TrainingClient, runId: string | null, quer
   if (!runId) return (store().searchInvalid('No model to ask yet.'), false);
   if (!store().gallery.loaded) return (store().searchInvalid('Drop a folder of photos first.'), false);
   store().searchRequested();
-  client.sendPhotos({ kind: 'gallerySearch', runId, query: query.trim(), limit: GALLERY_SEARCH_LIMIT });
+  client.searchGallery({ runId, query: query.trim(), limit: GALLERY_SEARCH_LIMIT });
   return true;
 }
