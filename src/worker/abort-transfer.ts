@@ -1,8 +1,8 @@
 /**
- * An `AbortSignal` as an argument of a Comlink call (the UI cancels a dataset load with its own
- * AbortController). A signal cannot be cloned into a message, so this Comlink transfer handler, which
- * both sides register (`registerAbortTransfer()`: the worker script and the UI's spawn), sends it as
- * one of two things:
+ * An `AbortSignal` as an argument of a Comlink call (the UI cancels a dataset load or a gallery load
+ * with its own AbortController). A signal cannot be cloned into a message, so this Comlink transfer
+ * handler, which both sides register (`registerAbortTransfer()`: the worker script and the UI's spawn),
+ * sends it as one of two things:
  * - a signal already aborted: `{ aborted: true }`, read as an aborted signal before the call runs;
  * - otherwise a transferred `MessagePort`: the caller's side posts `{ type: 'abort' }` on it once, when
  *   the signal aborts; the callee's side reads it into a fresh AbortController's signal, which the
