@@ -294,9 +294,18 @@ function splitSteps(m: tf.Tensor2D, T: number): tf.Tensor2D[] {
   if (!hasHostMemory()) return splitRows(m, T);
   const [rows, C] = m.shape;
   const R = rows / T;
-  // The view is taken again for each block: making a tensor may grow the wasm heap and detach it.
-  return Array.from({ length: T }, (_, t) => hostTensor2d(rowBlock(hostValues(m), t, R * C), [R, C]));
+  // Copied once into a kept host array, and the blocks made from that: making a tensor allocates on the
+  // wasm heap before it copies the values in, and a heap that grows detaches every view of it, the one
+  // being copied from included (seen at hidden 1024, batch 128). A copy into an array that already
+  // exists is cheap (no fresh pages).
+  if (splitScratch.length < rows * C) splitScratch = new Float32Array(rows * C);
+  const all = splitScratch.subarray(0, rows * C);
+  all.set(hostValues(m));
+  return Array.from({ length: T }, (_, t) => hostTensor2d(rowBlock(all, t, R * C), [R, C]));
 }
+
+/** {@link splitSteps}'s host copy of its input, kept from call to call. */
+let splitScratch = new Float32Array(0);
 
 /** Row block `i` of `size` elements of a (time-major) host array, as a view. */
 function rowBlock(a: Float32Array, i: number, size: number): Float32Array {
