@@ -66,14 +66,15 @@ describe('the host-ln WebAssembly SIMD module (src/model/kernels/lnHost.wat)', (
     expect(maxRelErr(wasm.xhat, js.xhat)).toBeLessThan(2e-6);
     expect(maxRelErr(wasm.out, js.out)).toBeLessThan(2e-6);
     expect(maxRelErr(wasm.dx, js.dx)).toBeLessThan(2e-6);
-    expect(maxRelErr(wasm.sums.gain, js.sums.gain)).toBeLessThan(1e-6);
-    expect(maxRelErr(wasm.sums.shift, js.sums.shift)).toBeLessThan(1e-9);
-    expect(maxRelErr(wasm.sums.bias, js.sums.bias)).toBeLessThan(1e-6);
+    // The module sums one call's rows in float32 (the JS loops in float64): float32 rounding apart.
+    expect(maxRelErr(wasm.sums.gain, js.sums.gain)).toBeLessThan(5e-6);
+    expect(maxRelErr(wasm.sums.shift, js.sums.shift)).toBeLessThan(5e-6);
+    expect(maxRelErr(wasm.sums.bias, js.sums.bias)).toBeLessThan(5e-6);
     // d bias is the column sum of dx (added to what was carried in).
     for (let j = 0; j < C; j++) {
       let col = -j;
       for (let r = 0; r < R; r++) col += wasm.dx[r * C + j];
-      expect(wasm.sums.bias[j]).toBeCloseTo(col, 9);
+      expect(wasm.sums.bias[j]).toBeCloseTo(col, 5);
     }
     // Each group is normalized: mean 0 and variance 1 (up to eps) before gain and shift.
     const g = wasm.xhat.subarray(0, 2 * H);

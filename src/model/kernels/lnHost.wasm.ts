@@ -101,7 +101,7 @@ export function lnBackwardWasm(w: LnExports, ...args: Parameters<typeof lnBackwa
   const C = 3 * H;
   const R = dout.length / C;
   const L = new Layout();
-  const sizes = [4 * R * C, 4 * R * C, 8 * R, 4 * C, 8 * C, 8 * C, 8 * C];
+  const sizes = [4 * R * C, 4 * R * C, 8 * R, 4 * C, 4 * C, 4 * C, 4 * C];
   const [pd, px, pr, pg, psg, pss, psd] = sizes.map((b) => L.take(b));
   const mem = L.buffer(w);
   const f32 = (at: number, n: number) => new Float32Array(mem, at, n);
@@ -109,13 +109,13 @@ export function lnBackwardWasm(w: LnExports, ...args: Parameters<typeof lnBackwa
   f32(px, R * C).set(xhat);
   f32(pr, 2 * R).set(rstd);
   f32(pg, C).set(gain);
-  new Float64Array(mem, psg, C).set(sums.gain);
-  new Float64Array(mem, pss, C).set(sums.shift);
-  new Float64Array(mem, psd, C).set(sums.bias);
+  // This call's column sums start at zero (float32 over its rows) and are added to the float64 totals.
+  const colSums = [psg, pss, psd].map((at) => f32(at, C).fill(0));
   // dx is written over dout (each value is read before its own slot is written).
   w.lnBackward(pd, px, pr, pg, pd, psg, pss, psd, R, H);
   dx.set(f32(pd, R * C));
-  sums.gain.set(new Float64Array(mem, psg, C));
-  sums.shift.set(new Float64Array(mem, pss, C));
-  sums.bias.set(new Float64Array(mem, psd, C));
+  [sums.gain, sums.shift, sums.bias].forEach((total, i) => {
+    const part = colSums[i];
+    for (let j = 0; j < C; j++) total[j] += part[j];
+  });
 }

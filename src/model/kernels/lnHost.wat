@@ -9,16 +9,12 @@
 ;;   d gain += sum over rows of dout xhat,  d shift += sum over rows of dout,
 ;;   d bias += sum over rows of dx (the bias added before the norm, b_ih or b_hh: summed in the pass that
 ;;   writes dx rather than by a [1, rows] product of its own).
-;; Sums run in float64 (f64x2 over the promoted halves of each f32x4), as the JS loops' do; the
-;; element-wise second passes run in float32. Pointers are byte offsets into this module's memory; j is
-;; an element index (float32 arrays: base + 4 j; the float64 sums: base + 8 j).
+;; A row's sums run in float64 (f64x2 over the promoted halves of each f32x4), as the JS loops' do; the
+;; element-wise second passes and the backward's column sums over one call's rows run in float32 (the
+;; caller adds them to its float64 totals). Pointers are byte offsets into this module's memory; j is
+;; an element index (every array here is float32: base + 4 j).
 (module
   (memory (export "memory") 1)
-
-  ;; The high two floats of an f32x4 promoted to f64x2.
-  (func $hi (param $a v128) (result v128)
-    (f64x2.promote_low_f32x4
-      (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))))
 
   ;; One group [j0, j1) of one row: out = v + bias with its sums, then xhat and out; returns rstd.
   (func $groupFwd (param $v i32) (param $bias i32) (param $gain i32) (param $shift i32) (param $out i32)
@@ -38,7 +34,7 @@
                                  (v128.load (i32.add (local.get $bias) (local.get $k)))))
         (v128.store (i32.add (local.get $out) (local.get $k)) (local.get $a))
         (local.set $lo (f64x2.promote_low_f32x4 (local.get $a)))
-        (local.set $hi (call $hi (local.get $a)))
+        (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))))
         (local.set $s (f64x2.add (local.get $s) (f64x2.add (local.get $lo) (local.get $hi))))
         (local.set $q (f64x2.add (local.get $q)
           (f64x2.add (f64x2.mul (local.get $lo) (local.get $lo)) (f64x2.mul (local.get $hi) (local.get $hi)))))
@@ -115,14 +111,13 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
-  ;; Backward of one group [j0, j1) of one row: adds to the float64 sums sg (dout xhat), ss (dout) and
-  ;; sd (dx), writes dx.
+;; Backward of one group [j0, j1) of one row: adds to this call's float32 column sums sg (dout xhat),
+  ;; ss (dout) and sd (dx), writes dx. The row's own two sums run in float64.
   (func $groupBwd (param $dout i32) (param $xhat i32) (param $rs f64) (param $gain i32) (param $dx i32)
     (param $sg i32) (param $ss i32) (param $sd i32) (param $j0 i32) (param $j1 i32)
-    (local $j i32) (local $k i32) (local $k8 i32) (local $g v128) (local $x v128) (local $gn v128)
-    (local $glo v128) (local $ghi v128) (local $xlo v128) (local $xhi v128) (local $dlo v128) (local $dhi v128)
+    (local $j i32) (local $k i32) (local $g v128) (local $x v128) (local $dg v128) (local $dgx v128)
     (local $a v128) (local $b v128) (local $ad f64) (local $bd f64) (local $n f64)
-    (local $gs f64) (local $xs f64) (local $ds f64)
+    (local $gs f32) (local $xs f32) (local $ds f32)
     (local $m1 v128) (local $m2 v128) (local $rf v128) (local $d v128) (local $df f32)
     (local.set $n (f64.convert_i32_u (i32.sub (local.get $j1) (local.get $j0))))
     (local.set $a (f64x2.splat (f64.const 0)))
@@ -132,46 +127,35 @@
       (loop $quad
         (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
         (local.set $k (i32.shl (local.get $j) (i32.const 2)))
-        (local.set $k8 (i32.shl (local.get $j) (i32.const 3)))
         (local.set $g (v128.load (i32.add (local.get $dout) (local.get $k))))
         (local.set $x (v128.load (i32.add (local.get $xhat) (local.get $k))))
-        (local.set $gn (v128.load (i32.add (local.get $gain) (local.get $k))))
-        (local.set $glo (f64x2.promote_low_f32x4 (local.get $g)))
-        (local.set $ghi (call $hi (local.get $g)))
-        (local.set $xlo (f64x2.promote_low_f32x4 (local.get $x)))
-        (local.set $xhi (call $hi (local.get $x)))
-        ;; d gain and d shift sums, columns j .. j + 3
-        (v128.store (i32.add (local.get $sg) (local.get $k8))
-          (f64x2.add (v128.load (i32.add (local.get $sg) (local.get $k8))) (f64x2.mul (local.get $glo) (local.get $xlo))))
-        (v128.store offset=16 (i32.add (local.get $sg) (local.get $k8))
-          (f64x2.add (v128.load offset=16 (i32.add (local.get $sg) (local.get $k8)))
-                     (f64x2.mul (local.get $ghi) (local.get $xhi))))
-        (v128.store (i32.add (local.get $ss) (local.get $k8))
-          (f64x2.add (v128.load (i32.add (local.get $ss) (local.get $k8))) (local.get $glo)))
-        (v128.store offset=16 (i32.add (local.get $ss) (local.get $k8))
-          (f64x2.add (v128.load offset=16 (i32.add (local.get $ss) (local.get $k8))) (local.get $ghi)))
-        ;; dxhat = dout gain, and its sums with and without xhat
-        (local.set $dlo (f64x2.mul (local.get $glo) (f64x2.promote_low_f32x4 (local.get $gn))))
-        (local.set $dhi (f64x2.mul (local.get $ghi) (call $hi (local.get $gn))))
-        (local.set $a (f64x2.add (local.get $a) (f64x2.add (local.get $dlo) (local.get $dhi))))
+        ;; d gain and d shift, columns j .. j + 3
+        (v128.store (i32.add (local.get $sg) (local.get $k))
+          (f32x4.add (v128.load (i32.add (local.get $sg) (local.get $k))) (f32x4.mul (local.get $g) (local.get $x))))
+        (v128.store (i32.add (local.get $ss) (local.get $k))
+          (f32x4.add (v128.load (i32.add (local.get $ss) (local.get $k))) (local.get $g)))
+        ;; dxhat = dout gain, and its sums with and without xhat (float64)
+        (local.set $dg (f32x4.mul (local.get $g) (v128.load (i32.add (local.get $gain) (local.get $k)))))
+        (local.set $dgx (f32x4.mul (local.get $dg) (local.get $x)))
+        (local.set $a (f64x2.add (local.get $a)
+          (f64x2.add (f64x2.promote_low_f32x4 (local.get $dg)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dg) (local.get $dg))))))
         (local.set $b (f64x2.add (local.get $b)
-          (f64x2.add (f64x2.mul (local.get $dlo) (local.get $xlo)) (f64x2.mul (local.get $dhi) (local.get $xhi)))))
+          (f64x2.add (f64x2.promote_low_f32x4 (local.get $dgx)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dgx) (local.get $dgx))))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $quad)))
     (block $tailDone
       (loop $tail
         (br_if $tailDone (i32.ge_u (local.get $j) (local.get $j1)))
         (local.set $k (i32.shl (local.get $j) (i32.const 2)))
-        (local.set $k8 (i32.shl (local.get $j) (i32.const 3)))
-        (local.set $gs (f64.promote_f32 (f32.load (i32.add (local.get $dout) (local.get $k)))))
-        (local.set $xs (f64.promote_f32 (f32.load (i32.add (local.get $xhat) (local.get $k)))))
-        (f64.store (i32.add (local.get $sg) (local.get $k8))
-          (f64.add (f64.load (i32.add (local.get $sg) (local.get $k8))) (f64.mul (local.get $gs) (local.get $xs))))
-        (f64.store (i32.add (local.get $ss) (local.get $k8))
-          (f64.add (f64.load (i32.add (local.get $ss) (local.get $k8))) (local.get $gs)))
-        (local.set $ds (f64.mul (local.get $gs) (f64.promote_f32 (f32.load (i32.add (local.get $gain) (local.get $k))))))
-        (local.set $ad (f64.add (local.get $ad) (local.get $ds)))
-        (local.set $bd (f64.add (local.get $bd) (f64.mul (local.get $ds) (local.get $xs))))
+        (local.set $gs (f32.load (i32.add (local.get $dout) (local.get $k))))
+        (local.set $xs (f32.load (i32.add (local.get $xhat) (local.get $k))))
+        (f32.store (i32.add (local.get $sg) (local.get $k))
+          (f32.add (f32.load (i32.add (local.get $sg) (local.get $k))) (f32.mul (local.get $gs) (local.get $xs))))
+        (f32.store (i32.add (local.get $ss) (local.get $k))
+          (f32.add (f32.load (i32.add (local.get $ss) (local.get $k))) (local.get $gs)))
+        (local.set $ds (f32.mul (local.get $gs) (f32.load (i32.add (local.get $gain) (local.get $k)))))
+        (local.set $ad (f64.add (local.get $ad) (f64.promote_f32 (local.get $ds))))
+        (local.set $bd (f64.add (local.get $bd) (f64.promote_f32 (f32.mul (local.get $ds) (local.get $xs)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $tail)))
     (local.set $m1 (f32x4.splat (f32.demote_f64 (f64.div
@@ -181,13 +165,12 @@
       (f64.add (local.get $bd) (f64.add (f64x2.extract_lane 0 (local.get $b)) (f64x2.extract_lane 1 (local.get $b))))
       (local.get $n)))))
     (local.set $rf (f32x4.splat (f32.demote_f64 (local.get $rs))))
-    ;; dx = rstd (dout gain - m1 - xhat m2), in float32
+    ;; dx = rstd (dout gain - m1 - xhat m2), in float32, and its column sums
     (local.set $j (local.get $j0))
     (block $done2
       (loop $quad2
         (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
         (local.set $k (i32.shl (local.get $j) (i32.const 2)))
-        (local.set $k8 (i32.shl (local.get $j) (i32.const 3)))
         (local.set $d
           (f32x4.mul (local.get $rf)
             (f32x4.sub
@@ -196,17 +179,14 @@
                          (local.get $m1))
               (f32x4.mul (v128.load (i32.add (local.get $xhat) (local.get $k))) (local.get $m2)))))
         (v128.store (i32.add (local.get $dx) (local.get $k)) (local.get $d))
-        (v128.store (i32.add (local.get $sd) (local.get $k8))
-          (f64x2.add (v128.load (i32.add (local.get $sd) (local.get $k8))) (f64x2.promote_low_f32x4 (local.get $d))))
-        (v128.store offset=16 (i32.add (local.get $sd) (local.get $k8))
-          (f64x2.add (v128.load offset=16 (i32.add (local.get $sd) (local.get $k8))) (call $hi (local.get $d))))
+        (v128.store (i32.add (local.get $sd) (local.get $k))
+          (f32x4.add (v128.load (i32.add (local.get $sd) (local.get $k))) (local.get $d)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $quad2)))
     (block $tailDone2
       (loop $tail2
         (br_if $tailDone2 (i32.ge_u (local.get $j) (local.get $j1)))
         (local.set $k (i32.shl (local.get $j) (i32.const 2)))
-        (local.set $k8 (i32.shl (local.get $j) (i32.const 3)))
         (local.set $df
           (f32.mul (f32x4.extract_lane 0 (local.get $rf))
             (f32.sub
@@ -215,12 +195,12 @@
                        (f32x4.extract_lane 0 (local.get $m1)))
               (f32.mul (f32.load (i32.add (local.get $xhat) (local.get $k))) (f32x4.extract_lane 0 (local.get $m2))))))
         (f32.store (i32.add (local.get $dx) (local.get $k)) (local.get $df))
-        (f64.store (i32.add (local.get $sd) (local.get $k8))
-          (f64.add (f64.load (i32.add (local.get $sd) (local.get $k8))) (f64.promote_f32 (local.get $df))))
+        (f32.store (i32.add (local.get $sd) (local.get $k))
+          (f32.add (f32.load (i32.add (local.get $sd) (local.get $k))) (local.get $df)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $tail2))))
 
-  ;; Backward over all rows of dout [R, 3H]: dx [R, 3H]; adds to the float64 sums sg, ss, sd [3H].
+  ;; Backward over all rows of dout [R, 3H]: dx [R, 3H]; adds to the float32 sums sg, ss, sd [3H].
   (func (export "lnBackward") (param $dout i32) (param $xhat i32) (param $rstd i32) (param $gain i32)
     (param $dx i32) (param $sg i32) (param $ss i32) (param $sd i32) (param $R i32) (param $H i32)
     (local $r i32) (local $o i32) (local $C i32)
