@@ -68,7 +68,11 @@ export function* forwardComposite(
         const bih = p.bias_ih.dataSync() as Float32Array;
         const lnIh = { gain: p.ln_weight_ih.dataSync(), shift: p.ln_bias_ih.dataSync() } as HostLn;
         biasLnForward(hostValues(giRaw), bih, lnIh, H, host.scratch, host.giHat, host.giRstd);
-        return { gi: hostTensor2d(host.scratch, [T * B, C]), lnIn: undefined };
+        // The steps' blocks straight from the host array: no [T*B, 3H] tensor made only to be split.
+        const steps = Array.from({ length: T }, (_, t) =>
+          hostTensor2d(rowBlock(host.scratch, t, B * C), [B, C]),
+        );
+        return { giSteps: steps, lnIn: undefined };
       }
       let gi = giRaw.add(p.bias_ih) as tf.Tensor2D;
       let lnIn: LnCache | undefined;
@@ -76,9 +80,9 @@ export function* forwardComposite(
         lnIn = lnStats(gi, layer.groups);
         gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
       }
-      return { gi, lnIn };
+      return { giSteps: splitSteps(gi, T), lnIn }; // gi itself is freed here
     });
-    const giSteps = own.keep(splitSteps(input.gi, T)); // T x [B, 3H]
+    const giSteps = input.giSteps; // T x [B, 3H], kept by own.tidy
     const masks = own.keep(stepMasks(lengths, T));
     const ln = host ? null : hiddenLn(layer);
     const lnHh = host ? hostLnParams(layer) : null;
