@@ -183,21 +183,29 @@ describe('the wasm heap growing inside a pass', () => {
   // Host-memory paths read tensors through views of the wasm heap; a tensor made while the heap grows
   // detaches such views (splitSteps once copied from one and failed at hidden 1024, batch 128). A fresh
   // layer of that size allocates more than the heap held, so the heap grows during its passes.
-  it('an LN-GRU forward + backward at hidden 1024, batch 128 runs, finite, and frees its tensors', () => {
-    const before = tf.memory().numTensors;
-    const [T, B, D, H] = [12, 128, 300, 1024];
-    const layer = new LayerNormGRU(D, H, 3);
-    const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 4) as tf.Tensor3D;
-    const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 5) as tf.Tensor2D;
-    const f = layer.forward(x, new Array<number>(B).fill(T), { cache: true });
-    const g = layer.backward(f.cache!, null, dhN);
-    const sums = tf.tidy(() => [tf.sum(f.hN), tf.sum(g.params.weight_ih!)].map((t) => t.dataSync()[0]));
-    expect(sums.every(Number.isFinite)).toBe(true);
-    GruLayer.disposeCache(f.cache!);
-    tf.dispose([x, dhN, f.hN, g.x, ...Object.values(g.params)]);
-    layer.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  }, 60_000);
+  // The GRU takes splitSteps on wasm; the LN-GRU ('host-ln') its host LN loops.
+  it.each([
+    ['LN-GRU', true],
+    ['GRU', false],
+  ])(
+    'a %s forward + backward at hidden 1024, batch 128 runs, finite, and frees its tensors',
+    (_, ln) => {
+      const before = tf.memory().numTensors;
+      const [T, B, D, H] = [12, 128, 300, 1024];
+      const layer = new GruLayer(D, H, ln, 3);
+      const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 4) as tf.Tensor3D;
+      const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const f = layer.forward(x, new Array<number>(B).fill(T), { cache: true });
+      const g = layer.backward(f.cache!, null, dhN);
+      const sums = tf.tidy(() => [tf.sum(f.hN), tf.sum(g.params.weight_ih!)].map((t) => t.dataSync()[0]));
+      expect(sums.every(Number.isFinite)).toBe(true);
+      GruLayer.disposeCache(f.cache!);
+      tf.dispose([x, dhN, f.hN, g.x, ...Object.values(g.params)]);
+      layer.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+    60_000,
+  );
 });
 
 describe('npm run forward', () => {
