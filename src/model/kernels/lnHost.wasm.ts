@@ -36,13 +36,11 @@ interface LnExports {
   ): void;
 }
 
-/** undefined: not compiled yet; null: this runtime cannot (no SIMD), or turned off by `setLnWasm`. */
+/** undefined: not compiled yet; null: this runtime cannot (no SIMD). */
 let compiled: LnExports | null | undefined;
-let enabled = true;
 
-/** The compiled module, or null where WebAssembly SIMD is missing or the module is turned off. */
+/** The compiled module, or null where WebAssembly SIMD is missing. */
 export function lnWasm(): LnExports | null {
-  if (!enabled) return null;
   if (compiled === undefined) {
     try {
       const bytes = Uint8Array.from(atob(LN_HOST_WASM), (c) => c.charCodeAt(0));
@@ -54,12 +52,7 @@ export function lnWasm(): LnExports | null {
   return compiled;
 }
 
-/** Turns the module off (the JS loops run) or on again: tests and benchmarks compare the two. */
-export function setLnWasm(on: boolean): void {
-  enabled = on;
-}
-
-/** Successive regions of the module's memory, in bytes, each aligned to 16 (f64 and v128 loads). */
+/** Successive regions of the module's memory, in bytes, each aligned to 16 (v128 loads). */
 class Layout {
   private end = 0;
   take(bytes: number): number {
