@@ -22,12 +22,7 @@ import type { Page } from 'playwright-core';
 import { ROOT, serveAndLaunch, type Served } from '../tests/e2e/harness';
 import { parseCommand } from './cli/options';
 import { BENCH_GALLERY } from './cli/commands';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+import { median } from './lib/stats';
 
 /** A folder holding the first `n` dev photos (copies: the page reads plain files). */
 function photoFolder(flickr: string, n: number): string {

@@ -21,17 +21,12 @@ import { orderViolation } from '../src/model/scoring';
 import type { Dataset } from '../src/model/types';
 import { benchDataset, BENCH_F, BENCH_T } from './lib/bench-data';
 import { processCeiling } from './lib/process-ceiling';
+import { median } from './lib/stats';
 
 const B = 128;
 const T = BENCH_T;
 const D = 300;
 const F = BENCH_F;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Repetitions: `n` timed runs after `warmup` untimed ones. */
 interface Reps {

@@ -25,13 +25,8 @@
  */
 import { parseCommand } from './cli/options';
 import { BENCH_UI } from './cli/commands';
+import { median } from './lib/stats';
 import { serveAndLaunch, type Served } from '../tests/e2e/harness';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const { values: a } = parseCommand(BENCH_UI);

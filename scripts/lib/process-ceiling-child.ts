@@ -6,6 +6,7 @@
 import { initNodeBackend } from './node-backend';
 import { Trainer } from '../../src/model/trainer';
 import { benchDataset } from './bench-data';
+import { median } from './stats';
 
 const [H, W, batch, steps] = process.argv.slice(2).map(Number);
 
@@ -25,10 +26,7 @@ async function main(): Promise<void> {
     tr.step();
     ms.push(performance.now() - t0);
   }
-  ms.sort((a, b) => a - b);
-  const m = ms.length >> 1;
-  const med = ms.length % 2 ? ms[m] : (ms[m - 1] + ms[m]) / 2;
-  process.stdout.write(`step_ms=${med.toFixed(1)}\n`);
+  process.stdout.write(`step_ms=${median(ms).toFixed(1)}\n`);
   tr.dispose();
 }
 

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats';
 
 export interface CeilingSize {
   H: number;
@@ -49,12 +50,6 @@ function child(size: CeilingSize, steps: number): Promise<number> {
       else reject(new Error(`process ceiling: child exited with ${code}: ${err.trim().split('\n').at(-1)}`));
     });
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The ceiling for `n` processes at `size`: one process alone, then `n` at once (`steps` timed steps each). */
