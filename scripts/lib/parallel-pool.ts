@@ -29,11 +29,10 @@ import {
   sliceRows,
   sliceTimeMajor,
   splitBatch,
-  sumInOrder,
   type Shard,
   type StepLossOptions,
 } from '../../src/model/parallel/shards';
-import type { PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
+import type { GradBuffers, PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
 
 /** The default thread count: one per core the OS gives this process. */
 export function defaultThreadCount(): number {
@@ -49,14 +48,17 @@ const MIN_EMBED_ROWS = 16;
 interface Thread {
   worker: Worker;
   port: MessagePort;
-  /** Models this thread holds a replica of. */
+  /** Models this thread holds a replica of, and those it has the gradient buffers of. */
   serves: Set<number>;
+  hasGrads: Set<number>;
 }
 
 interface Attached {
   id: number;
   weights: SharedArrayBuffer;
   layout: WeightLayout[];
+  /** Made on the model's first training step (evaluation needs none). */
+  grads?: GradBuffers;
 }
 
 /** The tsx loader for the threads (the scripts run as TypeScript, and so do the tests). */
@@ -106,7 +108,7 @@ export class ParallelPool {
         workerData: { port: port2, signal, index, backend },
         transferList: [port2],
       });
-      return { worker, port: port1, serves: new Set() };
+      return { worker, port: port1, serves: new Set(), hasGrads: new Set() };
     });
     try {
       await Promise.all(
@@ -238,19 +240,46 @@ export class ParallelPool {
     const dhN = head.dhN.dataSync() as Float32Array;
     const dPre = head.dPre.dataSync() as Float32Array;
     tf.dispose([head.dhN, head.dPre]);
-    // 3. Each thread backpropagates its rows; 4. the gradients summed in thread order.
-    const back = this.exchange(
-      shards.map((s): PoolRequest => ({
+    // 3. Each thread backpropagates its rows into its gradient buffer; 4. the threads sum the buffers in
+    // thread order, each a range of the parameters (the same digits as one sum over all of them).
+    const P = attached.weights.byteLength / 4;
+    attached.grads ??= {
+      parts: shards.map(() => new SharedArrayBuffer(4 * P)),
+      sum: new SharedArrayBuffer(4 * P),
+    };
+    const buffers = attached.grads;
+    if (buffers.parts.length < shards.length)
+      buffers.parts.push(...shards.slice(buffers.parts.length).map(() => new SharedArrayBuffer(4 * P)));
+    const gradsFor = (k: number) => {
+      if (this.threads[k].hasGrads.has(attached.id)) return {};
+      this.threads[k].hasGrads.add(attached.id);
+      return { grads: buffers };
+    };
+    this.exchange(
+      shards.map((s, k): PoolRequest => ({
         type: 'backward',
         id: attached.id,
         dhN: sliceRows(dhN, H, s),
         dPre: sliceRows(dPre, H, s),
+        ...gradsFor(k),
       })),
       'backward',
     );
+    this.exchange(
+      splitBatch(P, shards.length).map((range): PoolRequest => ({
+        type: 'reduce',
+        id: attached.id,
+        lo: range.start,
+        hi: range.start + range.size,
+        parts: shards.length,
+      })),
+      'reduce',
+    );
+    const sum = new Float32Array(buffers.sum);
     const grads: Record<string, tf.Tensor> = {};
     model.variables.forEach((v, i) => {
-      grads[v.name] = tf.tensor(sumInOrder(back.map((r) => r.grads[i])), v.shape, 'float32');
+      const { offset, length } = attached.layout[i];
+      grads[v.name] = tf.tensor(sum.subarray(offset, offset + length), v.shape, 'float32');
     });
     this.stepsRun++;
     return { loss: head.loss, grads };

@@ -11,6 +11,7 @@ import {
   disposeShardState,
   shardBackward,
   shardForward,
+  sumInOrder,
   type ShardInput,
   type ShardState,
 } from '../../src/model/parallel/shards';
@@ -32,7 +33,16 @@ export type PoolRequest =
       model?: { config: ModelConfig; weights: SharedArrayBuffer; layout: WeightLayout[] };
       input: ShardInput;
     }
-  | { type: 'backward'; id: number; dhN: Float32Array; dPre: Float32Array }
+  | {
+      type: 'backward';
+      id: number;
+      dhN: Float32Array;
+      dPre: Float32Array;
+      /** Sent with this thread's first backward or reduce request for model `id`. */
+      grads?: GradBuffers;
+    }
+  /** Sums the threads' gradients [lo, hi) in thread order (parts 0 .. parts - 1) into the sum buffer. */
+  | { type: 'reduce'; id: number; lo: number; hi: number; parts: number; grads?: GradBuffers }
   /** Joint-space embeddings of a shard of images [size, F] or of captions (time-major ids, lengths). */
   | {
       type: 'embed';
@@ -45,15 +55,26 @@ export type PoolRequest =
 
 export type PoolReply =
   | { type: 'forward'; hN: Float32Array; pre: Float32Array; ms: number }
-  | { type: 'backward'; grads: Float32Array[]; ms: number }
+  | { type: 'backward'; ms: number }
+  | { type: 'reduce'; ms: number }
   | { type: 'embed'; rows: Float32Array; ms: number }
   | { type: 'dropped' }
   | { type: 'error'; message: string };
+
+/**
+ * A model's gradient buffers, shared by the pool: one per thread (thread k writes its shard's gradients
+ * into parts[k], all variables one after another in the weight layout), and the sum over them.
+ */
+export interface GradBuffers {
+  parts: SharedArrayBuffer[];
+  sum: SharedArrayBuffer;
+}
 
 interface Replica {
   model: OrderEmbeddingModel;
   weights: SharedArrayBuffer;
   layout: WeightLayout[];
+  grads?: GradBuffers;
   state?: ShardState;
 }
 
@@ -121,14 +142,20 @@ function handle(msg: PoolRequest): void {
     ]);
     return;
   }
+  if ((msg.type === 'reduce' || msg.type === 'backward') && msg.grads) r.grads = msg.grads;
+  if (msg.type === 'reduce') {
+    if (!r.grads) throw new Error(`thread ${index}: no gradient buffers for model ${msg.id}`);
+    const parts = r.grads.parts.slice(0, msg.parts).map((b) => new Float32Array(b));
+    sumInOrder(parts, new Float32Array(r.grads.sum), msg.lo, msg.hi);
+    reply({ type: 'reduce', ms: performance.now() - t0 });
+    return;
+  }
   if (!r.state) throw new Error(`thread ${index}: backward without a forward pass`);
+  if (!r.grads) throw new Error(`thread ${index}: no gradient buffer for model ${msg.id}`);
   const state = r.state;
   r.state = undefined;
-  const grads = shardBackward(r.model, state, msg.dhN, msg.dPre);
-  reply(
-    { type: 'backward', grads, ms: performance.now() - t0 },
-    grads.map((g) => g.buffer as ArrayBuffer),
-  );
+  shardBackward(r.model, state, msg.dhN, msg.dPre, new Float32Array(r.grads.parts[index]));
+  reply({ type: 'backward', ms: performance.now() - t0 });
 }
 
 async function main(): Promise<void> {

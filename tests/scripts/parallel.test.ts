@@ -72,7 +72,18 @@ describe('shards', () => {
     // (1e8 + 1) rounds to 1e8 in float32, so the order shows in the result.
     expect(Array.from(sumInOrder([a, b, c]))).toEqual([0, 0]);
     expect(Array.from(sumInOrder([a, c, b]))).toEqual([1, 0]);
-    expect(() => sumInOrder([a, Float32Array.of(1)])).toThrow(/part 1 has 1 values, part 0 has 2/);
+    expect(() => sumInOrder([a, Float32Array.of(1)])).toThrow(/part 1 has 1 values, the sum has 2/);
+  });
+
+  it('sums ranges into a shared output with the digits of one sum over all of it', () => {
+    const parts = [0, 1, 2].map((k) =>
+      Float32Array.from({ length: 101 }, (_, i) => Math.sin(i * 7 + k) * 10 ** (k - 1)),
+    );
+    const whole = sumInOrder(parts);
+    const out = new Float32Array(new SharedArrayBuffer(4 * 101));
+    for (const s of splitBatch(101, 3)) sumInOrder(parts, out, s.start, s.start + s.size);
+    expect(Array.from(out)).toEqual(Array.from(whole));
+    expect(() => sumInOrder(parts, out, 50, 102)).toThrow(/range \[50, 102\) is outside 0..101/);
   });
 });
 

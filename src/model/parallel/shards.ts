@@ -8,8 +8,9 @@
  *   2. the main thread joins the shards in order ([B, H] each) and computes the in-batch loss over all B
  *      pairs once, with d loss / d h_N and d loss / d pre for every row;        ({@link headLossAndGrads})
  *   3. each thread gets its rows of those two and backpropagates to its parameter gradients; ({@link shardBackward})
- *   4. the main thread sums the threads' gradients in a fixed order (thread 0, 1, ...; {@link sumInOrder}),
- *      then clips and applies Adam as for one thread (src/model/trainer.ts).
+ *   4. the threads' gradients are summed in a fixed order (thread 0, 1, ...; {@link sumInOrder}), each
+ *      thread summing one range of the parameters; the main thread then clips and applies Adam as for
+ *      one thread (src/model/trainer.ts).
  *
  * The loss needs every embedding (each pair's negatives are the other B - 1), which is why step 2 is
  * global, as in the PyTorch port's torch.distributed version (gather the embeddings, one loss over the
@@ -68,16 +69,27 @@ export function sliceRows(data: Float32Array, cols: number, shard: Shard): Float
 
 /**
  * The element-wise sum of equally long arrays, added in the order given (parts[0] + parts[1] + ...,
- * each partial sum rounded to float32): the same parts in the same order give the same digits.
+ * each partial sum rounded to float32): the same parts in the same order give the same digits. Sums
+ * elements [lo, hi) only, into `out` (a new array by default), so that threads can each sum a range
+ * of a shared buffer with the digits of one sum over all of it.
  */
-export function sumInOrder(parts: readonly Float32Array[]): Float32Array {
+export function sumInOrder(
+  parts: readonly Float32Array[],
+  out: Float32Array = new Float32Array(parts[0]?.length ?? 0),
+  lo = 0,
+  hi = out.length,
+): Float32Array {
   if (!parts.length) throw new Error('sumInOrder: nothing to sum');
-  const out = parts[0].slice();
+  parts.forEach((p, k) => {
+    if (p.length !== out.length)
+      throw new Error(`sumInOrder: part ${k} has ${p.length} values, the sum has ${out.length}`);
+  });
+  if (!(0 <= lo && lo <= hi && hi <= out.length))
+    throw new Error(`sumInOrder: range [${lo}, ${hi}) is outside 0..${out.length}`);
+  out.set(parts[0].subarray(lo, hi), lo);
   for (let k = 1; k < parts.length; k++) {
     const p = parts[k];
-    if (p.length !== out.length)
-      throw new Error(`sumInOrder: part ${k} has ${p.length} values, part 0 has ${out.length}`);
-    for (let i = 0; i < out.length; i++) out[i] += p[i];
+    for (let i = lo; i < hi; i++) out[i] += p[i];
   }
   return out;
 }
@@ -159,14 +171,17 @@ export function shardForward(model: OrderEmbeddingModel, input: ShardInput): Sha
 
 /**
  * Step 3 on a replica: from the shard's rows of d loss / d h_N and d loss / d pre [size, H] to the
- * gradient of every variable, in `model.variables` order and layout; frees the state.
+ * gradient of every variable, written one after another in `model.variables` order into `out` (a new
+ * array by default; a thread passes its slot of a shared buffer, so nothing is copied again on the way
+ * to the sum); frees the state.
  */
 export function shardBackward(
   model: OrderEmbeddingModel,
   state: ShardState,
   dhNRows: Float32Array,
   dPreRows: Float32Array,
-): Float32Array[] {
+  out: Float32Array = new Float32Array(model.variables.reduce((n, v) => n + v.size, 0)),
+): Float32Array {
   const { vocabSize: V, wordDim: W, hiddenDim: H } = model.config;
   const b = state.features.shape[0];
   const T = state.ids.length / b;
@@ -186,9 +201,15 @@ export function shardBackward(
     for (const n of model.rnn.paramNames) byVar.set(model.rnn.vars[n]!, g.params[n]!);
     return model.variables.map((v) => byVar.get(v)!);
   });
-  const out = grads.map((g) => new Float32Array(g.dataSync()));
+  let offset = 0;
+  for (const g of grads) {
+    out.set(g.dataSync() as Float32Array, offset);
+    offset += g.size;
+  }
   tf.dispose(grads);
   disposeShardState(state);
+  if (offset !== out.length)
+    throw new Error(`shard: ${offset} gradient values for a buffer of ${out.length}`);
   return out;
 }
 
