@@ -5,7 +5,7 @@
  * its results out, padded (rows to a multiple of 4 floats, captions to a multiple of 4, images to a
  * multiple of 2, all with zeros) so that the module has no scalar tails; the copies are memcpy speed
  * against N M D / 4 SIMD steps. The memory grows to the largest call seen (evaluation: 1000 images and
- * a 2048-caption block at D = 1024 take 16 MiB) and stays. Compiled synchronously on first use (under
+ * a 2048-caption block at D = 1024 take 20 MiB) and stays. Compiled synchronously on first use (under
  * the 4 KB that browsers allow a main thread); where WebAssembly SIMD is missing, `ovWasm()` is null and
  * the JS loops run, as they do for a call whose arrays would not fit in a 32-bit memory.
  */
