@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assembleLnWasm, LN_WASM_WAT } from '../../scripts/lib/ln-wasm';
+import { assembleWasm, HOST_WASM } from '../../scripts/lib/host-wasm';
 import { LN_HOST_WASM } from '../../src/model/kernels/lnHost.wasm-bytes';
 import { lnWasm } from '../../src/model/kernels/lnHost.wasm';
 import {
@@ -23,8 +23,8 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('the host-ln WebAssembly SIMD module (src/model/kernels/lnHost.wat)', () => {
-  it('ships the bytes its text assembles to (npm run build:ln-wasm)', async () => {
-    const bytes = await assembleLnWasm(readFileSync(LN_WASM_WAT, 'utf8'));
+  it('ships the bytes its text assembles to (npm run build:wasm)', async () => {
+    const bytes = await assembleWasm(readFileSync(HOST_WASM.ln.wat, 'utf8'));
     expect(Buffer.from(bytes).toString('base64')).toBe(LN_HOST_WASM);
   });
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { assembleLnWasm } from '../../scripts/lib/ln-wasm';
+import { assembleWasm, HOST_WASM } from '../../scripts/lib/host-wasm';
 import { OV_HOST_WASM } from '../../src/model/kernels/ovHost.wasm-bytes';
 import { orderViolationGradWasm, orderViolationWasm, ovWasm } from '../../src/model/kernels/ovHost.wasm';
 import {
@@ -11,8 +10,6 @@ import {
   orderViolationLoop,
 } from '../../src/model/kernels/orderViolation';
 import { Rng } from '../../src/model/rng';
-
-const OV_WASM_WAT = fileURLToPath(new URL('../../src/model/kernels/ovHost.wat', import.meta.url));
 
 function rand(rng: Rng, n: number, scale = 1, offset = 0): Float32Array {
   return Float32Array.from({ length: n }, () => offset + scale * rng.normal());
@@ -44,8 +41,8 @@ function wasm() {
 }
 
 describe('the order-violation WebAssembly SIMD module (src/model/kernels/ovHost.wat)', () => {
-  it('ships the bytes its text assembles to (npm run build:ln-wasm)', async () => {
-    const bytes = await assembleLnWasm(readFileSync(OV_WASM_WAT, 'utf8'));
+  it('ships the bytes its text assembles to (npm run build:wasm)', async () => {
+    const bytes = await assembleWasm(readFileSync(HOST_WASM.ov.wat, 'utf8'));
     expect(Buffer.from(bytes).toString('base64')).toBe(OV_HOST_WASM);
   });
 

@@ -1,6 +1,6 @@
 ;; The 'host-ln' layer norms (./lngruStep.host.ts) as a WebAssembly SIMD module: the same two passes per
-;; row and group as the JS loops there, four floats at a time. Assembled by `npm run build:ln-wasm`
-;; (scripts/build-ln-wasm.ts) into ./lnHost.wasm-bytes.ts; tests/model/ln-host-wasm.test.ts checks the
+;; row and group as the JS loops there, four floats at a time. Assembled by `npm run build:wasm`
+;; (scripts/build-wasm.ts) into ./lnHost.wasm-bytes.ts; tests/model/ln-host-wasm.test.ts checks the
 ;; bytes against this text and the results against the JS loops.
 ;;
 ;; Layer norm (Ba, Kiros & Hinton 2016) over the groups [0, 2H) and [2H, 3H) of each row of v [R, 3H]:

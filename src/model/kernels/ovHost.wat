@@ -1,5 +1,5 @@
 ;; The host-fused order-violation energy and its gradients (./orderViolation.ts) as a WebAssembly SIMD
-;; module, four floats at a time. Assembled by `npm run build:ln-wasm` (scripts/build-ln-wasm.ts) into
+;; module, four floats at a time. Assembled by `npm run build:wasm` (scripts/build-wasm.ts) into
 ;; ./ovHost.wasm-bytes.ts; tests/model/ov-host-wasm.test.ts checks the bytes against this text and the
 ;; results against the JS loops.
 ;;

@@ -10,6 +10,7 @@
  */
 import * as tf from '../tf';
 import type { LossAndGrads } from './batch';
+import { adamOnHost } from './adam-host';
 import { TrainingDivergedError } from './step-control';
 
 /** The parts of tfjs's AdamOptimizer (4.x) a checkpoint saves and restores, exactly as they are. */
@@ -59,6 +60,11 @@ export function clipAndApply(
 ): void {
   const list = Object.values(grads);
   const scale = norm > clip ? clip / norm : 1;
+  // One pass over host memory where the backend allows it, with tfjs's digits (./adam-host.ts).
+  if (adamOnHost(optimizer, grads, scale)) {
+    tf.dispose(list);
+    return;
+  }
   tf.tidy(() => {
     const named: tf.NamedTensorMap = {};
     for (const [name, g] of Object.entries(grads)) named[name] = scale === 1 ? g : g.mul(scale);

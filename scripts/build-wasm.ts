@@ -1,0 +1,24 @@
+/**
+ * npm run build:wasm: assembles the hand-written WebAssembly text (SIMD) of the host kernels into
+ * TypeScript modules holding their bytes as base64 (scripts/lib/host-wasm.ts lists them):
+ *   src/model/kernels/lnHost.wat -> lnHost.wasm-bytes.ts (the 'host-ln' layer norms)
+ *   src/model/kernels/ovHost.wat -> ovHost.wasm-bytes.ts (the host-fused order-violation energy)
+ *   src/model/training/adamHost.wat -> adamHost.wasm-bytes.ts (Adam in one pass on tfjs's wasm heap)
+ * Their tests (ln-host-wasm, ov-host-wasm, training/adam-host) fail when text and bytes disagree.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { assembleWasm, HOST_WASM, wasmBytesModule } from './lib/host-wasm';
+
+async function main(): Promise<void> {
+  for (const m of Object.values(HOST_WASM)) {
+    const bytes = await assembleWasm(readFileSync(m.wat, 'utf8'), path.basename(m.wat));
+    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes));
+    console.log(`${m.bytesTs}: ${bytes.length} bytes of WebAssembly`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`build:wasm: ${(e as Error).message}\n`);
+  process.exit(1);
+});
