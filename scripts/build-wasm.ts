@@ -3,17 +3,22 @@
  * TypeScript modules holding their bytes as base64 (scripts/lib/host-wasm.ts lists them):
  *   src/model/kernels/lnHost.wat -> lnHost.wasm-bytes.ts (the 'host-ln' layer norms)
  *   src/model/kernels/ovHost.wat -> ovHost.wasm-bytes.ts (the host-fused order-violation energy)
- *   src/model/training/adamHost.wat -> adamHost.wasm-bytes.ts (Adam in one pass on tfjs's wasm heap)
+ *   src/model/training/adamHost.wat -> adamHost.wasm-bytes.ts (Adam in one pass on tfjs's wasm heap;
+ *     two builds: one for a plain memory, one for the shared memory of tfjs's threaded build)
  * Their tests (ln-host-wasm, ov-host-wasm, training/adam-host) fail when text and bytes disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { assembleWasm, HOST_WASM, wasmBytesModule } from './lib/host-wasm';
+import { assembleWasm, HOST_WASM, sharedVariant, wasmBytesModule } from './lib/host-wasm';
 
 async function main(): Promise<void> {
   for (const m of Object.values(HOST_WASM)) {
-    const bytes = await assembleWasm(readFileSync(m.wat, 'utf8'), path.basename(m.wat));
-    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes));
+    const wat = readFileSync(m.wat, 'utf8');
+    const bytes = await assembleWasm(wat, path.basename(m.wat));
+    const shared = m.sharedConstant
+      ? await assembleWasm(sharedVariant(wat), path.basename(m.wat))
+      : undefined;
+    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes, shared));
     console.log(`${m.bytesTs}: ${bytes.length} bytes of WebAssembly`);
   }
 }

@@ -22,15 +22,17 @@
  * never written in place: the wasm backend caches XNNPACK's packed copy of a matMul's weight operand by
  * tensor, so a weight changed under the same tensor would be multiplied as it was (the bug this caused
  * showed at the second step); each variable is assigned a new tensor, as tfjs's own update does.
- * Elsewhere (another backend, a shared memory as in the browser's threaded build, shared moments, no
- * WebAssembly SIMD) `adamOnHost` returns false, having changed nothing, and the caller applies tfjs's
- * optimizer.
+ * tfjs's threaded build (the page with threads) has a shared memory, which a module can only import
+ * as shared: a second build of the same text does (scripts/lib/host-wasm.ts). No tfjs op runs while
+ * the module does (both run on the calling thread, one after the other). Elsewhere (another backend,
+ * shared moments, no WebAssembly SIMD) `adamOnHost` returns false, having changed nothing, and the
+ * caller applies tfjs's optimizer.
  */
 import * as tf from '../tf';
-import { ADAM_HOST_WASM } from './adamHost.wasm-bytes';
+import { ADAM_HOST_WASM, ADAM_HOST_WASM_SHARED } from './adamHost.wasm-bytes';
 import type { AdamInternals } from './update';
 
-interface AdamExports {
+export interface AdamExports {
   adam(
     g: number,
     m: number,
@@ -53,32 +55,39 @@ interface AdamExports {
 
 /** What the wasm backend exposes (public methods and its Emscripten module; untyped in tfjs's exports). */
 interface WasmBackend {
-  wasm?: { asm?: { memory?: unknown } };
+  /** The memory: the module's export (single-threaded builds) or the one it imports (threaded). */
+  wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown };
   getMemoryOffset(dataId: unknown): number;
   /** A new tensor's storage on the heap, not initialized. */
   makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
   refCount(dataId: unknown): number;
 }
 
-/** undefined: not compiled yet; null: this runtime cannot (no SIMD). */
-let compiled: WebAssembly.Module | null | undefined;
+/** Per build (plain or shared memory): undefined, not compiled yet; null, this runtime cannot. */
+const compiled = new Map<boolean, WebAssembly.Module | null>();
 const instances = new WeakMap<WebAssembly.Memory, AdamExports>();
 
-/** The module instantiated on `memory`, or null where it cannot be. */
-function kernelOn(memory: WebAssembly.Memory): AdamExports | null {
-  if (compiled === undefined) {
+/** The module instantiated on `memory` (the build that matches it), or null where it cannot be. */
+export function adamKernel(memory: WebAssembly.Memory): AdamExports | null {
+  let k = instances.get(memory);
+  if (k) return k;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  if (!compiled.has(shared)) {
     try {
-      compiled = new WebAssembly.Module(Uint8Array.from(atob(ADAM_HOST_WASM), (c) => c.charCodeAt(0)));
+      const base64 = shared ? ADAM_HOST_WASM_SHARED : ADAM_HOST_WASM;
+      compiled.set(shared, new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))));
     } catch {
-      compiled = null;
+      compiled.set(shared, null);
     }
   }
-  if (!compiled) return null;
-  let k = instances.get(memory);
-  if (!k) {
-    k = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as AdamExports;
-    instances.set(memory, k);
+  const module = compiled.get(shared);
+  if (!module) return null;
+  try {
+    k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as AdamExports;
+  } catch {
+    return null; // a memory whose limits the import does not take
   }
+  instances.set(memory, k);
   return k;
 }
 
@@ -86,10 +95,9 @@ function kernelOn(memory: WebAssembly.Memory): AdamExports | null {
 function wasmKernel(): { backend: WasmBackend; kernel: AdamExports } | null {
   if (tf.getBackend() !== 'wasm') return null;
   const backend = tf.backend() as unknown as WasmBackend;
-  const memory = backend.wasm?.asm?.memory;
-  // A shared memory (the threaded build) does not match the module's import: tfjs's Adam there.
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
-  const kernel = kernelOn(memory);
+  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const kernel = adamKernel(memory);
   return kernel && { backend, kernel };
 }
 

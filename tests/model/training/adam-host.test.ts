@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../../src/model/tf';
-import { assembleWasm, HOST_WASM } from '../../../scripts/lib/host-wasm';
-import { adamOnHost } from '../../../src/model/training/adam-host';
-import { ADAM_HOST_WASM } from '../../../src/model/training/adamHost.wasm-bytes';
+import { assembleWasm, HOST_WASM, sharedVariant } from '../../../scripts/lib/host-wasm';
+import { adamKernel, adamOnHost } from '../../../src/model/training/adam-host';
+import { ADAM_HOST_WASM, ADAM_HOST_WASM_SHARED } from '../../../src/model/training/adamHost.wasm-bytes';
 import { adamInternals } from '../../../src/model/training/update';
 import { Rng } from '../../../src/model/rng';
 import { useBackend } from '../../helpers/tf';
@@ -37,8 +37,32 @@ describe('Adam in one pass on the wasm heap (src/model/training/adamHost.wat)', 
   afterAll(() => tf.disposeVariables());
 
   it('ships the bytes its text assembles to (npm run build:wasm)', async () => {
-    const bytes = await assembleWasm(readFileSync(HOST_WASM.adam.wat, 'utf8'));
+    const wat = readFileSync(HOST_WASM.adam.wat, 'utf8');
+    const bytes = await assembleWasm(wat);
     expect(Buffer.from(bytes).toString('base64')).toBe(ADAM_HOST_WASM);
+    const shared = await assembleWasm(sharedVariant(wat));
+    expect(Buffer.from(shared).toString('base64')).toBe(ADAM_HOST_WASM_SHARED);
+  });
+
+  it("runs on a shared memory (tfjs's threaded build) with the plain memory's digits", () => {
+    const n = 37; // nine quads and a tail
+    const rng = new Rng(11);
+    const inputs = [0.5, 0.1, 0.01, 1].map((s) =>
+      Float32Array.from({ length: n }, () => s * Math.abs(rng.normal())),
+    );
+    const run = (memory: WebAssembly.Memory) => {
+      const k = adamKernel(memory);
+      expect(k).not.toBeNull();
+      const f = new Float32Array(memory.buffer, 0, 5 * n);
+      inputs.forEach((a, i) => f.set(a, i * n)); // g, m, v, w; the new w after them
+      k!.adam(0, 4 * n, 8 * n, 12 * n, 16 * n, n, 0.9, 0.999, 0.1, 0.001, 0.19, 0.002, 1e-7, -0.01, 0.5, 1);
+      return Array.from(f.slice(n));
+    };
+    const plain = run(new WebAssembly.Memory({ initial: 1 }));
+    const shared = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(run(shared)).toEqual(plain);
+    expect(plain.slice(3 * n)).not.toEqual(Array.from(inputs[3])); // the weights moved
   });
 
   it("gives tfjs's AdamOptimizer's weights, moments and powers of beta bit for bit, clipped or not", () => {
