@@ -17,7 +17,8 @@
 import * as tf from './tf';
 import type { OrderEmbeddingModel } from './model';
 import { averageOverFolds, evaluateScores } from './recall';
-import { scoreBlocks } from './scoring';
+import { hasHostMemory } from './ops';
+import { scoreBlocks, scores } from './scoring';
 import type { CaptionCodec } from './caption-codec';
 import { padTimeMajor } from './tokenizer';
 import type { Dataset, EvalMetrics } from './types';
@@ -40,8 +41,19 @@ const SCORE_CHUNK = 1000 * 256 * 1024;
 /** Captions per score block, as before chunking: the most a chunk scores. */
 const MAX_SCORE_BLOCK = 1000;
 
-/** Evaluation work that yields (nothing) between chunks; see {@link runChunked}. */
-export type Chunked<T> = Generator<void, T, void>;
+/**
+ * A tensor the work needs on the host before its next chunk, yielded to the runner, which reads it into
+ * `value`: at once in {@link runChunkedSync}, awaited in {@link runChunked}. Yielded only on device
+ * backends (WebGPU, WebGL), where a synchronous read stalls the queue (and on a headless software
+ * adapter loses the device); wasm and cpu read their host memory in place, as before.
+ */
+export class Readback {
+  value: Float32Array | null = null;
+  constructor(readonly tensor: tf.Tensor) {}
+}
+
+/** Evaluation work that yields between chunks (nothing, or a {@link Readback}); see {@link runChunked}. */
+export type Chunked<T> = Generator<Readback | void, T, void>;
 
 /** How an asynchronous evaluation gives way between its chunks. */
 export interface ChunkControl {
@@ -54,7 +66,10 @@ export interface ChunkControl {
 /** Runs chunked work straight through. */
 export function runChunkedSync<T>(work: Chunked<T>): T {
   let r = work.next();
-  while (!r.done) r = work.next();
+  while (!r.done) {
+    if (r.value) r.value.value = r.value.tensor.dataSync() as Float32Array;
+    r = work.next();
+  }
   return r.value;
 }
 
@@ -67,7 +82,8 @@ export async function runChunked<T>(work: Chunked<T>, control: ChunkControl): Pr
     let r = work.next();
     while (!r.done) {
       control.signal?.throwIfAborted();
-      await control.between();
+      if (r.value) r.value.value = (await r.value.tensor.data()) as Float32Array;
+      else await control.between(); // an awaited read is a turn already
       control.signal?.throwIfAborted();
       r = work.next();
     }
@@ -225,10 +241,22 @@ function* scoreImagesChunked(src: EvalSource, images: readonly number[]): Chunke
         yield;
         const count = Math.min(block, M - j0);
         const part = capEmb.slice([j0, 0], [count, H]); // [count, H]
+        const place = (block: Float32Array): void => {
+          for (let i = 0; i < N; i++) out.set(block.subarray(i * count, (i + 1) * count), i * M + j0);
+        };
         try {
-          scoreBlocks(imEmb, part, model.config.measure, count, (scores) => {
-            for (let i = 0; i < N; i++) out.set(scores.subarray(i * count, (i + 1) * count), i * M + j0);
-          });
+          if (hasHostMemory()) {
+            scoreBlocks(imEmb, part, model.config.measure, count, place);
+          } else {
+            // On a device the block is read by the runner (awaited in runChunked), not with dataSync.
+            const rb = new Readback(scores(imEmb, part, model.config.measure)); // [N, count]
+            try {
+              yield rb;
+              place(rb.value!);
+            } finally {
+              rb.tensor.dispose();
+            }
+          }
         } finally {
           part.dispose();
         }

@@ -1,7 +1,7 @@
 /**
  * The worker's tfjs backend (part of ./service.ts): picks it ('auto': a hardware WebGPU adapter, else
  * wasm, else webgl, else cpu; ./backend-choice.ts), falls back along that order when one fails to start,
- * and falls back to wasm when a WebGPU device is lost (the runs are stopped, their history stays stored).
+ * and falls back to wasm when a WebGPU device is lost (the runs go on there from their last checkpoint).
  */
 import * as tf from '../model/tf';
 import { initBackend, wasmThreadingInfo } from '../model/backend';
@@ -33,10 +33,12 @@ export class Backend {
     return this.ready;
   }
 
-  private async setUp(choice: BackendChoice, wasmPath: string): Promise<boolean> {
+  /** Starts the first backend of `choice`'s plan that works; `why`: the reason shown, when not the plan's. */
+  private async setUp(choice: BackendChoice, wasmPath: string, why?: string): Promise<boolean> {
     const svc = this.svc;
     const probe = await probeWebGpu();
     const plan = planBackends(choice, probe);
+    if (why) plan.reason = why;
     const failures: string[] = [];
     for (const b of plan.order) {
       try {
@@ -60,23 +62,39 @@ export class Backend {
     return false;
   }
 
-  /** A lost WebGPU device: fall back to wasm, say so, and stop the runs (their history stays stored). */
+  /**
+   * A lost WebGPU device: fall back to wasm, say so, and go on training there. Nothing can be read from
+   * the lost device, so the runs are given up where they stand (no last checkpoint of it, no weights)
+   * and continue on wasm from their last stored checkpoint, a few seconds of training back at most
+   * (one every CHECKPOINT_SECONDS); runs without one yet are listed 'stopped' with their curves.
+   */
   private watchDeviceLoss(wasmPath: string): void {
     const svc = this.svc;
     const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string }> } }).device;
     void device?.lost?.then(async (info) => {
       if (this.name !== 'webgpu') return;
       const hadRuns = svc.training.active;
+      const resumable = await svc.training.abandon();
+      const lostRuns = hadRuns && resumable.length === 0;
       svc.notice(
         `The WebGPU device was lost (${info?.message || 'no reason given'}); falling back to wasm.` +
-          (hadRuns ? ' The runs were stopped; their curves and last saved weights are kept.' : ''),
+          (resumable.length
+            ? ' The runs go on there from their last checkpoint.'
+            : lostRuns
+              ? ' The runs were stopped before their first checkpoint; their curves are kept.'
+              : ''),
       );
-      await svc.training.stop('stopped');
       if (hadRuns) svc.post({ type: 'reset' });
       svc.queries.forgetAll();
       forgetEncoders();
       forgetStarter();
-      this.ready = this.setUp('wasm', wasmPath);
+      this.ready = this.setUp('wasm', wasmPath, 'the WebGPU device was lost');
+      if (!resumable.length || !(await this.ready)) return;
+      try {
+        await svc.training.resumeStoredRuns(resumable);
+      } catch (e) {
+        svc.fail('train', `after the lost device, the runs could not continue on wasm: ${errorMessage(e)}`);
+      }
     });
   }
 }

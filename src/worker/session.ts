@@ -97,16 +97,65 @@ export class Training {
   }
 
   /** Continues a stored run from its checkpoint (./resume-run.ts): the same steps as if it never stopped. */
-  async resumeStored(runId: string): Promise<void> {
+  resumeStored(runId: string): Promise<void> {
+    return this.resumeStoredRuns([runId]);
+  }
+
+  /**
+   * Continues stored runs from their checkpoints, together as one session (the runs of a comparison,
+   * after a lost device): each takes the steps it would have taken from its checkpoint on.
+   */
+  async resumeStoredRuns(runIds: readonly string[]): Promise<void> {
     const svc = this.svc;
     const gen = ++svc.generation;
     await this.stop('stopped');
-    if (!(await svc.backend.ensure()) || gen !== svc.generation) return;
-    const { run, options } = await resumableRun(svc.store, runId, () => svc.loaded?.dataset);
-    svc.queries.forget(runId);
-    const s = this.launch([run], options, true);
-    svc.notice(`Resumed run '${run.stored.label}' at step ${run.stored.step}.`);
+    if (!runIds.length || !(await svc.backend.ensure()) || gen !== svc.generation) return;
+    const runs: LiveRun[] = [];
+    let options: StartOptions | undefined;
+    try {
+      for (const id of runIds) {
+        const r = await resumableRun(svc.store, id, () => svc.loaded?.dataset);
+        runs.push(r.run);
+        options ??= r.options;
+      }
+    } catch (e) {
+      runs.forEach((r) => r.trainer.dispose());
+      throw e;
+    }
+    for (const id of runIds) svc.queries.forget(id);
+    const s = this.launch(runs, { ...options!, runs: runs.map((r) => r.spec) }, true);
+    svc.notice(runs.map((r) => `Resumed run '${r.stored.label}' at step ${r.stored.step}.`).join(' '));
     void this.trainLoop(s);
+  }
+
+  /**
+   * Gives the session up without reading anything from its backend: the device it trained on is lost
+   * (WebGPU), so neither a last checkpoint nor the weights can be read, and a read could wait forever.
+   * Each run is listed 'stopped' at its last stored checkpoint (its curve is kept; Resume, or the
+   * caller, continues it from there). Returns the ids of the runs that have a checkpoint.
+   */
+  async abandon(): Promise<string[]> {
+    const s = this.session;
+    if (!s) return [];
+    this.session = null;
+    s.running = false;
+    s.evalAbort?.abort();
+    s.stepAbort?.abort();
+    this.flushProgress(s);
+    const resumable: string[] = [];
+    for (const r of s.runs) {
+      if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = 'stopped';
+      await this.persist(r.stored);
+      this.svc.queries.forget(r.stored.id);
+      try {
+        r.trainer.dispose();
+      } catch {
+        // The device is gone; its tensors go with it.
+      }
+      if (r.stored.checkpointStep !== undefined) resumable.push(r.stored.id);
+    }
+    await this.svc.library.list();
+    return resumable;
   }
 
   /** Makes `runs` the session (new, or `resumed` from checkpoints) and tells the UI; the caller trains. */
@@ -352,18 +401,20 @@ export class Training {
         });
       },
       onStepError: (k, e) => {
+        if (this.session !== s) return; // a session given up (lost device): its reads fail, unreported
         this.flushProgress(s);
         this.svc.fail('train', `${s.runs[k].stored.label}: ${errorMessage(e)}`);
       },
       // Cut short by Pause or Reset: evaluated again on Resume. A failure has stopped the session.
       evaluate: async () => (await this.evaluateAll(s)) === 'done',
       afterChunk: async () => {
+        if (this.session !== s) return; // given up meanwhile: nothing of it is stored any more
         if (performance.now() - s.lastPost >= PROGRESS_INTERVAL_MS) this.flushProgress(s);
         if (s.checkpointer.due()) void s.checkpointer.take(s.runs);
         await yieldToEventLoop();
       },
     });
-    if (outcome === 'failed') await this.stop('stopped');
+    if (outcome === 'failed' && this.session === s) await this.stop('stopped');
     if (outcome !== 'finished') return;
     s.running = false;
     for (const r of s.runs) {

@@ -8,14 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { serveAndLaunch, type Served } from './harness';
-
-/** WebGPU through SwiftShader (Vulkan) in headless Chromium, as tests/e2e/kernels.e2e.test.ts. */
-const WEBGPU_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-webgpu-adapter=swiftshader',
-];
+import { serveAndLaunch, WEBGPU_FLAGS, type Served } from './harness';
 
 describe('Trainer.stepOnDevice on WebGPU (Chromium, SwiftShader) = Trainer.step on wasm', () => {
   let served: Served | undefined;

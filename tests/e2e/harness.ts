@@ -29,6 +29,13 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
+/** WebGPU through SwiftShader (Vulkan) in headless Chromium: the software adapter these machines have. */
+export const WEBGPU_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+];
+
 /** Newest mtime of the files that go into the build. */
 function newestSource(): number {
   let newest = 0;

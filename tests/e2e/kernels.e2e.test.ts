@@ -8,15 +8,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveAndLaunch, type Served } from './harness';
+import { serveAndLaunch, WEBGPU_FLAGS, type Served } from './harness';
 import { loadTestVector } from '../helpers/shared';
-
-/** WebGPU through SwiftShader (Vulkan) in headless Chromium. */
-export const WEBGPU_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-webgpu-adapter=swiftshader',
-];
 
 const TOL = 1e-4; // float32 against the float64 reference vectors (../shared/README.md)
 

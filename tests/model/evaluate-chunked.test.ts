@@ -11,7 +11,11 @@ import {
   CHUNK_CAPTIONS,
   evaluateSplit,
   evaluateSplitAsync,
+  Readback,
+  runChunked,
+  runChunkedSync,
   scoreBlockSize,
+  type Chunked,
   type EvalSource,
 } from '../../src/model/evaluate';
 import { OrderEmbeddingModel } from '../../src/model/model';
@@ -79,6 +83,30 @@ describe('chunked evaluation', () => {
     ).rejects.toThrow('cancelled before');
     expect(tf.memory().numTensors).toBe(before);
     tr.dispose();
+  });
+
+  it('reads what the work yields (a Readback) before its next chunk: at once, or awaited', async () => {
+    // The device path of scoreImagesChunked (WebGPU, WebGL) yields its score blocks this way.
+    function* work(): Chunked<number[]> {
+      const got: number[] = [];
+      for (let k = 1; k <= 3; k++) {
+        yield; // a chunk
+        const rb = new Readback(tf.tensor1d([k, 10 * k]));
+        try {
+          yield rb;
+          got.push(...rb.value!);
+        } finally {
+          rb.tensor.dispose();
+        }
+      }
+      return got;
+    }
+    const before = tf.memory().numTensors;
+    expect(runChunkedSync(work())).toEqual([1, 10, 2, 20, 3, 30]);
+    const c = counting();
+    expect(await runChunked(work(), c)).toEqual([1, 10, 2, 20, 3, 30]);
+    expect(c.turns()).toBe(3); // a read is a turn of its own: between() only for the plain chunks
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('sizes chunks by the model: the default size keeps full batches, the largest allowed embeds fewer', () => {

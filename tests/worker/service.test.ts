@@ -312,4 +312,34 @@ describe('WorkerService: a training session', () => {
     for (const p of resumedPoints) expect(p.loss).toBeCloseTo(cLoss.get(p.step)!, 4);
     expect(events.slice(mark).filter((e) => e.type === 'error')).toEqual([]);
   }, 180_000);
+
+  it('gives a comparison up without reading its backend (a lost device), then both runs go on from their checkpoints', async () => {
+    const two: StartOptions = {
+      ...options('e'),
+      runs: [
+        ...options('e').runs,
+        { ...options('f').runs[0], model: { wordDim: 16, hiddenDim: 16, layerNorm: false } },
+      ],
+    };
+    await service.start(two);
+    await vi.waitFor(() => expect(Math.min(lastStep('e'), lastStep('f'))).toBeGreaterThanOrEqual(6), {
+      timeout: 60_000,
+    });
+    const ids = await service.training.abandon();
+    expect(ids.sort()).toEqual(['e', 'f']);
+    expect(service.training.active).toBe(false);
+    const stored = (await service.store.list()).runs.filter((r) => r.id === 'e' || r.id === 'f');
+    expect(stored.map((r) => r.state)).toEqual(['stopped', 'stopped']);
+    const from = events.length;
+    await service.training.resumeStoredRuns(ids);
+    const started = await next('started', from, 5000);
+    expect(started.runs.map((r) => r.id).sort()).toEqual(['e', 'f']);
+    for (const r of started.runs) {
+      const at = stored.find((x) => x.id === r.id)!.checkpointStep!;
+      expect(r.resumed?.step).toBe(at);
+      await vi.waitFor(() => expect(lastStep(r.id)).toBeGreaterThan(at + 2), { timeout: 60_000 });
+    }
+    await service.reset();
+    expect(events.slice(from).filter((e) => e.type === 'error')).toEqual([]);
+  }, 180_000);
 });

@@ -94,13 +94,17 @@ export class DeviceSteps {
           host.model.weightShapes[k].name === 'image.weight' ? v.transpose() : v.clone(),
         )
       : undefined;
+    const read = Promise.all([loss.data(), norm.data()]);
+    // Handled here too: a trainer given up with this step unread (its device lost) never awaits it, and
+    // its failed read must not surface as an unhandled rejection; settle() still sees the failure.
+    read.catch(() => undefined);
     const step: PendingDeviceStep = {
       step: steps,
       epoch: host.sampler.epochsDone,
       t0,
       before,
       tensors: [loss, norm],
-      read: Promise.all([loss.data(), norm.data()]),
+      read,
       weights,
     };
     const previous = this.pending;
