@@ -10,33 +10,16 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { datasetLoaded, RESULTS, serveAndLaunch, WEBGPU_FLAGS, type Served } from './harness';
+import {
+  checkpointSteps,
+  datasetLoaded,
+  RESULTS,
+  serveAndLaunch,
+  WEBGPU_FLAGS,
+  type Served,
+} from './harness';
 
 const SCENES = 60;
-
-/** The checkpoint steps stored in IndexedDB, by run id (as tests/e2e/runs.e2e.test.ts reads them). */
-function checkpointSteps(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(
-    () =>
-      new Promise<Record<string, number>>((resolve) => {
-        const req = indexedDB.open('orderembed-runs');
-        req.onsuccess = () => {
-          const db = req.result;
-          if (!db.objectStoreNames.contains('checkpoints')) return resolve({});
-          const st = db.transaction('checkpoints', 'readonly').objectStore('checkpoints');
-          const out: Record<string, number> = {};
-          const cur = st.openCursor();
-          cur.onsuccess = () => {
-            const c = cur.result;
-            if (!c) return resolve(out);
-            out[String(c.key)] = (c.value as { checkpoint: { steps: number } }).checkpoint.steps;
-            c.continue();
-          };
-        };
-        req.onerror = () => resolve({});
-      }),
-  );
-}
 
 describe('a WebGPU device lost mid-training (Chromium, SwiftShader)', () => {
   let served: Served | undefined;

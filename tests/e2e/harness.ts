@@ -181,3 +181,27 @@ export async function wrapFirstWorker(page: Page, hook: string): Promise<() => n
   });
   return () => requested;
 }
+
+/** The checkpoint steps stored in IndexedDB, by run id. */
+export function checkpointSteps(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(
+    () =>
+      new Promise<Record<string, number>>((resolve) => {
+        const req = indexedDB.open('orderembed-runs');
+        req.onsuccess = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains('checkpoints')) return resolve({});
+          const st = db.transaction('checkpoints', 'readonly').objectStore('checkpoints');
+          const out: Record<string, number> = {};
+          const cur = st.openCursor();
+          cur.onsuccess = () => {
+            const c = cur.result;
+            if (!c) return resolve(out);
+            out[String(c.key)] = (c.value as { checkpoint: { steps: number } }).checkpoint.steps;
+            c.continue();
+          };
+        };
+        req.onerror = () => resolve({});
+      }),
+  );
+}

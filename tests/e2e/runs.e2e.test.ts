@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip, writeZip } from '../../src/ui/zip';
 import {
   afterWorkerEvent,
+  checkpointSteps,
   datasetLoaded,
   RESULTS,
   serveAndLaunch,
@@ -46,30 +47,6 @@ async function openPage(context: BrowserContext, problems: string[]): Promise<Pa
 const loaded = datasetLoaded;
 
 const status = (page: Page) => page.getByTestId('status').textContent();
-
-/** The checkpoint steps stored in IndexedDB, by run id. */
-function checkpointSteps(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(
-    () =>
-      new Promise<Record<string, number>>((resolve) => {
-        const req = indexedDB.open('orderembed-runs');
-        req.onsuccess = () => {
-          const db = req.result;
-          if (!db.objectStoreNames.contains('checkpoints')) return resolve({});
-          const st = db.transaction('checkpoints', 'readonly').objectStore('checkpoints');
-          const out: Record<string, number> = {};
-          const cur = st.openCursor();
-          cur.onsuccess = () => {
-            const c = cur.result;
-            if (!c) return resolve(out);
-            out[String(c.key)] = (c.value as { checkpoint: { steps: number } }).checkpoint.steps;
-            c.continue();
-          };
-        };
-        req.onerror = () => resolve({});
-      }),
-  );
-}
 
 /** Picks files on the Runs tab's import input. */
 async function importFiles(page: Page, files: { name: string; buffer: Buffer }[]): Promise<void> {

@@ -7,6 +7,7 @@
  * and the JS loops run.
  */
 import { LN_HOST_WASM } from './lnHost.wasm-bytes';
+import { lazyInstance, MemoryLayout as Layout } from './wasm-module';
 import type { biasLnForwardJs, lnBackwardJs } from './lngruStep.host';
 
 interface LnExports {
@@ -36,36 +37,14 @@ interface LnExports {
   ): void;
 }
 
-/** undefined: not compiled yet; null: this runtime cannot (no SIMD). */
-let compiled: LnExports | null | undefined;
-
 /** The compiled module, or null where WebAssembly SIMD is missing. */
-export function lnWasm(): LnExports | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(LN_HOST_WASM), (c) => c.charCodeAt(0));
-      compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as LnExports;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+export const lnWasm = lazyInstance<LnExports>(LN_HOST_WASM);
 
-/** Successive regions of the module's memory, in bytes, each aligned to 16 (v128 loads). */
-class Layout {
-  private end = 0;
-  take(bytes: number): number {
-    const at = this.end;
-    this.end += Math.ceil(bytes / 16) * 16;
-    return at;
-  }
-  /** The module's memory, grown to hold every region taken. */
-  buffer(w: LnExports): ArrayBuffer {
-    const short = this.end - w.memory.buffer.byteLength;
-    if (short > 0) w.memory.grow(Math.ceil(short / 65536));
-    return w.memory.buffer;
-  }
+/** The module's memory, grown to hold every region `L` took (a few MB at the largest sizes). */
+function memoryFor(L: Layout, w: LnExports): ArrayBuffer {
+  const mem = L.buffer(w.memory);
+  if (!mem) throw new Error('lnHost: the WebAssembly memory cannot grow to hold this layer');
+  return mem;
 }
 
 /** ./lngruStep.host.ts `biasLnForward` in the module: out, xhat [R, 3H] and rstd [R, 2] from v [R, 3H]. */
@@ -75,7 +54,7 @@ export function lnForwardWasm(w: LnExports, ...args: Parameters<typeof biasLnFor
   const R = v.length / C;
   const L = new Layout();
   const [pv, pb, pg, ps, px, pr] = [R * C, C, C, C, R * C, 2 * R].map((n) => L.take(4 * n));
-  const mem = L.buffer(w);
+  const mem = memoryFor(L, w);
   const f32 = (at: number, n: number) => new Float32Array(mem, at, n);
   f32(pv, R * C).set(v);
   f32(pb, C).set(bias);
@@ -96,7 +75,7 @@ export function lnBackwardWasm(w: LnExports, ...args: Parameters<typeof lnBackwa
   const L = new Layout();
   const sizes = [4 * R * C, 4 * R * C, 8 * R, 4 * C, 4 * C, 4 * C, 4 * C];
   const [pd, px, pr, pg, psg, pss, psd] = sizes.map((b) => L.take(b));
-  const mem = L.buffer(w);
+  const mem = memoryFor(L, w);
   const f32 = (at: number, n: number) => new Float32Array(mem, at, n);
   f32(pd, R * C).set(dout);
   f32(px, R * C).set(xhat);

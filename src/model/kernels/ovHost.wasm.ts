@@ -10,6 +10,7 @@
  * the JS loops run, as they do for a call whose arrays would not fit in a 32-bit memory.
  */
 import { OV_HOST_WASM } from './ovHost.wasm-bytes';
+import { lazyInstance, MemoryLayout as Layout } from './wasm-module';
 
 interface OvExports {
   memory: WebAssembly.Memory;
@@ -26,47 +27,8 @@ interface OvExports {
   ): void;
 }
 
-/** undefined: not compiled yet; null: this runtime cannot (no SIMD). */
-let compiled: OvExports | null | undefined;
-
 /** The compiled module, or null where WebAssembly SIMD is missing. */
-export function ovWasm(): OvExports | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(OV_HOST_WASM), (c) => c.charCodeAt(0));
-      compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as OvExports;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
-/** Largest memory a call may ask for: 2 GiB, so that every byte offset is a non-negative i32. */
-const MAX_BYTES = 2 ** 31;
-
-/** Successive regions of the module's memory, in bytes, each aligned to 16 (v128 loads). */
-class Layout {
-  private end = 0;
-  take(bytes: number): number {
-    const at = this.end;
-    this.end += Math.ceil(bytes / 16) * 16;
-    return at;
-  }
-  /** The module's memory, grown to hold every region taken; null where it cannot grow that far. */
-  buffer(w: OvExports): ArrayBuffer | null {
-    if (this.end > MAX_BYTES) return null;
-    const short = this.end - w.memory.buffer.byteLength;
-    if (short > 0) {
-      try {
-        w.memory.grow(Math.ceil(short / 65536));
-      } catch {
-        return null;
-      }
-    }
-    return w.memory.buffer;
-  }
-}
+export const ovWasm = lazyInstance<OvExports>(OV_HOST_WASM);
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
 
@@ -110,7 +72,7 @@ export function orderViolationWasm(
   const [Np, Mp, Dp] = [up(N, 2), up(M, 4), up(D, 4)];
   const L = new Layout();
   const [pi, pc, pe] = [Np * Dp, Mp * Dp, Np * Mp].map((n) => L.take(4 * n));
-  const mem = L.buffer(w);
+  const mem = L.buffer(w.memory);
   if (mem === null) return null;
   // Padding rows and columns must read as 0 (the memory holds whatever an earlier call left).
   if (Np !== N || Mp !== M || Dp !== D) new Float32Array(mem, pi, (pe - pi) / 4).fill(0);
@@ -138,7 +100,7 @@ export function orderViolationGradWasm(
   const L = new Layout();
   const [pi, pc, pg, pdi, pdc] = [N * Dp, Mp * Dp, N * Mp, N * Dp, Mp * Dp].map((n) => L.take(4 * n));
   const end = L.take(0);
-  const mem = L.buffer(w);
+  const mem = L.buffer(w.memory);
   if (mem === null) return null;
   // Padding reads as 0 (a zero weight: its caption quad is skipped or adds 0) and dIm, dC start at 0.
   const from = Mp !== M || Dp !== D ? pi : pdi;

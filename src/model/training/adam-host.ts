@@ -30,6 +30,7 @@
  */
 import * as tf from '../tf';
 import { ADAM_HOST_WASM, ADAM_HOST_WASM_SHARED } from './adamHost.wasm-bytes';
+import { wasmModule } from '../kernels/wasm-module';
 import type { AdamInternals } from './update';
 
 export interface AdamExports {
@@ -75,7 +76,7 @@ export function adamKernel(memory: WebAssembly.Memory): AdamExports | null {
   if (!compiled.has(shared)) {
     try {
       const base64 = shared ? ADAM_HOST_WASM_SHARED : ADAM_HOST_WASM;
-      compiled.set(shared, new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))));
+      compiled.set(shared, wasmModule(base64));
     } catch {
       compiled.set(shared, null);
     }

@@ -1,0 +1,54 @@
+/**
+ * The WebAssembly SIMD modules of the host kernels (lnHost.wat, ovHost.wat, ../training/adamHost.wat) are
+ * shipped as base64 strings (`npm run build:wasm` writes the *.wasm-bytes.ts files), so that the page,
+ * the worker, Node and the tests load them with no fetch and no bundler plugin.
+ */
+
+/** The module whose bytes `base64` holds (synchronous: the modules are a few KB). */
+export function wasmModule(base64: string): WebAssembly.Module {
+  return new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+}
+
+/**
+ * A getter of the exports of a module with no imports, instantiated at its first call; null where this
+ * runtime cannot compile it (no WebAssembly SIMD).
+ */
+export function lazyInstance<T>(base64: string): () => T | null {
+  let exports: T | null | undefined; // undefined: not tried yet
+  return () => {
+    if (exports === undefined) {
+      try {
+        exports = new WebAssembly.Instance(wasmModule(base64)).exports as unknown as T;
+      } catch {
+        exports = null;
+      }
+    }
+    return exports;
+  };
+}
+
+/** Largest memory a call may ask for: 2 GiB, so that every byte offset is a non-negative i32. */
+const MAX_BYTES = 2 ** 31;
+
+/** Successive regions of a module's memory, in bytes, each aligned to 16 (v128 loads). */
+export class MemoryLayout {
+  private end = 0;
+  take(bytes: number): number {
+    const at = this.end;
+    this.end += Math.ceil(bytes / 16) * 16;
+    return at;
+  }
+  /** `memory`'s buffer, grown to hold every region taken; null where it cannot grow that far. */
+  buffer(memory: WebAssembly.Memory): ArrayBuffer | null {
+    if (this.end > MAX_BYTES) return null;
+    const short = this.end - memory.buffer.byteLength;
+    if (short > 0) {
+      try {
+        memory.grow(Math.ceil(short / 65536));
+      } catch {
+        return null;
+      }
+    }
+    return memory.buffer;
+  }
+}
