@@ -193,6 +193,11 @@ export class Checkpointer {
     private readonly sliceMs = 50,
   ) {}
 
+  /** Settles when no write is in flight (a failed one has put the run's checkpointStep back). */
+  idle(): Promise<void> {
+    return this.writing ?? Promise.resolve();
+  }
+
   /** Whether the interval has passed and no write is in flight. */
   due(): boolean {
     return !this.writing && performance.now() - this.last >= this.intervalMs;

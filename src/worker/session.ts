@@ -20,6 +20,9 @@ import { Checkpointer, CHECKPOINT_SECONDS } from './checkpoints';
 import { filesOf, liveRun, newStoredRun, takeProgress, type LiveRun } from './live-run';
 import type { WorkerService } from './service';
 
+/** How long a given-up session waits for its checkpoint in flight (a lost device's reads fail at once). */
+const ABANDON_WAIT_MS = 2000;
+
 /** Train for about this long before yielding to the event loop. */
 const CHUNK_MS = 60;
 /** Minimum interval between 'progress' events (at most ~10/s). */
@@ -142,6 +145,9 @@ export class Training {
     s.evalAbort?.abort();
     s.stepAbort?.abort();
     this.flushProgress(s);
+    // A checkpoint being read from the device fails (or never ends): wait for it a moment, so that
+    // the records name the checkpoint that was stored, not the one that was being taken.
+    await Promise.race([s.checkpointer.idle(), new Promise((ok) => setTimeout(ok, ABANDON_WAIT_MS))]);
     const resumable: string[] = [];
     for (const r of s.runs) {
       if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = 'stopped';
