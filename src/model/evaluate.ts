@@ -17,8 +17,7 @@
 import * as tf from './tf';
 import type { OrderEmbeddingModel } from './model';
 import { averageOverFolds, evaluateScores } from './recall';
-import { hasHostMemory } from './ops';
-import { scoreBlocks, scores } from './scoring';
+import { scores } from './scoring';
 import type { CaptionCodec } from './caption-codec';
 import { padTimeMajor } from './tokenizer';
 import type { Dataset, EvalMetrics } from './types';
@@ -43,9 +42,9 @@ const MAX_SCORE_BLOCK = 1000;
 
 /**
  * A tensor the work needs on the host before its next chunk, yielded to the runner, which reads it into
- * `value`: at once in {@link runChunkedSync}, awaited in {@link runChunked}. Yielded only on device
- * backends (WebGPU, WebGL), where a synchronous read stalls the queue (and on a headless software
- * adapter loses the device); wasm and cpu read their host memory in place, as before.
+ * `value`: at once in {@link runChunkedSync}, awaited in {@link runChunked}, so that the asynchronous
+ * evaluation never reads synchronously: on a device backend (WebGPU, WebGL) such a read stalls the
+ * queue, and on a headless software adapter loses the device.
  */
 export class Readback {
   value: Float32Array | null = null;
@@ -241,23 +240,15 @@ function* scoreImagesChunked(src: EvalSource, images: readonly number[]): Chunke
         yield;
         const count = Math.min(block, M - j0);
         const part = capEmb.slice([j0, 0], [count, H]); // [count, H]
-        const place = (block: Float32Array): void => {
-          for (let i = 0; i < N; i++) out.set(block.subarray(i * count, (i + 1) * count), i * M + j0);
-        };
+        // The block's scores are read by the runner: awaited in runChunked (no dataSync on a device).
+        let rb: Readback | undefined;
         try {
-          if (hasHostMemory()) {
-            scoreBlocks(imEmb, part, model.config.measure, count, place);
-          } else {
-            // On a device the block is read by the runner (awaited in runChunked), not with dataSync.
-            const rb = new Readback(scores(imEmb, part, model.config.measure)); // [N, count]
-            try {
-              yield rb;
-              place(rb.value!);
-            } finally {
-              rb.tensor.dispose();
-            }
-          }
+          rb = new Readback(scores(imEmb, part, model.config.measure)); // [N, count]
+          yield rb;
+          const block = rb.value!;
+          for (let i = 0; i < N; i++) out.set(block.subarray(i * count, (i + 1) * count), i * M + j0);
         } finally {
+          rb?.tensor.dispose();
           part.dispose();
         }
       }

@@ -23,6 +23,11 @@ import type { WorkerService } from './service';
 /** How long a given-up session waits for its checkpoint in flight (a lost device's reads fail at once). */
 const ABANDON_WAIT_MS = 2000;
 
+/** A run of a session that ends: `state` if it was training or paused (a finished run stays 'done'). */
+function markEnded(r: LiveRun, state: StoredRun['state']): void {
+  if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = state;
+}
+
 /** Train for about this long before yielding to the event loop. */
 const CHUNK_MS = 60;
 /** Minimum interval between 'progress' events (at most ~10/s). */
@@ -138,26 +143,16 @@ export class Training {
    * caller, continues it from there). Returns the ids of the runs that have a checkpoint.
    */
   async abandon(): Promise<string[]> {
-    const s = this.session;
+    const s = this.detach();
     if (!s) return [];
-    this.session = null;
-    s.running = false;
-    s.evalAbort?.abort();
-    s.stepAbort?.abort();
-    this.flushProgress(s);
     // A checkpoint being read from the device fails (or never ends): wait for it a moment, so that
     // the records name the checkpoint that was stored, not the one that was being taken.
     await Promise.race([s.checkpointer.idle(), new Promise((ok) => setTimeout(ok, ABANDON_WAIT_MS))]);
     const resumable: string[] = [];
     for (const r of s.runs) {
-      if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = 'stopped';
+      markEnded(r, 'stopped');
       await this.persist(r.stored);
-      this.svc.queries.forget(r.stored.id);
-      try {
-        r.trainer.dispose();
-      } catch {
-        // The device is gone; its tensors go with it.
-      }
+      this.release(r);
       if (r.stored.checkpointStep !== undefined) resumable.push(r.stored.id);
     }
     await this.svc.library.list();
@@ -212,27 +207,39 @@ export class Training {
 
   /** Stops the current session: saves each run's weights and state, disposes the trainers. */
   async stop(state: StoredRun['state']): Promise<void> {
-    const s = this.session;
+    const s = this.detach();
     if (!s) return;
-    this.session = null;
-    s.running = false;
-    s.evalAbort?.abort(); // before the trainers are disposed below
-    s.stepAbort?.abort(); // the step in flight is given up at its next turn, before its update
-    this.flushProgress(s);
     // A last checkpoint (of the last good step, after a divergence), so that Resume continues from here.
     // Awaited: its copy of the record must not land after the final one below.
     await s.checkpointer.latest(s.runs);
     for (const r of s.runs) {
-      if (r.stored.state === 'running' || r.stored.state === 'paused') r.stored.state = state;
+      markEnded(r, state);
       await this.saveRunFiles(r);
-      this.svc.queries.forget(r.stored.id);
-      try {
-        r.trainer.dispose();
-      } catch {
-        // Best effort: the next run starts from fresh trainers anyway.
-      }
+      this.release(r);
     }
     await this.svc.library.list();
+  }
+
+  /** Ends the current session (returned; null: none): nothing of it steps, evaluates or reports any more. */
+  private detach(): Session | null {
+    const s = this.session;
+    if (!s) return null;
+    this.session = null;
+    s.running = false;
+    s.evalAbort?.abort(); // before the trainers are disposed
+    s.stepAbort?.abort(); // the step in flight is given up at its next turn, before its update
+    this.flushProgress(s);
+    return s;
+  }
+
+  /** A run of an ended session, once stored: out of the queries, its trainer freed. */
+  private release(r: LiveRun): void {
+    this.svc.queries.forget(r.stored.id);
+    try {
+      r.trainer.dispose();
+    } catch {
+      // Best effort (a lost device takes its tensors with it): the next run starts from fresh trainers.
+    }
   }
 
   // -------------------------------------------------------------------------------------------

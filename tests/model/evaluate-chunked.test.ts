@@ -86,7 +86,7 @@ describe('chunked evaluation', () => {
   });
 
   it('reads what the work yields (a Readback) before its next chunk: at once, or awaited', async () => {
-    // The device path of scoreImagesChunked (WebGPU, WebGL) yields its score blocks this way.
+    // scoreImagesChunked yields its score blocks this way.
     function* work(): Chunked<number[]> {
       const got: number[] = [];
       for (let k = 1; k <= 3; k++) {

@@ -11,7 +11,6 @@ import type { OrderEmbeddingModel } from '../model';
 import type { Dataset, ModelConfig, TrainConfig } from '../types';
 import type { WeightAverage } from './averaging';
 import type { SamplerState } from './sampler';
-import { hasHostMemory } from '../ops';
 import { adamInternals, type AdamInternals } from './update';
 
 /** What a checkpoint is taken from and restored into (the trainer's parts). */
@@ -60,9 +59,9 @@ export interface HeldCheckpoint {
   state: Omit<TrainerCheckpoint, 'tensors'>;
   tensors: HeldTensor[];
   /**
-   * Adam's bias-correction powers [beta1^t, beta2^t] held on a device backend (WebGPU, WebGL), where a
-   * synchronous read stalls the queue (and on a headless software adapter loses the device): written
-   * into `state.adam` when the tensors are read. Absent on wasm and cpu, which read them at once.
+   * Adam's bias-correction powers [beta1^t, beta2^t], held like the tensors and written into
+   * `state.adam` when they are read: on a device backend (WebGPU, WebGL) a synchronous read stalls the
+   * queue, and on a headless software adapter loses the device.
    */
   betaPowers?: tf.Tensor;
 }
@@ -80,11 +79,8 @@ export function holdCheckpoint(parts: TrainerParts, steps: number, sampler: Samp
       held(`adam.${kind}.${roles.get(s.originalName.slice(0, -2)) ?? s.originalName}`, s.variable),
     );
   const order = adam.accumulatedFirstMoment.map((s) => roles.get(s.originalName.slice(0, -2)) ?? '');
-  // On a host backend the two scalars are read now (no cost); on a device they are held, read later.
-  const onHost = hasHostMemory();
-  const betaPowers = onHost ? undefined : tf.keep(tf.stack([adam.accBeta1, adam.accBeta2])); // [2]
   return {
-    ...(betaPowers ? { betaPowers } : {}),
+    betaPowers: tf.keep(tf.stack([adam.accBeta1, adam.accBeta2])), // [2]
     state: {
       format: CHECKPOINT_FORMAT,
       version: 1,
@@ -103,8 +99,8 @@ export function holdCheckpoint(parts: TrainerParts, steps: number, sampler: Samp
       batchCursor: sampler.batchCursor,
       adam: {
         iterations: adam.iterations_ ?? 0,
-        beta1Power: onHost ? adam.accBeta1.dataSync()[0] : NaN, // NaN: set from betaPowers when read
-        beta2Power: onHost ? adam.accBeta2.dataSync()[0] : NaN,
+        beta1Power: NaN, // set from betaPowers when the checkpoint is read
+        beta2Power: NaN,
         order,
       },
       averageCount: parts.average.count,
@@ -173,11 +169,7 @@ export async function readCheckpointTensors<T>(
   sliceMs = 50,
 ): Promise<{ name: string; shape: number[]; parts: T[] }[]> {
   try {
-    if (h.betaPowers) {
-      const [b1, b2] = (await h.betaPowers.data()) as Float32Array;
-      h.state.adam.beta1Power = b1;
-      h.state.adam.beta2Power = b2;
-    }
+    if (h.betaPowers) setBetaPowers(h, (await h.betaPowers.data()) as Float32Array);
     const out: { name: string; shape: number[]; parts: T[] }[] = [];
     let since = performance.now();
     for (const t of h.tensors) {
@@ -197,6 +189,12 @@ export async function readCheckpointTensors<T>(
   }
 }
 
+/** Writes the read bias-correction powers [beta1^t, beta2^t] into the checkpoint's state. */
+function setBetaPowers(h: HeldCheckpoint, [b1, b2]: Float32Array): void {
+  h.state.adam.beta1Power = b1;
+  h.state.adam.beta2Power = b2;
+}
+
 /** Releases a held checkpoint's backend tensors that were not read. */
 export function releaseCheckpoint(h: HeldCheckpoint): void {
   h.betaPowers?.dispose();
@@ -211,11 +209,7 @@ export function releaseCheckpoint(h: HeldCheckpoint): void {
 export function takeCheckpoint(parts: TrainerParts, steps: number, sampler: SamplerState): TrainerCheckpoint {
   const h = holdCheckpoint(parts, steps, sampler);
   try {
-    if (h.betaPowers) {
-      const [b1, b2] = h.betaPowers.dataSync() as Float32Array; // this one reads at once, by design
-      h.state.adam.beta1Power = b1;
-      h.state.adam.beta2Power = b2;
-    }
+    if (h.betaPowers) setBetaPowers(h, h.betaPowers.dataSync() as Float32Array); // at once, by design
     const tensors = h.tensors.map((t) => {
       if (t.data) return { name: t.name, shape: t.shape, data: t.data };
       return { name: t.name, shape: t.shape, data: own(t.held!.dataSync() as Float32Array) };
