@@ -243,13 +243,12 @@ export class ParallelPool {
     // 3. Each thread backpropagates its rows into its gradient buffer; 4. the threads sum the buffers in
     // thread order, each a range of the parameters (the same digits as one sum over all of them).
     const P = attached.weights.byteLength / 4;
+    // One buffer per thread, made once: a thread keeps the copy of this list it was sent first.
     attached.grads ??= {
-      parts: shards.map(() => new SharedArrayBuffer(4 * P)),
+      parts: this.threads.map(() => new SharedArrayBuffer(4 * P)),
       sum: new SharedArrayBuffer(4 * P),
     };
     const buffers = attached.grads;
-    if (buffers.parts.length < shards.length)
-      buffers.parts.push(...shards.slice(buffers.parts.length).map(() => new SharedArrayBuffer(4 * P)));
     const gradsFor = (k: number) => {
       if (this.threads[k].hasGrads.has(attached.id)) return {};
       this.threads[k].hasGrads.add(attached.id);

@@ -38,11 +38,11 @@ export type PoolRequest =
       id: number;
       dhN: Float32Array;
       dPre: Float32Array;
-      /** Sent with this thread's first backward or reduce request for model `id`. */
+      /** Sent with this thread's first backward request for model `id`. */
       grads?: GradBuffers;
     }
   /** Sums the threads' gradients [lo, hi) in thread order (parts 0 .. parts - 1) into the sum buffer. */
-  | { type: 'reduce'; id: number; lo: number; hi: number; parts: number; grads?: GradBuffers }
+  | { type: 'reduce'; id: number; lo: number; hi: number; parts: number }
   /** Joint-space embeddings of a shard of images [size, F] or of captions (time-major ids, lengths). */
   | {
       type: 'embed';
@@ -142,7 +142,7 @@ function handle(msg: PoolRequest): void {
     ]);
     return;
   }
-  if ((msg.type === 'reduce' || msg.type === 'backward') && msg.grads) r.grads = msg.grads;
+  if (msg.type === 'backward' && msg.grads) r.grads = msg.grads;
   if (msg.type === 'reduce') {
     if (!r.grads) throw new Error(`thread ${index}: no gradient buffers for model ${msg.id}`);
     const parts = r.grads.parts.slice(0, msg.parts).map((b) => new Float32Array(b));
