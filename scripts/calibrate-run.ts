@@ -39,7 +39,7 @@ async function main(): Promise<void> {
           ? 'public/starter/caption-bank.txt'
           : null;
     const bank = bankFile ? parseCaptionBank(readFileSync(bankFile, 'utf8'), bankFile).sentences : undefined;
-    const c = calibrate(m.model, m.codec, data.dataset, { split, maxImages: a['max-images'], bank });
+    const c = await calibrate(m.model, m.codec, data.dataset, { split, maxImages: a['max-images'], bank });
     const out = path.join(folder, CALIBRATION_FILE);
     writeFileSync(out, JSON.stringify(c, null, 2) + '\n');
     const row = (name: string, s: { median: number; p90: number; p99: number }) =>

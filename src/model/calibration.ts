@@ -71,12 +71,12 @@ export interface CalibrateOptions {
 }
 
 /** Measures a model's energy scale on a split of a dataset (see the file comment). Order models only. */
-export function calibrate(
+export async function calibrate(
   model: OrderEmbeddingModel,
   codec: CaptionCodec,
   dataset: Dataset,
   opts: CalibrateOptions = {},
-): Calibration {
+): Promise<Calibration> {
   if (model.config.measure !== 'order')
     throw new Error('calibration is of order-violation energies: this run uses cosine similarity');
   const split = opts.split ?? 'dev';
@@ -108,19 +108,22 @@ export function calibrate(
     }
   });
   const random = new Float64Array(n);
-  scoreBlocks(ims, cs, 'order', 2048, (block, start, count) => {
-    // block [n, count]: S = -E of every photo against captions start .. start + count
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < count; j++) {
-        const e = -block[i * count + j];
-        const k = start + j;
-        if (owner[k] === i) own[i] = Math.min(own[i], e);
-        else other[i] = Math.min(other[i], e);
-        if (randomPick[i] === k) random[i] = e;
+  try {
+    await scoreBlocks(ims, cs, 'order', 2048, (block, start, count) => {
+      // block [n, count]: S = -E of every photo against captions start .. start + count
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < count; j++) {
+          const e = -block[i * count + j];
+          const k = start + j;
+          if (owner[k] === i) own[i] = Math.min(own[i], e);
+          else other[i] = Math.min(other[i], e);
+          if (randomPick[i] === k) random[i] = e;
+        }
       }
-    }
-  });
-  tf.dispose([ims, cs]);
+    });
+  } finally {
+    tf.dispose([ims, cs]);
+  }
   const out: Calibration = {
     format: CALIBRATION_FORMAT,
     version: 1,
@@ -138,25 +141,29 @@ export function calibrate(
     const r = new Retriever(model, codec, dataset, { cache: true });
     const list = r.distinct(opts.bank);
     const best: number[] = [];
-    for (let i = 0; i < n; i += 64) {
-      const batch = images.slice(i, i + 64);
-      const f = new Float32Array(batch.length * dataset.imageDim);
-      batch.forEach((img, b) =>
-        f.set(
-          dataset.features.subarray(img * dataset.imageDim, (img + 1) * dataset.imageDim),
-          b * dataset.imageDim,
-        ),
-      );
-      for (const ranked of r.rankTexts(f, batch.length, list, 1)) best.push(ranked[0].energy ?? Number.NaN);
+    try {
+      for (let i = 0; i < n; i += 64) {
+        const batch = images.slice(i, i + 64);
+        const f = new Float32Array(batch.length * dataset.imageDim);
+        batch.forEach((img, b) =>
+          f.set(
+            dataset.features.subarray(img * dataset.imageDim, (img + 1) * dataset.imageDim),
+            b * dataset.imageDim,
+          ),
+        );
+        for (const ranked of await r.rankTexts(f, batch.length, list, 1))
+          best.push(ranked[0].energy ?? Number.NaN);
+      }
+    } finally {
+      r.dispose();
     }
-    r.dispose();
     out.bank = { ...energyStats(best), sentences: list.texts.length };
     reference = out.bank;
   }
   out.nothingFits = reference.p99;
   if (opts.bank?.length) {
     try {
-      out.generality = calibrateGenerality(model, codec, opts.bank, opts);
+      out.generality = await calibrateGenerality(model, codec, opts.bank, opts);
     } catch (e) {
       out.generalityProblem = (e as Error).message; // the page then falls back to `generalityScale`
     }

@@ -100,13 +100,24 @@ export interface RunExtra {
   final?: RunMetrics['final'];
   /** Creation time; now by default. */
   createdAt?: string;
+  /** Steps and epochs the weights are of (read before training went on); the trainer's by default. */
+  steps?: number;
+  epochs?: number;
 }
 
 /** A run's files by name: text (JSON) or bytes. */
 export type RunFiles = Record<string, string | ArrayBuffer>;
 
-/** Serializes a trainer's model, configuration, caption codec and learning curve into a run's files. */
-export function exportRun(trainer: Trainer, extra: RunExtra = {}): { files: RunFiles } {
+/**
+ * Serializes a trainer's model, configuration, caption codec and learning curve into a run's files.
+ * `weights`: the model's weights as the caller read them (`readWeights()` on a device backend); read
+ * synchronously here by default (host backends).
+ */
+export function exportRun(
+  trainer: Trainer,
+  extra: RunExtra = {},
+  weights: readonly NamedWeight[] = trainer.model.getWeights(),
+): { files: RunFiles } {
   const config: RunConfig = {
     format: RUN_FORMAT,
     version: 1,
@@ -115,11 +126,11 @@ export function exportRun(trainer: Trainer, extra: RunExtra = {}): { files: RunF
     encoder: extra.encoder ?? null,
     dataset: extra.dataset ?? trainer.dataset.name,
     vocab: trainer.vocab.toJSON(),
-    steps: trainer.stepsDone,
-    epochs: trainer.epochsDone,
+    steps: extra.steps ?? trainer.stepsDone,
+    epochs: extra.epochs ?? trainer.epochsDone,
     createdAt: extra.createdAt ?? new Date().toISOString(),
   };
-  const { manifest, bytes } = serializeWeights(trainer.model.getWeights());
+  const { manifest, bytes } = serializeWeights(weights);
   const metrics: RunMetrics = { history: extra.history ?? [], final: extra.final };
   return {
     files: {

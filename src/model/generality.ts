@@ -94,12 +94,12 @@ export interface GeneralityOptions {
  * The model is trained on image-caption pairs only, so caption-to-caption energies have their own scale,
  * which this measures instead of assuming one. Throws when the bank holds too few pairs of either kind.
  */
-export function calibrateGenerality(
+export async function calibrateGenerality(
   model: OrderEmbeddingModel,
   codec: CaptionCodec,
   bank: readonly string[],
   opts: GeneralityOptions = {},
-): GeneralityCalibration {
+): Promise<GeneralityCalibration> {
   if (model.config.measure !== 'order')
     throw new Error('generality is told by order-violation energies: this run uses cosine similarity');
   const maxPairs = opts.maxPairs ?? 4000;
@@ -145,8 +145,12 @@ export function calibrateGenerality(
     used.map((k) => codec.encodeWords(words[k])),
   ); // [used, H]
   const H = emb.shape[1];
-  const e = emb.dataSync();
-  emb.dispose();
+  let e: Float32Array;
+  try {
+    e = (await emb.data()) as Float32Array; // no synchronous read on a device backend
+  } finally {
+    emb.dispose();
+  }
   /** E(x, y) = ||max(0, y - x)||^2: about 0 when y is more general than x (paper eq. 2). */
   const energy = (x: number, y: number): number => {
     const ox = rowOf.get(x)! * H;

@@ -98,7 +98,11 @@ export class OrderEmbeddingModel {
     ];
   }
 
-  /** All weights as float32 copies in PyTorch layout, named and ordered as {@link weightShapes}. */
+  /**
+   * All weights as float32 copies in PyTorch layout, named and ordered as {@link weightShapes}, read
+   * synchronously: for host-memory backends (cpu, wasm), where a read is a copy. On a device backend use
+   * {@link readWeights}.
+   */
   getWeights(): NamedWeight[] {
     return this.weightShapes.map(({ name, shape }) => {
       const v = this.variableOf(name);
@@ -108,6 +112,27 @@ export class OrderEmbeddingModel {
       t.dispose();
       return { name, shape, data };
     });
+  }
+
+  /**
+   * {@link getWeights} on any backend, read asynchronously: on WebGPU a synchronous read stalls the
+   * queue (and on a headless software adapter loses the device). The copies are all taken at once, before
+   * the first read, so they are the weights of one step even while training goes on meanwhile.
+   */
+  async readWeights(): Promise<NamedWeight[]> {
+    const shapes = this.weightShapes;
+    const copies = tf.tidy(() =>
+      shapes.map(({ name }) => {
+        const v = this.variableOf(name);
+        return name === 'image.weight' ? v.transpose() : v.clone(); // torch's [H, F] for the image weight
+      }),
+    );
+    try {
+      const data = await Promise.all(copies.map((t) => t.data()));
+      return shapes.map(({ name, shape }, i) => ({ name, shape, data: new Float32Array(data[i]) }));
+    } finally {
+      tf.dispose(copies);
+    }
   }
 
   /**

@@ -18,6 +18,11 @@
  * Text is read through the model's caption codec (./caption-codec.ts): the same ids as in training,
  * and one rule for what a usable query is.
  *
+ * The queries are asynchronous: scores are read with `data()`, never `dataSync()`, which on WebGPU
+ * stalls the queue (and on a headless software adapter loses the device). Every tensor a query needs is
+ * computed before its first read, so a query never touches the model or the kept embeddings after it
+ * starts waiting (a backend switch or another query may free or replace them meanwhile).
+ *
  * The result types and {@link TopK} are in ./ranked.ts, the kept gallery embeddings in
  * ./embedding-cache.ts; the types and TopK are importable from here.
  */
@@ -149,12 +154,12 @@ export class Retriever {
    * texts that fit it best, best first (zero-shot: the candidates are whatever the caller offers). With
    * caching, the embeddings of the same `candidates` array (by identity: a caption bank) are kept.
    */
-  rankTexts(
+  async rankTexts(
     features: Float32Array,
     count: number,
     candidates: readonly string[] | DistinctTexts,
     limit: number,
-  ): RankedText[][] {
+  ): Promise<RankedText[][]> {
     const F = this.model.config.imageDim;
     if (count < 1 || features.length !== count * F)
       throw new Error(`photo features have ${features.length} values, expected ${count} x ${F}`);
@@ -164,12 +169,15 @@ export class Retriever {
     const caps = this.embeddings.keptRef('textCache', list.texts, embedCandidates); // [m, H]
     const ims = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))); // [count, H]
     const tops = Array.from({ length: count }, () => new TopK(Math.max(1, limit)));
-    scoreBlocks(ims, caps, this.model.config.measure, 2048, (block, start, n) => {
-      // block: [count, n], every photo against candidates start .. start + n
-      for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) tops[i].push(start + j, block[i * n + j]);
-    });
-    ims.dispose();
-    if (!this.cache) caps.dispose();
+    try {
+      await scoreBlocks(ims, caps, this.model.config.measure, 2048, (block, start, n) => {
+        // block: [count, n], every photo against candidates start .. start + n
+        for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) tops[i].push(start + j, block[i * n + j]);
+      });
+    } finally {
+      ims.dispose();
+      if (!this.cache) caps.dispose();
+    }
     const order = this.model.config.measure === 'order';
     return tops.map((t) =>
       t.result().map((r) => ({ text: list.texts[r.index], score: r.score, energy: order ? -r.score : null })),
@@ -180,12 +188,12 @@ export class Retriever {
    * The `limit` images of a gallery of features ([count, F] row-major: the user's own photos) that fit
    * a sentence best. With caching, the embeddings of the same `features` array are kept.
    */
-  searchFeatures(
+  async searchFeatures(
     text: string,
     features: Float32Array,
     count: number,
     limit: number,
-  ): { hits: RankedImage[]; unknown: string[] } {
+  ): Promise<{ hits: RankedImage[]; unknown: string[] }> {
     const F = this.model.config.imageDim;
     if (count < 1 || features.length !== count * F)
       throw new Error(`gallery features have ${features.length} values, expected ${count} x ${F}`);
@@ -195,11 +203,10 @@ export class Retriever {
     );
     const cap = embedSequences(this.model, [ids]); // [1, H]
     const s = scores(ims, cap, this.model.config.measure); // [count, 1]
-    const data = s.dataSync();
+    tf.dispose(this.cache ? cap : [cap, ims]);
+    const data = await readAndDispose(s);
     const top = new TopK(Math.max(1, limit));
     for (let i = 0; i < count; i++) top.push(i, data[i]);
-    tf.dispose([cap, s]);
-    if (!this.cache) ims.dispose();
     const order = this.model.config.measure === 'order';
     return { hits: top.result().map((h) => ({ ...h, energy: order ? -h.score : null })), unknown };
   }
@@ -209,11 +216,11 @@ export class Retriever {
    * caption text (such as "three shapes"), and captions with the same word ids embed identically: only
    * the first of each is ranked, so duplicates are gone before the list is cut to `limit`.
    */
-  captionsForPhoto(
+  async captionsForPhoto(
     features: Float32Array,
     limit: number,
     captions = this.galleryCaptions(),
-  ): RankedCaption[] {
+  ): Promise<RankedCaption[]> {
     const ds = this.data();
     const seen = new Set<string>();
     const distinct = captions.filter((k) => {
@@ -222,7 +229,7 @@ export class Retriever {
       seen.add(key);
       return true;
     });
-    return this.rankCaptions(features, limit, distinct).map((r) => ({
+    return (await this.rankCaptions(features, limit, distinct)).map((r) => ({
       caption: r.index,
       image: ds.captions[r.index].image,
       text: ds.captions[r.index].text,
@@ -231,7 +238,11 @@ export class Retriever {
   }
 
   /** The `limit` captions of `captions` (default: the gallery's) that fit photo features best. */
-  rankCaptions(features: Float32Array, limit: number, captions = this.galleryCaptions()): Ranked[] {
+  async rankCaptions(
+    features: Float32Array,
+    limit: number,
+    captions = this.galleryCaptions(),
+  ): Promise<Ranked[]> {
     const dim = this.data().imageDim;
     if (features.length !== dim) {
       throw new Error(`photo features have ${features.length} values, the model expects ${dim}`);
@@ -239,30 +250,32 @@ export class Retriever {
     const top = new TopK(limit);
     const im = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [1, features.length])));
     const caps = this.captionEmbeddings(captions); // [m, H]
-    scoreBlocks(im, caps, this.model.config.measure, 2048, (block, start, count) => {
-      for (let j = 0; j < count; j++) top.push(captions[start + j], block[j]);
-    });
-    im.dispose();
-    if (!this.cache) caps.dispose();
+    try {
+      await scoreBlocks(im, caps, this.model.config.measure, 2048, (block, start, count) => {
+        for (let j = 0; j < count; j++) top.push(captions[start + j], block[j]);
+      });
+    } finally {
+      im.dispose();
+      if (!this.cache) caps.dispose();
+    }
     return top.result();
   }
 
   /** The `limit` images of `images` (default: the gallery) that fit a sentence best. */
-  searchImages(
+  async searchImages(
     text: string,
     limit: number,
     images = this.galleryImages(),
-  ): { hits: Ranked[]; unknown: string[] } {
+  ): Promise<{ hits: Ranked[]; unknown: string[] }> {
     const { ids, unknown } = this.codec.encodeQuery(text, 'the search sentence');
     const cap = embedSequences(this.model, [ids]); // [1, H]
     const ims = this.imageEmbeddings(images); // [n, H]
     const top = new TopK(limit);
     // The one caption against every image: S is [n, 1] with images in the image role.
     const s = scores(ims, cap, this.model.config.measure); // [n, 1]
-    const data = s.dataSync();
+    tf.dispose(this.cache ? cap : [cap, ims]);
+    const data = await readAndDispose(s);
     for (let i = 0; i < images.length; i++) top.push(images[i], data[i]);
-    tf.dispose([cap, s]);
-    if (!this.cache) ims.dispose();
     return { hits: top.result(), unknown };
   }
 
@@ -271,25 +284,26 @@ export class Retriever {
    * more general than a (b lies below a in every coordinate), eBA the other way round. For a cosine
    * model the order is undefined; `similarity` is returned instead.
    */
-  generality(a: string, b: string): { eAB: number; eBA: number; similarity: number; unknown: string[] } {
+  async generality(
+    a: string,
+    b: string,
+  ): Promise<{ eAB: number; eBA: number; similarity: number; unknown: string[] }> {
     const pa = this.codec.encodeQuery(a, 'sentence A');
     const pb = this.codec.encodeQuery(b, 'sentence B');
     const emb = embedSequences(this.model, [pa.ids, pb.ids]); // [2, H]
-    const out = tf.tidy(() => {
-      const ea = emb.slice([0, 0], [1, -1]) as tf.Tensor2D;
-      const eb = emb.slice([1, 0], [1, -1]) as tf.Tensor2D;
+    const three = tf.tidy(() => {
+      const ea = emb.slice([0, 0], [1, -1]) as tf.Tensor2D; // [1, H]
+      const eb = emb.slice([1, 0], [1, -1]) as tf.Tensor2D; // [1, H]
       // orderViolation(x, y)[0, 0] = ||max(0, y - x)||^2 with x in the "image" (specific) role.
-      const eAB = orderViolation(ea, eb).dataSync()[0];
-      const eBA = orderViolation(eb, ea).dataSync()[0];
-      const cos = ea.matMul(eb, false, true).dataSync()[0];
-      return { eAB, eBA, similarity: cos };
+      return tf.concat([orderViolation(ea, eb), orderViolation(eb, ea), ea.matMul(eb, false, true)], 1); // [1, 3]
     });
     emb.dispose();
-    return { ...out, unknown: [...new Set([...pa.unknown, ...pb.unknown])] };
+    const [eAB, eBA, similarity] = await readAndDispose(three);
+    return { eAB, eBA, similarity, unknown: [...new Set([...pa.unknown, ...pb.unknown])] };
   }
 
   /** The model's own energy scale: median order violation of matching dev pairs (the "~0" of generality). */
-  typicalPositiveEnergy(sample = 200): number {
+  async typicalPositiveEnergy(sample = 200): Promise<number> {
     const images = this.galleryImages().slice(0, sample);
     const ds = this.data();
     const caps = images.map((img) => ds.captions.findIndex((c) => c.image === img));
@@ -304,10 +318,10 @@ export class Retriever {
       this.model,
       pairs.map(([, k]) => this.captionIds(k)),
     );
-    const e = tf.tidy(() => orderViolation(ims, cs));
-    const d = e.dataSync();
+    const e = tf.tidy(() => orderViolation(ims, cs)); // [n, n]
+    tf.dispose([ims, cs]);
+    const d = await readAndDispose(e);
     const diag = pairs.map((_, i) => d[i * pairs.length + i]).sort((x, y) => x - y);
-    tf.dispose([ims, cs, e]);
     return diag[Math.floor(diag.length / 2)];
   }
 
@@ -337,5 +351,14 @@ export class Retriever {
   /** Word ids of dataset caption k, as in training. */
   private captionIds(k: number): Int32Array {
     return this.codec.encodeCaption(this.data().captions[k].text, k);
+  }
+}
+
+/** A tensor's values, read asynchronously (no synchronous read on a device backend), then freed. */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
   }
 }

@@ -187,23 +187,31 @@ export function scores(
 }
 
 /**
- * Scores of a large gallery without holding all of it at once: calls `scores` on blocks of captions
- * and hands each [N, m] block to `onBlock` as a Float32Array (row-major), then frees it. Used by
- * evaluation and retrieval, where N x M can be large but no gradient is needed.
+ * Scores of a large gallery in blocks of captions: calls `scores` on each block and hands each [N, m]
+ * block to `onBlock` as a Float32Array (row-major), then frees it. Used by retrieval and calibration,
+ * where N x M can be large but no gradient is needed (the composite path's [n, m, D] intermediate stays
+ * bounded by the block). Every block is dispatched before the first is read, and each is read
+ * asynchronously: no synchronous read on a device backend (on WebGPU `dataSync` stalls the queue, and on
+ * a headless software adapter loses the device), and `images` and `captions` are not touched after the
+ * first await (a cache that owns them may replace them while the caller waits).
  */
-export function scoreBlocks(
+export async function scoreBlocks(
   images: tf.Tensor2D,
   captions: tf.Tensor2D,
   measure: Measure,
   blockSize: number,
   onBlock: (block: Float32Array, start: number, count: number) => void,
-): void {
-  const M = captions.shape[0];
+): Promise<void> {
+  const [M, D] = captions.shape;
+  const blocks: { s: tf.Tensor2D; start: number; count: number }[] = [];
   for (let j0 = 0; j0 < M; j0 += blockSize) {
     const count = Math.min(blockSize, M - j0);
-    const s = tf.tidy(() => scores(images, captions.slice([j0, 0], [count, captions.shape[1]]), measure));
-    const data = s.dataSync() as Float32Array;
-    s.dispose();
-    onBlock(data, j0, count);
+    const s = tf.tidy(() => scores(images, captions.slice([j0, 0], [count, D]), measure)); // [N, count]
+    blocks.push({ s, start: j0, count });
+  }
+  try {
+    for (const { s, start, count } of blocks) onBlock((await s.data()) as Float32Array, start, count);
+  } finally {
+    tf.dispose(blocks.map((b) => b.s));
   }
 }

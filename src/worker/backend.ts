@@ -66,32 +66,35 @@ export class Backend {
    * A lost WebGPU device: fall back to wasm, say so, and go on training there. Nothing can be read from
    * the lost device, so the runs are given up where they stand (no last checkpoint of it, no weights)
    * and continue on wasm from their last stored checkpoint, a few seconds of training back at most
-   * (one every CHECKPOINT_SECONDS); runs without one yet are listed 'stopped' with their curves.
+   * (one every CHECKPOINT_SECONDS); runs without one yet are listed 'stopped' with their curves. Paused
+   * runs come back paused at the checkpoint their Pause stored; finished runs stay as they were stored.
    */
   private watchDeviceLoss(wasmPath: string): void {
     const svc = this.svc;
     const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string }> } }).device;
     void device?.lost?.then(async (info) => {
       if (this.name !== 'webgpu') return;
-      const hadRuns = svc.training.active;
-      const resumable = await svc.training.abandon();
-      const lostRuns = hadRuns && resumable.length === 0;
+      const { runs: resumable, was } = await svc.training.abandon();
+      const paused = was === 'paused';
+      const lostRuns = (was === 'training' || paused) && resumable.length === 0;
       svc.notice(
         `The WebGPU device was lost (${info?.message || 'no reason given'}); falling back to wasm.` +
           (resumable.length
-            ? ' The runs go on there from their last checkpoint.'
+            ? paused
+              ? ' The paused runs are back there at their last checkpoint, still paused.'
+              : ' The runs go on there from their last checkpoint.'
             : lostRuns
               ? ' The runs were stopped before their first checkpoint; their curves are kept.'
               : ''),
       );
-      if (hadRuns) svc.post({ type: 'reset' });
+      if (was !== 'none') svc.post({ type: 'reset' });
       svc.queries.forgetAll();
       forgetEncoders();
       forgetStarter();
       this.ready = this.setUp('wasm', wasmPath, 'the WebGPU device was lost');
       if (!resumable.length || !(await this.ready)) return;
       try {
-        await svc.training.resumeStoredRuns(resumable);
+        await svc.training.resumeStoredRuns(resumable, { paused });
       } catch (e) {
         svc.fail('train', `after the lost device, the runs could not continue on wasm: ${errorMessage(e)}`);
       }

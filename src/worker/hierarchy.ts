@@ -7,6 +7,7 @@ import { parseWordNetNouns, type WordNetNouns } from '../model/wordnet/parse';
 import { nodeIndex } from '../model/wordnet/parse';
 import { subHierarchy } from '../model/wordnet/closure';
 import { HierarchyTrainer } from '../model/wordnet/hierarchy-trainer';
+import type * as tf from '../model/tf';
 import { yieldToEventLoop } from '../model/training/step-control';
 import type { WorkerEvent } from './protocol';
 
@@ -85,25 +86,33 @@ export async function startHierarchy(
   });
   const { hypo, hyper } = trainer.closure;
   let lastPost = 0;
-  let loss = Number.NaN;
-  while (current === me && me.running) {
-    const t0 = performance.now();
-    do loss = trainer.step();
-    while (performance.now() - t0 < CHUNK_MS);
-    if (performance.now() - lastPost >= POST_INTERVAL_MS) {
-      lastPost = performance.now();
-      const pts = trainer.points();
-      const xy = new Float32Array(pts.length * 2);
-      pts.forEach((p, i) => {
-        xy[2 * i] = p.x;
-        xy[2 * i + 1] = p.y;
-      });
-      // Is-a pairs whose order is not (yet) respected: E(hyponym, hypernym) > 0.
-      const e = trainer.energies(hypo, hyper);
-      let violations = 0;
-      for (const v of e) if (v > 1e-6) violations++;
-      post({ type: 'hierarchyProgress', step: trainer.stepCount, loss, xy, violations }, [xy.buffer]);
+  // The last step's loss, on the backend: read (asynchronously) only when the view is posted.
+  let loss: tf.Scalar | null = null;
+  try {
+    while (current === me && me.running) {
+      const t0 = performance.now();
+      do {
+        loss?.dispose();
+        loss = trainer.stepOf();
+      } while (performance.now() - t0 < CHUNK_MS);
+      if (performance.now() - lastPost >= POST_INTERVAL_MS) {
+        lastPost = performance.now();
+        const step = trainer.stepCount;
+        const [value, view] = await Promise.all([loss.data(), trainer.view(hypo, hyper)]);
+        if (current !== me || !me.running) break; // stopped while reading: the trainer is gone
+        const xy = new Float32Array(view.points.length * 2);
+        view.points.forEach((p, i) => {
+          xy[2 * i] = p.x;
+          xy[2 * i + 1] = p.y;
+        });
+        // Is-a pairs whose order is not (yet) respected: E(hyponym, hypernym) > 0.
+        let violations = 0;
+        for (const v of view.energies) if (v > 1e-6) violations++;
+        post({ type: 'hierarchyProgress', step, loss: value[0], xy, violations }, [xy.buffer]);
+      }
+      await yieldToEventLoop();
     }
-    await yieldToEventLoop();
+  } finally {
+    loss?.dispose();
   }
 }

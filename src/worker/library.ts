@@ -58,7 +58,7 @@ export class RunLibrary {
       ));
     const meta = live || damaged ? undefined : await store.get(runId);
     const files = live
-      ? filesOf(live)
+      ? await filesOf(live)
       : damaged
         ? await rawRunFiles(store, runId)
         : meta && (await currentRunFiles(store, meta));

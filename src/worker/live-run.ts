@@ -2,7 +2,7 @@
  * A run training in the worker's session (./session.ts): its trainer, its record as stored
  * (`StoredRun`, kept current step by step), the curve entries not yet posted and its throughput window.
  */
-import { exportRun, type RunLogEntry } from '../model/export';
+import { exportRun, type RunExtra, type RunLogEntry } from '../model/export';
 import type { Trainer } from '../model/trainer';
 import { appendCurve, lastEvaluation } from './learning-curve';
 import type { RunProgress, RunSpec, StoredRun } from './protocol';
@@ -59,16 +59,23 @@ export function newStoredRun(spec: RunSpec, trainer: Trainer, encoder: string | 
   };
 }
 
-/** The run's files as an exported run folder holds them (weights, config, codec, history). */
-export function filesOf(r: LiveRun): RunFilesRecord {
+/**
+ * The run's files as an exported run folder holds them (weights, config, codec, history). The weights
+ * are read asynchronously (no synchronous read on a device backend), as of the step when it is called.
+ */
+export async function filesOf(r: LiveRun): Promise<RunFilesRecord> {
+  const reading = r.trainer.model.readWeights(); // its copies are taken now, at this step
   const final = lastEvaluation(r.stored.history);
-  return exportRun(r.trainer, {
+  const extra: RunExtra = {
     encoder: r.stored.encoder,
     dataset: r.stored.dataset,
-    history: r.stored.history,
+    history: r.stored.history.slice(), // the curve up to this step, whatever comes while reading
     final: final ? { dev: final } : undefined,
     createdAt: r.stored.createdAt,
-  }).files;
+    steps: r.trainer.stepsDone,
+    epochs: r.trainer.epochsDone,
+  };
+  return exportRun(r.trainer, extra, await reading).files;
 }
 
 /** The run's progress since the last call: its pending entries move to its stored curve. */

@@ -186,7 +186,7 @@ export async function searchInGallery(ctx: PhotosContext, req: GallerySearchArgs
       `the gallery “${g.name}” was encoded with ${g.encoder}; this run uses ${m.preset.id}: drop the folder again to encode it for this run`,
     );
   const count = g.names.length;
-  const { hits, unknown } = m.retriever.searchFeatures(
+  const { hits, unknown } = await m.retriever.searchFeatures(
     req.query,
     g.features,
     count,

@@ -52,8 +52,11 @@ const IN_PAGE_GENERALITY_PAIRS = 600;
 
 let starter: Starter | null = null;
 let starterLoading: Promise<Starter | null> | null = null;
-/** The starter's generality scale measured in the page (its calibration file had none); undefined: not yet. */
-let starterGenerality: GeneralityScale | null | undefined;
+/**
+ * The starter's generality scale measured in the page (its calibration file had none), as a promise so
+ * that queries asked while it is measured share the one measurement; undefined: not yet.
+ */
+let starterGenerality: Promise<GeneralityScale | null> | undefined;
 /** The starter bound to the loaded dataset (when it is the one the starter was trained on). */
 let starterOnDataset: { loaded: LoadedDataset; retriever: Retriever } | null = null;
 /** Calibrations of stored runs on the loaded dataset (their weights do not change). */
@@ -130,19 +133,13 @@ async function resolveStarter(ctx: PhotosContext, withDataset: boolean): Promise
  * `npm run calibrate` on the caption bank), else measured here once on a sample of the bank; null
  * without a bank (or when the bank gives too few pairs).
  */
-function starterGeneralityScale(s: Starter): GeneralityScale | null {
-  if (s.calibration?.generality) return s.calibration.generality;
-  if (starterGenerality === undefined) {
-    try {
-      starterGenerality = s.bank
-        ? calibrateGenerality(s.imported.model, s.imported.codec, s.bank, {
-            maxPairs: IN_PAGE_GENERALITY_PAIRS,
-          })
-        : null;
-    } catch {
-      starterGenerality = null;
-    }
-  }
+function starterGeneralityScale(s: Starter): Promise<GeneralityScale | null> {
+  if (s.calibration?.generality) return Promise.resolve(s.calibration.generality);
+  starterGenerality ??= s.bank
+    ? calibrateGenerality(s.imported.model, s.imported.codec, s.bank, {
+        maxPairs: IN_PAGE_GENERALITY_PAIRS,
+      }).catch(() => null)
+    : Promise.resolve(null);
   return starterGenerality;
 }
 
@@ -157,7 +154,7 @@ export async function starterRetriever(
 ): Promise<{
   retriever: Retriever;
   calibration: Calibration | null;
-  generality: () => GeneralityScale | null;
+  generality: () => Promise<GeneralityScale | null>;
 }> {
   const r = await resolveStarter(ctx, withDataset);
   const s = starter!;
@@ -165,18 +162,18 @@ export async function starterRetriever(
 }
 
 /** The calibration of a run on the loaded dataset: measured now (live run) or once (stored run). */
-function runCalibration(
+async function runCalibration(
   ctx: PhotosContext,
   runId: string,
   r: Retriever,
   loaded: LoadedDataset,
-): Calibration | null {
+): Promise<Calibration | null> {
   const held = storedCalibration.get(runId);
   if (held && held.loaded === loaded && !ctx.isLive(runId)) return held.calibration;
   let c: Calibration | null = null;
   try {
     if (r.model.config.measure === 'order')
-      c = calibrate(r.model, r.codec, loaded.dataset, {
+      c = await calibrate(r.model, r.codec, loaded.dataset, {
         split: loaded.dataset.splits.dev?.length ? 'dev' : 'train',
         maxImages: LIVE_CALIBRATION_IMAGES,
       });
@@ -202,7 +199,7 @@ export async function resolve(ctx: PhotosContext, runId: string, withDataset: bo
     retriever,
     preset: loaded.preset,
     trainedOn: loaded.info.name,
-    calibration: runCalibration(ctx, runId, retriever, loaded),
+    calibration: await runCalibration(ctx, runId, retriever, loaded),
     bank: sameAsStarter ? s.bank : null,
     bankProblem: sameAsStarter
       ? null

@@ -75,14 +75,14 @@ export async function rank(ctx: PhotosContext, req: RankPhotosArgs): Promise<voi
   // Bank and dataset candidates are used through the very same array each time, so a caching
   // retriever keeps their embeddings; typed lines are embedded per query.
   const ranked = ok.length
-    ? m.retriever.rankTexts(good, ok.length, source === 'typed' ? list : candidates, req.limit)
+    ? await m.retriever.rankTexts(good, ok.length, source === 'typed' ? list : candidates, req.limit)
     : [];
   // "Nothing fits" is judged on the bank (the calibrated reference) when the run has one, else on the
   // dataset's captions; a few typed lines are no reference.
   const threshold = m.calibration?.nothingFits ?? null;
   let judged: (number | null)[] = ranked.map((r) => (source === 'typed' ? null : (r[0]?.energy ?? null)));
   if (source === 'typed' && m.bank && ok.length && threshold !== null)
-    judged = m.retriever.rankTexts(good, ok.length, m.bank, 1).map((r) => r[0]?.energy ?? null);
+    judged = (await m.retriever.rankTexts(good, ok.length, m.bank, 1)).map((r) => r[0]?.energy ?? null);
   const results: PhotoRanking[] = photos.map((p, i) => {
     const row = ok.indexOf(i);
     if (row < 0) return { name: p.path, items: [], best: null, nothingFits: false, error: errors.get(i) };

@@ -28,7 +28,7 @@ export interface Queryable {
   /** The run's measured energy scale, when it ships one (the starter). */
   calibration?: Calibration | null;
   /** The run's measured scale of "which sentence is more general" (the starter's, from its bank). */
-  generality?: () => GeneralityScale | null;
+  generality?: () => Promise<GeneralityScale | null>;
 }
 
 export class Queries {
@@ -136,7 +136,7 @@ export class Queries {
     const features = await photoFeatures(image, name, loaded.preset, this.svc.baseUrl());
     const captions = retriever.galleryCaptions();
     // Final, distinct, display-ready (many scenes share a caption text such as "three shapes").
-    const items = retriever.captionsForPhoto(features, Math.max(1, Math.min(limit, 100)), captions);
+    const items = await retriever.captionsForPhoto(features, Math.max(1, Math.min(limit, 100)), captions);
     this.svc.post({ type: 'captionRanking', runId, name, total: captions.length, items });
   }
 
@@ -144,7 +144,7 @@ export class Queries {
     const { retriever } = await this.queryable(runId);
     const loaded = this.svc.loaded;
     const images = retriever.galleryImages();
-    const { hits, unknown } = retriever.searchImages(query, Math.max(1, Math.min(limit, 60)), images);
+    const { hits, unknown } = await retriever.searchImages(query, Math.max(1, Math.min(limit, 60)), images);
     const names = loaded?.info.imagePaths;
     const transfer: Transferable[] = [];
     const items: ImageHit[] = hits.map((h) => {
@@ -161,7 +161,7 @@ export class Queries {
   async compareSentences(runId: string, a: string, b: string): Promise<void> {
     const q = await this.queryable(runId, false);
     const { retriever } = q;
-    const { eAB, eBA, similarity, unknown } = retriever.generality(a, b);
+    const { eAB, eBA, similarity, unknown } = await retriever.generality(a, b);
     if (retriever.model.config.measure !== 'order') {
       this.svc.post({
         type: 'generality',
@@ -180,10 +180,10 @@ export class Queries {
     // energy of matching image-caption pairs sets the scale (the calibration's, else measured on the
     // loaded dataset; without either, the larger of the two energies).
     const { near, far, asymmetry } =
-      q.generality?.() ??
+      (await q.generality?.()) ??
       generalityScale(
         q.calibration?.matching.median ??
-          (retriever.dataset ? retriever.typicalPositiveEnergy() : Math.max(eAB, eBA) / 8),
+          (retriever.dataset ? await retriever.typicalPositiveEnergy() : Math.max(eAB, eBA) / 8),
       );
     this.svc.post({
       type: 'generality',

@@ -111,9 +111,11 @@ export class Training {
 
   /**
    * Continues stored runs from their checkpoints, together as one session (the runs of a comparison,
-   * after a lost device): each takes the steps it would have taken from its checkpoint on.
+   * after a lost device): each takes the steps it would have taken from its checkpoint on. `paused`:
+   * the session is made but not trained (runs that were paused when their device was lost), so that
+   * Resume continues them as it would have.
    */
-  async resumeStoredRuns(runIds: readonly string[]): Promise<void> {
+  async resumeStoredRuns(runIds: readonly string[], { paused = false } = {}): Promise<void> {
     const svc = this.svc;
     const gen = ++svc.generation;
     await this.stop('stopped');
@@ -132,6 +134,18 @@ export class Training {
     }
     for (const id of runIds) svc.queries.forget(id);
     const s = this.launch(runs, { ...options!, runs: runs.map((r) => r.spec) }, true);
+    if (paused) {
+      s.running = false;
+      for (const r of s.runs) {
+        r.stored.state = 'paused';
+        await this.persist(r.stored);
+      }
+      svc.post({ type: 'paused', step: s.runs[0].stored.step });
+      svc.notice(
+        runs.map((r) => `Run '${r.stored.label}' is back at step ${r.stored.step}, paused.`).join(' '),
+      );
+      return;
+    }
     svc.notice(runs.map((r) => `Resumed run '${r.stored.label}' at step ${r.stored.step}.`).join(' '));
     void this.trainLoop(s);
   }
@@ -140,23 +154,28 @@ export class Training {
    * Gives the session up without reading anything from its backend: the device it trained on is lost
    * (WebGPU), so neither a last checkpoint nor the weights can be read, and a read could wait forever.
    * Each run is listed 'stopped' at its last stored checkpoint (its curve is kept; Resume, or the
-   * caller, continues it from there). Returns the ids of the runs that have a checkpoint.
+   * caller, continues it from there). Returns what the session was doing and the ids of the runs to
+   * continue (those with a checkpoint; none of a finished session); paused runs are continued paused.
    */
-  async abandon(): Promise<string[]> {
+  async abandon(): Promise<{ runs: string[]; was: 'training' | 'paused' | 'done' | 'none' }> {
     const s = this.detach();
-    if (!s) return [];
+    if (!s) return { runs: [], was: 'none' };
+    // detach() has stopped it; the runs' states say whether it was training, paused or finished.
+    const states = s.runs.map((r) => r.stored.state);
+    const was = states.includes('running') ? 'training' : states.includes('paused') ? 'paused' : 'done';
     // A checkpoint being read from the device fails (or never ends): wait for it a moment, so that
     // the records name the checkpoint that was stored, not the one that was being taken.
     await Promise.race([s.checkpointer.idle(), new Promise((ok) => setTimeout(ok, ABANDON_WAIT_MS))]);
     const resumable: string[] = [];
     for (const r of s.runs) {
+      const done = r.stored.state === 'done';
       markEnded(r, 'stopped');
       await this.persist(r.stored);
       this.release(r);
-      if (r.stored.checkpointStep !== undefined) resumable.push(r.stored.id);
+      if (r.stored.checkpointStep !== undefined && !done) resumable.push(r.stored.id);
     }
     await this.svc.library.list();
-    return resumable;
+    return { runs: resumable, was };
   }
 
   /** Makes `runs` the session (new, or `resumed` from checkpoints) and tells the UI; the caller trains. */
@@ -316,7 +335,7 @@ export class Training {
   /** Stores a run's record with its weights (one transaction); a failure is reported, saying what was lost. */
   private async saveRunFiles(r: LiveRun): Promise<void> {
     try {
-      await this.svc.store.save(structuredClone(r.stored), filesOf(r));
+      await this.svc.store.save(structuredClone(r.stored), await filesOf(r));
     } catch (e) {
       this.svc.fail('runs', `${errorMessage(e)} (step ${r.stored.step}; the previously stored copy is kept)`);
     }

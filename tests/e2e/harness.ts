@@ -10,8 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import jpeg from 'jpeg-js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
+import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = join(ROOT, 'dist');
@@ -204,4 +206,13 @@ export function checkpointSteps(page: Page): Promise<Record<string, number>> {
         req.onerror = () => resolve({});
       }),
   );
+}
+
+/** Scene `i` of the page's `?scenes=<scenes>` set as JPEG bytes, like a photo a user would upload. */
+export function sceneJpeg(scenes: number, i: number): Buffer {
+  const set = makeSceneSet({ ...SCENES_DEFAULTS, numImages: scenes });
+  const img = renderScene(set.specs[i], 224);
+  const rgba = Buffer.alloc(224 * 224 * 4, 255); // opaque
+  for (let p = 0; p < 224 * 224; p++) for (let c = 0; c < 3; c++) rgba[4 * p + c] = img.data[3 * p + c];
+  return jpeg.encode({ data: rgba, width: 224, height: 224 }, 90).data;
 }

@@ -8,11 +8,17 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
-import { afterWorkerEvent, RESULTS, serveAndLaunch, wrapFirstWorker, type Served } from './harness';
+import { makeSceneSet, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
+import {
+  afterWorkerEvent,
+  RESULTS,
+  sceneJpeg as sceneJpegOf,
+  serveAndLaunch,
+  wrapFirstWorker,
+  type Served,
+} from './harness';
 
 const SCENES = 120;
 
@@ -33,19 +39,8 @@ const minPoints = (s: Record<string, number>): number => {
   return v.length >= 2 ? Math.min(...v) : 0;
 };
 
-/** Scene `i` of the test set as JPEG bytes, like a photo a user would upload. */
-function sceneJpeg(i: number): Buffer {
-  const set = makeSceneSet({ ...SCENES_DEFAULTS, numImages: SCENES });
-  const img = renderScene(set.specs[i], 224);
-  const rgba = Buffer.alloc(224 * 224 * 4);
-  for (let p = 0; p < 224 * 224; p++) {
-    rgba[4 * p] = img.data[3 * p];
-    rgba[4 * p + 1] = img.data[3 * p + 1];
-    rgba[4 * p + 2] = img.data[3 * p + 2];
-    rgba[4 * p + 3] = 255;
-  }
-  return jpeg.encode({ data: rgba, width: 224, height: 224 }, 90).data;
-}
+/** Scene `i` of the page's scenes as JPEG bytes. */
+const sceneJpeg = (i: number): Buffer => sceneJpegOf(SCENES, i);
 
 function scenePhoto(): string {
   const file = join(RESULTS, 'upload-scene.jpg');

@@ -16,9 +16,9 @@ describe('calibrate', () => {
     for (let i = 0; i < 150; i++) trainer.step();
   });
 
-  it("measures a trained model's matching pairs below random ones, and a bank's best per photo", () => {
+  it("measures a trained model's matching pairs below random ones, and a bank's best per photo", async () => {
     const bank = [...new Set(ds.captions.map((c) => c.text))].slice(0, 40);
-    const c = calibrate(trainer.model, trainer.codec, ds, { split: 'dev', bank });
+    const c = await calibrate(trainer.model, trainer.codec, ds, { split: 'dev', bank });
     expect(c.images).toBe(ds.splits.dev!.length);
     expect(c.matching.median).toBeLessThan(c.random.median);
     expect(c.bestOther.median).toBeLessThanOrEqual(c.random.median);
@@ -27,24 +27,24 @@ describe('calibrate', () => {
     // The bank statistic is the best bank energy per photo, as the Retriever ranks it.
     const r = new Retriever(trainer.model, trainer.codec, null);
     const img = ds.splits.dev![0];
-    const [best] = r.rankTexts(ds.features.slice(img * 16, (img + 1) * 16), 1, bank, 1)[0];
+    const [best] = (await r.rankTexts(ds.features.slice(img * 16, (img + 1) * 16), 1, bank, 1))[0];
     expect(best.energy!).toBeLessThanOrEqual(c.bank!.p99 + 1e-6);
     expect(parseCalibration(JSON.parse(JSON.stringify(c)))).toEqual(c);
-    const without = calibrate(trainer.model, trainer.codec, ds, { maxImages: 30 });
+    const without = await calibrate(trainer.model, trainer.codec, ds, { maxImages: 30 });
     expect(without.images).toBe(30);
     expect(without.nothingFits).toBe(without.bestOther.p99);
   });
 
-  it('measures the scale of "which is more general" along with a bank, and reads it back', () => {
+  it('measures the scale of "which is more general" along with a bank, and reads it back', async () => {
     // The synthetic captions run from "a shape" to "a small white heart": many pairs extend one another.
     const bank = [...new Set(ds.captions.map((c) => c.text))];
-    const c = calibrate(trainer.model, trainer.codec, ds, { bank });
+    const c = await calibrate(trainer.model, trainer.codec, ds, { bank });
     expect(c.generality?.asymmetry).toBeGreaterThan(0);
     expect(c.generality?.containedPairs).toBeGreaterThanOrEqual(20);
     expect(c.generalityProblem).toBeUndefined();
     expect(parseCalibration(JSON.parse(JSON.stringify(c))).generality).toEqual(c.generality);
     // A bank without sentences that extend one another cannot be measured: said, with the counts.
-    const small = calibrate(trainer.model, trainer.codec, ds, { bank: ['a red cross', 'some shapes'] });
+    const small = await calibrate(trainer.model, trainer.codec, ds, { bank: ['a red cross', 'some shapes'] });
     expect(small.generality).toBeUndefined();
     expect(small.generalityProblem).toMatch(/0 pairs/);
   });

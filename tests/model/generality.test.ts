@@ -22,10 +22,10 @@ describe('calibrateGenerality', () => {
     for (let i = 0; i < 150; i++) trainer.step();
   });
 
-  it('measures the scale of "which is more general" on a bank at several levels of detail', () => {
+  it('measures the scale of "which is more general" on a bank at several levels of detail', async () => {
     // The synthetic captions run from "a shape" to "a small white heart": many pairs extend one another.
     const bank = [...new Set(ds.captions.map((c) => c.text))];
-    const g = calibrateGenerality(trainer.model, trainer.codec, bank, { maxPairs: 300 });
+    const g = await calibrateGenerality(trainer.model, trainer.codec, bank, { maxPairs: 300 });
     expect(g.containedPairs).toBeGreaterThanOrEqual(20);
     expect(g.contained.count).toBe(g.containedPairs);
     expect(g.unrelated.count).toBe(g.unrelatedPairs);
@@ -39,9 +39,9 @@ describe('calibrateGenerality', () => {
     expect(g.agreement.unrelated).toBeGreaterThanOrEqual(0.9 - 1 / g.unrelatedPairs);
     expect(g.agreement.contained).toBeGreaterThanOrEqual(0);
     // A bank without sentences that extend one another cannot be measured: said, with the counts.
-    expect(() => calibrateGenerality(trainer.model, trainer.codec, ['a red cross', 'some shapes'])).toThrow(
-      /caption bank gives 0 pairs where one sentence extends the other/,
-    );
+    await expect(
+      calibrateGenerality(trainer.model, trainer.codec, ['a red cross', 'some shapes']),
+    ).rejects.toThrow(/caption bank gives 0 pairs where one sentence extends the other/);
   });
 });
 

@@ -106,3 +106,23 @@ describe('OrderEmbeddingModel.lossAndGrads', () => {
     m.dispose();
   });
 });
+
+describe('OrderEmbeddingModel weights', () => {
+  it('readWeights reads what getWeights does, as of the call, leaking nothing', async () => {
+    const m = new OrderEmbeddingModel(config, 5);
+    const before = m.getWeights();
+    const n = tf.memory().numTensors;
+    const reading = m.readWeights();
+    // Training goes on while the weights are read: the copies were taken at the call.
+    tf.tidy(() => m.wordEmbedding.assign(m.wordEmbedding.add(1)));
+    const read = await reading;
+    expect(read).toEqual(before);
+    expect(read.find((w) => w.name === 'image.weight')?.shape).toEqual([6, 7]); // torch's [H, F]
+    expect(tf.memory().numTensors).toBe(n);
+    expect((await m.readWeights()).find((w) => w.name === 'word_embedding')?.data[0]).toBeCloseTo(
+      before.find((w) => w.name === 'word_embedding')!.data[0] + 1,
+      6,
+    );
+    m.dispose();
+  });
+});

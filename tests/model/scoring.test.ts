@@ -126,15 +126,17 @@ describe('order-violation energy', () => {
     expectClose(cb.arraySync(), gb.arraySync(), 1e-4, 'd captions');
   });
 
-  it('scoreBlocks streams the same matrix as scores()', () => {
+  it('scoreBlocks streams the same matrix as scores(), read asynchronously, leaking nothing', async () => {
     const im = tf.randomUniform([9, 6], 0, 1, 'float32', 7) as tf.Tensor2D;
     const cap = tf.randomUniform([14, 6], 0, 1, 'float32', 8) as tf.Tensor2D;
     for (const measure of ['order', 'cosine'] as const) {
       const full = scores(im, cap, measure).arraySync();
       const got = Array.from({ length: 9 }, () => new Array<number>(14).fill(NaN));
-      scoreBlocks(im, cap, measure, 4, (block, start, count) => {
+      const n = tf.memory().numTensors;
+      await scoreBlocks(im, cap, measure, 4, (block, start, count) => {
         for (let i = 0; i < 9; i++) for (let j = 0; j < count; j++) got[i][start + j] = block[i * count + j];
       });
+      expect(tf.memory().numTensors).toBe(n);
       expectClose(got, full, 1e-6, `${measure} blocks`);
     }
   });

@@ -79,6 +79,28 @@ describe('HierarchyTrainer', () => {
     expect(entity.x + entity.y).toBe(Math.min(...pts.map((p) => p.x + p.y)));
   });
 
+  it('trains and reads the same without synchronous reads (the live view on a device backend)', async () => {
+    const a = new HierarchyTrainer(wn, { seed: 4, learningRate: 0.05, dim: 2 });
+    const b = new HierarchyTrainer(wn, { seed: 4, learningRate: 0.05, dim: 2 });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const loss = b.stepOf(); // left on the backend
+        expect((await loss.data())[0]).toBe(a.step());
+        loss.dispose();
+      }
+      const { hypo, hyper } = a.closure;
+      const n = tf.memory().numTensors;
+      const view = await b.view(hypo, hyper);
+      expect(tf.memory().numTensors).toBe(n);
+      expect(view.points).toEqual(a.points());
+      expect(view.energies).toEqual(a.energies(hypo, hyper));
+      expect(b.stepCount).toBe(20);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
   it('answers ancestors, descendants and edges by id', () => {
     const id = (n: string) => wn.names.indexOf(n);
     const nm = (ids: number[]) => ids.map((i) => wn.names[i]).sort();

@@ -181,7 +181,7 @@ describe('WorkerService: a training session', () => {
     await service.exportRun('a');
     const files = (await next('exported', atExport, 1000)).files;
     const imported = importModel(files);
-    const core = new Retriever(imported.model, imported.codec, null).generality(long, short);
+    const core = await new Retriever(imported.model, imported.codec, null).generality(long, short);
     imported.model.dispose();
     expect(g.eAB).toBeCloseTo(core.eAB, 5);
     expect(g.eBA).toBeCloseTo(core.eBA, 5);
@@ -325,7 +325,8 @@ describe('WorkerService: a training session', () => {
     await vi.waitFor(() => expect(Math.min(lastStep('e'), lastStep('f'))).toBeGreaterThanOrEqual(6), {
       timeout: 60_000,
     });
-    const ids = await service.training.abandon();
+    const { runs: ids, was } = await service.training.abandon();
+    expect(was).toBe('training');
     expect(ids.sort()).toEqual(['e', 'f']);
     expect(service.training.active).toBe(false);
     const stored = (await service.store.list()).runs.filter((r) => r.id === 'e' || r.id === 'f');
@@ -339,6 +340,33 @@ describe('WorkerService: a training session', () => {
       expect(r.resumed?.step).toBe(at);
       await vi.waitFor(() => expect(lastStep(r.id)).toBeGreaterThan(at + 2), { timeout: 60_000 });
     }
+    await service.reset();
+    expect(events.slice(from).filter((e) => e.type === 'error')).toEqual([]);
+  }, 180_000);
+
+  it('gives a paused run up (a lost device), brings it back paused at its pause, and Resume continues it', async () => {
+    await service.start(options('g'));
+    await vi.waitFor(() => expect(lastStep('g')).toBeGreaterThanOrEqual(5), { timeout: 60_000 });
+    const beforePause = events.length;
+    await service.pause();
+    const pausedAt = (await next('paused', beforePause, 1000)).step;
+    const { runs: ids, was } = await service.training.abandon();
+    expect(was).toBe('paused');
+    expect(ids).toEqual(['g']);
+    const from = events.length;
+    await service.training.resumeStoredRuns(ids, { paused: true });
+    expect((await next('started', from, 5000)).runs[0].resumed?.step).toBe(pausedAt);
+    expect((await next('paused', from, 1000)).step).toBe(pausedAt);
+    expect(
+      events.slice(from).some((e) => e.type === 'notice' && /back at step \d+, paused/.test(e.message)),
+    ).toBe(true);
+    expect((await service.store.get('g'))?.state).toBe('paused');
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(events.slice(from).filter((e) => e.type === 'progress')).toEqual([]); // nothing trains
+    const beforeResume = events.length;
+    service.resume();
+    expect((await next('resumed', beforeResume, 1000)).step).toBe(pausedAt);
+    expect((await next('progress', beforeResume)).runs[0].points[0].step).toBe(pausedAt + 1);
     await service.reset();
     expect(events.slice(from).filter((e) => e.type === 'error')).toEqual([]);
   }, 180_000);

@@ -94,12 +94,12 @@ describe('loadStarter', () => {
       vi.stubGlobal('fetch', server({ ...files, 'caption-bank.txt': bank() }));
       const q = await starterRetriever(ctx, false);
       expect(q.calibration).toBeNull();
-      const g = q.generality();
+      const g = await q.generality();
       expect(g).not.toBeNull();
       expect(g!.near).toBeGreaterThan(0);
       expect(g!.far).toBeGreaterThanOrEqual(g!.near);
       expect(g!.asymmetry).toBeGreaterThan(0);
-      expect(q.generality()).toBe(g); // kept, not measured again
+      expect(await q.generality()).toBe(g); // kept, not measured again
     });
 
     it("is calibration.json's when the file has one", async () => {
@@ -122,7 +122,7 @@ describe('loadStarter', () => {
         server({ ...files, 'caption-bank.txt': bank(), 'calibration.json': JSON.stringify(calibration) }),
       );
       const q = await starterRetriever(ctx, false);
-      expect(q.generality()).toEqual(generality);
+      expect(await q.generality()).toEqual(generality);
     });
   });
 

@@ -1,7 +1,9 @@
 /**
  * Step-by-step training of 2-D order embeddings of a small hierarchy, for the live view
  * (src/ui/hierarchy/HierarchyView.tsx): a Web Worker builds it from a subtree such as `mammal.n.01` and
- * its descendants, calls `step()` in a loop and posts `points()`.
+ * its descendants, calls `stepOf()` in a loop and posts what `view()` reads (asynchronously: the worker
+ * may train on WebGPU, where a synchronous read stalls the queue). `step()` and `points()` read
+ * synchronously, for Node (experiments, tests).
  *
  * Same model, energy and loss as the WordNet experiment (./model.ts): f(u) = |w_u| in R^2_+, "x is-a y"
  * reads f(x) >= f(y) in both coordinates, so every node lies above and to the right of all its ancestors
@@ -9,6 +11,7 @@
  * closure pairs are positives (nothing is held out: the aim is the picture), and negatives are
  * corruptions filtered against the closure.
  */
+import type * as tf from '../tf';
 import { Rng } from '../rng';
 import { closureKeys, descendantLists, subHierarchy, transitiveClosure, type Closure } from './closure';
 import { PairEmbeddings } from './model';
@@ -89,6 +92,16 @@ export class HierarchyTrainer {
 
   /** One Adam step on a batch of is-a pairs and as many corrupted ones; returns the loss. */
   step(): number {
+    return this.model.step(...this.nextBatch());
+  }
+
+  /** {@link step} with the loss left as a scalar on the backend, for the caller to read and free. */
+  stepOf(): tf.Scalar {
+    return this.model.stepOf(...this.nextBatch());
+  }
+
+  /** The next batch: B is-a pairs of the shuffled closure, then B corruptions of them. */
+  private nextBatch(): [hypo: Int32Array, hyper: Int32Array, positive: Float32Array] {
     const B = this.batch;
     const hypo = new Int32Array(2 * B);
     const hyper = new Int32Array(2 * B);
@@ -105,12 +118,35 @@ export class HierarchyTrainer {
       [hypo[B + b], hyper[B + b]] = corrupt(hypo[b], hyper[b], n, this.rng, this.keys);
     }
     this.steps++;
-    return this.model.step(hypo, hyper, positive);
+    return [hypo, hyper, positive];
   }
 
   /** Current 2-D positions (the first two coordinates when dim > 2). */
   points(): HierarchyPoint[] {
-    const f = this.model.embeddings();
+    return this.pointsOf(this.model.embeddings());
+  }
+
+  /**
+   * {@link points} and the {@link energies} of pairs (hypo, hyper), read asynchronously; both are taken
+   * at once, so they are of the same step even if training goes on while they are read.
+   */
+  async view(
+    hypo: Int32Array,
+    hyper: Int32Array,
+  ): Promise<{ points: HierarchyPoint[]; energies: Float32Array }> {
+    const f = this.model.embeddingsOf(); // [n, dim]
+    const e = this.model.energiesOf(hypo, hyper); // [m]
+    try {
+      const [fv, ev] = await Promise.all([f.data(), e.data()]);
+      return { points: this.pointsOf(fv as Float32Array), energies: ev as Float32Array };
+    } finally {
+      f.dispose();
+      e.dispose();
+    }
+  }
+
+  /** Positions from embeddings f, row-major [n, dim]. */
+  private pointsOf(f: Float32Array): HierarchyPoint[] {
     const D = this.model.config.dim;
     return this.hierarchy.names.map((name, id) => ({ id, name, x: f[id * D], y: D > 1 ? f[id * D + 1] : 0 }));
   }

@@ -136,20 +136,25 @@ export class PairEmbeddings {
     return tf.tensor1d(ids, 'int32');
   }
 
-  /** Energies of pairs (hypo[k], hyper[k]), no gradient. */
-  energies(hypo: Int32Array, hyper: Int32Array): Float32Array {
+  /** Energies of pairs (hypo[k], hyper[k]), no gradient: a tensor [m] the caller reads and frees. */
+  energiesOf(hypo: Int32Array, hyper: Int32Array): tf.Tensor1D {
     const ids = PairEmbeddings.ids(hypo, hyper);
-    const E = this.pairEnergiesOf(ids);
-    const out = E.dataSync() as Float32Array;
-    tf.dispose([ids, E]);
-    return out;
+    const E = this.pairEnergiesOf(ids); // [m]
+    ids.dispose();
+    return E;
+  }
+
+  /** {@link energiesOf}, read synchronously (host backends: the experiments, tests). */
+  energies(hypo: Int32Array, hyper: Int32Array): Float32Array {
+    return readSync(this.energiesOf(hypo, hyper));
   }
 
   /**
    * One Adam step on the pairs (hypo[k], hyper[k]) labelled by `positive[k]` (1 true, 0 corrupted);
-   * returns the loss before the step.
+   * returns the loss before the step as a scalar the caller reads and frees (the live view reads it
+   * asynchronously, and only when it posts: no read per step, none synchronous on a device backend).
    */
-  step(hypo: Int32Array, hyper: Int32Array, positive: Float32Array): number {
+  stepOf(hypo: Int32Array, hyper: Int32Array, positive: Float32Array): tf.Scalar {
     const ids = PairEmbeddings.ids(hypo, hyper);
     const p = tf.tensor1d(positive);
     const loss = this.optimizer.minimize(
@@ -158,17 +163,22 @@ export class PairEmbeddings {
       [this.table],
     );
     tf.dispose([ids, p]);
-    const value = loss!.dataSync()[0];
-    loss!.dispose();
-    return value;
+    return loss!;
   }
 
-  /** The embeddings f(u) of all nodes, row-major [n, dim]. */
+  /** {@link stepOf}, its loss read synchronously (host backends: the experiments, tests). */
+  step(hypo: Int32Array, hyper: Int32Array, positive: Float32Array): number {
+    return readSync(this.stepOf(hypo, hyper, positive))[0];
+  }
+
+  /** The embeddings f(u) of all nodes [n, dim]: a tensor the caller reads and frees. */
+  embeddingsOf(): tf.Tensor2D {
+    return tf.tidy(() => (this.config.energy === 'order' ? this.table.abs() : this.table.clone()));
+  }
+
+  /** {@link embeddingsOf}, read synchronously, row-major [n, dim]. */
   embeddings(): Float32Array {
-    const t = tf.tidy(() => (this.config.energy === 'order' ? this.table.abs() : this.table.clone()));
-    const out = t.dataSync() as Float32Array;
-    t.dispose();
-    return out;
+    return readSync(this.embeddingsOf());
   }
 
   /** A copy of the free parameters, to restore the best model later. */
@@ -184,4 +194,11 @@ export class PairEmbeddings {
     this.table.dispose();
     this.optimizer.dispose();
   }
+}
+
+/** A tensor's values read synchronously, then freed. */
+function readSync(t: tf.Tensor): Float32Array {
+  const out = t.dataSync() as Float32Array;
+  t.dispose();
+  return out;
 }
