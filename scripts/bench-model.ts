@@ -182,7 +182,7 @@ function threadedStepMs(
   ds: Dataset,
   reps: Reps,
   pool: ParallelPool,
-): [number, number, number] {
+): [number, number, number, Record<string, number>] {
   const make = () =>
     new Trainer(
       ds,
@@ -194,6 +194,7 @@ function threadedStepMs(
   for (let i = 0; i < reps.warmup; i++) trainers.forEach((t) => t.step());
   const ms: number[][] = [[], []];
   const busy = pool.busyMs.reduce((x, y) => x + y, 0);
+  const phases0 = { ...pool.phaseMs };
   for (let i = 0; i < reps.n; i++)
     trainers.forEach((t, k) => {
       const t0 = performance.now();
@@ -204,7 +205,12 @@ function threadedStepMs(
   // How busy the threads were during the pool's steps: their compute time over threads x wall time.
   const wall = ms[1].reduce((x, y) => x + y, 0);
   const busyFraction = (pool.busyMs.reduce((x, y) => x + y, 0) - busy) / (pool.size * wall);
-  return [median(ms[0]), median(ms[1]), busyFraction];
+  // Mean ms per threaded step of each phase; `outside`: the step's work outside the pool (batch, clip, Adam).
+  const phases: Record<string, number> = {};
+  for (const [k, v] of Object.entries(pool.phaseMs))
+    phases[k] = (v - phases0[k as keyof typeof phases0]) / reps.n;
+  phases.outside = wall / reps.n - Object.values(phases).reduce((x, y) => x + y, 0);
+  return [median(ms[0]), median(ms[1]), busyFraction, phases];
 }
 
 async function main(): Promise<void> {
@@ -252,11 +258,16 @@ async function main(): Promise<void> {
       figures[`threads_${backend}`] = String(threads);
       const playground = { H: 256, W: 128, batch: 64 };
       for (const size of [{ H: 1024, W: D, batch: B }, playground]) {
-        const [one, all, busy] = threadedStepMs(size, ds, reps, pool);
+        const [one, all, busy, phases] = threadedStepMs(size, ds, reps, pool);
         const [p1, pn] = [one, all].map((ms) => (size.batch * 1000) / ms);
         console.log(
           `${backend} LN-GRU train step H=${size.H} W=${size.W} batch ${size.batch}: 1 thread ${one.toFixed(0)} ms = ${p1.toFixed(1)} pairs/s, ` +
             `${threads} threads ${all.toFixed(0)} ms = ${pn.toFixed(1)} pairs/s (x${(pn / p1).toFixed(2)}; threads busy ${(100 * busy).toFixed(0)}% of it)`,
+        );
+        const f = (k: string) => phases[k].toFixed(0);
+        console.log(
+          `  a ${threads}-thread step, mean ms: threads' forward ${f('forward')}, backward ${f('backward')}, gradient sum ${f('reduce')}; ` +
+            `main thread alone: weights published ${f('publish')}, loss head and shards ${f('main')}, batch + clip + Adam ${f('outside')}`,
         );
         const sfx = size === playground ? `_h${size.H}_${backend}` : `_${backend}`;
         figures[`pairs_per_s_lngru_1thread${sfx}`] = p1.toFixed(1);

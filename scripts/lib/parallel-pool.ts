@@ -78,6 +78,12 @@ export class ParallelPool {
   embedsRun = 0;
   /** Per thread, ms spent computing (its own clock) since the pool started: against wall time, how busy. */
   readonly busyMs: number[];
+  /**
+   * Wall ms of the training steps' phases since the pool started (bench:model prints them per step):
+   * the main thread publishing the weights, waiting for the threads' forward, backward and gradient
+   * sum, and its own work between them (the loss head, the shards, the gradient tensors).
+   */
+  readonly phaseMs = { publish: 0, forward: 0, backward: 0, reduce: 0, main: 0 };
 
   private constructor(
     private readonly threads: Thread[],
@@ -203,11 +209,22 @@ export class ParallelPool {
     if (features.shape[0] !== B)
       throw new Error(`batch: ${features.shape[0]} images but ${B} captions; expected one caption per image`);
     const { imageDim: F, hiddenDim: H } = model.config;
+    const phase = this.phaseMs;
+    let last = performance.now();
+    /** ms since the previous lap. */
+    const lap = (): number => {
+      const now = performance.now();
+      const ms = now - last;
+      last = now;
+      return ms;
+    };
     const attached = this.publishWeights(model);
+    phase.publish += lap();
     const shards = splitBatch(B, this.threads.length);
     const featureData = features.dataSync() as Float32Array;
     const lengthList = Array.from(lengths);
     // 1. Each thread embeds its shard.
+    phase.main += lap();
     const fwd = this.exchange(
       shards.map((s, k) => {
         return {
@@ -227,6 +244,7 @@ export class ParallelPool {
       }),
       'forward',
     );
+    phase.forward += lap();
     // 2. The loss over the whole batch, once, and its gradient for every row.
     const join = (part: 'hN' | 'pre') => {
       const all = new Float32Array(B * H);
@@ -254,6 +272,7 @@ export class ParallelPool {
       this.threads[k].hasGrads.add(attached.id);
       return { grads: buffers };
     };
+    phase.main += lap();
     this.exchange(
       shards.map((s, k): PoolRequest => ({
         type: 'backward',
@@ -264,6 +283,7 @@ export class ParallelPool {
       })),
       'backward',
     );
+    phase.backward += lap();
     this.exchange(
       splitBatch(P, shards.length).map((range): PoolRequest => ({
         type: 'reduce',
@@ -274,12 +294,14 @@ export class ParallelPool {
       })),
       'reduce',
     );
+    phase.reduce += lap();
     const sum = new Float32Array(buffers.sum);
     const grads: Record<string, tf.Tensor> = {};
     model.variables.forEach((v, i) => {
       const { offset, length } = attached.layout[i];
       grads[v.name] = tf.tensor(sum.subarray(offset, offset + length), v.shape, 'float32');
     });
+    phase.main += lap();
     this.stepsRun++;
     return { loss: head.loss, grads };
   }
