@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '../../src/model/tf';
+import { hostValues } from '../../src/model/kernels/lngruStep.host';
 import type { OrderEmbeddingModel } from '../../src/model/model';
 import type { Trainer } from '../../src/model/trainer';
 import {
@@ -369,7 +370,8 @@ export class ParallelPool {
       this.models.set(model, a);
     }
     const view = new Float32Array(a.weights);
-    model.variables.forEach((v, k) => view.set(v.dataSync() as Float32Array, a.layout[k].offset));
+    // Straight from tfjs's wasm heap (no intermediate copy; no tfjs op runs in between).
+    model.variables.forEach((v, k) => view.set(hostValues(v), a.layout[k].offset));
     return a;
   }
 
