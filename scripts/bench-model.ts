@@ -62,6 +62,38 @@ function matMulGflops(reps: Reps): number {
 }
 
 /**
+ * The cost of a matMul's new weights on this backend: a 64 x 1024 x 3072 product (one shard's
+ * W_hh h_prev at hidden 1024) with the same [1024, 3072] weights as last time against fresh ones (as
+ * after every Adam step), median ms each. The wasm backend's XNNPACK packs a weight matrix once per
+ * tensor, so every thread of the pool pays for it in every step, whatever its share of the batch.
+ */
+function matMulPackMs(reps: Reps): { same: number; fresh: number } {
+  const a = tf.randomNormal([64, 1024]) as tf.Tensor2D;
+  const w = tf.randomNormal([1024, 3072]) as tf.Tensor2D;
+  /** ms of the product a @ b, read back. */
+  const product = (b: tf.Tensor2D): number => {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    const ms = performance.now() - t0;
+    c.dispose();
+    return ms;
+  };
+  const same: number[] = [];
+  const fresh: number[] = [];
+  product(w); // warm-up: w is packed from here on
+  for (let i = 0; i < reps.n * 2 + 1; i++) {
+    same.push(product(w));
+    const b = tf.tidy(() => w.add(0)) as tf.Tensor2D; // the same values in a new tensor: packed afresh
+    b.dataSync();
+    fresh.push(product(b));
+    b.dispose();
+  }
+  tf.dispose([a, w]);
+  return { same: median(same), fresh: median(fresh) };
+}
+
+/**
  * Median ms of each of `fs`, timed in turn (f0, f1, f0, f1, ...) so that load from other jobs on the
  * machine hits them alike; `reps.warmup` untimed rounds first. Also f0 / f1 as the median over rounds
  * of a round's ratio, of wall time (`rounds`) and of this process's CPU time (`cpu`): on a shared
@@ -235,6 +267,12 @@ async function main(): Promise<void> {
     const gflops = matMulGflops(reps);
     figures[`matmul_gflops_${backend}`] = gflops.toFixed(1);
     console.log(`${backend}: plain matMul 128x1024x3072: ${gflops.toFixed(1)} GFLOP/s`);
+    const pack = matMulPackMs(reps);
+    figures[`matmul_new_weights_ms_${backend}`] = (pack.fresh - pack.same).toFixed(1);
+    console.log(
+      `${backend}: matMul 64x1024x3072 with the same weights ${pack.same.toFixed(1)} ms, with new weights ${pack.fresh.toFixed(1)} ms ` +
+        `(a new [1024, 3072] weight costs ${(pack.fresh - pack.same).toFixed(1)} ms: once per step, in every thread)`,
+    );
     if (parts.includes('scoring')) {
       // Training batch (fwd+bwd), then an evaluation-sized gallery (forward only; composite once).
       const host = scoringMs(B, B, 'host-fused', reps, true);
