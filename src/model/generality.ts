@@ -8,6 +8,7 @@
  * ({@link generalityScale}).
  */
 import { embedSequences } from './evaluate';
+import { readAndDispose } from './ops';
 import type { OrderEmbeddingModel } from './model';
 import { Rng } from './rng';
 import type { CaptionCodec } from './caption-codec';
@@ -145,12 +146,7 @@ export async function calibrateGenerality(
     used.map((k) => codec.encodeWords(words[k])),
   ); // [used, H]
   const H = emb.shape[1];
-  let e: Float32Array;
-  try {
-    e = (await emb.data()) as Float32Array; // no synchronous read on a device backend
-  } finally {
-    emb.dispose();
-  }
+  const [e] = await readAndDispose(emb);
   /** E(x, y) = ||max(0, y - x)||^2: about 0 when y is more general than x (paper eq. 2). */
   const energy = (x: number, y: number): number => {
     const ox = rowOf.get(x)! * H;

@@ -12,7 +12,7 @@
  */
 import * as tf from './tf';
 import { GruLayer, type GruParamName } from './gru';
-import { l2normalize, PassTensors, runToEnd, sumRows, variableOf, type Pass } from './ops';
+import { l2normalize, PassTensors, readAndDispose, runToEnd, sumRows, variableOf, type Pass } from './ops';
 import { contrastiveLoss, distillationLoss } from './loss';
 import { scores } from './scoring';
 import { Rng } from './rng';
@@ -106,10 +106,9 @@ export class OrderEmbeddingModel {
   getWeights(): NamedWeight[] {
     return this.weightShapes.map(({ name, shape }) => {
       const v = this.variableOf(name);
-      if (name !== 'image.weight') return { name, shape, data: new Float32Array(v.dataSync()) };
-      const t = v.transpose();
+      const t = this.torchLayout(name);
       const data = new Float32Array(t.dataSync());
-      t.dispose();
+      if (t !== v) t.dispose();
       return { name, shape, data };
     });
   }
@@ -121,18 +120,20 @@ export class OrderEmbeddingModel {
    */
   async readWeights(): Promise<NamedWeight[]> {
     const shapes = this.weightShapes;
-    const copies = tf.tidy(() =>
-      shapes.map(({ name }) => {
-        const v = this.variableOf(name);
-        return name === 'image.weight' ? v.transpose() : v.clone(); // torch's [H, F] for the image weight
-      }),
-    );
-    try {
-      const data = await Promise.all(copies.map((t) => t.data()));
-      return shapes.map(({ name, shape }, i) => ({ name, shape, data: new Float32Array(data[i]) }));
-    } finally {
-      tf.dispose(copies);
-    }
+    // Copies, so that training may go on while they are read.
+    const copies = tf.tidy(() => shapes.map(({ name }) => this.torchLayout(name).clone()));
+    const data = await readAndDispose(...copies);
+    // Own arrays: on cpu a clone's data() is the variable's own storage until Adam replaces it.
+    return shapes.map(({ name, shape }, i) => ({ name, shape, data: new Float32Array(data[i]) }));
+  }
+
+  /**
+   * Weight `name` in PyTorch's layout: the variable itself, except the image projection, which the
+   * model keeps as [F, H] and PyTorch as [H, F] (a transposed copy the caller frees).
+   */
+  private torchLayout(name: string): tf.Tensor {
+    const v = this.variableOf(name);
+    return name === 'image.weight' ? v.transpose() : v;
   }
 
   /**

@@ -163,3 +163,15 @@ export function* blockedMatMul(a: tf.Tensor2D, b: tf.Tensor2D, blockMacs?: numbe
     tf.dispose(parts);
   }
 }
+
+/**
+ * The values of float32 `tensors`, read asynchronously (never `dataSync`: on WebGPU it stalls the queue,
+ * and on a headless software adapter loses the device), then freed, whether the read succeeds or not.
+ */
+export async function readAndDispose(...tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  try {
+    return (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(tensors);
+  }
+}

@@ -29,6 +29,7 @@
 import * as tf from './tf';
 import { embedDatasetImages, embedSequences } from './evaluate';
 import type { OrderEmbeddingModel } from './model';
+import { readAndDispose } from './ops';
 import { orderViolation, scoreBlocks, scores } from './scoring';
 import { hasKnownWord, type CaptionCodec } from './caption-codec';
 import { EmbeddingCache } from './embedding-cache';
@@ -204,7 +205,7 @@ export class Retriever {
     const cap = embedSequences(this.model, [ids]); // [1, H]
     const s = scores(ims, cap, this.model.config.measure); // [count, 1]
     tf.dispose(this.cache ? cap : [cap, ims]);
-    const data = await readAndDispose(s);
+    const [data] = await readAndDispose(s);
     const top = new TopK(Math.max(1, limit));
     for (let i = 0; i < count; i++) top.push(i, data[i]);
     const order = this.model.config.measure === 'order';
@@ -274,7 +275,7 @@ export class Retriever {
     // The one caption against every image: S is [n, 1] with images in the image role.
     const s = scores(ims, cap, this.model.config.measure); // [n, 1]
     tf.dispose(this.cache ? cap : [cap, ims]);
-    const data = await readAndDispose(s);
+    const [data] = await readAndDispose(s);
     for (let i = 0; i < images.length; i++) top.push(images[i], data[i]);
     return { hits: top.result(), unknown };
   }
@@ -298,7 +299,7 @@ export class Retriever {
       return tf.concat([orderViolation(ea, eb), orderViolation(eb, ea), ea.matMul(eb, false, true)], 1); // [1, 3]
     });
     emb.dispose();
-    const [eAB, eBA, similarity] = await readAndDispose(three);
+    const [[eAB, eBA, similarity]] = await readAndDispose(three);
     return { eAB, eBA, similarity, unknown: [...new Set([...pa.unknown, ...pb.unknown])] };
   }
 
@@ -320,7 +321,7 @@ export class Retriever {
     );
     const e = tf.tidy(() => orderViolation(ims, cs)); // [n, n]
     tf.dispose([ims, cs]);
-    const d = await readAndDispose(e);
+    const [d] = await readAndDispose(e);
     const diag = pairs.map((_, i) => d[i * pairs.length + i]).sort((x, y) => x - y);
     return diag[Math.floor(diag.length / 2)];
   }
@@ -351,14 +352,5 @@ export class Retriever {
   /** Word ids of dataset caption k, as in training. */
   private captionIds(k: number): Int32Array {
     return this.codec.encodeCaption(this.data().captions[k].text, k);
-  }
-}
-
-/** A tensor's values, read asynchronously (no synchronous read on a device backend), then freed. */
-async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
-  try {
-    return (await t.data()) as Float32Array;
-  } finally {
-    t.dispose();
   }
 }

@@ -12,6 +12,7 @@
  * corruptions filtered against the closure.
  */
 import type * as tf from '../tf';
+import { readAndDispose } from '../ops';
 import { Rng } from '../rng';
 import { closureKeys, descendantLists, subHierarchy, transitiveClosure, type Closure } from './closure';
 import { PairEmbeddings } from './model';
@@ -134,15 +135,11 @@ export class HierarchyTrainer {
     hypo: Int32Array,
     hyper: Int32Array,
   ): Promise<{ points: HierarchyPoint[]; energies: Float32Array }> {
-    const f = this.model.embeddingsOf(); // [n, dim]
-    const e = this.model.energiesOf(hypo, hyper); // [m]
-    try {
-      const [fv, ev] = await Promise.all([f.data(), e.data()]);
-      return { points: this.pointsOf(fv as Float32Array), energies: ev as Float32Array };
-    } finally {
-      f.dispose();
-      e.dispose();
-    }
+    const [f, energies] = await readAndDispose(
+      this.model.embeddingsOf(), // [n, dim]
+      this.model.energiesOf(hypo, hyper), // [m]
+    );
+    return { points: this.pointsOf(f), energies };
   }
 
   /** Positions from embeddings f, row-major [n, dim]. */
