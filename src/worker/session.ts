@@ -135,12 +135,7 @@ export class Training {
     for (const id of runIds) svc.queries.forget(id);
     const s = this.launch(runs, { ...options!, runs: runs.map((r) => r.spec) }, true);
     if (paused) {
-      s.running = false;
-      for (const r of s.runs) {
-        r.stored.state = 'paused';
-        await this.persist(r.stored);
-      }
-      svc.post({ type: 'paused', step: s.runs[0].stored.step });
+      await this.pause(); // stores nothing new: the runs are at their checkpoints
       svc.notice(
         runs.map((r) => `Run '${r.stored.label}' is back at step ${r.stored.step}, paused.`).join(' '),
       );
