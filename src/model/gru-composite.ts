@@ -5,7 +5,7 @@
  * the helpers of both: masks, AddN in groups, time steps as row blocks.
  */
 import * as tf from './tf';
-import { blockedMatMul, hasHostMemory, PassTensors, splitRows, sumRows, type Pass } from './ops';
+import { blockedMatMul, hasHostMemory, matMulWt, PassTensors, splitRows, sumRows, type Pass } from './ops';
 import {
   lnBackward,
   lnStats,
@@ -58,7 +58,6 @@ export function* forwardComposite(
     const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
     // Input side for all steps at once.
     const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
-    const whhT = own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
     const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
     const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
     const input = own.tidy(() => {
@@ -98,12 +97,12 @@ export function* forwardComposite(
         let gh: tf.Tensor2D; // [B, 3H]
         if (host && lnHh && bhh) {
           // gh' = LN(W_hh h_prev + b_hh) on the host; xhat and 1 / std kept for the backward pass.
-          const raw = hostValues(tf.matMul(hPrev, whhT)); // [B, 3H]
+          const raw = hostValues(matMulWt(hPrev, p.weight_hh as tf.Tensor2D)); // [B, 3H]
           const ghHat = rowBlock(host.ghHat, t, B * C);
           biasLnForward(raw, bhh, lnHh, H, ghn, ghHat, rowBlock(host.ghRstd, t, B * 2));
           gh = hostTensor2d(ghn, [B, C]);
         } else {
-          gh = tf.matMul(hPrev, whhT).add(p.bias_hh) as tf.Tensor2D;
+          gh = matMulWt(hPrev, p.weight_hh as tf.Tensor2D).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
         }
         const s = compositeStepForward(giSteps[t], gh, hPrev, masks[t], ln);
         return { h: s.h, cache: s.cache, y: opts.outputs ? (s.hNew.mul(masks[t]) as tf.Tensor2D) : null };
@@ -163,7 +162,9 @@ export function* backwardComposite(
           hostLnBackward(hostValues(s.dgh), ghHat, ghRstd, gainHh, H, dghScratch, sumsHh);
           dgh = hostTensor2d(dghScratch, [B, C]);
         }
-        // d h_prev: [B, 3H] @ [3H, H] (d h_0 is not needed).
+        // d h_prev: [B, 3H] @ [3H, H] (d h_0 is not needed). A plain product, W_hh packed once a pass:
+        // as the first operand (./ops.ts matMulWt) it would need W_hh^T and two transposes a step,
+        // slower here (swapped recurrent products: docs/benchmarks.md).
         const dhPrev =
           t > 0 ? (s.dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D) : s.dhPrev;
         return { dgi: s.dgi, dgh, lnGrads: s.lnGrads, dhPrev };
