@@ -262,11 +262,16 @@ export class ParallelPool {
     // 3. Each thread backpropagates its rows into its gradient buffer; 4. the threads sum the buffers in
     // thread order, each a range of the parameters (the same digits as one sum over all of them).
     const P = attached.weights.byteLength / 4;
-    // One buffer per thread, made once: a thread keeps the copy of this list it was sent first.
-    attached.grads ??= {
-      parts: this.threads.map(() => new SharedArrayBuffer(4 * P)),
-      sum: new SharedArrayBuffer(4 * P),
-    };
+    // One buffer per thread, made once: a thread keeps the copy of this list it was sent first. Thread
+    // 0 writes into the sum itself, which the reduce then adds the others to (the sum starts as part 0
+    // either way: the same digits, one copy of all the gradients fewer).
+    if (!attached.grads) {
+      const sum = new SharedArrayBuffer(4 * P);
+      attached.grads = {
+        parts: this.threads.map((_, k) => (k === 0 ? sum : new SharedArrayBuffer(4 * P))),
+        sum,
+      };
+    }
     const buffers = attached.grads;
     const gradsFor = (k: number) => {
       if (this.threads[k].hasGrads.has(attached.id)) return {};

@@ -63,7 +63,8 @@ export type PoolReply =
 
 /**
  * A model's gradient buffers, shared by the pool: one per thread (thread k writes its shard's gradients
- * into parts[k], all variables one after another in the weight layout), and the sum over them.
+ * into parts[k], all variables one after another in the weight layout), and the sum over them, whose
+ * memory is thread 0's part (the sum starts as part 0).
  */
 export interface GradBuffers {
   parts: SharedArrayBuffer[];

@@ -85,6 +85,19 @@ describe('shards', () => {
     expect(Array.from(out)).toEqual(Array.from(whole));
     expect(() => sumInOrder(parts, out, 50, 102)).toThrow(/range \[50, 102\) is outside 0..101/);
   });
+
+  it('sums in place when part 0 is the output itself (the pool: thread 0 writes into the sum)', () => {
+    const parts = [0, 1, 2].map((k) =>
+      Float32Array.from({ length: 101 }, (_, i) => Math.cos(i * 3 + k) * 10 ** (2 - k)),
+    );
+    const whole = sumInOrder(parts);
+    const memory = new SharedArrayBuffer(4 * 101);
+    const out = new Float32Array(memory);
+    out.set(parts[0]);
+    const inPlace = [new Float32Array(memory), parts[1], parts[2]];
+    for (const s of splitBatch(101, 2)) sumInOrder(inPlace, out, s.start, s.start + s.size);
+    expect(Array.from(out)).toEqual(Array.from(whole));
+  });
 });
 
 describe('ParallelPool', () => {

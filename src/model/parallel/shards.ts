@@ -86,7 +86,9 @@ export function sumInOrder(
   });
   if (!(0 <= lo && lo <= hi && hi <= out.length))
     throw new Error(`sumInOrder: range [${lo}, ${hi}) is outside 0..${out.length}`);
-  out.set(parts[0].subarray(lo, hi), lo);
+  // Part 0 may be the sum's own memory (the pool's thread 0 writes there): then it is in place already.
+  const first = parts[0];
+  if (first.buffer !== out.buffer || first.byteOffset !== out.byteOffset) out.set(first.subarray(lo, hi), lo);
   for (let k = 1; k < parts.length; k++) {
     const p = parts[k];
     for (let i = lo; i < hi; i++) out[i] += p[i];
