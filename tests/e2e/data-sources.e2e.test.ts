@@ -6,15 +6,13 @@
  * loads with a seeded split (said so), names each bad photo with its reason, and trains with dev curves.
  * The folder is made from ../shared's Flickr8k photos: that part is skipped when ../shared is absent.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { unusualPhotos } from './bad-photos';
-import { RESULTS, ROOT, serveAndLaunch, type Served } from './harness';
+import { browserSuite, RESULTS, ROOT } from './harness';
 
-const EMPTY_SHARED = mkdtempSync(join(os.tmpdir(), 'orderembed-no-shared-'));
 const REAL_SHARED = process.env.ORDEREMBED_SHARED
   ? resolve(process.env.ORDEREMBED_SHARED)
   : resolve(ROOT, '..', 'shared');
@@ -47,23 +45,12 @@ async function series(page: Page, testId: string): Promise<Record<string, number
 }
 
 describe('a user machine without ../shared', () => {
-  let served: Served | undefined;
+  const suite = browserSuite({ withoutShared: true });
   let page: Page;
-  const saved = process.env.ORDEREMBED_SHARED;
 
   beforeAll(async () => {
-    // Read by the static-files plugin when the preview server starts.
-    process.env.ORDEREMBED_SHARED = EMPTY_SHARED;
-    served = await serveAndLaunch();
-    page = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(served.url);
-  });
-
-  afterAll(async () => {
-    await served?.close();
-    if (saved === undefined) delete process.env.ORDEREMBED_SHARED;
-    else process.env.ORDEREMBED_SHARED = saved;
-    rmSync(EMPTY_SHARED, { recursive: true, force: true });
+    page = suite.page;
+    await page.goto(suite.served.url);
   });
 
   it('offers only encoders whose files are served; the others greyed with the reason', async () => {
@@ -92,18 +79,18 @@ describe('a user machine without ../shared', () => {
     };
     for (const id of offered) {
       expect(models[id], `an offered encoder this test does not know: ${id}`).toBeTruthy();
-      const res = await page.request.get(`${served!.url}${models[id]}model.json`);
+      const res = await page.request.get(`${suite.served.url}${models[id]}model.json`);
       expect(res.status()).toBe(200);
       const json = (await res.json()) as { weightsManifest: { paths: string[] }[] };
       for (const p of json.weightsManifest.flatMap((g) => g.paths))
-        expect((await page.request.head(`${served!.url}${models[id]}${p}`)).status(), p).toBe(200);
+        expect((await page.request.head(`${suite.served.url}${models[id]}${p}`)).status(), p).toBe(200);
     }
   });
 
   it('answers a missing pack with 404, and the load error names the file and the command', async () => {
     // A pack nobody prepared here (the default one may exist on a development machine).
     const pack = 'packs/flickr8k-not-prepared-here';
-    const res = await page.request.get(`${served!.url}${pack}/manifest.json`);
+    const res = await page.request.get(`${suite.served.url}${pack}/manifest.json`);
     expect(res.status()).toBe(404);
     expect(await res.text()).not.toMatch(/<html/i);
     await page.getByLabel('Feature pack URL').fill(pack);

@@ -6,28 +6,22 @@
  * Without a WebGPU adapter the test fails (it does not skip). The unit tests on cpu/wasm:
  * tests/model/device-step.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { serveAndLaunch, WEBGPU_FLAGS, type Served } from './harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserSuite, WEBGPU_FLAGS } from './harness';
 
 describe('Trainer.stepOnDevice on WebGPU (Chromium, SwiftShader) = Trainer.step on wasm', () => {
-  let served: Served | undefined;
+  const suite = browserSuite({
+    flags: WEBGPU_FLAGS,
+    report: (text, type) => type === 'error' || /validation|wgsl/i.test(text),
+  });
+  const { problems } = suite;
   let page: Page;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    served = await serveAndLaunch(WEBGPU_FLAGS);
-    page = await served.browser.newPage();
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || /validation|wgsl/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    await page.goto(`${served.url}kernels.html`);
+    page = suite.page;
+    await page.goto(`${suite.served.url}kernels.html`);
     await page.waitForFunction(() => document.body.dataset.ready === '1');
-  });
-
-  afterAll(async () => {
-    await served?.close();
   });
 
   it('trains to the same losses and gradient norms within float32 tolerance, and stops at the same divergent step', async () => {

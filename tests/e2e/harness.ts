@@ -7,12 +7,14 @@
  * dist/ as it is. Screenshots go to test-results/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import jpeg from 'jpeg-js';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -130,6 +132,88 @@ export async function serveAndLaunch(
       await browser.close();
       await server.close();
     },
+  };
+}
+
+/** Which console messages a suite counts as problems, by text and type ('error', 'warning', ...). */
+export type ConsoleProblem = (text: string, type: string) => boolean;
+
+/** The page's uncaught errors, and the console messages `report` picks, are pushed to `problems`. */
+export function watchProblems(page: Page, problems: string[], report?: ConsoleProblem): Page {
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  if (report)
+    page.on('console', (m) => {
+      if (report(m.text(), m.type())) problems.push(`console: ${m.text()}`);
+    });
+  return page;
+}
+
+export interface SuiteOptions {
+  /** Chromium flags besides CHROMIUM_FLAGS (default: --disable-gpu). */
+  flags?: string[];
+  /** Another build to serve as it is (see serveAndLaunch). */
+  outDir?: string;
+  /** The page's viewport (default: 1280 x 900). */
+  viewport?: { width: number; height: number };
+  /** Console messages that count as problems (default: none; uncaught page errors always do). */
+  report?: ConsoleProblem;
+  /** Serve as on a user's machine: ORDEREMBED_SHARED points at an empty folder while the suite runs. */
+  withoutShared?: boolean;
+}
+
+export interface BrowserSuite {
+  readonly served: Served;
+  /** One context for the suite's page (fresh contexts: `served.browser.newContext()`). */
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** What `watchProblems` saw on `page`. */
+  readonly problems: string[];
+}
+
+/**
+ * The set-up of a browser suite, as hooks of the describe block it is called in: before its tests, serve
+ * (building if needed), launch Chromium and open one page, watched for problems; after them, close it
+ * all (and restore ORDEREMBED_SHARED). The fields throw until the suite has started.
+ */
+export function browserSuite(opts: SuiteOptions = {}): BrowserSuite {
+  let started: Omit<BrowserSuite, 'problems'> | undefined;
+  const problems: string[] = [];
+  const saved = process.env.ORDEREMBED_SHARED;
+  const empty = opts.withoutShared ? mkdtempSync(join(os.tmpdir(), 'orderembed-no-shared-')) : undefined;
+  let served: Served | undefined;
+  beforeAll(async () => {
+    // Read by the static-files plugin when the preview server starts.
+    if (empty) process.env.ORDEREMBED_SHARED = empty;
+    served = await serveAndLaunch(opts.flags, opts.outDir);
+    const context = await served.browser.newContext({
+      viewport: opts.viewport ?? { width: 1280, height: 900 },
+    });
+    const page = watchProblems(await context.newPage(), problems, opts.report);
+    started = { served, context, page };
+  });
+  afterAll(async () => {
+    await served?.close();
+    if (!empty) return;
+    if (saved === undefined) delete process.env.ORDEREMBED_SHARED;
+    else process.env.ORDEREMBED_SHARED = saved;
+    rmSync(empty, { recursive: true, force: true });
+  });
+  type Started = Omit<BrowserSuite, 'problems'>;
+  const get = <K extends keyof Started>(k: K): Started[K] => {
+    if (!started) throw new Error(`browser suite: ${k} is not there before the suite starts`);
+    return started[k];
+  };
+  return {
+    get served() {
+      return get('served');
+    },
+    get context() {
+      return get('context');
+    },
+    get page() {
+      return get('page');
+    },
+    problems,
   };
 }
 

@@ -7,28 +7,25 @@
  * Shapes are small: SwiftShader runs the shaders on the CPU and its workgroup barriers are slow.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveAndLaunch, WEBGPU_FLAGS, type Served } from './harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserSuite, WEBGPU_FLAGS } from './harness';
 import { loadTestVector } from '../helpers/shared';
 
 const TOL = 1e-4; // float32 against the float64 reference vectors (../shared/README.md)
 
 describe('WGSL kernels in Chromium (WebGPU)', () => {
-  let served: Served | undefined;
+  const suite = browserSuite({
+    flags: WEBGPU_FLAGS,
+    // WebGPU validation errors arrive as console warnings; a kernel that fails validation would
+    // otherwise just leave zeros.
+    report: (text, type) => type === 'error' || /webgpu|validation|wgsl/i.test(text),
+  });
+  const { problems } = suite;
   let page: Page;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    served = await serveAndLaunch(WEBGPU_FLAGS);
-    page = await served.browser.newPage();
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      // WebGPU validation errors arrive as console warnings; a kernel that fails validation would
-      // otherwise just leave zeros.
-      if (m.type() === 'error' || /webgpu|validation|wgsl/i.test(m.text()))
-        problems.push(`console: ${m.text()}`);
-    });
-    await page.goto(`${served.url}kernels.html`);
+    page = suite.page;
+    await page.goto(`${suite.served.url}kernels.html`);
     await page.waitForFunction(() => document.body.dataset.ready === '1');
     const info = await page.evaluate(() => window.kernelsPage.init('webgpu'));
     // Loud failure when Chromium offers no WebGPU adapter.
@@ -37,10 +34,6 @@ describe('WGSL kernels in Chromium (WebGPU)', () => {
       scoring: 'webgpu-kernel',
       kernels: true,
     });
-  });
-
-  afterAll(async () => {
-    await served?.close();
   });
 
   it('order violation: energies match order_violation.json; kernel = composite for E, both gradients and top-k', async () => {

@@ -22,7 +22,7 @@ import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePng } from '../../scripts/lib/png';
 import { estimateTrainingBytes, LIMITS } from '../../src/model/limits';
-import { datasetLoaded, RESULTS, serveAndLaunch, type Served } from './harness';
+import { browserSuite, datasetLoaded, RESULTS } from './harness';
 
 const SCENES = 60;
 /**
@@ -153,23 +153,21 @@ function photoFolder(n: number): string {
 }
 
 describe('limits and controls that answer, in a real browser', () => {
-  let served: Served | undefined;
+  // LIMITS_E2E_DIST: serve another build as it is (e.g. the commit before, to measure the change).
+  const suite = browserSuite({ outDir: process.env.LIMITS_E2E_DIST });
   let page: Page;
   const measured: Record<string, unknown> = {};
 
-  beforeAll(async () => {
-    // LIMITS_E2E_DIST: serve another build as it is (e.g. the commit before, to measure the change).
-    served = await serveAndLaunch(['--disable-gpu'], process.env.LIMITS_E2E_DIST);
-    page = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  beforeAll(() => {
+    page = suite.page;
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     writeFileSync(join(RESULTS, 'limits-latency.json'), JSON.stringify(measured, null, 2) + '\n');
-    await served?.close();
   });
 
   it('refuses hidden 4096 with word size 2048 before allocating, with the memory estimate', async () => {
-    await page.goto(`${served!.url}?scenes=${SCENES}#train`);
+    await page.goto(`${suite.served.url}?scenes=${SCENES}#train`);
     await loaded(page);
     const worker = await trainingWorker(page);
     await logWorker(worker);

@@ -9,15 +9,14 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSceneSet, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
 import {
   afterWorkerEvent,
   RESULTS,
   sceneJpeg as sceneJpegOf,
-  serveAndLaunch,
+  browserSuite,
   wrapFirstWorker,
-  type Served,
 } from './harness';
 
 const SCENES = 120;
@@ -75,27 +74,18 @@ function miniFlickr(): string {
 }
 
 describe('playground in a real browser', () => {
-  let served: Served | undefined;
+  const suite = browserSuite({ report: (_, type) => type === 'error' });
+  const { problems } = suite;
   let page: Page;
-  const problems: string[] = [];
 
-  beforeAll(async () => {
-    served = await serveAndLaunch();
-    page = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-  });
-
-  afterAll(async () => {
-    await served?.close();
+  beforeAll(() => {
+    page = suite.page;
   });
 
   const shot = (name: string) => page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
 
   it('opens on the built-in scenes, ready to train, on an automatically chosen backend', async () => {
-    await page.goto(`${served!.url}?scenes=${SCENES}`);
+    await page.goto(`${suite.served.url}?scenes=${SCENES}`);
     const summary = page.getByTestId('dataset-summary');
     await expect
       .poll(() => summary.getAttribute('data-loaded'), { timeout: 240_000, interval: 500 })
@@ -324,7 +314,7 @@ describe('playground in a real browser', () => {
     // A fresh context (its own IndexedDB). The worker script is served, once, wrapped: the real worker
     // runs inside it, and an uncaught error is thrown in the worker once the runs have trained a while, as a
     // real fault would (the page sees the worker's error event, nothing is faked on the page's side).
-    const context = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.served.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const crashPage = await context.newPage();
     // After the third evaluation: both runs' first (at step 0), then the first run's next one.
     const hook = afterWorkerEvent(
@@ -334,7 +324,7 @@ describe('playground in a real browser', () => {
     );
     const wrapped = await wrapFirstWorker(crashPage, hook);
     try {
-      await crashPage.goto(`${served!.url}?scenes=${SCENES}`);
+      await crashPage.goto(`${suite.served.url}?scenes=${SCENES}`);
       const summary = crashPage.getByTestId('dataset-summary');
       await expect
         .poll(() => summary.getAttribute('data-loaded'), { timeout: 240_000, interval: 500 })

@@ -17,16 +17,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readZip, writeZip } from '../../src/ui/zip';
 import {
   afterWorkerEvent,
   checkpointSteps,
+  browserSuite,
   datasetLoaded,
   RESULTS,
-  serveAndLaunch,
+  watchProblems,
   wrapFirstWorker,
-  type Served,
+  type ConsoleProblem,
 } from './harness';
 
 const SCENES = 60;
@@ -35,13 +36,11 @@ const require = createRequire(import.meta.url);
 /** Console messages that report a Content-Security-Policy violation. */
 const CSP = /Content Security Policy|Refused to (load|execute|evaluate|compile|create|connect|apply)/i;
 
+/** Console errors and Content-Security-Policy reports. */
+const REPORT: ConsoleProblem = (text, type) => type === 'error' || CSP.test(text);
+
 async function openPage(context: BrowserContext, problems: string[]): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || CSP.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-  return page;
+  return watchProblems(await context.newPage(), problems, REPORT);
 }
 
 const loaded = datasetLoaded;
@@ -59,31 +58,24 @@ async function importFiles(page: Page, files: { name: string; buffer: Buffer }[]
 const runItems = (page: Page) => page.locator('li[data-run-id]');
 
 describe('runs, limits and headers in a real browser', () => {
-  let served: Served | undefined;
-  let context: BrowserContext;
+  const suite = browserSuite({ report: REPORT });
+  const { problems } = suite;
   let page: Page;
-  const problems: string[] = [];
   let exported: Buffer;
 
-  beforeAll(async () => {
-    served = await serveAndLaunch();
-    context = await served.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await openPage(context, problems);
-  });
-
-  afterAll(async () => {
-    await served?.close();
+  beforeAll(() => {
+    page = suite.page;
   });
 
   it('sends the security headers on the page, its assets and 404s', async () => {
-    const page0 = await fetch(served!.url);
+    const page0 = await fetch(suite.served.url);
     const html = await page0.text();
     const asset = html.match(/src="\/(assets\/[^"]+\.js)"/)?.[1];
     expect(asset).toBeTruthy();
     for (const res of [
       page0,
-      await fetch(served!.url + asset),
-      await fetch(served!.url + 'packs/none/manifest.json'),
+      await fetch(suite.served.url + asset),
+      await fetch(suite.served.url + 'packs/none/manifest.json'),
     ]) {
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toMatch(/default-src 'self'/);
@@ -100,7 +92,7 @@ describe('runs, limits and headers in a real browser', () => {
   });
 
   it('trains under the CSP; after a reload mid-training the run opens at its checkpoint and resumes', async () => {
-    await page.goto(`${served!.url}?scenes=${SCENES}#train`);
+    await page.goto(`${suite.served.url}?scenes=${SCENES}#train`);
     await loaded(page);
     await page.getByRole('tab', { name: 'Train' }).click();
     await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -145,7 +137,7 @@ describe('runs, limits and headers in a real browser', () => {
     // A fresh context (its own IndexedDB). The first worker is served wrapped: 8 s after the runs
     // start (a checkpoint is stored every 5 s) an uncaught error is thrown inside it, as a real fault
     // would; the page restarts a fresh worker by itself.
-    const ctx = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await suite.served.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p = await openPage(ctx, []);
     const hook = afterWorkerEvent(
       'started',
@@ -154,7 +146,7 @@ describe('runs, limits and headers in a real browser', () => {
     );
     const wrapped = await wrapFirstWorker(p, hook);
     try {
-      await p.goto(`${served!.url}?scenes=${SCENES}#train`);
+      await p.goto(`${suite.served.url}?scenes=${SCENES}#train`);
       await loaded(p);
       await p.getByRole('tab', { name: 'Train' }).click();
       await p.getByRole('button', { name: 'Start', exact: true }).click();
@@ -265,16 +257,16 @@ describe('runs, limits and headers in a real browser', () => {
   });
 
   it('reports quota errors instead of "Imported", for an import and for a training run', async () => {
-    const ctx = await served!.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await suite.served.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const quotaProblems: string[] = [];
     const p = await openPage(ctx, quotaProblems);
     const cdp = await ctx.newCDPSession(p);
     await cdp.send('Storage.overrideQuotaForOrigin', {
-      origin: new URL(served!.url).origin,
+      origin: new URL(suite.served.url).origin,
       quotaSize: 512 * 1024,
     } as never);
     try {
-      await p.goto(`${served!.url}?scenes=${SCENES}#runs`);
+      await p.goto(`${suite.served.url}?scenes=${SCENES}#runs`);
       await loaded(p);
       await importFiles(p, [{ name: 'run.zip', buffer: exported }]);
       const error = p.getByTestId('runs-error');
@@ -295,8 +287,8 @@ describe('runs, limits and headers in a real browser', () => {
   });
 
   it('has no axe-core violations on any tab', async () => {
-    if (!page.url().startsWith(served!.url)) {
-      await page.goto(`${served!.url}?scenes=${SCENES}`);
+    if (!page.url().startsWith(suite.served.url)) {
+      await page.goto(`${suite.served.url}?scenes=${SCENES}`);
       await loaded(page);
     }
     await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') }).catch(async () => {

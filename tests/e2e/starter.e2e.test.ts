@@ -10,23 +10,14 @@
  * The Flickr8k parts read photos from ../shared and are skipped when it is absent. The starter's
  * first-load time (median of 3 fresh browser contexts) goes to test-results/starter-first-load.json.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tokenize } from '../../src/model/tokenizer';
 import { unusualPhotos } from './bad-photos';
-import { RESULTS, ROOT, serveAndLaunch, type Served } from './harness';
+import { browserSuite, RESULTS, ROOT } from './harness';
 
 /**
  * Share of dev photos (of DEV_PHOTOS) with one of their own human captions among their top 10 of the
@@ -39,7 +30,6 @@ const MIN_OWN_CAPTION_RATE = 0.8;
 const MAX_GALLERY_RANK = 10;
 const DEV_PHOTOS = 20;
 
-const EMPTY_SHARED = mkdtempSync(join(os.tmpdir(), 'orderembed-no-shared-'));
 const REAL_SHARED = process.env.ORDEREMBED_SHARED
   ? resolve(process.env.ORDEREMBED_SHARED)
   : resolve(ROOT, '..', 'shared');
@@ -66,23 +56,12 @@ function devPhotos(n: number): { name: string; path: string; captions: string[] 
 const words = (t: string) => tokenize(t).join(' ');
 
 describe('the starter model on a machine without ../shared', () => {
-  let served: Served | undefined;
+  const suite = browserSuite({ withoutShared: true, viewport: { width: 1280, height: 1000 } });
+  const { problems } = suite;
   let page: Page;
-  const problems: string[] = [];
 
-  beforeAll(async () => {
-    process.env.ORDEREMBED_SHARED = EMPTY_SHARED;
-    served = await serveAndLaunch();
-    page = await served.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  });
-
-  const savedShared = process.env.ORDEREMBED_SHARED;
-  afterAll(async () => {
-    await served?.close();
-    if (savedShared === undefined) delete process.env.ORDEREMBED_SHARED;
-    else process.env.ORDEREMBED_SHARED = savedShared;
-    rmSync(EMPTY_SHARED, { recursive: true, force: true });
+  beforeAll(() => {
+    page = suite.page;
   });
 
   const retrieve = () => page.locator('#panel-retrieve');
@@ -92,10 +71,10 @@ describe('the starter model on a machine without ../shared', () => {
     // First-load time: fresh browser contexts (empty HTTP cache and IndexedDB), page load to "open".
     const times: number[] = [];
     for (let k = 0; k < 3; k++) {
-      const ctx = await served!.browser.newContext();
+      const ctx = await suite.served.browser.newContext();
       const p = await ctx.newPage();
       const t0 = Date.now();
-      await p.goto(served!.url);
+      await p.goto(suite.served.url);
       await expect
         .poll(() => p.getByTestId('starter-status').getAttribute('data-state'), {
           timeout: 180_000,
@@ -111,7 +90,7 @@ describe('the starter model on a machine without ../shared', () => {
       JSON.stringify({ seconds: times, median }) + '\n',
     );
 
-    await page.goto(served!.url);
+    await page.goto(suite.served.url);
     await expect
       .poll(() => page.getByTestId('starter-status').getAttribute('data-state'), { timeout: 180_000 })
       .toBe('ready');

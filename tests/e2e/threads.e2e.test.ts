@@ -10,8 +10,8 @@
  *   the page falls back to single-threaded wasm, says why in the header, and still trains.
  */
 import type { BrowserContext, Page, Worker } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveAndLaunch, type Served } from './harness';
+import { afterAll, describe, expect, it } from 'vitest';
+import { browserSuite, watchProblems, type Served } from './harness';
 
 const SCENES = 60;
 const STEPS = 12;
@@ -24,9 +24,8 @@ async function open(
 ): Promise<{ page: Page; worker: Worker; context: BrowserContext; problems: string[] }> {
   const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 } });
   await setup?.(context);
-  const page = await context.newPage();
   const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  const page = watchProblems(await context.newPage(), problems);
   // The training worker (tfjs's pthread workers are blob: workers).
   const worker = page.waitForEvent('worker', { predicate: (w) => !w.url().startsWith('blob:') });
   await page.goto(`${served.url}?scenes=${SCENES}${query}`);
@@ -86,20 +85,15 @@ function editHeaders(match: (url: URL) => boolean, edit: (headers: Record<string
 }
 
 describe('threads in the browser', () => {
-  let served: Served | undefined;
+  const suite = browserSuite();
   const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    served = await serveAndLaunch();
-  });
 
   afterAll(async () => {
     for (const c of contexts) await c.close();
-    await served?.close();
   });
 
   it('is cross-origin isolated, runs a thread per core, and trains to the losses of one thread', async () => {
-    const threaded = await open(served!, '');
+    const threaded = await open(suite.served, '');
     contexts.push(threaded.context);
     expect(await threaded.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     expect(await threaded.worker.evaluate(() => self.crossOriginIsolated)).toBe(true);
@@ -109,7 +103,7 @@ describe('threads in the browser', () => {
     if (cores > 1) expect(threads).toBeGreaterThan(1);
     expect(await threaded.page.getByTestId('threads-why').count()).toBe(0);
 
-    const single = await open(served!, '&threads=1');
+    const single = await open(suite.served, '&threads=1');
     contexts.push(single.context);
     expect(await shownThreads(single.page)).toBe(1);
     // One thread was asked for: no "why" to show.
@@ -131,7 +125,7 @@ describe('threads in the browser', () => {
 
   it('served without COOP/COEP, falls back to one thread, says why, and trains', async () => {
     const plain = await open(
-      served!,
+      suite.served,
       '',
       // The document decides whether the page (and so its workers) is cross-origin isolated.
       editHeaders(
@@ -159,13 +153,13 @@ describe('threads in the browser', () => {
   });
 
   it('when the threads cannot start, falls back to one thread, says why, and trains', async () => {
-    const probe = await served!.browser.newPage();
+    const probe = await suite.served.browser.newPage();
     const cores = await probe.evaluate(() => navigator.hardwareConcurrency);
     await probe.close();
     if (cores < 2) return; // one core: no threads are tried
     // Without blob: in script-src the pthread workers cannot load their glue (importScripts of a blob:).
     const broken = await open(
-      served!,
+      suite.served,
       '',
       // Every response: the training worker's CSP is the one its own script came with.
       editHeaders(

@@ -18,17 +18,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readZip } from '../../src/ui/zip';
-import {
-  checkpointSteps,
-  datasetLoaded,
-  RESULTS,
-  sceneJpeg,
-  serveAndLaunch,
-  WEBGPU_FLAGS,
-  type Served,
-} from './harness';
+import { checkpointSteps, datasetLoaded, RESULTS, browserSuite, sceneJpeg, WEBGPU_FLAGS } from './harness';
 
 const SCENES = 60;
 
@@ -40,27 +32,21 @@ function scenePhoto(i: number): string {
 }
 
 describe('the page on WebGPU (Chromium, SwiftShader)', () => {
-  let served: Served | undefined;
-  let page: Page;
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    served = await serveAndLaunch(WEBGPU_FLAGS);
-    page = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  const suite = browserSuite({
+    flags: WEBGPU_FLAGS,
     // tfjs warns (once) when something reads the GPU synchronously: nothing may, in training,
     // evaluation, checkpoints or queries (on this headless adapter such a read also loses the device).
-    page.on('console', (m) => {
-      if (/synchronously reading/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    report: (text) => /synchronously reading/i.test(text),
   });
+  const { problems } = suite;
+  let page: Page;
 
-  afterAll(async () => {
-    await served?.close();
+  beforeAll(() => {
+    page = suite.page;
   });
 
   it('trains, answers queries, trains a hierarchy and exports on WebGPU, with no synchronous read', async () => {
-    await page.goto(`${served!.url}?scenes=${SCENES}#train`);
+    await page.goto(`${suite.served.url}?scenes=${SCENES}#train`);
     await datasetLoaded(page);
     await page.getByLabel('Backend').selectOption('webgpu');
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 120_000 }).toBe('webgpu');
@@ -161,7 +147,7 @@ describe('the page on WebGPU (Chromium, SwiftShader)', () => {
     );
     expect(powers[0]).toBeCloseTo(0.9 ** (before + 1), 5);
     expect(powers[1]).toBeCloseTo(0.999 ** (before + 1), 5);
-    const cdp = await served!.browser.newBrowserCDPSession();
+    const cdp = await suite.served.browser.newBrowserCDPSession();
     await cdp.send('Browser.crashGpuProcess' as never);
     // The header says wasm, a notice says why, and the run trains on.
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toBe('wasm');
