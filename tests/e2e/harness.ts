@@ -12,9 +12,9 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import jpeg from 'jpeg-js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { makeSceneSet, renderScene, SCENES_DEFAULTS } from '../../src/model/scenes/scenes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -299,4 +299,16 @@ export function sceneJpeg(scenes: number, i: number): Buffer {
   const rgba = Buffer.alloc(224 * 224 * 4, 255); // opaque
   for (let p = 0; p < 224 * 224; p++) for (let c = 0; c < 3; c++) rgba[4 * p + c] = img.data[3 * p + c];
   return jpeg.encode({ data: rgba, width: 224, height: 224 }, 90).data;
+}
+
+/** Starts the Hierarchy view on the subtree of `root` and waits until it has trained past `steps`. */
+export async function trainHierarchy(page: Page, root: string, steps: number): Promise<Locator> {
+  await page.getByRole('tab', { name: 'Hierarchy' }).click();
+  await page.getByLabel('Subtree root (synset)').fill(root);
+  await page.getByRole('button', { name: 'Train hierarchy' }).click();
+  const status = page.getByTestId('hierarchy-status');
+  await expect
+    .poll(() => status.getAttribute('data-step').then(Number), { timeout: 120_000, interval: 500 })
+    .toBeGreaterThan(steps);
+  return status;
 }

@@ -16,6 +16,7 @@ import {
   RESULTS,
   sceneJpeg as sceneJpegOf,
   browserSuite,
+  trainHierarchy,
   wrapFirstWorker,
 } from './harness';
 
@@ -263,13 +264,7 @@ describe('playground in a real browser', () => {
   });
 
   it('trains 2-D order embeddings of a WordNet subtree live in the Hierarchy view', async () => {
-    await page.getByRole('tab', { name: 'Hierarchy' }).click();
-    await page.getByLabel('Subtree root (synset)').fill('feline.n.01');
-    await page.getByRole('button', { name: 'Train hierarchy' }).click();
-    const status = page.getByTestId('hierarchy-status');
-    await expect
-      .poll(() => status.getAttribute('data-step').then(Number), { timeout: 120_000, interval: 500 })
-      .toBeGreaterThan(200);
+    const status = await trainHierarchy(page, 'feline.n.01', 200);
     expect(await status.textContent()).toMatch(/feline\.n\.01: 60 nodes, 169 is-a pairs/);
     const nodes = page.getByRole('listbox').getByRole('option');
     expect(await nodes.count()).toBe(60);

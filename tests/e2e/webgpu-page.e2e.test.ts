@@ -20,7 +20,15 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readZip } from '../../src/ui/zip';
-import { checkpointSteps, datasetLoaded, RESULTS, browserSuite, sceneJpeg, WEBGPU_FLAGS } from './harness';
+import {
+  browserSuite,
+  checkpointSteps,
+  datasetLoaded,
+  RESULTS,
+  sceneJpeg,
+  trainHierarchy,
+  WEBGPU_FLAGS,
+} from './harness';
 
 const SCENES = 60;
 
@@ -88,13 +96,7 @@ describe('the page on WebGPU (Chromium, SwiftShader)', () => {
     await page.screenshot({ path: join(RESULTS, 'webgpu-retrieve.png'), fullPage: true });
 
     // The Hierarchy view trains on the same device (its loss and positions read asynchronously).
-    await page.getByRole('tab', { name: 'Hierarchy' }).click();
-    await page.getByLabel('Subtree root (synset)').fill('feline.n.01');
-    await page.getByRole('button', { name: 'Train hierarchy' }).click();
-    const status = page.getByTestId('hierarchy-status');
-    await expect
-      .poll(() => status.getAttribute('data-step').then(Number), { timeout: 120_000, interval: 500 })
-      .toBeGreaterThan(20);
+    const status = await trainHierarchy(page, 'feline.n.01', 20);
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => status.textContent()).toMatch(/stopped/);
 
