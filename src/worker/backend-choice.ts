@@ -62,7 +62,12 @@ export function planBackends(
 ): { order: BackendName[]; reason: string } {
   if (choice !== 'auto') {
     const rest = (['wasm', 'webgl', 'cpu'] as const).filter((b) => b !== choice);
-    return { order: [choice, ...rest], reason: `requested ${choice}` };
+    // Honoured, but said: on a software adapter every step and query is several times slower than WASM.
+    const slow =
+      choice === 'webgpu' && probe.available && probe.software
+        ? `; the WebGPU adapter is a software one (${probe.name}), slower than WASM on this CPU`
+        : '';
+    return { order: [choice, ...rest], reason: `requested ${choice}${slow}` };
   }
   if (probe.available && !probe.software)
     return {

@@ -26,6 +26,16 @@ describe('backend choice', () => {
     expect(planBackends('webgl', { available: false, why: '' }).order).toEqual(['webgl', 'wasm', 'cpu']);
     expect(planBackends('cpu', { available: false, why: '' }).order).toEqual(['cpu', 'wasm', 'webgl']);
   });
+
+  it('WebGPU requested on a software adapter is used, and the reason says it is slow', () => {
+    const sw = planBackends('webgpu', { available: true, software: true, name: 'google swiftshader' });
+    expect(sw.order).toEqual(['webgpu', 'wasm', 'webgl', 'cpu']);
+    expect(sw.reason).toBe(
+      'requested webgpu; the WebGPU adapter is a software one (google swiftshader), slower than WASM on this CPU',
+    );
+    const hw = planBackends('webgpu', { available: true, software: false, name: 'nvidia hopper' });
+    expect(hw.reason).toBe('requested webgpu');
+  });
 });
 
 describe('generality verdict', () => {
