@@ -58,6 +58,11 @@ export function* forwardComposite(
     const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
     // Input side for all steps at once.
     const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
+    // The recurrent product h_prev W_hh^T [B, 3H]: on the host backends as (W_hh h_prev^T)^T, so that
+    // the new weight of each step is not packed (./ops.ts matMulWt); elsewhere with W_hh^T made once.
+    const whhT = hasHostMemory() ? null : own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
+    const recurrent = (h: tf.Tensor2D) =>
+      whhT ? (tf.matMul(h, whhT) as tf.Tensor2D) : matMulWt(h, p.weight_hh as tf.Tensor2D); // [B, 3H]
     const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
     const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
     const input = own.tidy(() => {
@@ -97,12 +102,12 @@ export function* forwardComposite(
         let gh: tf.Tensor2D; // [B, 3H]
         if (host && lnHh && bhh) {
           // gh' = LN(W_hh h_prev + b_hh) on the host; xhat and 1 / std kept for the backward pass.
-          const raw = hostValues(matMulWt(hPrev, p.weight_hh as tf.Tensor2D)); // [B, 3H]
+          const raw = hostValues(recurrent(hPrev)); // [B, 3H]
           const ghHat = rowBlock(host.ghHat, t, B * C);
           biasLnForward(raw, bhh, lnHh, H, ghn, ghHat, rowBlock(host.ghRstd, t, B * 2));
           gh = hostTensor2d(ghn, [B, C]);
         } else {
-          gh = matMulWt(hPrev, p.weight_hh as tf.Tensor2D).add(p.bias_hh) as tf.Tensor2D; // [B, 3H]
+          gh = recurrent(hPrev).add(p.bias_hh) as tf.Tensor2D;
         }
         const s = compositeStepForward(giSteps[t], gh, hPrev, masks[t], ln);
         return { h: s.h, cache: s.cache, y: opts.outputs ? (s.hNew.mul(masks[t]) as tf.Tensor2D) : null };

@@ -27,15 +27,14 @@ export const matMulABt: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.cus
 ) => tf.Tensor2D;
 
 /**
- * x @ w^T for x [B, K] with few rows and a weight w [N, K], as (w @ x^T)^T on the host-memory backends.
- * The wasm backend's XNNPACK packs a matMul's second operand before it multiplies, once per tensor
- * (bench:model's `matmul_new_weights`: ~30 ms for [1024, 3072]), and a weight is a new tensor after
- * every Adam step: as the second operand, w would be packed afresh in every step and in every thread of
- * a pool; as the first, only x^T (B columns) is. XNNPACK sums over K in the same order either way, so the
- * bits are the same (tests/model/ops.test.ts). Other backends multiply with the transpose flag.
+ * x @ w^T for x [B, K] with few rows and a weight w [N, K], as (w @ x^T)^T: for the host-memory
+ * backends. The wasm backend's XNNPACK packs a matMul's second operand before it multiplies, once per
+ * tensor (bench:model's `matmul_new_weights`: ~30 ms for [1024, 3072]), and a weight is a new tensor
+ * after every Adam step: as the second operand, w would be packed afresh in every step and in every
+ * thread of a pool; as the first, only x^T (B columns) is. XNNPACK sums over K in the same order either
+ * way, and so does the cpu backend: the same bits (tests/model/ops.test.ts).
  */
 export function matMulWt(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  if (!hasHostMemory()) return tf.matMul(x, w, false, true);
   return tf.tidy(() => tf.matMul(w, x.transpose()).transpose()); // [N, B] -> [B, N]
 }
 
