@@ -62,10 +62,12 @@ function matMulGflops(reps: Reps): number {
 }
 
 /**
- * The cost of a matMul's new weights on this backend: a 64 x 1024 x 3072 product (one shard's
- * W_hh h_prev at hidden 1024) with the same [1024, 3072] weights as last time against fresh ones (as
- * after every Adam step), median ms each. The wasm backend's XNNPACK packs a weight matrix once per
- * tensor, so every thread of the pool pays for it in every step, whatever its share of the batch.
+ * The cost of a matMul's new weights on this backend: a 64 x 1024 x 3072 product (a shard's rows
+ * against a weight of W_hh's size at hidden 1024) with the same [1024, 3072] weights as last time against
+ * fresh ones (as after every Adam step), median ms each. The wasm backend's XNNPACK packs a product's
+ * second operand once per tensor, so a weight multiplied as the second operand (W_hh in the backward's
+ * d h_prev, W_ih, the image projection) is packed by every thread of the pool in every step, whatever
+ * its share of the batch.
  */
 function matMulPackMs(reps: Reps): { same: number; fresh: number } {
   const a = tf.randomNormal([64, 1024]) as tf.Tensor2D;

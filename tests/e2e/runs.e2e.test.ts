@@ -21,8 +21,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readZip, writeZip } from '../../src/ui/zip';
 import {
   afterWorkerEvent,
-  checkpointSteps,
   browserSuite,
+  checkpointSteps,
   datasetLoaded,
   RESULTS,
   watchProblems,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
 import { matMulWt } from '../../src/model/ops';
 import { Rng } from '../../src/model/rng';
@@ -12,9 +12,8 @@ function random(rng: Rng, shape: [number, number]): tf.Tensor2D {
 }
 
 describe('matMulWt: x @ w^T with the weight as the first operand', () => {
-  afterEach(() => tf.disposeVariables());
-
-  // [B, K] x [N, K]: the recurrent products at hidden 1024 (forward and d h_prev), a ragged one, one row.
+  // [B, K] x [N, K]: the forward's recurrent product at hidden 1024, the same with K and N swapped, a
+  // ragged one, one row.
   const SHAPES: [number, number, number][] = [
     [64, 1024, 3072],
     [64, 3072, 1024],
