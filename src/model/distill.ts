@@ -12,6 +12,7 @@
  */
 import * as tf from './tf';
 import { embedDatasetImages, embedSequences, type TrainedModel } from './evaluate';
+import { readSyncAndDispose } from './ops';
 import { scores } from './scoring';
 import type { Dataset } from './types';
 
@@ -109,8 +110,7 @@ export class EnsembleTeacher implements Teacher {
 
 /** Copies the rows of `t` [n, H] into `dst` at rows `at` and frees `t`. */
 function scatterRows(dst: Float32Array, H: number, at: readonly number[], t: tf.Tensor2D): void {
-  const data = t.dataSync();
-  t.dispose();
+  const data = readSyncAndDispose(t);
   at.forEach((row, r) => dst.set(data.subarray(r * H, (r + 1) * H), row * H));
 }
 

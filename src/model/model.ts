@@ -12,7 +12,16 @@
  */
 import * as tf from './tf';
 import { GruLayer, type GruParamName } from './gru';
-import { l2normalize, PassTensors, readAndDispose, runToEnd, sumRows, variableOf, type Pass } from './ops';
+import {
+  l2normalize,
+  PassTensors,
+  readAndDispose,
+  readSyncAndDispose,
+  runToEnd,
+  sumRows,
+  variableOf,
+  type Pass,
+} from './ops';
 import { contrastiveLoss, distillationLoss } from './loss';
 import { scores } from './scoring';
 import { Rng } from './rng';
@@ -207,9 +216,7 @@ export class OrderEmbeddingModel {
     opts: LossOptions = {},
   ): LossAndGrads {
     const { loss, grads } = runToEnd(this.lossAndGradsPass(features, ids, lengths, opts));
-    const value = loss.dataSync()[0];
-    loss.dispose();
-    return { loss: value, grads };
+    return { loss: readSyncAndDispose(loss)[0], grads };
   }
 
   /** {@link lossAndGrads} with the loss left on the device (a scalar tensor the caller disposes). */

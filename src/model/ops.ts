@@ -177,6 +177,18 @@ export function* blockedMatMul(a: tf.Tensor2D, b: tf.Tensor2D, blockMacs?: numbe
 }
 
 /**
+ * The values of a float32 tensor, read synchronously, then freed: for the host-memory backends (wasm,
+ * cpu: a read is a copy) and the synchronous Node paths; on a device backend use {@link readAndDispose}.
+ */
+export function readSyncAndDispose(t: tf.Tensor): Float32Array {
+  try {
+    return t.dataSync() as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
  * The values of float32 `tensors`, read asynchronously (never `dataSync`: on WebGPU it stalls the queue,
  * and on a headless software adapter loses the device), then freed, whether the read succeeds or not.
  */

@@ -9,6 +9,7 @@
  * bookkeeping of a device step whose loss and norm are still being read is ./device-step.ts).
  */
 import * as tf from '../tf';
+import { readSyncAndDispose } from '../ops';
 import type { LossAndGrads } from './batch';
 import { adamOnHost } from './adam-host';
 import { TrainingDivergedError } from './step-control';
@@ -45,10 +46,7 @@ export function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
 
 /** The global norm of the gradients (before clipping), read back. */
 export function gradientNorm(grads: Record<string, tf.Tensor>): number {
-  const normT = globalNorm(grads);
-  const norm = normT.dataSync()[0];
-  normT.dispose();
-  return norm;
+  return readSyncAndDispose(globalNorm(grads))[0];
 }
 
 /** Clips all gradients to the global norm `clip` (`norm` is theirs), applies Adam, frees the gradients. */
@@ -86,8 +84,7 @@ export function applyOnHost(
   clip: number,
   step: number,
 ): { loss: number; gradNorm: number } {
-  const loss = lossT.dataSync()[0];
-  lossT.dispose();
+  const loss = readSyncAndDispose(lossT)[0];
   const gradNorm = gradientNorm(grads);
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     tf.dispose(Object.values(grads));

@@ -22,6 +22,7 @@
  * Adam on the whole table (the paper: lr 0.01, alpha = 1, D = 50).
  */
 import * as tf from '../tf';
+import { readSyncAndDispose } from '../ops';
 import { cosineSimilarityRows, orderViolationRows } from '../scoring';
 import { Rng } from '../rng';
 
@@ -146,7 +147,7 @@ export class PairEmbeddings {
 
   /** {@link energiesOf}, read synchronously (host backends: the experiments, tests). */
   energies(hypo: Int32Array, hyper: Int32Array): Float32Array {
-    return readSync(this.energiesOf(hypo, hyper));
+    return readSyncAndDispose(this.energiesOf(hypo, hyper));
   }
 
   /**
@@ -168,7 +169,7 @@ export class PairEmbeddings {
 
   /** {@link stepOf}, its loss read synchronously (host backends: the experiments, tests). */
   step(hypo: Int32Array, hyper: Int32Array, positive: Float32Array): number {
-    return readSync(this.stepOf(hypo, hyper, positive))[0];
+    return readSyncAndDispose(this.stepOf(hypo, hyper, positive))[0];
   }
 
   /** The embeddings f(u) of all nodes [n, dim]: a tensor the caller reads and frees. */
@@ -178,7 +179,7 @@ export class PairEmbeddings {
 
   /** {@link embeddingsOf}, read synchronously, row-major [n, dim]. */
   embeddings(): Float32Array {
-    return readSync(this.embeddingsOf());
+    return readSyncAndDispose(this.embeddingsOf());
   }
 
   /** A copy of the free parameters, to restore the best model later. */
@@ -194,11 +195,4 @@ export class PairEmbeddings {
     this.table.dispose();
     this.optimizer.dispose();
   }
-}
-
-/** A tensor's values read synchronously, then freed. */
-function readSync(t: tf.Tensor): Float32Array {
-  const out = t.dataSync() as Float32Array;
-  t.dispose();
-  return out;
 }
