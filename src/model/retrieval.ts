@@ -170,15 +170,10 @@ export class Retriever {
     const caps = this.embeddings.keptRef('textCache', list.texts, embedCandidates); // [m, H]
     const ims = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [count, F]))); // [count, H]
     const tops = Array.from({ length: count }, () => new TopK(Math.max(1, limit)));
-    try {
-      await scoreBlocks(ims, caps, this.model.config.measure, 2048, (block, start, n) => {
-        // block: [count, n], every photo against candidates start .. start + n
-        for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) tops[i].push(start + j, block[i * n + j]);
-      });
-    } finally {
-      ims.dispose();
-      if (!this.cache) caps.dispose();
-    }
+    await this.scoreAndFree(ims, caps, (block, start, n) => {
+      // block: [count, n], every photo against candidates start .. start + n
+      for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) tops[i].push(start + j, block[i * n + j]);
+    });
     const order = this.model.config.measure === 'order';
     return tops.map((t) =>
       t.result().map((r) => ({ text: list.texts[r.index], score: r.score, energy: order ? -r.score : null })),
@@ -251,15 +246,27 @@ export class Retriever {
     const top = new TopK(limit);
     const im = tf.tidy(() => this.model.embedImages(tf.tensor2d(features, [1, features.length])));
     const caps = this.captionEmbeddings(captions); // [m, H]
+    await this.scoreAndFree(im, caps, (block, start, count) => {
+      for (let j = 0; j < count; j++) top.push(captions[start + j], block[j]);
+    });
+    return top.result();
+  }
+
+  /**
+   * Scores of photos `ims` against captions `caps` in blocks (scoreBlocks), then frees `ims`, and `caps`
+   * too unless the retriever keeps them (caching).
+   */
+  private async scoreAndFree(
+    ims: tf.Tensor2D,
+    caps: tf.Tensor2D,
+    onBlock: (block: Float32Array, start: number, count: number) => void,
+  ): Promise<void> {
     try {
-      await scoreBlocks(im, caps, this.model.config.measure, 2048, (block, start, count) => {
-        for (let j = 0; j < count; j++) top.push(captions[start + j], block[j]);
-      });
+      await scoreBlocks(ims, caps, this.model.config.measure, 2048, onBlock);
     } finally {
-      im.dispose();
+      ims.dispose();
       if (!this.cache) caps.dispose();
     }
-    return top.result();
   }
 
   /** The `limit` images of `images` (default: the gallery) that fit a sentence best. */
