@@ -65,7 +65,8 @@ let spareHostLn: HostLnCache | null = null;
 /** Host arrays for `rows` rows of 3H = `C`: the spare set when its size fits, else new ones. */
 export function takeHostLnCache(rows: number, C: number): HostLnCache {
   const spare = spareHostLn;
-  if (spare && spare.ghHat.length === rows * C) {
+  // Both sizes: [rows, C] of one layer can be [rows', C'] of another with rows x C = rows' x C'.
+  if (spare && spare.ghHat.length === rows * C && spare.ghRstd.length === rows * 2) {
     spareHostLn = null;
     return spare;
   }
