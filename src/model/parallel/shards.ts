@@ -20,6 +20,7 @@
  */
 import * as tf from '../tf';
 import { GruLayer, type GruCache } from '../gru';
+import { hostValues } from '../kernels/lngruStep.host';
 import { dropoutMask, type OrderEmbeddingModel } from '../model';
 import { l2normalize, sumRows } from '../ops';
 import { contrastiveLoss, distillationLoss } from '../loss';
@@ -203,9 +204,11 @@ export function shardBackward(
     for (const n of model.rnn.paramNames) byVar.set(model.rnn.vars[n]!, g.params[n]!);
     return model.variables.map((v) => byVar.get(v)!);
   });
+  // Straight from the backend's memory into `out` (on wasm a view of its heap: dataSync would copy all
+  // the gradients once more into fresh pages first); no tfjs op runs in between.
   let offset = 0;
   for (const g of grads) {
-    out.set(g.dataSync() as Float32Array, offset);
+    out.set(hostValues(g), offset);
     offset += g.size;
   }
   tf.dispose(grads);
