@@ -28,11 +28,15 @@ const host = (dir: string, stem: string, constant: string, sharedConstant?: stri
   sharedConstant,
 });
 
-/** The 'host-ln' layer norms, the host-fused order-violation energy, Adam on tfjs's wasm heap. */
+/**
+ * The 'host-ln' layer norms, the host-fused order-violation energy, Adam on tfjs's wasm heap, the
+ * threads' gradient sum.
+ */
 export const HOST_WASM = {
   ln: host('kernels', 'lnHost', 'LN_HOST_WASM'),
   ov: host('kernels', 'ovHost', 'OV_HOST_WASM'),
   adam: host('training', 'adamHost', 'ADAM_HOST_WASM', 'ADAM_HOST_WASM_SHARED'),
+  sum: host('parallel', 'sumHost', 'SUM_HOST_WASM'),
 };
 
 /** The imported memory `(memory 1)`, as a shared memory of up to 4 GiB (tfjs's threaded build's). */

@@ -33,7 +33,8 @@ import {
   type Shard,
   type StepLossOptions,
 } from '../../src/model/parallel/shards';
-import type { GradBuffers, PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
+import { makeGradParts, type GradParts } from '../../src/model/parallel/sum-host';
+import type { PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
 
 /** The default thread count: one per core the OS gives this process. */
 export function defaultThreadCount(): number {
@@ -59,7 +60,7 @@ interface Attached {
   weights: SharedArrayBuffer;
   layout: WeightLayout[];
   /** Made on the model's first training step (evaluation needs none). */
-  grads?: GradBuffers;
+  grads?: GradParts;
 }
 
 /** The tsx loader for the threads (the scripts run as TypeScript, and so do the tests). */
@@ -265,13 +266,7 @@ export class ParallelPool {
     // One buffer per thread, made once: a thread keeps the copy of this list it was sent first. Thread
     // 0 writes into the sum itself, which the reduce then adds the others to (the sum starts as part 0
     // either way: the same digits, one copy of all the gradients fewer).
-    if (!attached.grads) {
-      const sum = new SharedArrayBuffer(4 * P);
-      attached.grads = {
-        parts: this.threads.map((_, k) => (k === 0 ? sum : new SharedArrayBuffer(4 * P))),
-        sum,
-      };
-    }
+    attached.grads ??= makeGradParts(this.threads.length, P);
     const buffers = attached.grads;
     const gradsFor = (k: number) => {
       if (this.threads[k].hasGrads.has(attached.id)) return {};
@@ -301,7 +296,7 @@ export class ParallelPool {
       'reduce',
     );
     phase.reduce += lap();
-    const sum = new Float32Array(buffers.sum);
+    const sum = buffers.parts[0];
     const grads: Record<string, tf.Tensor> = {};
     model.variables.forEach((v, i) => {
       const { offset, length } = attached.layout[i];

@@ -1,0 +1,93 @@
+/**
+ * The data-parallel threads' gradient buffers (one per thread, the sum in thread 0's) and their
+ * in-order sum ({@link sumInOrder}'s digits): where WebAssembly SIMD runs, all the buffers are regions
+ * of one shared WebAssembly memory and ./sumHost.wat adds them four floats at a time, ~5x the JS loop
+ * (2.7 M floats: 0.8 vs 4.4 ms alone on the 2-core machine; a 2-thread step's sum phase at hidden 1024:
+ * docs/benchmarks.md). Elsewhere, or when the buffers would not fit in 2 GiB, they are separate
+ * SharedArrayBuffers and the JS loop sums them.
+ */
+import { sumInOrder } from './shards';
+import { SUM_HOST_WASM } from './sumHost.wasm-bytes';
+import { wasmModule } from '../kernels/wasm-module';
+
+/** The gradient buffers of `parts.length` threads, P floats each, as the pool shares them. */
+export interface GradParts {
+  /** Thread k's gradients; parts[0] is also the sum (the sum starts as part 0). */
+  parts: Float32Array[];
+  /** The shared memory the parts are views of, or null (separate SharedArrayBuffers). */
+  memory: WebAssembly.Memory | null;
+}
+
+interface SumExports {
+  addInto(out: number, part: number, n: number): void;
+}
+
+/** Largest memory the module's byte offsets (i32) address safely. */
+const MAX_BYTES = 2 ** 31;
+const PAGE = 65536;
+
+let compiled: WebAssembly.Module | null | undefined; // undefined: not tried yet
+const instances = new WeakMap<WebAssembly.Memory, SumExports>();
+
+/** The module instantiated on `memory`, or null where this runtime cannot (no SIMD, no shared memory). */
+function kernel(memory: WebAssembly.Memory): SumExports | null {
+  let k = instances.get(memory);
+  if (k) return k;
+  if (compiled === undefined) {
+    try {
+      compiled = wasmModule(SUM_HOST_WASM);
+    } catch {
+      compiled = null;
+    }
+  }
+  if (!compiled) return null;
+  try {
+    k = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SumExports;
+  } catch {
+    return null; // a memory the import does not take
+  }
+  instances.set(memory, k);
+  return k;
+}
+
+/** Buffers for `threads` threads' gradients of P floats each, zeroed. */
+export function makeGradParts(threads: number, P: number, simd = true): GradParts {
+  const bytes = 4 * P;
+  const total = threads * bytes;
+  if (simd && total > 0 && total <= MAX_BYTES) {
+    try {
+      const pages = Math.ceil(total / PAGE);
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      if (kernel(memory))
+        return {
+          memory,
+          parts: Array.from({ length: threads }, (_, k) => new Float32Array(memory.buffer, k * bytes, P)),
+        };
+    } catch {
+      // no shared WebAssembly memory here: the plain buffers below
+    }
+  }
+  return {
+    memory: null,
+    parts: Array.from({ length: threads }, () => new Float32Array(new SharedArrayBuffer(bytes))),
+  };
+}
+
+/**
+ * parts[0][lo, hi) += parts[1][lo, hi) + ... + parts[n - 1][lo, hi), added in that order (n = `count`
+ * parts, the threads that took part in the step): {@link sumInOrder} into part 0, with the module when
+ * the parts share its memory.
+ */
+export function sumPartsInOrder(g: GradParts, count: number, lo: number, hi: number): void {
+  const parts = g.parts.slice(0, count);
+  const out = parts[0];
+  const k = g.memory && kernel(g.memory);
+  if (!k) {
+    sumInOrder(parts, out, lo, hi);
+    return;
+  }
+  if (!(0 <= lo && lo <= hi && hi <= out.length))
+    throw new Error(`sumPartsInOrder: range [${lo}, ${hi}) is outside 0..${out.length}`);
+  for (let p = 1; p < parts.length; p++)
+    k.addInto(out.byteOffset + 4 * lo, parts[p].byteOffset + 4 * lo, hi - lo);
+}
