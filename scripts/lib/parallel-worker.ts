@@ -11,10 +11,11 @@ import {
   disposeShardState,
   shardBackward,
   shardForward,
-  sumInOrder,
   type ShardInput,
   type ShardState,
 } from '../../src/model/parallel/shards';
+import { packBackwardWeights } from '../../src/model/gru-composite';
+import { sumPartsInOrder, type GradParts } from '../../src/model/parallel/sum-host';
 import { initNodeBackend } from './node-backend';
 import type { ModelConfig } from '../../src/model/types';
 
@@ -38,10 +39,14 @@ export type PoolRequest =
       id: number;
       dhN: Float32Array;
       dPre: Float32Array;
-      /** Sent with this thread's first backward request for model `id`. */
-      grads?: GradBuffers;
+      /**
+       * A model's gradient buffers, sent with this thread's first backward request for model `id`:
+       * thread k writes its shard's gradients into parts[k], all variables one after another in the
+       * weight layout; part 0 is also their sum.
+       */
+      grads?: GradParts;
     }
-  /** Sums the threads' gradients [lo, hi) in thread order (parts 0 .. parts - 1) into the sum buffer. */
+  /** Sums the threads' gradients [lo, hi) in thread order (parts 0 .. parts - 1) into part 0. */
   | { type: 'reduce'; id: number; lo: number; hi: number; parts: number }
   /** Joint-space embeddings of a shard of images [size, F] or of captions (time-major ids, lengths). */
   | {
@@ -61,21 +66,11 @@ export type PoolReply =
   | { type: 'dropped' }
   | { type: 'error'; message: string };
 
-/**
- * A model's gradient buffers, shared by the pool: one per thread (thread k writes its shard's gradients
- * into parts[k], all variables one after another in the weight layout), and the sum over them, whose
- * memory is thread 0's part (the sum starts as part 0).
- */
-export interface GradBuffers {
-  parts: SharedArrayBuffer[];
-  sum: SharedArrayBuffer;
-}
-
 interface Replica {
   model: OrderEmbeddingModel;
   weights: SharedArrayBuffer;
   layout: WeightLayout[];
-  grads?: GradBuffers;
+  grads?: GradParts;
   state?: ShardState;
 }
 
@@ -141,13 +136,15 @@ function handle(msg: PoolRequest): void {
       hN.buffer as ArrayBuffer,
       pre.buffer as ArrayBuffer,
     ]);
+    // While the main thread computes the loss over the whole batch, this thread would only wait: it
+    // packs the weights its backward pass multiplies by instead (the same products, the same digits).
+    packBackwardWeights(r.model.rnn);
     return;
   }
   if (msg.type === 'backward' && msg.grads) r.grads = msg.grads;
   if (msg.type === 'reduce') {
     if (!r.grads) throw new Error(`thread ${index}: no gradient buffers for model ${msg.id}`);
-    const parts = r.grads.parts.slice(0, msg.parts).map((b) => new Float32Array(b));
-    sumInOrder(parts, new Float32Array(r.grads.sum), msg.lo, msg.hi);
+    sumPartsInOrder(r.grads, msg.parts, msg.lo, msg.hi);
     reply({ type: 'reduce', ms: performance.now() - t0 });
     return;
   }
@@ -155,7 +152,7 @@ function handle(msg: PoolRequest): void {
   if (!r.grads) throw new Error(`thread ${index}: no gradient buffer for model ${msg.id}`);
   const state = r.state;
   r.state = undefined;
-  shardBackward(r.model, state, msg.dhN, msg.dPre, new Float32Array(r.grads.parts[index]));
+  shardBackward(r.model, state, msg.dhN, msg.dPre, r.grads.parts[index]);
   reply({ type: 'backward', ms: performance.now() - t0 });
 }
 

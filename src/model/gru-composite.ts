@@ -247,6 +247,22 @@ export function* inputGrads(
   return { x: dx, params: grads };
 }
 
+/**
+ * Has the wasm backend pack now the two weights that {@link backwardComposite} multiplies by as second
+ * operands (W_hh [3H, H] for d h_prev, W_ih [3H, D] for d x), with 1-row products: XNNPACK packs a
+ * product's second operand once per tensor and reuses it for every later product with that tensor, of
+ * any row count, until the tensor is freed. For a thread that would otherwise wait between its forward
+ * and backward passes (the Node pool's threads while the main thread computes the loss): W_hh's packing
+ * is ~30 ms at hidden 1024 (docs/benchmarks.md). Nothing on other backends (they do not pack).
+ */
+export function packBackwardWeights(layer: GruParts): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const { weight_hh: whh, weight_ih: wih } = layer.vars;
+  tf.tidy(() => {
+    for (const w of [whh, wih]) if (w) tf.matMul(tf.zeros([1, w.shape[0]]) as tf.Tensor2D, w as tf.Tensor2D); // [1, 3H] @ [3H, *]
+  });
+}
+
 /** Zeroed float64 column sums of a host LN backward over [rows, C] ('host-ln' path). */
 function newLnSums(C: number): LnGradSums {
   return { gain: new Float64Array(C), shift: new Float64Array(C), bias: new Float64Array(C) };

@@ -9,6 +9,8 @@ import {
   sumInGroups,
   type LnGruPath,
 } from '../../src/model/gru';
+import { packBackwardWeights } from '../../src/model/gru-composite';
+import { keepSpareHostLn, takeHostLnCache } from '../../src/model/gru-cache';
 import { runGruVector, type GruVectorInput } from '../../src/model/gru-vectors';
 import { loadTestVector, repoRoot, testVectorPath } from '../helpers/shared';
 import { expectClose, useBackend } from '../helpers/tf';
@@ -85,6 +87,29 @@ describe.each(['wasm', 'cpu'] as const)('host-ln path against the composite ops 
     layer.dispose();
   });
 
+  it("packing the backward's weights ahead (the pool's threads) changes no digit and keeps no tensor", () => {
+    const [T, B, D, H] = [5, 4, 7, 12];
+    for (const layer of [new LayerNormGRU(D, H, 4), new GRU(D, H, 4)]) {
+      const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 9) as tf.Tensor2D;
+      const run = (packFirst: boolean) => {
+        const f = layer.forward(x, [5, 2, 5, 1], { cache: true });
+        const before = tf.memory().numTensors;
+        if (packFirst) packBackwardWeights(layer);
+        expect(tf.memory().numTensors).toBe(before);
+        const g = layer.backward(f.cache!, null, dhN);
+        GruLayer.disposeCache(f.cache!);
+        const out = [g.x, ...layer.paramNames.map((n) => g.params[n]!)].map((t) => Array.from(t.dataSync()));
+        tf.dispose([f.hN, g.x, ...Object.values(g.params)]);
+        return out;
+      };
+      // Packed ahead, and packed in the backward pass itself (the weights' first product there).
+      expect(run(true)).toEqual(run(false));
+      tf.dispose([x, dhN]);
+      layer.dispose();
+    }
+  });
+
   it('the plain GRU takes the composite path and refuses host-ln', () => {
     const g = new GRU(3, 4);
     expect(g.path).toBe('composite');
@@ -154,6 +179,16 @@ describe('GRU behaviour', () => {
     );
     x.dispose();
     g.dispose();
+  });
+
+  it('reuses the spare host-LN arrays only for the same rows and width, not the same product', () => {
+    const spare = takeHostLnCache(30, 24); // 720 values, as [20, 36] has
+    keepSpareHostLn(spare);
+    const other = takeHostLnCache(20, 36);
+    expect(other).not.toBe(spare);
+    expect([other.ghHat.length, other.ghRstd.length, other.giRstd.length]).toEqual([720, 40, 40]);
+    keepSpareHostLn(spare);
+    expect(takeHostLnCache(30, 24)).toBe(spare);
   });
 
   it('keeps no tensors after construction and disposal, or after forward/backward', () => {
