@@ -33,6 +33,7 @@ import {
   type Shard,
   type StepLossOptions,
 } from '../../src/model/parallel/shards';
+import type { LossAndGrads } from '../../src/model/training/batch';
 import { makeGradParts, type GradParts } from '../../src/model/parallel/sum-host';
 import type { PoolReply, PoolRequest, WeightLayout } from './parallel-worker';
 
@@ -197,7 +198,7 @@ export class ParallelPool {
   /**
    * One step's loss (a scalar tensor) and the gradient of every variable (keyed by tf.Variable name) of
    * `model` on a batch, computed over the threads: OrderEmbeddingModel.lossAndGrads's result, up to the
-   * order of the sums over the batch.
+   * order of the sums over the batch; with the gradients' global norm (float64 sums of squares).
    */
   lossAndGrads(
     model: OrderEmbeddingModel,
@@ -205,7 +206,7 @@ export class ParallelPool {
     ids: Int32Array,
     lengths: ArrayLike<number>,
     opts: StepLossOptions = {},
-  ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  ): LossAndGrads {
     if (this.closed) throw new Error('parallel pool: already closed');
     const B = lengths.length;
     if (features.shape[0] !== B)
@@ -285,7 +286,7 @@ export class ParallelPool {
       'backward',
     );
     phase.backward += lap();
-    this.exchange(
+    const reduced = this.exchange(
       splitBatch(P, shards.length).map((range): PoolRequest => ({
         type: 'reduce',
         id: attached.id,
@@ -302,9 +303,11 @@ export class ParallelPool {
       const { offset, length } = attached.layout[i];
       grads[v.name] = tf.tensor(sum.subarray(offset, offset + length), v.shape, 'float32');
     });
+    // The global norm from the threads' sums of squares of their ranges, added in thread order.
+    const gradNorm = Math.sqrt(reduced.reduce((total, r) => total + r.squares, 0));
     phase.main += lap();
     this.stepsRun++;
-    return { loss: head.loss, grads };
+    return { loss: head.loss, grads, gradNorm };
   }
 
   /**

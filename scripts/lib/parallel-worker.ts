@@ -46,7 +46,10 @@ export type PoolRequest =
        */
       grads?: GradParts;
     }
-  /** Sums the threads' gradients [lo, hi) in thread order (parts 0 .. parts - 1) into part 0. */
+  /**
+   * Sums the threads' gradients [lo, hi) in thread order (parts 0 .. parts - 1) into part 0; answers
+   * with the sum of squares of that range (the step's gradient norm, in part).
+   */
   | { type: 'reduce'; id: number; lo: number; hi: number; parts: number }
   /** Joint-space embeddings of a shard of images [size, F] or of captions (time-major ids, lengths). */
   | {
@@ -61,7 +64,7 @@ export type PoolRequest =
 export type PoolReply =
   | { type: 'forward'; hN: Float32Array; pre: Float32Array; ms: number }
   | { type: 'backward'; ms: number }
-  | { type: 'reduce'; ms: number }
+  | { type: 'reduce'; squares: number; ms: number }
   | { type: 'embed'; rows: Float32Array; ms: number }
   | { type: 'dropped' }
   | { type: 'error'; message: string };
@@ -144,8 +147,8 @@ function handle(msg: PoolRequest): void {
   if (msg.type === 'backward' && msg.grads) r.grads = msg.grads;
   if (msg.type === 'reduce') {
     if (!r.grads) throw new Error(`thread ${index}: no gradient buffers for model ${msg.id}`);
-    sumPartsInOrder(r.grads, msg.parts, msg.lo, msg.hi);
-    reply({ type: 'reduce', ms: performance.now() - t0 });
+    const squares = sumPartsInOrder(r.grads, msg.parts, msg.lo, msg.hi);
+    reply({ type: 'reduce', squares, ms: performance.now() - t0 });
     return;
   }
   if (!r.state) throw new Error(`thread ${index}: backward without a forward pass`);

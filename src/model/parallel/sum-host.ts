@@ -4,7 +4,9 @@
  * of one shared WebAssembly memory and ./sumHost.wat adds them four floats at a time, ~5x the JS loop
  * (2.7 M floats: 0.8 vs 4.4 ms alone on the 2-core machine; a 2-thread step's sum phase at hidden 1024:
  * docs/benchmarks.md). Elsewhere, or when the buffers would not fit in 2 GiB, they are separate
- * SharedArrayBuffers and the JS loop sums them.
+ * SharedArrayBuffers and the JS loop sums them. Each thread also squares its range of the sum (in the
+ * module, as it adds the last part), so that the step's gradient norm comes with its gradients: one
+ * pass over them on the main thread fewer.
  */
 import { sumInOrder } from './shards';
 import { SUM_HOST_WASM } from './sumHost.wasm-bytes';
@@ -19,7 +21,8 @@ export interface GradParts {
 }
 
 interface SumExports {
-  addInto(out: number, part: number, n: number): void;
+  addInto(out: number, part: number, n: number): number;
+  squares(p: number, n: number): number;
 }
 
 /** Largest memory the module's byte offsets (i32) address safely. */
@@ -76,18 +79,44 @@ export function makeGradParts(threads: number, P: number, simd = true): GradPart
 /**
  * parts[0][lo, hi) += parts[1][lo, hi) + ... + parts[n - 1][lo, hi), added in that order (n = `count`
  * parts, the threads that took part in the step): {@link sumInOrder} into part 0, with the module when
- * the parts share its memory.
+ * the parts share its memory. Returns the sum of squares of the result's range ({@link squaresOf}'s
+ * digits), which the module takes in the same pass as the last addition.
  */
-export function sumPartsInOrder(g: GradParts, count: number, lo: number, hi: number): void {
+export function sumPartsInOrder(g: GradParts, count: number, lo: number, hi: number): number {
   const parts = g.parts.slice(0, count);
   const out = parts[0];
   const k = g.memory && kernel(g.memory);
-  if (!k) {
-    sumInOrder(parts, out, lo, hi);
-    return;
+  if (!k || count < 2) {
+    if (count > 1) sumInOrder(parts, out, lo, hi);
+    return squaresOf(g, lo, hi);
   }
-  if (!(0 <= lo && lo <= hi && hi <= out.length))
-    throw new Error(`sumPartsInOrder: range [${lo}, ${hi}) is outside 0..${out.length}`);
+  checkRange('sumPartsInOrder', lo, hi, out.length);
+  let squares = 0;
   for (let p = 1; p < parts.length; p++)
-    k.addInto(out.byteOffset + 4 * lo, parts[p].byteOffset + 4 * lo, hi - lo);
+    squares = k.addInto(out.byteOffset + 4 * lo, parts[p].byteOffset + 4 * lo, hi - lo);
+  return squares;
+}
+
+/**
+ * The sum of squares of part 0's [lo, hi) in float64 (each square exact). Four lanes over the quads,
+ * (l0 + l1) + (l2 + l3), then the tail in order, in the module and in the JS loop alike: the same
+ * digits either way.
+ */
+export function squaresOf(g: GradParts, lo: number, hi: number): number {
+  const a = g.parts[0];
+  checkRange('squaresOf', lo, hi, a.length);
+  const k = g.memory && kernel(g.memory);
+  if (k) return k.squares(a.byteOffset + 4 * lo, hi - lo);
+  const lanes = [0, 0, 0, 0];
+  const quadsEnd = lo + ((hi - lo) & ~3);
+  let i = lo;
+  for (; i < quadsEnd; i += 4) for (let l = 0; l < 4; l++) lanes[l] += a[i + l] * a[i + l];
+  let total = lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
+  for (; i < hi; i++) total += a[i] * a[i];
+  return total;
+}
+
+function checkRange(what: string, lo: number, hi: number, length: number): void {
+  if (!(0 <= lo && lo <= hi && hi <= length))
+    throw new Error(`${what}: range [${lo}, ${hi}) is outside 0..${length}`);
 }

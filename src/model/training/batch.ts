@@ -14,8 +14,12 @@ import type { Teacher } from '../distill';
 import type { TrainingCaptions } from './captions';
 import type { Batch, BatchSampler } from './sampler';
 
-/** A batch's loss (a scalar left on the device) and the gradient of every weight. */
-export type LossAndGrads = { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
+/**
+ * A batch's loss (a scalar left on the device) and the gradient of every weight; with their global
+ * norm when whoever computed them has it already (the Node pool's threads square their range of the
+ * gradient sum as they add it), which the host update then takes instead of computing it.
+ */
+export type LossAndGrads = { loss: tf.Scalar; grads: Record<string, tf.Tensor>; gradNorm?: number };
 
 /** What a batch's pass reads from its trainer, as it is when the pass starts. */
 export interface BatchParts {

@@ -74,18 +74,18 @@ export function clipAndApply(
 
 /**
  * The host step's update once its loss and gradients are there: the loss and the gradient norm read
- * back, the divergence check, the clipped update; frees the loss and the gradients. Divergence throws
+ * back (the norm computed here unless it came with the gradients), the divergence check, the clipped update; frees the loss and the gradients. Divergence throws
  * TrainingDivergedError for `step` (1-based) before the update: the weights and Adam's moments stay
  * those of the last good step (a checkpoint taken now resumes from there).
  */
 export function applyOnHost(
   optimizer: tf.AdamOptimizer,
-  { loss: lossT, grads }: LossAndGrads,
+  { loss: lossT, grads, gradNorm: known }: LossAndGrads,
   clip: number,
   step: number,
 ): { loss: number; gradNorm: number } {
   const loss = readSyncAndDispose(lossT)[0];
-  const gradNorm = gradientNorm(grads);
+  const gradNorm = known ?? gradientNorm(grads);
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     tf.dispose(Object.values(grads));
     throw new TrainingDivergedError(step, loss, gradNorm);
