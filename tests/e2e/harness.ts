@@ -159,11 +159,13 @@ export interface SuiteOptions {
   report?: ConsoleProblem;
   /** Serve as on a user's machine: ORDEREMBED_SHARED points at an empty folder while the suite runs. */
   withoutShared?: boolean;
+  /** Open the suite's page (default); false for a suite whose tests each open their own contexts. */
+  page?: boolean;
 }
 
 export interface BrowserSuite {
   readonly served: Served;
-  /** One context for the suite's page (fresh contexts: `served.browser.newContext()`). */
+  /** One context for the suite's page (fresh contexts: `served.browser.newContext()`); not with page: false. */
   readonly context: BrowserContext;
   readonly page: Page;
   /** What `watchProblems` saw on `page`. */
@@ -176,7 +178,7 @@ export interface BrowserSuite {
  * all (and restore ORDEREMBED_SHARED). The fields throw until the suite has started.
  */
 export function browserSuite(opts: SuiteOptions = {}): BrowserSuite {
-  let started: Omit<BrowserSuite, 'problems'> | undefined;
+  let started: Partial<Omit<BrowserSuite, 'problems'>> | undefined;
   const problems: string[] = [];
   const saved = process.env.ORDEREMBED_SHARED;
   const empty = opts.withoutShared ? mkdtempSync(join(os.tmpdir(), 'orderembed-no-shared-')) : undefined;
@@ -185,6 +187,10 @@ export function browserSuite(opts: SuiteOptions = {}): BrowserSuite {
     // Read by the static-files plugin when the preview server starts.
     if (empty) process.env.ORDEREMBED_SHARED = empty;
     served = await serveAndLaunch(opts.flags, opts.outDir);
+    if (opts.page === false) {
+      started = { served };
+      return;
+    }
     const context = await served.browser.newContext({
       viewport: opts.viewport ?? { width: 1280, height: 900 },
     });
@@ -201,7 +207,9 @@ export function browserSuite(opts: SuiteOptions = {}): BrowserSuite {
   type Started = Omit<BrowserSuite, 'problems'>;
   const get = <K extends keyof Started>(k: K): Started[K] => {
     if (!started) throw new Error(`browser suite: ${k} is not there before the suite starts`);
-    return started[k];
+    const v = started[k];
+    if (!v) throw new Error(`browser suite: no ${k} (the suite was made with page: false)`);
+    return v as Started[K];
   };
   return {
     get served() {

@@ -85,7 +85,8 @@ function editHeaders(match: (url: URL) => boolean, edit: (headers: Record<string
 }
 
 describe('threads in the browser', () => {
-  const suite = browserSuite();
+  // Each test opens its own contexts (headers and URLs of its own): no suite page.
+  const suite = browserSuite({ page: false });
   const contexts: BrowserContext[] = [];
 
   afterAll(async () => {
