@@ -83,6 +83,8 @@ export function makeGradParts(threads: number, P: number, simd = true): GradPart
  * digits), which the module takes in the same pass as the last addition.
  */
 export function sumPartsInOrder(g: GradParts, count: number, lo: number, hi: number): number {
+  if (!(Number.isInteger(count) && count >= 1 && count <= g.parts.length))
+    throw new Error(`sumPartsInOrder: ${count} parts of ${g.parts.length}`);
   const parts = g.parts.slice(0, count);
   const out = parts[0];
   const k = g.memory && kernel(g.memory);

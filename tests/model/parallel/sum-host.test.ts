@@ -92,5 +92,7 @@ describe("the threads' gradient sum (src/model/parallel/sumHost.wat)", () => {
     const g = makeGradParts(2, 8);
     expect(() => sumPartsInOrder(g, 2, 4, 9)).toThrow(/range \[4, 9\) is outside 0..8/);
     expect(() => squaresOf(g, 0, 9)).toThrow(/squaresOf: range \[0, 9\) is outside 0..8/);
+    expect(() => sumPartsInOrder(g, 3, 0, 8)).toThrow(/sumPartsInOrder: 3 parts of 2/);
+    expect(() => sumPartsInOrder(g, 0, 0, 8)).toThrow(/sumPartsInOrder: 0 parts of 2/);
   });
 });
