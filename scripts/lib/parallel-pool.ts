@@ -2,8 +2,9 @@
  * Data parallelism over Node's worker_threads for the headless trainer and `compare` (`--threads N`):
  * each training step's batch is cut into N shards, one per thread; the threads embed their shards, the
  * main thread computes the in-batch loss over the whole batch once and hands each thread its rows of the
- * gradient, the threads backpropagate, and the main thread sums their gradients in thread order, then
- * clips and applies Adam as usual (the scheme and its guarantees: src/model/parallel/shards.ts).
+ * gradient, the threads backpropagate and then sum their gradients in thread order, each a range of the
+ * parameters, with the range's share of the gradient norm (src/model/parallel/sum-host.ts); the main
+ * thread clips and applies Adam as usual (the scheme and its guarantees: src/model/parallel/shards.ts).
  *
  * Why not tfjs's threaded wasm: tfjs 4.22 turns it off in Node (WASM_HAS_MULTITHREAD_SUPPORT is false
  * there) and loads its pthread workers from blob: URLs, which Node's worker_threads cannot start; it can
