@@ -1,6 +1,6 @@
 /**
- * The WebAssembly SIMD modules of the host kernels (lnHost.wat, ovHost.wat, ../training/adamHost.wat) are
- * shipped as base64 strings (`npm run build:wasm` writes the *.wasm-bytes.ts files), so that the page,
+ * The WebAssembly SIMD modules of the host kernels (lnHost.wat, ovHost.wat, ../training/adamHost.wat,
+ * ../parallel/sumHost.wat) are shipped as base64 strings (`npm run build:wasm` writes the *.wasm-bytes.ts files), so that the page,
  * the worker, Node and the tests load them with no fetch and no bundler plugin.
  */
 
@@ -27,8 +27,41 @@ export function lazyInstance<T>(base64: string): () => T | null {
   };
 }
 
+/**
+ * A getter of the exports of a module that imports its memory (`env.memory`), instantiated on each
+ * memory at its first call with it and kept for that memory; null where this runtime cannot compile the
+ * module (no WebAssembly SIMD) or the memory does not fit the import (its limits, shared or not).
+ */
+export function memoryInstance<T>(base64: string): (memory: WebAssembly.Memory) => T | null {
+  let compiled: WebAssembly.Module | null | undefined; // undefined: not tried yet
+  const instances = new WeakMap<WebAssembly.Memory, T>();
+  return (memory) => {
+    const known = instances.get(memory);
+    if (known) return known;
+    if (compiled === undefined) {
+      try {
+        compiled = wasmModule(base64);
+      } catch {
+        compiled = null;
+      }
+    }
+    if (!compiled) return null;
+    let exports: T;
+    try {
+      exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as T;
+    } catch {
+      return null; // a memory whose limits the import does not take
+    }
+    instances.set(memory, exports);
+    return exports;
+  };
+}
+
 /** Largest memory a call may ask for: 2 GiB, so that every byte offset is a non-negative i32. */
-const MAX_BYTES = 2 ** 31;
+export const MAX_BYTES = 2 ** 31;
+
+/** A WebAssembly memory page, in bytes. */
+export const WASM_PAGE = 65536;
 
 /** Successive regions of a module's memory, in bytes, each aligned to 16 (v128 loads). */
 export class MemoryLayout {
@@ -44,7 +77,7 @@ export class MemoryLayout {
     const short = this.end - memory.buffer.byteLength;
     if (short > 0) {
       try {
-        memory.grow(Math.ceil(short / 65536));
+        memory.grow(Math.ceil(short / WASM_PAGE));
       } catch {
         return null;
       }

@@ -10,7 +10,7 @@
  */
 import { sumInOrder } from './shards';
 import { SUM_HOST_WASM } from './sumHost.wasm-bytes';
-import { wasmModule } from '../kernels/wasm-module';
+import { MAX_BYTES, memoryInstance, WASM_PAGE } from '../kernels/wasm-module';
 
 /** The gradient buffers of `parts.length` threads, P floats each, as the pool shares them. */
 export interface GradParts {
@@ -25,33 +25,8 @@ interface SumExports {
   squares(p: number, n: number): number;
 }
 
-/** Largest memory the module's byte offsets (i32) address safely. */
-const MAX_BYTES = 2 ** 31;
-const PAGE = 65536;
-
-let compiled: WebAssembly.Module | null | undefined; // undefined: not tried yet
-const instances = new WeakMap<WebAssembly.Memory, SumExports>();
-
-/** The module instantiated on `memory`, or null where this runtime cannot (no SIMD, no shared memory). */
-function kernel(memory: WebAssembly.Memory): SumExports | null {
-  let k = instances.get(memory);
-  if (k) return k;
-  if (compiled === undefined) {
-    try {
-      compiled = wasmModule(SUM_HOST_WASM);
-    } catch {
-      compiled = null;
-    }
-  }
-  if (!compiled) return null;
-  try {
-    k = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SumExports;
-  } catch {
-    return null; // a memory the import does not take
-  }
-  instances.set(memory, k);
-  return k;
-}
+/** The module on a memory that holds the parts, or null where it cannot run (no SIMD, no shared memory). */
+const kernel = memoryInstance<SumExports>(SUM_HOST_WASM);
 
 /** Buffers for `threads` threads' gradients of P floats each, zeroed. */
 export function makeGradParts(threads: number, P: number, simd = true): GradParts {
@@ -59,7 +34,7 @@ export function makeGradParts(threads: number, P: number, simd = true): GradPart
   const total = threads * bytes;
   if (simd && total > 0 && total <= MAX_BYTES) {
     try {
-      const pages = Math.ceil(total / PAGE);
+      const pages = Math.ceil(total / WASM_PAGE);
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
       if (kernel(memory))
         return {

@@ -30,7 +30,7 @@
  */
 import * as tf from '../tf';
 import { ADAM_HOST_WASM, ADAM_HOST_WASM_SHARED } from './adamHost.wasm-bytes';
-import { wasmModule } from '../kernels/wasm-module';
+import { memoryInstance } from '../kernels/wasm-module';
 import type { AdamInternals } from './update';
 
 export interface AdamExports {
@@ -64,32 +64,14 @@ interface WasmBackend {
   refCount(dataId: unknown): number;
 }
 
-/** Per build (plain or shared memory): undefined, not compiled yet; null, this runtime cannot. */
-const compiled = new Map<boolean, WebAssembly.Module | null>();
-const instances = new WeakMap<WebAssembly.Memory, AdamExports>();
+/** The build for a plain memory and the one for a shared memory (tfjs's threaded build). */
+const plainKernel = memoryInstance<AdamExports>(ADAM_HOST_WASM);
+const sharedKernel = memoryInstance<AdamExports>(ADAM_HOST_WASM_SHARED);
 
 /** The module instantiated on `memory` (the build that matches it), or null where it cannot be. */
 export function adamKernel(memory: WebAssembly.Memory): AdamExports | null {
-  let k = instances.get(memory);
-  if (k) return k;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  if (!compiled.has(shared)) {
-    try {
-      const base64 = shared ? ADAM_HOST_WASM_SHARED : ADAM_HOST_WASM;
-      compiled.set(shared, wasmModule(base64));
-    } catch {
-      compiled.set(shared, null);
-    }
-  }
-  const module = compiled.get(shared);
-  if (!module) return null;
-  try {
-    k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as AdamExports;
-  } catch {
-    return null; // a memory whose limits the import does not take
-  }
-  instances.set(memory, k);
-  return k;
+  return (shared ? sharedKernel : plainKernel)(memory);
 }
 
 /** The wasm backend's memory and the kernel on it, or null. */
