@@ -6,7 +6,8 @@
  *   src/model/training/adamHost.wat -> adamHost.wasm-bytes.ts (Adam in one pass on tfjs's wasm heap;
  *     two builds: one for a plain memory, one for the shared memory of tfjs's threaded build)
  *   src/model/parallel/sumHost.wat -> sumHost.wasm-bytes.ts (the Node pool's in-order gradient sum)
- * Their tests (ln-host-wasm, ov-host-wasm, training/adam-host, parallel/sum-host) fail when text and bytes disagree.
+ * Their tests (ln-host-wasm, ov-host-wasm, training/adam-host, parallel/sum-host) fail when text and
+ * bytes disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

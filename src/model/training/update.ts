@@ -74,9 +74,10 @@ export function clipAndApply(
 
 /**
  * The host step's update once its loss and gradients are there: the loss and the gradient norm read
- * back (the norm computed here unless it came with the gradients), the divergence check, the clipped update; frees the loss and the gradients. Divergence throws
- * TrainingDivergedError for `step` (1-based) before the update: the weights and Adam's moments stay
- * those of the last good step (a checkpoint taken now resumes from there).
+ * back (the norm computed here unless it came with the gradients), the divergence check, the clipped
+ * update; frees the loss and the gradients. Divergence throws TrainingDivergedError for `step`
+ * (1-based) before the update: the weights and Adam's moments stay those of the last good step (a
+ * checkpoint taken now resumes from there).
  */
 export function applyOnHost(
   optimizer: tf.AdamOptimizer,
