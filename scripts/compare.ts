@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   // --threads: each step's batch in shards over worker_threads (scripts/lib/parallel-pool.ts), one pool
   // for all runs (they step in turn); 1 starts none.
   const threads = a.threads ?? defaultThreadCount();
-  const pool = threads > 1 ? await ParallelPool.start(threads, 'wasm') : undefined;
+  const pool =
+    threads > 1 ? await ParallelPool.start(threads, 'wasm', { onFailure: (m) => console.log(m) }) : undefined;
   for (const tr of trainers) pool?.attach(tr);
   const stepsPerEpoch = trainers[0].stepsPerEpoch;
   const steps = a.steps !== undefined ? a.steps : trainers[0].stepsForEpochs(a.epochs);

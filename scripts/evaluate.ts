@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     for (const f of folders) runs.push(importModel(readRunFolder(f)));
     // --threads: the embedding passes in shards over worker_threads (scripts/lib/parallel-pool.ts).
     const threads = a.threads ?? defaultThreadCount();
-    pool = threads > 1 ? await ParallelPool.start(threads, a.backend) : undefined;
+    pool = threads > 1 ? await ParallelPool.start(threads, a.backend, { onFailure: log }) : undefined;
     for (const r of runs) pool?.attachModel(r.model);
     const { config } = runs[0];
     runs.forEach((r, i) => {

@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   if (cp) trainer.restore(cp); // checks the dataset and configuration against the checkpoint's
   // --threads: each step's batch in shards over worker_threads (scripts/lib/parallel-pool.ts); 1 starts none.
   const threads = a.threads ?? defaultThreadCount();
-  const pool = threads > 1 ? await ParallelPool.start(threads, a.backend) : undefined;
+  const pool = threads > 1 ? await ParallelPool.start(threads, a.backend, { onFailure: log }) : undefined;
   pool?.attach(trainer);
   const { model, train } = trainer.config;
   const ro = resumed?.resume;

@@ -16,6 +16,11 @@
  * answers, and reads the answer with receiveMessageOnPort. The threads get the step's weights through a
  * SharedArrayBuffer the main thread writes before each step, so whatever changes the main model
  * (Adam, restore, initFrom, averaged weights) reaches them.
+ *
+ * A thread that fails (an error in its step, an exit, no answer) ends the pool, not the run: the step it
+ * failed in, and every one after, is computed on the main thread from the same weights (no update was
+ * applied), so no progress is lost; `onFailure` says so once. A thread reports its own exit (uncaught
+ * exception, process.exit) before it goes, which wakes a main thread waiting in the middle of a step.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -52,6 +57,8 @@ const MIN_EMBED_ROWS = 16;
 interface Thread {
   worker: Worker;
   port: MessagePort;
+  /** Why the thread is gone, once its 'exit' or 'error' event has been seen (between steps). */
+  gone?: string;
   /** Models this thread holds a replica of, and those it has the gradient buffers of. */
   serves: Set<number>;
   hasGrads: Set<number>;
@@ -65,6 +72,17 @@ interface Attached {
   grads?: GradParts;
 }
 
+/** Options of {@link ParallelPool.start}. */
+export interface PoolOptions {
+  /** Told once, when a thread fails and the models go on on the main thread (default: to stderr). */
+  onFailure?: (message: string) => void;
+  /** The threads' module (default ./parallel-worker.ts; tests wrap it to make a thread fail). */
+  threadModule?: URL;
+}
+
+/** A failure of the pool's threads (not of the step's input): the step can be computed without them. */
+export class PoolFailure extends Error {}
+
 /** The tsx loader for the threads (the scripts run as TypeScript, and so do the tests). */
 function tsxApiUrl(): string {
   const require = createRequire(import.meta.url);
@@ -77,6 +95,8 @@ export class ParallelPool {
   private readonly models = new WeakMap<OrderEmbeddingModel, Attached>();
   private nextId = 0;
   private closed = false;
+  /** Why the pool stopped serving its models (set once, by the first thread that failed). */
+  private failed?: string;
   /** Steps, and embedding batches, computed over the threads so far. */
   stepsRun = 0;
   embedsRun = 0;
@@ -92,9 +112,15 @@ export class ParallelPool {
   private constructor(
     private readonly threads: Thread[],
     signal: Int32Array,
+    private readonly onFailure: (message: string) => void,
   ) {
     this.signal = signal;
     this.busyMs = threads.map(() => 0);
+  }
+
+  /** Why the threads stopped serving (after a failure; the models then run on the main thread). */
+  get failure(): string | undefined {
+    return this.failed;
   }
 
   /** Thread count. */
@@ -103,10 +129,14 @@ export class ParallelPool {
   }
 
   /** Starts `n` threads (n >= 2), each with the `backend` tfjs backend; rejects naming a thread that fails. */
-  static async start(n: number, backend: 'wasm' | 'cpu' = 'wasm'): Promise<ParallelPool> {
+  static async start(
+    n: number,
+    backend: 'wasm' | 'cpu' = 'wasm',
+    options: PoolOptions = {},
+  ): Promise<ParallelPool> {
     if (!(Number.isInteger(n) && n >= 2)) throw new Error(`parallel pool: needs 2 or more threads, got ${n}`);
     const signal = new Int32Array(new SharedArrayBuffer(4 * n));
-    const entry = new URL('./parallel-worker.ts', import.meta.url).href;
+    const entry = (options.threadModule ?? new URL('./parallel-worker.ts', import.meta.url)).href;
     const boot =
       `import(${JSON.stringify(tsxApiUrl())})` +
       `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
@@ -137,8 +167,34 @@ export class ParallelPool {
       await Promise.all(threads.map((t) => t.worker.terminate()));
       throw e;
     }
-    for (const t of threads) t.worker.removeAllListeners();
-    return new ParallelPool(threads, signal);
+    threads.forEach((t, k) => {
+      t.worker.removeAllListeners();
+      // Kept for the pool's life: an 'error' event without a listener would end the process.
+      t.worker.on('error', (e) => (t.gone ??= `thread ${k} failed: ${e.message}`));
+      t.worker.on('exit', (code) => (t.gone ??= `thread ${k} exited with code ${code}`));
+    });
+    const onFailure = options.onFailure ?? ((m: string) => process.stderr.write(`${m}\n`));
+    return new ParallelPool(threads, signal, onFailure);
+  }
+
+  /**
+   * `pooled()`, or, once the threads have failed (now or before), `alone()`: the same computation on the
+   * main thread. Only a {@link PoolFailure} switches; an error in the input is thrown as it is.
+   */
+  private orAlone<T>(pooled: () => T, alone: () => T): T {
+    if (this.failed === undefined) {
+      try {
+        return pooled();
+      } catch (e) {
+        if (!(e instanceof PoolFailure)) throw e;
+        this.failed = e.message;
+        this.onFailure(
+          `threads: ${e.message}; going on with one thread from the same weights (the step is taken again here, nothing is lost)`,
+        );
+        void this.close();
+      }
+    }
+    return alone();
   }
 
   /**
@@ -149,26 +205,44 @@ export class ParallelPool {
   attach(trainer: Trainer): void {
     const model = trainer.model;
     this.attachModel(model);
-    const run = (
-      features: tf.Tensor2D,
-      ids: Int32Array,
-      lengths: ArrayLike<number>,
-      opts: StepLossOptions = {},
-    ) => this.lossAndGrads(model, features, ids, lengths, opts);
-    const m = model as unknown as Record<string, unknown>;
-    m.lossAndGrads = (...args: Parameters<typeof run>) => {
-      const { loss, grads } = run(...args);
-      const value = loss.dataSync()[0];
-      loss.dispose();
-      return { loss: value, grads };
+    type Args = [features: tf.Tensor2D, ids: Int32Array, lengths: ArrayLike<number>, opts?: StepLossOptions];
+    const run = (...args: Args) => this.lossAndGrads(model, ...args);
+    // The model's own methods, for the steps after a failure of the threads.
+    const own = {
+      lossAndGrads: model.lossAndGrads.bind(model),
+      onDevice: 'lossAndGradsOnDevice' in model ? model.lossAndGradsOnDevice.bind(model) : undefined,
+      pass: 'lossAndGradsPass' in model ? model.lossAndGradsPass.bind(model) : undefined,
     };
-    if ('lossAndGradsOnDevice' in model) m.lossAndGradsOnDevice = run;
-    if ('lossAndGradsPass' in model)
+    const m = model as unknown as Record<string, unknown>;
+    m.lossAndGrads = (...args: Args) =>
+      this.orAlone(
+        () => {
+          const { loss, grads } = run(...args);
+          const value = loss.dataSync()[0];
+          loss.dispose();
+          return { loss: value, grads };
+        },
+        () => own.lossAndGrads(...args),
+      );
+    const { onDevice, pass } = own;
+    if (onDevice)
+      m.lossAndGradsOnDevice = (...args: Args) =>
+        this.orAlone(
+          () => run(...args),
+          () => onDevice(...args),
+        );
+    if (pass) {
       // A pass (src/model/ops.ts) that does its work without yielding: the step waits on the threads.
-      // eslint-disable-next-line require-yield
-      m.lossAndGradsPass = function* (...args: Parameters<typeof run>) {
-        return run(...args);
+      // After a failure, the model's own pass (which may yield) from the start.
+      const pooled = (args: Args) =>
+        this.orAlone<LossAndGrads | undefined>(
+          () => run(...args),
+          () => undefined,
+        );
+      m.lossAndGradsPass = function* (...args: Args) {
+        return pooled(args) ?? (yield* pass(...args));
       };
+    }
   }
 
   /**
@@ -184,22 +258,30 @@ export class ParallelPool {
       const n = features.shape[0];
       if (n < MIN_EMBED_ROWS || features.rank !== 2 || features.shape[1] !== F) return own.images(features);
       const data = features.dataSync() as Float32Array;
-      return this.embedRows(model, n, (s) => ({ images: sliceRows(data, F, s) }));
+      return this.orAlone(
+        () => this.embedRows(model, n, (s) => ({ images: sliceRows(data, F, s) })),
+        () => own.images(features),
+      );
     };
     m.embedCaptions = (ids: Int32Array, lengths: ArrayLike<number>): tf.Tensor2D => {
       const n = lengths.length;
       if (n < MIN_EMBED_ROWS) return own.captions(ids, lengths);
       const list = Array.from(lengths);
-      return this.embedRows(model, n, (s) => ({
-        captions: { ids: sliceTimeMajor(ids, n, s), lengths: list.slice(s.start, s.start + s.size) },
-      }));
+      return this.orAlone(
+        () =>
+          this.embedRows(model, n, (s) => ({
+            captions: { ids: sliceTimeMajor(ids, n, s), lengths: list.slice(s.start, s.start + s.size) },
+          })),
+        () => own.captions(ids, lengths),
+      );
     };
   }
 
   /**
    * One step's loss (a scalar tensor) and the gradient of every variable (keyed by tf.Variable name) of
    * `model` on a batch, computed over the threads: OrderEmbeddingModel.lossAndGrads's result, up to the
-   * order of the sums over the batch; with the gradients' global norm (float64 sums of squares).
+   * order of the sums over the batch; with the gradients' global norm (float64 sums of squares). Throws
+   * a {@link PoolFailure} when a thread fails (the attached models then compute the step themselves).
    */
   lossAndGrads(
     model: OrderEmbeddingModel,
@@ -208,7 +290,7 @@ export class ParallelPool {
     lengths: ArrayLike<number>,
     opts: StepLossOptions = {},
   ): LossAndGrads {
-    if (this.closed) throw new Error('parallel pool: already closed');
+    if (this.closed) throw new PoolFailure(this.failed ?? 'the pool is closed');
     const B = lengths.length;
     if (features.shape[0] !== B)
       throw new Error(`batch: ${features.shape[0]} images but ${B} captions; expected one caption per image`);
@@ -380,13 +462,15 @@ export class ParallelPool {
   }
 
   /**
-   * Posts request k to thread k and waits for every answer, in thread order; a thread's error is thrown
-   * (after all have answered, so that none is left mid-step).
+   * Posts request k to thread k and waits for every answer, in thread order; a thread's error, exit or
+   * silence is thrown as a {@link PoolFailure} (after all have answered, so that none is left mid-step).
    */
   private exchange<T extends PoolReply['type']>(
     requests: PoolRequest[],
     want: T,
   ): Extract<PoolReply, { type: T }>[] {
+    const gone = this.threads.find((t) => t.gone)?.gone;
+    if (gone) throw new PoolFailure(gone);
     const seen = requests.map((_, k) => Atomics.load(this.signal, k));
     requests.forEach((r, k) => this.threads[k].port.postMessage(r));
     const replies = requests.map((_, k) => this.receive(k, seen[k]));
@@ -394,10 +478,9 @@ export class ParallelPool {
       if ('ms' in r) this.busyMs[k] += r.ms;
     });
     const failed = replies.find((r) => r.type === 'error');
-    if (failed?.type === 'error') throw new Error(`parallel step: ${failed.message}`);
+    if (failed?.type === 'error') throw new PoolFailure(failed.message);
     return replies.map((r, k) => {
-      if (r.type !== want)
-        throw new Error(`parallel step: thread ${k} answered '${r.type}', expected '${want}'`);
+      if (r.type !== want) throw new PoolFailure(`thread ${k} answered '${r.type}', expected '${want}'`);
       return r as Extract<PoolReply, { type: T }>;
     });
   }
@@ -409,7 +492,7 @@ export class ParallelPool {
       const got = receiveMessageOnPort(this.threads[k].port);
       if (got) return got.message as PoolReply;
       if (Date.now() - t0 > ANSWER_TIMEOUT_MS)
-        throw new Error(`parallel step: thread ${k} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
+        throw new PoolFailure(`thread ${k} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
       // Returns at once when the thread has answered since `seen`; else sleeps until it does (or 1 s).
       if (Atomics.load(this.signal, k) === seen) Atomics.wait(this.signal, k, seen, 1000);
       else seen = Atomics.load(this.signal, k);

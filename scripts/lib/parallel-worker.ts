@@ -58,15 +58,13 @@ export type PoolRequest =
       model?: { config: ModelConfig; weights: SharedArrayBuffer; layout: WeightLayout[] };
       images?: Float32Array;
       captions?: { ids: Int32Array; lengths: number[] };
-    }
-  | { type: 'drop'; id: number };
+    };
 
 export type PoolReply =
   | { type: 'forward'; hN: Float32Array; pre: Float32Array; ms: number }
   | { type: 'backward'; ms: number }
   | { type: 'reduce'; squares: number; ms: number }
   | { type: 'embed'; rows: Float32Array; ms: number }
-  | { type: 'dropped' }
   | { type: 'error'; message: string };
 
 interface Replica {
@@ -101,14 +99,6 @@ function loadWeights(r: Replica): void {
 
 function handle(msg: PoolRequest): void {
   const t0 = performance.now();
-  if (msg.type === 'drop') {
-    const r = replicas.get(msg.id);
-    if (r?.state) disposeShardState(r.state);
-    r?.model.dispose();
-    replicas.delete(msg.id);
-    reply({ type: 'dropped' });
-    return;
-  }
   let r = replicas.get(msg.id);
   if (!r && (msg.type === 'forward' || msg.type === 'embed') && msg.model) {
     const { config, weights, layout } = msg.model;
@@ -159,7 +149,20 @@ function handle(msg: PoolRequest): void {
   reply({ type: 'backward', ms: performance.now() - t0 });
 }
 
+/**
+ * A thread that ends (an uncaught exception, process.exit) says so as its last answer: the main thread
+ * may be waiting for it in the middle of a step, where it cannot see the Worker's 'exit' event.
+ */
+function reportExit(): void {
+  let fatal = '';
+  process.on('uncaughtExceptionMonitor', (e) => (fatal ||= `: ${e.message}`));
+  process.on('exit', (code) =>
+    reply({ type: 'error', message: `thread ${index} stopped${fatal} (exit code ${code})` }),
+  );
+}
+
 async function main(): Promise<void> {
+  reportExit();
   await initNodeBackend(backend);
   port.on('message', (msg: PoolRequest) => {
     try {

@@ -16,6 +16,7 @@ import { ParallelPool } from '../../scripts/lib/parallel-pool';
 import type { ModelConfig, TrainConfig } from '../../src/model/types';
 import { DEFAULTS } from '../../src/model/defaults';
 import { useBackend } from '../helpers/tf';
+import * as tf from '../../src/model/tf';
 import { runScript } from '../helpers/shared';
 
 const ds = makeSyntheticDataset({ numImages: 120, imageDim: 24, seed: 4 });
@@ -121,6 +122,77 @@ describe('ParallelPool', () => {
     const b = losses({ layerNorm: false }, {}, 3, pool);
     expect(b.losses).toEqual(a.losses);
     expect(b.weights).toEqual(a.weights);
+  });
+});
+
+describe('ParallelPool failures', () => {
+  /** A 2-thread pool whose thread 1 fails as tests/scripts/fixtures/failing-thread.ts is told. */
+  const failingPool = (query: string, told: string[]) =>
+    ParallelPool.start(2, 'wasm', {
+      threadModule: new URL(`./fixtures/failing-thread.ts?${query}`, import.meta.url),
+      onFailure: (m) => told.push(m),
+    });
+  const make = () =>
+    new Trainer(ds, { wordDim: 8, hiddenDim: 16, layerNorm: true }, { batchSize: 15, seed: 5, dropout: 0.1 });
+  const weights = (t: Trainer) => t.model.getWeights().flatMap((w) => Array.from(w.data));
+
+  it('a thread that dies in the middle of a step: that step and the rest run on this thread, nothing lost', async () => {
+    const told: string[] = [];
+    const failing = await failingPool('how=exit&at=backward&thread=1&nth=2', told);
+    const two = make();
+    failing.attach(two);
+    two.step(); // over the threads
+    const cp = two.checkpoint();
+    const t0 = performance.now();
+    // Thread 1 exits in step 2's backward pass, the main thread waiting for it.
+    const after = [two.step(), two.step()];
+    expect(performance.now() - t0).toBeLessThan(60_000); // told at once, not at the answer timeout
+    expect(failing.stepsRun).toBe(1);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(
+      /^threads: thread 1 stopped \(exit code 3\); going on with one thread from the same weights/,
+    );
+    expect(failing.failure).toBe('thread 1 stopped (exit code 3)');
+    // One thread from step 1's checkpoint: the digits of the steps after the failure, and of evaluation.
+    const one = make();
+    one.restore(cp);
+    const alone = [one.step(), one.step()];
+    expect(after.map((r) => r.loss)).toEqual(alone.map((r) => r.loss));
+    expect(after.map((r) => r.gradNorm)).toEqual(alone.map((r) => r.gradNorm));
+    expect(weights(two)).toEqual(weights(one));
+    expect(two.evaluate('dev')).toEqual(one.evaluate('dev'));
+    [one, two].forEach((t) => t.dispose());
+    await failing.close();
+  });
+
+  it('a thread that fails between steps: the next step runs on this thread, the failure named', async () => {
+    const told: string[] = [];
+    const failing = await failingPool('how=throw&at=reduce&thread=1&nth=1', told);
+    const two = make();
+    failing.attach(two);
+    two.step(); // answered; then thread 1 throws from a timer and ends
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const r = two.step();
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(failing.stepsRun).toBe(1);
+    expect(told).toEqual([
+      'threads: thread 1 failed: injected failure; going on with one thread from the same weights (the step is taken again here, nothing is lost)',
+    ]);
+    two.dispose();
+    await failing.close();
+  });
+
+  it('an error in the input is not a thread failure: thrown as it is, the threads kept', () => {
+    const t = make();
+    pool.attach(t);
+    const features = tf.zeros([3, 24]) as tf.Tensor2D;
+    expect(() => t.model.lossAndGrads(features, new Int32Array(2), [1, 1])).toThrow(
+      /batch: 3 images but 2 captions/,
+    );
+    features.dispose();
+    expect(pool.failure).toBeUndefined();
+    t.step();
+    t.dispose();
   });
 });
 
