@@ -8,7 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
 import {
   captionRowsPerChunk,
+  captionRowsStraight,
   CHUNK_CAPTIONS,
+  EMBED_BATCH,
+  embedSequences,
   evaluateSplit,
   evaluateSplitAsync,
   Readback,
@@ -130,10 +133,55 @@ describe('chunked evaluation', () => {
     const macs = (h: number, w: number, r: number) => r * 3 * h * (w + h);
     expect(macs(largest, 2048, rows)).toBeLessThanOrEqual(macs(1024, 300, CHUNK_CAPTIONS));
     expect(macs(largest, 2048, rows + 1)).toBeGreaterThan(macs(1024, 300, CHUNK_CAPTIONS));
+    // Straight through (nothing waits between chunks): four chunks' worth, at most EMBED_BATCH.
+    expect(captionRowsStraight(model(1024, 300))).toBe(4 * CHUNK_CAPTIONS);
+    expect(captionRowsStraight(model(largest, 2048))).toBe(4 * rows);
+    expect(captionRowsStraight(model(64, 16))).toBeLessThanOrEqual(EMBED_BATCH);
     // Score blocks: at most 1000 captions, fewer for many images of a large model, never none.
     expect(scoreBlockSize(10, 32)).toBe(1000);
     expect(scoreBlockSize(1000, 1024)).toBeLessThan(1000);
     expect(scoreBlockSize(1000, largest) * largest).toBeLessThanOrEqual(scoreBlockSize(1000, 1024) * 1024);
     expect(scoreBlockSize(50_000, LIMITS.hiddenDim)).toBe(1);
+  });
+
+  it('embeds captions in batches of like length, shortest first, and returns them in their order, each its own', () => {
+    const model = new OrderEmbeddingModel(
+      {
+        vocabSize: 40,
+        wordDim: 8,
+        hiddenDim: 16,
+        imageDim: 32,
+        layerNorm: true,
+        measure: 'order',
+        margin: 0.05,
+        maxViolation: false,
+      },
+      3,
+    );
+    // 23 captions of 1 to 12 words, lengths in no order.
+    const seqs = Array.from({ length: 23 }, (_, k) =>
+      Array.from({ length: 1 + ((k * 7) % 12) }, (_, t) => 2 + ((k * 5 + t * 3) % 38)),
+    );
+    const batches: number[][] = [];
+    const own = model.embedCaptions.bind(model);
+    model.embedCaptions = (ids, lengths) => {
+      batches.push(Array.from(lengths));
+      return own(ids, lengths);
+    };
+    const before = tf.memory().numTensors;
+    const all = embedSequences(model, seqs, 5);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    // Batches of 5 in length order: each batch's lengths follow the previous batch's.
+    expect(batches.map((b) => b.length)).toEqual([5, 5, 5, 5, 3]);
+    expect(batches.flat()).toEqual(seqs.map((q) => q.length).sort((a, b) => a - b));
+    // Row k is caption k's embedding, to the digit of embedding it alone.
+    const rows = all.arraySync();
+    seqs.forEach((q, k) => {
+      const alone = embedSequences(model, [q]);
+      expect(rows[k]).toEqual(alone.arraySync()[0]);
+      alone.dispose();
+    });
+    all.dispose();
+    model.dispose();
   });
 });

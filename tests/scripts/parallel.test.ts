@@ -214,6 +214,13 @@ describe('ParallelPool embedding passes', () => {
     expect(pool.embedsRun - embeds).toBe(3); // 2 batches of 20 captions, 1 of 30 images
     const [m1, m2] = [one, two].map((t) => t.evaluate('dev'));
     expect(m2.rsum).toBeCloseTo(m1.rsum, 6);
+    // Weights changed outside a step (restore, averaged weights) reach the threads.
+    const halved = (t: Trainer) =>
+      t.model.getWeights().map((w) => ({ ...w, data: w.data.map((x) => x / 2) }));
+    for (const t of [one, two]) t.model.setWeights(halved(t));
+    const [h1, h2] = [one, two].map((t) => t.embedCaptions(captions, 20).arraySync().flat());
+    h2.forEach((v, i) => expect(v).toBeCloseTo(h1[i], 5));
+    expect(h2).not.toEqual(e2);
     [one, two].forEach((t) => t.dispose());
   });
 });
