@@ -30,6 +30,11 @@ export interface GruCache {
   steps: StepCache[];
   /** 'host-ln' path: the LN statistics of all steps as host arrays (the steps' LnCache stay empty). */
   hostLn?: HostLnCache;
+  /**
+   * Composite paths: the rows in the order the steps took them (longest first; given row rows[i] at
+   * i), when that is not the given order. Step t computed its first steps[t].hPrev.shape[0] rows.
+   */
+  rows?: Int32Array;
   /** Kernel path: pre-activations and states (the kernels recompute gates and statistics). */
   kernel?: {
     giRaw: tf.Tensor2D; // x W_ih^T [T*B, 3H]

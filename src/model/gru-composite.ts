@@ -55,6 +55,13 @@ export function* forwardComposite(
   const own = new PassTensors();
   let out: GruForward | undefined;
   try {
+    // The rows longest first (see lengthOrder): step t computes only its first active[t] rows.
+    const order = lengthOrder(lengths);
+    if (order) {
+      x = own.tidy(() => tf.gather(x, tf.tensor1d(order.rows, 'int32'), 1)); // [T, B, D], rows in order
+      lengths = order.lengths;
+    }
+    const active = activeRows(lengths, T);
     const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
     // Input side for all steps at once.
     const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
@@ -98,31 +105,44 @@ export function* forwardComposite(
     const steps: StepCache[] = [];
     for (let t = 0; t < T; t++) {
       const hPrev = h;
+      const n = active[t];
       const step = own.tidy(() => {
-        let gh: tf.Tensor2D; // [B, 3H]
+        // The rows still going: all of them, or the first n (the others keep their state as it is).
+        const hp = firstRows(hPrev, n); // [n, H]
+        let gh: tf.Tensor2D; // [n, 3H]
         if (host && lnHh && bhh) {
           // gh' = LN(W_hh h_prev + b_hh) on the host; xhat and 1 / std kept for the backward pass.
-          const raw = hostValues(recurrent(hPrev)); // [B, 3H]
-          const ghHat = rowBlock(host.ghHat, t, B * C);
-          biasLnForward(raw, bhh, lnHh, H, ghn, ghHat, rowBlock(host.ghRstd, t, B * 2));
-          gh = hostTensor2d(ghn, [B, C]);
+          const raw = hostValues(recurrent(hp)); // [n, 3H]
+          const ghHat = rowBlock(host.ghHat, t, B * C).subarray(0, n * C);
+          const rstd = rowBlock(host.ghRstd, t, B * 2).subarray(0, n * 2);
+          biasLnForward(raw, bhh, lnHh, H, ghn.subarray(0, n * C), ghHat, rstd);
+          gh = hostTensor2d(ghn.subarray(0, n * C), [n, C]);
         } else {
-          gh = recurrent(hPrev).add(p.bias_hh) as tf.Tensor2D;
+          gh = recurrent(hp).add(p.bias_hh) as tf.Tensor2D;
         }
-        const s = compositeStepForward(giSteps[t], gh, hPrev, masks[t], ln);
-        return { h: s.h, cache: s.cache, y: opts.outputs ? (s.hNew.mul(masks[t]) as tf.Tensor2D) : null };
+        // With the mask (all ones over these rows): the very ops, so the digits, of a step over all rows.
+        const mask = firstRows(masks[t], n); // [n, 1]
+        const s = compositeStepForward(firstRows(giSteps[t], n), gh, hp, mask, ln);
+        const y = opts.outputs ? padRows(s.hNew.mul(mask) as tf.Tensor2D, B) : null; // [B, H]
+        const hNext = n < B ? (tf.concat([s.h, hPrev.slice([n, 0], [B - n, H])]) as tf.Tensor2D) : s.h;
+        return { h: hNext, cache: s.cache, y };
       });
       if (step.y) ys.push(step.y);
       steps.push(step.cache);
       h = step.h;
       yield;
     }
-    const result: GruForward = { hN: h };
-    if (opts.outputs) result.y = own.keep(tf.stack(ys) as tf.Tensor3D); // [T, B, H]
+    // Back in the given row order.
+    const back = order ? own.keep(tf.tensor1d(order.back, 'int32')) : null;
+    const result: GruForward = { hN: back ? own.keep(tf.gather(h, back) as tf.Tensor2D) : h }; // [B, H]
+    if (opts.outputs) {
+      const y = own.keep(tf.stack(ys) as tf.Tensor3D); // [T, B, H]
+      result.y = back ? own.keep(tf.gather(y, back, 1) as tf.Tensor3D) : y;
+    }
     if (host && !opts.cache) keepSpareHostLn(host);
     if (opts.cache) {
       const path: LnGruPath = host ? 'host-ln' : 'composite';
-      result.cache = { T, B, x: xRows, path, lnIn: input.lnIn, steps, hostLn: host };
+      result.cache = { T, B, x: xRows, path, lnIn: input.lnIn, steps, hostLn: host, rows: order?.rows };
     }
     out = result;
     return result;
@@ -146,6 +166,12 @@ export function* backwardComposite(
   const own = new PassTensors();
   let out: GruGrads | undefined;
   try {
+    // The forward pass's row order (longest first), and back at the end (d x).
+    const rows = cache.rows ? own.keep(tf.tensor1d(cache.rows, 'int32')) : null;
+    if (rows) {
+      dhN = own.keep(tf.gather(dhN, rows) as tf.Tensor2D); // [B, H]
+      if (dy) dy = own.keep(tf.gather(dy, rows, 1) as tf.Tensor3D); // [T, B, H]
+    }
     const dySteps = dy ? own.keep(tf.unstack(dy) as tf.Tensor2D[]) : null; // T x [B, H]
     const dgiSteps: tf.Tensor2D[] = new Array(T);
     const dghSteps: tf.Tensor2D[] = new Array(T);
@@ -157,22 +183,28 @@ export function* backwardComposite(
     let dh: tf.Tensor2D = dhN;
     for (let t = T - 1; t >= 0; t--) {
       const dhT = dh;
+      // The rows step t computed (see forwardComposite); the others pass d h on unchanged.
+      const n = cache.steps[t].hPrev.shape[0];
       const s = own.tidy(() => {
-        const s = compositeStepBackward(dhT, dySteps ? dySteps[t] : null, cache.steps[t], ln);
-        let dgh = s.dgh; // d (W_hh h_prev + b_hh) [B, 3H]
+        const dyT = dySteps ? firstRows(dySteps[t], n) : null;
+        const s = compositeStepBackward(firstRows(dhT, n), dyT, cache.steps[t], ln);
+        let dgh = s.dgh; // d (W_hh h_prev + b_hh) [n, 3H]
         if (host && gainHh) {
           // s.dgh is d gh' here: back through the hidden-side LN on the host.
-          const ghHat = rowBlock(host.ghHat, t, B * C);
-          const ghRstd = rowBlock(host.ghRstd, t, B * 2);
-          hostLnBackward(hostValues(s.dgh), ghHat, ghRstd, gainHh, H, dghScratch, sumsHh);
-          dgh = hostTensor2d(dghScratch, [B, C]);
+          const ghHat = rowBlock(host.ghHat, t, B * C).subarray(0, n * C);
+          const ghRstd = rowBlock(host.ghRstd, t, B * 2).subarray(0, n * 2);
+          const dghOut = dghScratch.subarray(0, n * C);
+          hostLnBackward(hostValues(s.dgh), ghHat, ghRstd, gainHh, H, dghOut, sumsHh);
+          dgh = hostTensor2d(dghOut, [n, C]);
         }
-        // d h_prev: [B, 3H] @ [3H, H] (d h_0 is not needed). A plain product, W_hh packed once a pass:
+        // d h_prev: [n, 3H] @ [3H, H] (d h_0 is not needed). A plain product, W_hh packed once a pass:
         // as the first operand (./ops.ts matMulWt) it would need W_hh^T and two transposes a step,
         // slower here (swapped recurrent products: docs/benchmarks.md).
-        const dhPrev =
+        const dhPrevN =
           t > 0 ? (s.dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D) : s.dhPrev;
-        return { dgi: s.dgi, dgh, lnGrads: s.lnGrads, dhPrev };
+        const dhPrev = n < B ? (tf.concat([dhPrevN, dhT.slice([n, 0], [B - n, H])]) as tf.Tensor2D) : dhPrevN; // [B, H]
+        // d gi' of every row (zero where the step did not run): the input side takes all T*B rows.
+        return { dgi: padRows(s.dgi, B), dgh, lnGrads: s.lnGrads, dhPrev };
       });
       if (s.lnGrads) lnGrads.push(s.lnGrads);
       dgiSteps[t] = s.dgi;
@@ -181,10 +213,10 @@ export function* backwardComposite(
       yield;
     }
     const grads: GruGrads['params'] = {};
-    // Recurrent weights: one product over all steps, [3H, T*B] @ [T*B, H].
-    const hPrevRows = own.keep(tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D); // [T*B, H]
-    const dGH = own.keep(tf.concat(dghSteps) as tf.Tensor2D); // [T*B, 3H]
-    const dGHt = own.keep(dGH.transpose() as tf.Tensor2D); // [3H, T*B]
+    // Recurrent weights: one product over the rows the steps computed (R <= T*B), [3H, R] @ [R, H].
+    const hPrevRows = own.keep(tf.concat(cache.steps.map((s) => s.hPrev)) as tf.Tensor2D); // [R, H]
+    const dGH = own.keep(tf.concat(dghSteps) as tf.Tensor2D); // [R, 3H]
+    const dGHt = own.keep(dGH.transpose() as tf.Tensor2D); // [3H, R]
     grads.weight_hh = own.keep(yield* blockedMatMul(dGHt, hPrevRows, blockMacs)); // [3H, H]
     if (host) {
       // d b_hh: the host LN summed d (W_hh h_prev + b_hh) over the rows as it wrote them.
@@ -217,11 +249,62 @@ export function* backwardComposite(
       grads.ln_bias_ih = g.dshift;
       dGI = g.dx;
     }
-    out = yield* inputGrads(layer, cache, dGI, grads, own, blockMacs);
+    const g = yield* inputGrads(layer, cache, dGI, grads, own, blockMacs);
+    // d x back in the given row order.
+    const back = cache.rows ? own.keep(tf.tensor1d(inverseOrder(cache.rows), 'int32')) : null;
+    out = back ? { ...g, x: own.keep(tf.gather(g.x, back, 1) as tf.Tensor3D) } : g;
     return out;
   } finally {
     own.release(out);
   }
+}
+
+/**
+ * The batch's rows ordered by length, longest first (stable), with the lengths in that order and, for
+ * each given row, where it went; null when they are in that order already. A padded batch runs to its
+ * longest caption: over all rows, a step's products and gates are masked, not skipped, for the rows that
+ * have ended (on Flickr8k about half of a batch's rows x steps); longest first, the rows still going at
+ * step t are the first active[t], and the step computes those only (as PyTorch's packed sequences).
+ * Each row's values are those of the step over all rows (rows are independent, and the mask's ops are
+ * kept), so the outputs keep their digits; the weight gradients' sums over rows skip the zero terms of
+ * the ended rows, which may change their rounding.
+ */
+export function lengthOrder(
+  lengths: ArrayLike<number>,
+): { rows: Int32Array; lengths: Int32Array; back: Int32Array } | null {
+  const B = lengths.length;
+  let sorted = true;
+  for (let b = 1; b < B && sorted; b++) sorted = lengths[b] <= lengths[b - 1];
+  if (sorted) return null;
+  const rows = Int32Array.from({ length: B }, (_, b) => b).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  return { rows, lengths: Int32Array.from(rows, (r) => lengths[r]), back: inverseOrder(rows) };
+}
+
+/** back[rows[i]] = i. */
+function inverseOrder(rows: Int32Array): Int32Array {
+  const back = new Int32Array(rows.length);
+  rows.forEach((r, i) => (back[r] = i));
+  return back;
+}
+
+/** active[t] = rows with t < length (lengths longest first: the first active[t] rows). */
+function activeRows(lengths: ArrayLike<number>, T: number): number[] {
+  return Array.from({ length: T }, (_, t) => {
+    let n = 0;
+    while (n < lengths.length && lengths[n] > t) n++;
+    return n;
+  });
+}
+
+/** The first n rows of m (m itself when that is all of them). */
+function firstRows<T extends tf.Tensor2D>(m: T, n: number): T {
+  return n < m.shape[0] ? (m.slice([0, 0], [n, m.shape[1]]) as T) : m;
+}
+
+/** m [n, C] with zero rows below it up to B rows (m itself when n = B). */
+function padRows(m: tf.Tensor2D, B: number): tf.Tensor2D {
+  const [n, C] = m.shape;
+  return n < B ? (tf.concat([m, tf.zeros([B - n, C])]) as tf.Tensor2D) : m;
 }
 
 /**

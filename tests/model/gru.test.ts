@@ -147,6 +147,50 @@ describe('GRU behaviour', () => {
         }
   });
 
+  it.each([
+    ['LN-GRU', 'host-ln', true],
+    ['LN-GRU', 'composite', true],
+    ['GRU', 'composite', false],
+  ] as const)(
+    '%s (%s): a step computes only the rows still going, each row as if alone, in the given order',
+    (_, path, layerNorm) => {
+      const [T, B, D, H] = [9, 7, 5, 6];
+      const layer = new GruLayer(D, H, layerNorm, 4);
+      const lengths = [3, 9, 1, 9, 5, 2, 7]; // in no order; two of the longest
+      const x = tf.randomNormal([T, B, D], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const before = tf.memory().numTensors;
+      const all = layer.forward(x, lengths, { outputs: true, cache: true, path });
+      // Longest first, and step t ran on the rows still going only.
+      expect(Array.from(all.cache!.rows!)).toEqual([1, 3, 6, 4, 0, 5, 2]);
+      expect(all.cache!.steps.map((st) => st.hPrev.shape[0])).toEqual([7, 6, 5, 4, 4, 3, 3, 2, 2]);
+      const dy = tf.randomNormal([T, B, H], 0, 1, 'float32', 9) as tf.Tensor3D;
+      const dhN = tf.randomNormal([B, H], 0, 1, 'float32', 10) as tf.Tensor2D;
+      const g = layer.backward(all.cache!, dy, dhN);
+      const [hN, y, dx] = [all.hN.arraySync(), all.y!.arraySync(), g.x.arraySync()];
+      // Each row: the digits of that row run alone (no padding), in its place in the batch.
+      lengths.forEach((len, b) => {
+        const xb = x.slice([0, b, 0], [len, 1, D]);
+        const one = layer.forward(xb, [len], { outputs: true, cache: true, path });
+        const dyb = dy.slice([0, b, 0], [len, 1, H]);
+        const dhb = dhN.slice([b, 0], [1, H]);
+        const gb = layer.backward(one.cache!, dyb, dhb);
+        expect(hN[b]).toEqual(one.hN.arraySync()[0]);
+        const [yb, dxb] = [one.y!.arraySync(), gb.x.arraySync()];
+        for (let t = 0; t < T; t++) {
+          expect(y[t][b]).toEqual(t < len ? yb[t][0] : new Array(H).fill(0));
+          expect(dx[t][b]).toEqual(t < len ? dxb[t][0] : new Array(D).fill(0));
+        }
+        GruLayer.disposeCache(one.cache!);
+        tf.dispose([xb, dyb, dhb, one.hN, one.y!, gb.x, ...Object.values(gb.params)]);
+      });
+      GruLayer.disposeCache(all.cache!);
+      tf.dispose([all.hN, all.y!, dy, dhN, g.x, ...Object.values(g.params)]);
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+      layer.dispose();
+    },
+  );
+
   it('exports and imports torch layout round trip, and starts with LN gains 1 and shifts 0', () => {
     const a = new LayerNormGRU(5, 3, 7);
     const p = a.exportTorch();
