@@ -20,7 +20,7 @@ export type TorchParams = Partial<Record<GruParamName, number[] | number[][]>>;
 export interface GruCache {
   T: number;
   B: number;
-  /** Inputs as rows [T*B, D]. */
+  /** Inputs as rows [T*B, D] (or the packed rows: see `packed`). */
   x: tf.Tensor2D;
   /** The step implementation that filled the cache; `backward` takes the same one. */
   path: LnGruPath;
@@ -35,6 +35,11 @@ export interface GruCache {
    * i), when that is not the given order. Step t computed its first steps[t].hPrev.shape[0] rows.
    */
   rows?: Int32Array;
+  /**
+   * Composite paths: the time-major rows (t * B + b) that `x` holds, step after step, when some steps
+   * ran on fewer than B rows (`x` is then [R, D], R < T*B).
+   */
+  packed?: Int32Array;
   /** Kernel path: pre-activations and states (the kernels recompute gates and statistics). */
   kernel?: {
     giRaw: tf.Tensor2D; // x W_ih^T [T*B, 3H]

@@ -5,7 +5,7 @@
  * the helpers of both: masks, AddN in groups, time steps as row blocks.
  */
 import * as tf from './tf';
-import { blockedMatMul, hasHostMemory, matMulWt, PassTensors, splitRows, sumRows, type Pass } from './ops';
+import { blockedMatMul, hasHostMemory, matMulWt, PassTensors, sumRows, type Pass } from './ops';
 import {
   lnBackward,
   lnStats,
@@ -62,7 +62,13 @@ export function* forwardComposite(
       lengths = order.lengths;
     }
     const active = activeRows(lengths, T);
-    const xRows = own.keep(x.reshape([T * B, D]) as tf.Tensor2D); // [T*B, D]
+    // The input side too takes only the rows the steps compute: step t's active[t] rows, one step after
+    // another, R rows in all (T*B when no caption ends early).
+    const packed = packedRows(active, B) ?? undefined;
+    const xRows = own.tidy(() => {
+      const all = x.reshape([T * B, D]) as tf.Tensor2D; // [T*B, D]
+      return packed ? (tf.gather(all, tf.tensor1d(packed, 'int32')) as tf.Tensor2D) : all; // [R, D]
+    });
     // Input side for all steps at once.
     const wihT = own.keep(p.weight_ih.transpose() as tf.Tensor2D); // [D, 3H]
     // The recurrent product h_prev W_hh^T [B, 3H]: on the host backends as (W_hh h_prev^T)^T, so that
@@ -70,18 +76,18 @@ export function* forwardComposite(
     const whhT = hasHostMemory() ? null : own.keep(p.weight_hh.transpose() as tf.Tensor2D); // [H, 3H]
     const recurrent = (h: tf.Tensor2D) =>
       whhT ? (tf.matMul(h, whhT) as tf.Tensor2D) : matMulWt(h, p.weight_hh as tf.Tensor2D); // [B, 3H]
-    const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [T*B, 3H]
+    const giRaw = own.keep(yield* blockedMatMul(xRows, wihT, opts.blockMacs)); // [R, 3H]
     const host = hostLn ? takeHostLnCache(T * B, C) : undefined;
     const input = own.tidy(() => {
       if (host) {
         // gi' = LN(W_ih x + b_ih) of all steps' rows on the host, like the hidden side below: one loop
-        // in place of the composite LN's ~12 ops over [T*B, 3H] forward and ~18 backward.
+        // in place of the composite LN's ~12 ops over [R, 3H] forward and ~18 backward.
         const bih = p.bias_ih.dataSync() as Float32Array;
         const lnIh = { gain: p.ln_weight_ih.dataSync(), shift: p.ln_bias_ih.dataSync() } as HostLn;
-        biasLnForward(hostValues(giRaw), bih, lnIh, H, host.scratch, host.giHat, host.giRstd);
-        // The steps' blocks straight from the host array: no [T*B, 3H] tensor made only to be split.
-        const steps = Array.from({ length: T }, (_, t) =>
-          hostTensor2d(rowBlock(host.scratch, t, B * C), [B, C]),
+        biasLnForward(hostValues(giRaw), bih, lnIh, H, host.scratch, host.giHat, host.giRstd); // R rows
+        // The steps' blocks straight from the host array: no [R, 3H] tensor made only to be split.
+        const steps = stepBlocks(active).map(([start, n]) =>
+          hostTensor2d(host.scratch.subarray(start * C, (start + n) * C), [n, C]),
         );
         return { giSteps: steps, lnIn: undefined };
       }
@@ -91,9 +97,9 @@ export function* forwardComposite(
         lnIn = lnStats(gi, layer.groups);
         gi = lnIn.xhat.mul(p.ln_weight_ih).add(p.ln_bias_ih);
       }
-      return { giSteps: splitSteps(gi, T), lnIn }; // gi itself is freed here
+      return { giSteps: splitSteps(gi, active), lnIn }; // gi itself is freed here
     });
-    const giSteps = input.giSteps; // T x [B, 3H], kept by own.tidy
+    const giSteps = input.giSteps; // T x [active[t], 3H], kept by own.tidy
     const masks = own.keep(stepMasks(lengths, T));
     const ln = host ? null : hiddenLn(layer);
     const lnHh = host ? hostLnParams(layer) : null;
@@ -122,7 +128,7 @@ export function* forwardComposite(
         }
         // With the mask (all ones over these rows): the very ops, so the digits, of a step over all rows.
         const mask = firstRows(masks[t], n); // [n, 1]
-        const s = compositeStepForward(firstRows(giSteps[t], n), gh, hp, mask, ln);
+        const s = compositeStepForward(giSteps[t], gh, hp, mask, ln);
         const y = opts.outputs ? padRows(s.hNew.mul(mask) as tf.Tensor2D, B) : null; // [B, H]
         const hNext = n < B ? (tf.concat([s.h, hPrev.slice([n, 0], [B - n, H])]) as tf.Tensor2D) : s.h;
         return { h: hNext, cache: s.cache, y };
@@ -142,7 +148,8 @@ export function* forwardComposite(
     if (host && !opts.cache) keepSpareHostLn(host);
     if (opts.cache) {
       const path: LnGruPath = host ? 'host-ln' : 'composite';
-      result.cache = { T, B, x: xRows, path, lnIn: input.lnIn, steps, hostLn: host, rows: order?.rows };
+      const rows = order?.rows;
+      result.cache = { T, B, x: xRows, path, lnIn: input.lnIn, steps, hostLn: host, rows, packed };
     }
     out = result;
     return result;
@@ -203,8 +210,7 @@ export function* backwardComposite(
         const dhPrevN =
           t > 0 ? (s.dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D) : s.dhPrev;
         const dhPrev = n < B ? (tf.concat([dhPrevN, dhT.slice([n, 0], [B - n, H])]) as tf.Tensor2D) : dhPrevN; // [B, H]
-        // d gi' of every row (zero where the step did not run): the input side takes all T*B rows.
-        return { dgi: padRows(s.dgi, B), dgh, lnGrads: s.lnGrads, dhPrev };
+        return { dgi: s.dgi, dgh, lnGrads: s.lnGrads, dhPrev };
       });
       if (s.lnGrads) lnGrads.push(s.lnGrads);
       dgiSteps[t] = s.dgi;
@@ -231,14 +237,17 @@ export function* backwardComposite(
       }
     }
     // Input side, all steps at once.
-    let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [T*B, 3H]
+    let dGI = own.keep(tf.concat(dgiSteps) as tf.Tensor2D); // [R, 3H], the forward's input rows
     const lnIn = cache.lnIn;
     if (host) {
       // Back through the input-side LN on the host (its forward: forwardComposite).
       const gainIh = p.ln_weight_ih.dataSync() as Float32Array;
       const sumsIh = newLnSums(C);
-      hostLnBackward(hostValues(dGI), host.giHat, host.giRstd, gainIh, H, host.scratch, sumsIh);
-      dGI = own.keep(hostTensor2d(host.scratch, [T * B, C]));
+      const R = dGI.shape[0]; // the forward's input rows: the first R of the host arrays
+      const [giHat, giRstd] = [host.giHat.subarray(0, R * C), host.giRstd.subarray(0, 2 * R)];
+      const dgiOut = host.scratch.subarray(0, R * C);
+      hostLnBackward(hostValues(dGI), giHat, giRstd, gainIh, H, dgiOut, sumsIh);
+      dGI = own.keep(hostTensor2d(dgiOut, [R, C]));
       grads.ln_weight_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.gain)));
       grads.ln_bias_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.shift)));
       grads.bias_ih = own.keep(tf.tensor1d(Float32Array.from(sumsIh.bias))); // as b_hh's above
@@ -308,6 +317,40 @@ function padRows(m: tf.Tensor2D, B: number): tf.Tensor2D {
 }
 
 /**
+ * The time-major rows (t * B + b) the steps compute, step after step (step t: its first active[t]);
+ * null when that is all T*B rows.
+ */
+function packedRows(active: number[], B: number): Int32Array | null {
+  const R = active.reduce((a, n) => a + n, 0);
+  if (R === active.length * B) return null;
+  const rows = new Int32Array(R);
+  let i = 0;
+  active.forEach((n, t) => {
+    for (let b = 0; b < n; b++) rows[i++] = t * B + b;
+  });
+  return rows;
+}
+
+/** [first row, rows] of each step's block in the packed rows. */
+function stepBlocks(active: number[]): [number, number][] {
+  let start = 0;
+  return active.map((n) => {
+    const block: [number, number] = [start, n];
+    start += n;
+    return block;
+  });
+}
+
+/** rows [R, C] put at their time-major places `packed` of [N, C], zeros elsewhere. */
+function unpackRows(rows: tf.Tensor2D, packed: Int32Array, N: number): tf.Tensor2D {
+  const [R, C] = rows.shape;
+  const from = new Int32Array(N).fill(R); // R: the zero row appended below
+  packed.forEach((row, i) => (from[row] = i));
+  const withZero = tf.concat([rows, tf.zeros([1, C])]) as tf.Tensor2D; // [R + 1, C]
+  return tf.gather(withZero, tf.tensor1d(from, 'int32')) as tf.Tensor2D; // [N, C]
+}
+
+/**
  * Input-side gradients from d (W_ih x + b_ih) [T*B, 3H]: b_ih, W_ih and x; the tensors it makes are
  * kept in `own` (the caller releases them, less its result); its two large products in blocks.
  */
@@ -325,8 +368,13 @@ export function* inputGrads(
   const xT = own.keep(cache.x.transpose() as tf.Tensor2D); // [D, T*B]
   const dWihT = own.keep(yield* blockedMatMul(xT, dGI, blockMacs)); // [D, 3H]
   grads.weight_ih = own.keep(dWihT.transpose());
-  const dxRows = own.keep(yield* blockedMatMul(dGI, p.weight_ih as tf.Tensor2D, blockMacs)); // [T*B, D]
-  const dx = own.keep(dxRows.reshape([cache.T, cache.B, layer.inputSize]) as tf.Tensor3D); // [T, B, D]
+  const dxRows = own.keep(yield* blockedMatMul(dGI, p.weight_ih as tf.Tensor2D, blockMacs)); // [R, D]
+  const { T, B, packed } = cache;
+  const dx = own.tidy(() => {
+    // The rows that did not run get zeros (their index in `from` points past dxRows, at a zero row).
+    const all = packed ? unpackRows(dxRows, packed, T * B) : dxRows; // [T*B, D]
+    return all.reshape([T, B, layer.inputSize]) as tf.Tensor3D; // [T, B, D]
+  });
   return { x: dx, params: grads };
 }
 
@@ -395,14 +443,14 @@ export function sumInGroups<R extends tf.Rank>(ts: tf.Tensor<R>[]): tf.Tensor<R>
 }
 
 /**
- * m [T * R, C] as T row blocks [R, C]. On the host-memory backends each block is copied out of a view
- * of m's data (./ops.ts `splitRows` reads it with dataSync, a copy into a fresh array that costs as
- * much as the rest of the input side at the playground's size on wasm: docs/benchmarks.md).
+ * m [R, C], the packed rows of all steps, as the steps' row blocks [active[t], C]. On the host-memory
+ * backends each block is copied out of a view of m's data (tf.split on wasm costs time in proportion to
+ * the whole input, per block; ./ops.ts `splitRows` reads it with dataSync, a copy into a fresh array
+ * that costs as much as the rest of the input side at the playground's size on wasm: docs/benchmarks.md).
  */
-function splitSteps(m: tf.Tensor2D, T: number): tf.Tensor2D[] {
-  if (!hasHostMemory()) return splitRows(m, T);
+function splitSteps(m: tf.Tensor2D, active: number[]): tf.Tensor2D[] {
+  if (!hasHostMemory()) return tf.split(m, active, 0) as tf.Tensor2D[];
   const [rows, C] = m.shape;
-  const R = rows / T;
   // Copied once into a kept host array, and the blocks made from that: making a tensor allocates on the
   // wasm heap before it copies the values in, and a heap that grows detaches every view of it, the one
   // being copied from included (seen at hidden 1024, batch 128). A copy into an array that already
@@ -410,7 +458,9 @@ function splitSteps(m: tf.Tensor2D, T: number): tf.Tensor2D[] {
   if (splitScratch.length < rows * C) splitScratch = new Float32Array(rows * C);
   const all = splitScratch.subarray(0, rows * C);
   all.set(hostValues(m));
-  return Array.from({ length: T }, (_, t) => hostTensor2d(rowBlock(all, t, R * C), [R, C]));
+  return stepBlocks(active).map(([start, n]) =>
+    hostTensor2d(all.subarray(start * C, (start + n) * C), [n, C]),
+  );
 }
 
 /** {@link splitSteps}'s host copy of its input, kept from call to call. */
