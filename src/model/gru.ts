@@ -40,8 +40,9 @@
  *   backward kernels recompute those.
  *
  * Files: this one holds the layer (parameters, path choice, torch exchange); ./gru-composite.ts the
- * 'composite' and 'host-ln' passes, ./gru-kernel.ts the 'webgpu-kernel' passes, ./gru-cache.ts what a
- * forward pass keeps for the backward pass.
+ * 'composite' and 'host-ln' passes (each step over the rows still going: ./gru-rows.ts),
+ * ./gru-kernel.ts the 'webgpu-kernel' passes, ./gru-cache.ts what a forward pass keeps for the backward
+ * pass.
  */
 import * as tf from './tf';
 import { Rng } from './rng';
