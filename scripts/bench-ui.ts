@@ -119,6 +119,8 @@ async function measure(
       { timeout: 300_000 },
     );
     if (a.pack) {
+      // The pack's field is on the Data tab (the page opens on Start).
+      await page.getByRole('tab', { name: 'Data' }).click();
       await page.getByLabel('Feature pack URL').fill(a.pack);
       await page.getByRole('button', { name: 'Load pack' }).click();
       await page.waitForFunction(
