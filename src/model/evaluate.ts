@@ -20,6 +20,7 @@ import { averageOverFolds, evaluateScores } from './recall';
 import { scores } from './scoring';
 import type { CaptionCodec } from './caption-codec';
 import { padTimeMajor } from './tokenizer';
+import { lengthOrder } from './gru-rows';
 import type { Dataset, EvalMetrics } from './types';
 
 /** Rows per forward pass when embedding images or captions for evaluation. */
@@ -194,10 +195,10 @@ function embedImagesChunked(
 }
 
 /**
- * Captions are embedded in batches of similar length, shortest first, and put back in their order: a
- * batch runs the recurrence to its longest caption (the padded steps are masked, not skipped), so in
- * the given order a batch of 32 dev captions pays for about twice the tokens it has. A caption's
- * embedding is its own (rows are independent), so the order changes no digit.
+ * Captions are embedded in batches of similar length, longest first (./gru-rows.ts `lengthOrder`, the
+ * GRU's own order within a batch), and put back in their order: a batch runs the recurrence to its
+ * longest caption, so in the given order a batch of 32 dev captions pays for about twice the tokens it
+ * has. A caption's embedding is its own (rows are independent), so the order changes no digit.
  */
 function* embedSequencesChunked(
   model: OrderEmbeddingModel,
@@ -205,21 +206,18 @@ function* embedSequencesChunked(
   batch: number,
 ): Chunked<tf.Tensor2D> {
   const n = seqs.length;
-  // Stable: captions of one length keep their order.
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => seqs[a].length - seqs[b].length);
-  if (order.every((k, i) => k === i)) {
+  const order = lengthOrder(seqs.map((q) => q.length)); // null: in that order already
+  if (!order) {
     return yield* embedRowsChunked(n, batch, (start, end) => embedPadded(model, seqs.slice(start, end)));
   }
   const sorted = yield* embedRowsChunked(n, batch, (start, end) =>
     embedPadded(
       model,
-      order.slice(start, end).map((k) => seqs[k]),
+      Array.from(order.rows.subarray(start, end), (k) => seqs[k]),
     ),
-  ); // [n, H], row i = caption order[i]
-  const back = new Int32Array(n); // back[k] = row of caption k in `sorted`
-  order.forEach((k, i) => (back[k] = i));
+  ); // [n, H], row i = caption order.rows[i]
   try {
-    return tf.tidy(() => tf.gather(sorted, tf.tensor1d(back, 'int32'))) as tf.Tensor2D; // [n, H]
+    return tf.tidy(() => tf.gather(sorted, tf.tensor1d(order.back, 'int32'))) as tf.Tensor2D; // [n, H]
   } finally {
     sorted.dispose();
   }

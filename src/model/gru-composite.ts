@@ -43,6 +43,7 @@ import {
   padRows,
   stepBlocks,
   unpackRows,
+  withRowsBelow,
 } from './gru-rows';
 
 /**
@@ -75,7 +76,7 @@ export function* forwardComposite(
     const active = activeRows(lengths, T);
     // The input side too takes only the rows the steps compute: step t's active[t] rows, one step after
     // another, R rows in all (T*B when no caption ends early).
-    const packed = packedRows(active, B) ?? undefined;
+    const packed = packedRows(active, B);
     const xRows = own.tidy(() => {
       const all = x.reshape([T * B, D]) as tf.Tensor2D; // [T*B, D]
       return packed ? (tf.gather(all, tf.tensor1d(packed, 'int32')) as tf.Tensor2D) : all; // [R, D]
@@ -141,7 +142,7 @@ export function* forwardComposite(
         const mask = firstRows(masks[t], n); // [n, 1]
         const s = compositeStepForward(giSteps[t], gh, hp, mask, ln);
         const y = opts.outputs ? padRows(s.hNew.mul(mask) as tf.Tensor2D, B) : null; // [B, H]
-        const hNext = n < B ? (tf.concat([s.h, hPrev.slice([n, 0], [B - n, H])]) as tf.Tensor2D) : s.h;
+        const hNext = withRowsBelow(s.h, hPrev); // [B, H]: the finished rows' state as it was
         return { h: hNext, cache: s.cache, y };
       });
       if (step.y) ys.push(step.y);
@@ -220,7 +221,7 @@ export function* backwardComposite(
         // slower here (swapped recurrent products: docs/benchmarks.md).
         const dhPrevN =
           t > 0 ? (s.dhPrev.add(tf.matMul(dgh, p.weight_hh as tf.Tensor2D)) as tf.Tensor2D) : s.dhPrev;
-        const dhPrev = n < B ? (tf.concat([dhPrevN, dhT.slice([n, 0], [B - n, H])]) as tf.Tensor2D) : dhPrevN; // [B, H]
+        const dhPrev = withRowsBelow(dhPrevN, dhT); // [B, H]: the finished rows' d h passed on
         return { dgi: s.dgi, dgh, lnGrads: s.lnGrads, dhPrev };
       });
       if (s.lnGrads) lnGrads.push(s.lnGrads);
@@ -373,9 +374,10 @@ export function sumInGroups<R extends tf.Rank>(ts: tf.Tensor<R>[]): tf.Tensor<R>
 
 /**
  * m [R, C], the packed rows of all steps, as the steps' row blocks [active[t], C]. On the host-memory
- * backends each block is copied out of a view of m's data (tf.split on wasm costs time in proportion to
- * the whole input, per block; ./ops.ts `splitRows` reads it with dataSync, a copy into a fresh array
- * that costs as much as the rest of the input side at the playground's size on wasm: docs/benchmarks.md).
+ * backends each block is copied out of a view of m's data: tf.split on wasm costs time in proportion to
+ * the whole input, per block (113 ms to cut [1536, 3072] into 12 steps), and a read with dataSync is a
+ * copy into a fresh array that costs as much as the rest of the input side at the playground's size on
+ * wasm (docs/benchmarks.md).
  */
 function splitSteps(m: tf.Tensor2D, active: number[]): tf.Tensor2D[] {
   if (!hasHostMemory()) return tf.split(m, active, 0) as tf.Tensor2D[];

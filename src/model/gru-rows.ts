@@ -47,6 +47,13 @@ export function firstRows<T extends tf.Tensor2D>(m: T, n: number): T {
   return n < m.shape[0] ? (m.slice([0, 0], [n, m.shape[1]]) as T) : m;
 }
 
+/** top [n, C] with the rows n.. of all [B, C] below it (top itself when n = B). */
+export function withRowsBelow(top: tf.Tensor2D, all: tf.Tensor2D): tf.Tensor2D {
+  const [n, C] = top.shape;
+  const B = all.shape[0];
+  return n < B ? (tf.concat([top, all.slice([n, 0], [B - n, C])]) as tf.Tensor2D) : top;
+}
+
 /** m [n, C] with zero rows below it up to B rows (m itself when n = B). */
 export function padRows(m: tf.Tensor2D, B: number): tf.Tensor2D {
   const [n, C] = m.shape;
@@ -55,11 +62,11 @@ export function padRows(m: tf.Tensor2D, B: number): tf.Tensor2D {
 
 /**
  * The time-major rows (t * B + b) the steps compute, step after step (step t: its first active[t]);
- * null when that is all T*B rows.
+ * undefined when that is all T*B rows.
  */
-export function packedRows(active: number[], B: number): Int32Array | null {
+export function packedRows(active: number[], B: number): Int32Array | undefined {
   const R = active.reduce((a, n) => a + n, 0);
-  if (R === active.length * B) return null;
+  if (R === active.length * B) return undefined;
   const rows = new Int32Array(R);
   let i = 0;
   active.forEach((n, t) => {

@@ -58,22 +58,6 @@ export function hasHostMemory(backend = tf.getBackend()): boolean {
   return backend === 'cpu' || backend === 'wasm';
 }
 
-/**
- * Split m [P * R, C] into P row blocks [R, C]. On the wasm backend tf.split/tf.slice cost time in
- * proportion to the whole input, not the slice (113 ms to cut [1536, 3072] into 12 steps), so on
- * host-memory backends the blocks are copied out of one read of the data instead (~10 ms).
- */
-export function splitRows(m: tf.Tensor2D, parts: number): tf.Tensor2D[] {
-  const [rows, C] = m.shape;
-  if (rows % parts !== 0) throw new Error(`splitRows: ${rows} rows do not split into ${parts} equal parts`);
-  const R = rows / parts;
-  if (!hasHostMemory()) return tf.split(m, parts, 0);
-  const data = m.dataSync() as Float32Array;
-  return Array.from({ length: parts }, (_, p) =>
-    tf.tensor2d(data.subarray(p * R * C, (p + 1) * R * C), [R, C]),
-  );
-}
-
 /** m [R, C] -> m[:, :at], m[:, at:] (two slices: cheaper than tf.split's SplitV on wasm). */
 export function splitCols(m: tf.Tensor2D, at: number): [tf.Tensor2D, tf.Tensor2D] {
   const [R, C] = m.shape;

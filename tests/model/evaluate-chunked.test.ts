@@ -144,7 +144,7 @@ describe('chunked evaluation', () => {
     expect(scoreBlockSize(50_000, LIMITS.hiddenDim)).toBe(1);
   });
 
-  it('embeds captions in batches of like length, shortest first, and returns them in their order, each its own', () => {
+  it('embeds captions in batches of like length, longest first, and returns them in their order, each its own', () => {
     const model = new OrderEmbeddingModel(
       {
         vocabSize: 40,
@@ -173,7 +173,7 @@ describe('chunked evaluation', () => {
     expect(tf.memory().numTensors).toBe(before + 1);
     // Batches of 5 in length order: each batch's lengths follow the previous batch's.
     expect(batches.map((b) => b.length)).toEqual([5, 5, 5, 5, 3]);
-    expect(batches.flat()).toEqual(seqs.map((q) => q.length).sort((a, b) => a - b));
+    expect(batches.flat()).toEqual(seqs.map((q) => q.length).sort((a, b) => b - a));
     // Row k is caption k's embedding, to the digit of embedding it alone.
     const rows = all.arraySync();
     seqs.forEach((q, k) => {

@@ -37,7 +37,7 @@ describe('GRU rows', () => {
       [4, 3],
       [7, 1],
     ]);
-    expect(packedRows(activeRows([2, 2], 2), 2)).toBeNull(); // every row runs every step
+    expect(packedRows(activeRows([2, 2], 2), 2)).toBeUndefined(); // every row runs every step
   });
 
   it('puts packed rows back at their places, zeros elsewhere', () => {

@@ -1,7 +1,8 @@
 /**
  * The WebAssembly SIMD modules of the host kernels (lnHost.wat, ovHost.wat, ../training/adamHost.wat,
- * ../parallel/sumHost.wat) are shipped as base64 strings (`npm run build:wasm` writes the *.wasm-bytes.ts files), so that the page,
- * the worker, Node and the tests load them with no fetch and no bundler plugin.
+ * ../parallel/sumHost.wat) are shipped as base64 strings (`npm run build:wasm` writes the
+ * *.wasm-bytes.ts files), so that the page, the worker, Node and the tests load them with no fetch and
+ * no bundler plugin.
  */
 
 /** The module whose bytes `base64` holds (synchronous: the modules are a few KB). */

@@ -85,8 +85,7 @@ export function sumInOrder(
     if (p.length !== out.length)
       throw new Error(`sumInOrder: part ${k} has ${p.length} values, the sum has ${out.length}`);
   });
-  if (!(0 <= lo && lo <= hi && hi <= out.length))
-    throw new Error(`sumInOrder: range [${lo}, ${hi}) is outside 0..${out.length}`);
+  checkRange('sumInOrder', lo, hi, out.length);
   // Part 0 may be the sum's own memory (the pool's thread 0 writes there): then it is in place already.
   const first = parts[0];
   if (first.buffer !== out.buffer || first.byteOffset !== out.byteOffset) out.set(first.subarray(lo, hi), lo);
@@ -95,6 +94,12 @@ export function sumInOrder(
     for (let i = lo; i < hi; i++) out[i] += p[i];
   }
   return out;
+}
+
+/** Throws, naming `what`, unless [lo, hi) lies in 0..length. */
+export function checkRange(what: string, lo: number, hi: number, length: number): void {
+  if (!(0 <= lo && lo <= hi && hi <= length))
+    throw new Error(`${what}: range [${lo}, ${hi}) is outside 0..${length}`);
 }
 
 /** What a thread needs besides its replica's weights to embed its shard (all plain data). */

@@ -8,7 +8,7 @@
  * module, as it adds the last part), so that the step's gradient norm comes with its gradients: one
  * pass over them on the main thread fewer.
  */
-import { sumInOrder } from './shards';
+import { checkRange, sumInOrder } from './shards';
 import { SUM_HOST_WASM } from './sumHost.wasm-bytes';
 import { MAX_BYTES, memoryInstance, WASM_PAGE } from '../kernels/wasm-module';
 
@@ -91,9 +91,4 @@ export function squaresOf(g: GradParts, lo: number, hi: number): number {
   let total = lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
   for (; i < hi; i++) total += a[i] * a[i];
   return total;
-}
-
-function checkRange(what: string, lo: number, hi: number, length: number): void {
-  if (!(0 <= lo && lo <= hi && hi <= length))
-    throw new Error(`${what}: range [${lo}, ${hi}) is outside 0..${length}`);
 }
