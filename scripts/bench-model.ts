@@ -8,7 +8,11 @@
  * worker_threads, scripts/lib/parallel-pool.ts) at hidden 1024 and at the playground's default (hidden
  * 256, word 128, batch 64), with the machine's own ceiling for that speed-up (the one-thread step in as
  * many independent processes, ./lib/process-ceiling.ts); LN-GRU vs GRU (one layer's forward + backward, and a training step) at the
- * playground default and at hidden 1024 (part `lngru`). Prints a table and a last line of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
+ * playground default and at hidden 1024 (part `lngru`); on wasm, the matrix products of a training
+ * step at hidden 1024 and a one-thread training step with tfjs's XNNPACK against our kernel
+ * (src/model/kernels/matmul-host.ts), in turn (part `matmul`). The other parts multiply with the kernel
+ * ORDEREMBED_MATMUL names (our kernel by default; `xnnpack` for tfjs's). Prints a table and a last line
+ * of name=value figures. Medians of repeated runs; the sizes are the issue's, fixed, so runs compare.
  */
 import { initNodeBackend } from './lib/node-backend';
 import { defaultThreadCount, ParallelPool } from './lib/parallel-pool';
@@ -22,6 +26,12 @@ import type { Dataset } from '../src/model/types';
 import { benchDataset, BENCH_F, BENCH_T } from './lib/bench-data';
 import { processCeiling } from './lib/process-ceiling';
 import { median } from './lib/stats';
+import {
+  hostMatMulBuild,
+  installHostMatMul,
+  uninstallHostMatMul,
+  type MatMulBuild,
+} from '../src/model/kernels/matmul-host';
 
 const B = 128;
 const T = BENCH_T;
@@ -119,6 +129,94 @@ function timeInTurn(
     });
   const perRound = (a: number[][]) => median(a[0].map((v, i) => v / a[1][i]));
   return { ms: ts.map(median), ratio: { rounds: perRound(ts), cpu: perRound(cpu) } };
+}
+
+/**
+ * The matrix products of an LN-GRU training step at hidden 1024 (batch 128, 12 steps, word 300, image
+ * feature 1024), as src/model/gru-composite.ts and model.ts issue them: [M, K] @ [K, N], and how many
+ * of each a step takes.
+ */
+const STEP_PRODUCTS = [
+  { what: 'forward W_hh h^T (ops.ts matMulWt)', M: 3072, K: 1024, N: B, count: T },
+  { what: 'input side x W_ih^T', M: T * B, K: D, N: 3072, count: 1 },
+  { what: 'backward d h_prev = d gh W_hh', M: B, K: 3072, N: 1024, count: T },
+  { what: 'd W_hh^T = d GH^T h_prev', M: 3072, K: T * B, N: 1024, count: 1 },
+  { what: 'd W_ih^T = x^T d GI', M: D, K: T * B, N: 3072, count: 1 },
+  { what: 'image projection', M: B, K: F, N: 1024, count: 1 },
+];
+
+/** Makes tfjs's matMul `kernel`: tfjs's own ('xnnpack') or a build of ours. */
+function useMatMul(kernel: MatMulBuild | 'xnnpack'): void {
+  if (kernel === 'xnnpack') uninstallHostMatMul();
+  else if (installHostMatMul(kernel) !== kernel)
+    throw new Error(`matMul build '${kernel}' does not run here`);
+}
+
+/**
+ * Each of a step's products with tfjs's XNNPACK and with our kernel's builds, in turn (XNNPACK with
+ * the same second operand every time: its packing cached, its best case), median ms; then one-thread
+ * LN-GRU training steps at hidden 1024, XNNPACK and ours in turn. Leaves the kernel as it found it.
+ */
+function matMulPart(ds: Dataset, reps: Reps, figures: Record<string, string>, backend: string): void {
+  const was = hostMatMulBuild() ?? 'xnnpack';
+  const kernels = ['xnnpack', 'relaxed', 'plain'] as const;
+  const totals = kernels.map(() => 0);
+  let flops = 0;
+  for (const p of STEP_PRODUCTS) {
+    const a = tf.randomNormal([p.M, p.K]) as tf.Tensor2D;
+    const b = tf.randomNormal([p.K, p.N]) as tf.Tensor2D;
+    const runs = kernels.map((k) => () => {
+      useMatMul(k);
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+    });
+    const { ms } = timeInTurn(runs, { n: 2 * reps.n + 1, warmup: 1 });
+    tf.dispose([a, b]);
+    const gf = (x: number) => ((2 * p.M * p.K * p.N) / x / 1e6).toFixed(1);
+    console.log(
+      `${backend} matMul ${p.M}x${p.K}x${p.N} (${p.what}, x${p.count} a step): ` +
+        kernels.map((k, i) => `${k} ${ms[i].toFixed(1)} ms = ${gf(ms[i])} GFLOP/s`).join(', '),
+    );
+    ms.forEach((x, i) => (totals[i] += p.count * x));
+    flops += p.count * 2 * p.M * p.K * p.N;
+  }
+  kernels.forEach(
+    (k, i) => (figures[`matmul_step_gflops_${k}_${backend}`] = (flops / totals[i] / 1e6).toFixed(1)),
+  );
+  figures[`matmul_step_speedup_${backend}`] = (totals[0] / totals[1]).toFixed(3);
+  console.log(
+    `${backend} a step's products (${(flops / 1e9).toFixed(1)} GFLOP): ` +
+      kernels.map((k, i) => `${k} ${totals[i].toFixed(0)} ms`).join(', ') +
+      ` (relaxed x${(totals[0] / totals[1]).toFixed(2)}, plain x${(totals[0] / totals[2]).toFixed(2)} over XNNPACK)`,
+  );
+  // A whole one-thread training step at hidden 1024 with each kernel, in turn (same seed and batches).
+  const steps = (['xnnpack', 'relaxed'] as const).map((k) => {
+    useMatMul(k);
+    const tr = new Trainer(
+      ds,
+      { hiddenDim: 1024, wordDim: D, layerNorm: true },
+      { batchSize: B, minWordCount: 1 },
+    );
+    return { k, tr };
+  });
+  const train = timeInTurn(
+    steps.map(({ k, tr }) => () => {
+      useMatMul(k);
+      void tr.step();
+    }),
+    reps,
+  );
+  steps.forEach(({ tr }) => tr.dispose());
+  const [xs, hs] = train.ms.map((ms) => (B * 1000) / ms);
+  console.log(
+    `${backend} LN-GRU train step H=1024, 1 thread: XNNPACK ${train.ms[0].toFixed(0)} ms = ${xs.toFixed(1)} pairs/s, ` +
+      `ours (relaxed) ${train.ms[1].toFixed(0)} ms = ${hs.toFixed(1)} pairs/s (x${(hs / xs).toFixed(3)}; per-round median x${train.ratio.rounds.toFixed(3)})`,
+  );
+  figures[`train_pairs_per_s_xnnpack_${backend}`] = xs.toFixed(1);
+  figures[`train_pairs_per_s_matmul_host_${backend}`] = hs.toFixed(1);
+  figures[`train_matmul_host_speedup_${backend}`] = train.ratio.rounds.toFixed(3);
+  useMatMul(was);
 }
 
 /** One forward + backward of a (LN-)GRU layer on [T, batch, D] inputs, read back; returns a run function. */
@@ -266,6 +364,11 @@ async function main(): Promise<void> {
           : { n: 2, warmup: 1 }
         : { n: quick ? 3 : 5, warmup: 1 };
     const sizes = backend === 'cpu' && quick ? [512] : [512, 1024];
+    if (backend === 'wasm') {
+      const build = hostMatMulBuild();
+      console.log(`wasm: matMul by ${build ? `our kernel (${build} SIMD)` : "tfjs's XNNPACK"}`);
+      figures.matmul_wasm = build ?? 'xnnpack';
+    }
     const gflops = matMulGflops(reps);
     figures[`matmul_gflops_${backend}`] = gflops.toFixed(1);
     console.log(`${backend}: plain matMul 128x1024x3072: ${gflops.toFixed(1)} GFLOP/s`);
@@ -290,6 +393,7 @@ async function main(): Promise<void> {
       figures[`scoring_train_ms_composite_${backend}`] = comp.toFixed(1);
       if (evalSized) figures[`scoring_eval_ms_fused_${backend}`] = hostEval.toFixed(0);
     }
+    if (parts.includes('matmul') && backend === 'wasm') matMulPart(ds, reps, figures, backend);
     const threads = a.threads ?? defaultThreadCount();
     if (parts.includes('threads') && backend === 'wasm' && threads > 1) {
       // One thread vs all threads (data parallelism over worker_threads) at the issue's size and the

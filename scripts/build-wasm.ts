@@ -3,6 +3,8 @@
  * TypeScript modules holding their bytes as base64 (scripts/lib/host-wasm.ts lists them):
  *   src/model/kernels/lnHost.wat -> lnHost.wasm-bytes.ts (the 'host-ln' layer norms)
  *   src/model/kernels/ovHost.wat -> ovHost.wasm-bytes.ts (the host-fused order-violation energy)
+ *   src/model/kernels/matmulHost.wat -> matmulHost.wasm-bytes.ts (matMul on tfjs's single-threaded
+ *     wasm heap; two builds: relaxed SIMD's fused multiply-add, and plain SIMD)
  *   src/model/training/adamHost.wat -> adamHost.wasm-bytes.ts (Adam in one pass on tfjs's wasm heap;
  *     two builds: one for a plain memory, one for the shared memory of tfjs's threaded build)
  *   src/model/parallel/sumHost.wat -> sumHost.wasm-bytes.ts (the Node pool's in-order gradient sum)
@@ -11,7 +13,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { assembleWasm, HOST_WASM, sharedVariant, wasmBytesModule } from './lib/host-wasm';
+import { assembleWasm, HOST_WASM, plainMaddVariant, sharedVariant, wasmBytesModule } from './lib/host-wasm';
 
 async function main(): Promise<void> {
   for (const m of Object.values(HOST_WASM)) {
@@ -20,7 +22,10 @@ async function main(): Promise<void> {
     const shared = m.sharedConstant
       ? await assembleWasm(sharedVariant(wat), path.basename(m.wat))
       : undefined;
-    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes, shared));
+    const plain = m.plainConstant
+      ? await assembleWasm(plainMaddVariant(wat), path.basename(m.wat))
+      : undefined;
+    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes, { shared, plain }));
     console.log(`${m.bytesTs}: ${bytes.length} bytes of WebAssembly`);
   }
 }

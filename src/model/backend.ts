@@ -4,6 +4,7 @@
  */
 import * as tf from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installHostMatMul, uninstallHostMatMul, type MatMulBuild } from './kernels/matmul-host';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
@@ -17,13 +18,26 @@ export interface BackendOptions {
   threads?: number;
   /** wasm only: give up on the threaded build (and fall back) when it is not up after this long. */
   threadsTimeoutMs?: number;
+  /**
+   * wasm's single-threaded build only: which kernel multiplies (./kernels/matmul-host.ts): 'host' (the
+   * default) our SIMD product, its relaxed-SIMD build where the runtime has relaxed SIMD; 'relaxed' or
+   * 'plain' that build; 'xnnpack' tfjs's own. The threaded build always keeps tfjs's (its threads share
+   * a product).
+   */
+  matMul?: MatMulChoice;
 }
+
+/** The matMul kernels one can ask for (BackendOptions.matMul). */
+export const MATMUL_CHOICES = ['host', 'relaxed', 'plain', 'xnnpack'] as const;
+export type MatMulChoice = (typeof MATMUL_CHOICES)[number];
 
 /** How the wasm backend runs: its thread count, and why not more when threads were wanted. */
 export interface WasmThreading {
   threads: number;
   /** Set when threads were wanted (none or more than 1 requested) but the single-threaded build runs. */
   why?: string;
+  /** The build of our matMul kernel that multiplies (single-threaded build), absent where tfjs's does. */
+  matMul?: MatMulBuild;
 }
 
 let wasmThreading: WasmThreading | null = null;
@@ -97,6 +111,7 @@ async function setWasmBackend(ms: number): Promise<boolean> {
  * falls back to the single-threaded build; nothing else has been set up yet, so nothing is lost.
  */
 async function initWasm(opts: BackendOptions): Promise<boolean> {
+  uninstallHostMatMul(); // tfjs's own until the single-threaded build is up
   if (opts.wasmPath) setWasmPaths(opts.wasmPath);
   const wanted = Math.min(opts.threads ?? defaultThreads(), MAX_WASM_THREADS);
   const why = wanted > 1 ? await threadsUnavailable() : 'one thread was requested';
@@ -119,7 +134,12 @@ async function initWasm(opts: BackendOptions): Promise<boolean> {
   }
   // The single-threaded SIMD build (tfjs picks the threaded one whenever this flag is true).
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  return tf.setBackend('wasm');
+  if (!(await tf.setBackend('wasm'))) return false;
+  await tf.ready();
+  const choice = opts.matMul ?? 'host';
+  const build = choice === 'xnnpack' ? null : installHostMatMul(choice === 'host' ? undefined : choice);
+  if (build) wasmThreading.matMul = build;
+  return true;
 }
 
 /**

@@ -17,9 +17,9 @@ export const BENCH_MODEL = command({
     }),
     parts: opt({
       type: 'string',
-      value: 'scoring,model,threads',
-      help: 'measurements',
-      default: ['scoring', 'model', 'threads'],
+      value: 'scoring,matmul,model,threads',
+      help: 'measurements (lngru: LN-GRU vs GRU, in turn)',
+      default: ['scoring', 'matmul', 'model', 'threads'],
       check: list,
     }),
     threads,

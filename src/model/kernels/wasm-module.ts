@@ -58,6 +58,26 @@ export function memoryInstance<T>(base64: string): (memory: WebAssembly.Memory) 
   };
 }
 
+/**
+ * What the host kernels use of tfjs's wasm backend (public methods, and its Emscripten module, which
+ * tfjs's exports leave untyped).
+ */
+export interface WasmBackendInternals {
+  /** The memory: the module's export (single-threaded builds) or the one it imports (threaded). */
+  wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown };
+  getMemoryOffset(dataId: unknown): number;
+  /** A new tensor's storage on the heap, not initialized. */
+  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+  disposeData(dataId: unknown): boolean;
+  refCount(dataId: unknown): number;
+}
+
+/** The memory of tfjs's wasm backend `backend`, or null where it is not found. */
+export function wasmBackendMemory(backend: WasmBackendInternals): WebAssembly.Memory | null {
+  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
 /** Largest memory a call may ask for: 2 GiB, so that every byte offset is a non-negative i32. */
 export const MAX_BYTES = 2 ** 31;
 

@@ -30,7 +30,7 @@
  */
 import * as tf from '../tf';
 import { ADAM_HOST_WASM, ADAM_HOST_WASM_SHARED } from './adamHost.wasm-bytes';
-import { memoryInstance } from '../kernels/wasm-module';
+import { memoryInstance, wasmBackendMemory, type WasmBackendInternals } from '../kernels/wasm-module';
 import type { AdamInternals } from './update';
 
 export interface AdamExports {
@@ -54,16 +54,6 @@ export interface AdamExports {
   ): void;
 }
 
-/** What the wasm backend exposes (public methods and its Emscripten module; untyped in tfjs's exports). */
-interface WasmBackend {
-  /** The memory: the module's export (single-threaded builds) or the one it imports (threaded). */
-  wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown };
-  getMemoryOffset(dataId: unknown): number;
-  /** A new tensor's storage on the heap, not initialized. */
-  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
-  refCount(dataId: unknown): number;
-}
-
 /** The build for a plain memory and the one for a shared memory (tfjs's threaded build). */
 const plainKernel = memoryInstance<AdamExports>(ADAM_HOST_WASM);
 const sharedKernel = memoryInstance<AdamExports>(ADAM_HOST_WASM_SHARED);
@@ -75,11 +65,11 @@ export function adamKernel(memory: WebAssembly.Memory): AdamExports | null {
 }
 
 /** The wasm backend's memory and the kernel on it, or null. */
-function wasmKernel(): { backend: WasmBackend; kernel: AdamExports } | null {
+function wasmKernel(): { backend: WasmBackendInternals; kernel: AdamExports } | null {
   if (tf.getBackend() !== 'wasm') return null;
-  const backend = tf.backend() as unknown as WasmBackend;
-  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  const memory = wasmBackendMemory(backend);
+  if (!memory) return null;
   const kernel = adamKernel(memory);
   return kernel && { backend, kernel };
 }
