@@ -4,7 +4,10 @@
  */
 import * as tf from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installHostMatMul, uninstallHostMatMul, type MatMulBuild } from './kernels/matmul-host';
+import { installHostMatMul, uninstallHostMatMul } from './kernels/matmul-host';
+import type { MatMulBuild, MatMulChoice } from './kernels/matmul-choice';
+
+export { MATMUL_CHOICES, type MatMulChoice } from './kernels/matmul-choice';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
@@ -26,10 +29,6 @@ export interface BackendOptions {
    */
   matMul?: MatMulChoice;
 }
-
-/** The matMul kernels one can ask for (BackendOptions.matMul). */
-export const MATMUL_CHOICES = ['host', 'relaxed', 'plain', 'xnnpack'] as const;
-export type MatMulChoice = (typeof MATMUL_CHOICES)[number];
 
 /** How the wasm backend runs: its thread count, and why not more when threads were wanted. */
 export interface WasmThreading {

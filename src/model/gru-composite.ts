@@ -312,7 +312,9 @@ export function* inputGrads(
  * Has the wasm backend pack now the two weights that {@link backwardComposite} multiplies by as second
  * operands (W_hh [3H, H] for d h_prev, W_ih [3H, D] for d x), with 1-row products: XNNPACK packs a
  * product's second operand once per tensor and reuses it for every later product with that tensor, of
- * any row count, until the tensor is freed. For a thread that would otherwise wait between its forward
+ * any row count, until the tensor is freed; our kernel on the single-threaded build
+ * (./kernels/matmul-host.ts) keeps its last three packings the same way. For a thread that would
+ * otherwise wait between its forward
  * and backward passes (the Node pool's threads while the main thread computes the loss): W_hh's packing
  * is ~30 ms at hidden 1024 (docs/benchmarks.md). Nothing on other backends (they do not pack).
  */

@@ -5,6 +5,13 @@ import { useClient } from './context';
 import { usePhotosStore } from './retrieve/photos-store';
 import { useRetrieveRuns } from './retrieve/useRetrieveRun';
 import { BACKENDS, isBackendChoice, type BackendChoice } from '../worker/protocol';
+import type { MatMulBuild } from '../model/kernels/matmul-choice';
+
+/** Our matMul kernel's builds, in words (the thread count's tooltip). */
+const MATMUL_LABEL: Record<MatMulBuild, string> = {
+  relaxed: 'relaxed SIMD, fused multiply-add',
+  plain: 'SIMD',
+};
 
 const BACKEND_LABEL: Record<BackendChoice, string> = {
   auto: 'Auto',
@@ -49,6 +56,7 @@ export function Header(): ReactNode {
   const reason = useUiStore((s) => s.backendReason);
   const threads = useUiStore((s) => s.backendThreads);
   const threadsWhy = useUiStore((s) => s.threadsWhy);
+  const matMul = useUiStore((s) => s.backendMatMul);
   const requested = useUiStore((s) => s.requestedBackend);
   const id = useId();
   const locked = isRunActive(status);
@@ -86,7 +94,16 @@ export function Header(): ReactNode {
             {threads !== null && (
               <>
                 {', '}
-                <strong data-testid="backend-threads" data-threads={threads}>
+                <strong
+                  data-testid="backend-threads"
+                  data-threads={threads}
+                  data-matmul={matMul ?? 'xnnpack'}
+                  title={
+                    matMul
+                      ? `matrix products by orderembed's own WebAssembly kernel (${MATMUL_LABEL[matMul]})`
+                      : "matrix products by tfjs's XNNPACK"
+                  }
+                >
                   {threads === 1 ? '1 thread' : `${threads} threads`}
                 </strong>
               </>

@@ -6,6 +6,7 @@
  * aborts). The user's actions, which validate input before calling the worker, are in ./client.ts.
  */
 import * as Comlink from 'comlink';
+import { MATMUL_CHOICES, type MatMulChoice } from '../model/kernels/matmul-choice';
 import { useUiStore } from './store';
 import { saveBlob } from './files';
 import { applyPhotosEvent, workerReplaced } from './retrieve/photos-store';
@@ -72,6 +73,8 @@ export interface ClientOptions {
   autoRestarts?: number;
   /** The wasm backend's thread count (default: `?threads=N` in the page URL, else one per core). */
   threads?: number;
+  /** The single-threaded wasm build's matMul kernel (default: `?matmul=` in the page URL, else ours). */
+  matMul?: MatMulChoice;
   /** Saves a download; tests capture it. */
   save?: (name: string, data: Blob) => void;
   /** Base URL that pack URLs are relative to (the page's base). */
@@ -103,6 +106,16 @@ export function threadsFromUrl(search: string): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/**
+ * `?matmul=host|relaxed|plain|xnnpack` in the page URL picks the matMul kernel of wasm's
+ * single-threaded build (src/model/backend.ts BackendOptions.matMul; `xnnpack`: tfjs's own, for
+ * comparisons); absent or unknown: undefined, our kernel.
+ */
+export function matMulFromUrl(search: string): MatMulChoice | undefined {
+  const v = new URLSearchParams(search).get('matmul') ?? '';
+  return (MATMUL_CHOICES as readonly string[]).includes(v) ? (v as MatMulChoice) : undefined;
+}
+
 /** What is loading, in words. */
 export function sourceLabel(source: DatasetSource): string {
   switch (source.kind) {
@@ -129,6 +142,7 @@ export abstract class WorkerConnection {
   protected readonly baseUrl: () => string;
   private readonly silentWorkerMs: number;
   private readonly threads: number | undefined;
+  private readonly matMul: MatMulChoice | undefined;
   /** Set when a worker crashed while starting its threads: later workers run one thread, saying why. */
   private threadsFailed: string | null = null;
   private silentTimer: ReturnType<typeof setTimeout> | null = null;
@@ -148,6 +162,7 @@ export abstract class WorkerConnection {
     this.baseUrl = options.baseUrl ?? pageBaseUrl;
     this.silentWorkerMs = options.silentWorkerMs ?? 60_000;
     this.threads = options.threads ?? threadsFromUrl(globalThis.location?.search ?? '');
+    this.matMul = options.matMul ?? matMulFromUrl(globalThis.location?.search ?? '');
   }
 
   protected get state() {
@@ -182,7 +197,7 @@ export abstract class WorkerConnection {
       .connect(Comlink.proxy((event: WorkerEvent) => this.received(worker, event)))
       .catch((e: unknown) => this.received(worker, callError('message', e)));
     const threads = this.threadsFailed ? 1 : this.threads;
-    this.call('init', this.state.requestedBackend, this.wasmPath(), threads);
+    this.call('init', this.state.requestedBackend, this.wasmPath(), threads, this.matMul);
   }
 
   /** An event of `worker` (or a call of it that failed). */

@@ -4,7 +4,7 @@
  * and falls back to wasm when a WebGPU device is lost (the runs go on there from their last checkpoint).
  */
 import * as tf from '../model/tf';
-import { initBackend, wasmThreadingInfo } from '../model/backend';
+import { initBackend, wasmThreadingInfo, type MatMulChoice } from '../model/backend';
 import { planBackends, probeWebGpu } from './backend-choice';
 import { forgetEncoders } from './image-encoders';
 import { ensureStarter, forgetStarter } from './photos';
@@ -17,12 +17,20 @@ export class Backend {
   private ready: Promise<boolean> | null = null;
   /** The wasm thread count the page asked for ('init'); undefined: one per core. */
   private threads: number | undefined;
+  /** The single-threaded wasm build's matMul kernel the page asked for; undefined: ours. */
+  private matMul: MatMulChoice | undefined;
 
   constructor(private readonly svc: WorkerService) {}
 
   /** The page's 'init': this backend (and these threads) from now on. */
-  init(choice: BackendChoice, wasmPath: string, threads: number | undefined): Promise<boolean> {
+  init(
+    choice: BackendChoice,
+    wasmPath: string,
+    threads: number | undefined,
+    matMul?: MatMulChoice,
+  ): Promise<boolean> {
     this.threads = threads;
+    this.matMul = matMul;
     this.ready = this.setUp(choice, wasmPath);
     return this.ready;
   }
@@ -42,14 +50,20 @@ export class Backend {
     const failures: string[] = [];
     for (const b of plan.order) {
       try {
-        const opts = { ...(wasmPath ? { wasmPath } : {}), threads: this.threads };
+        const opts = { ...(wasmPath ? { wasmPath } : {}), threads: this.threads, matMul: this.matMul };
         const name = (await initBackend(b, opts)) as BackendName;
         this.name = name;
         const reason = failures.length
           ? `${plan.reason}; ${failures.join('; ')}; using ${name}`
           : plan.reason;
         const t = wasmThreadingInfo();
-        const threading = t ? { threads: t.threads, ...(t.why ? { threadsWhy: t.why } : {}) } : {};
+        const threading = t
+          ? {
+              threads: t.threads,
+              ...(t.why ? { threadsWhy: t.why } : {}),
+              ...(t.matMul ? { matMul: t.matMul } : {}),
+            }
+          : {};
         svc.post({ type: 'ready', backend: name, reason, ...threading });
         void ensureStarter(svc.queries.photosContext); // the shipped starter model, open from the first minute
         if (name === 'webgpu') this.watchDeviceLoss(wasmPath);

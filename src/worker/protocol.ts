@@ -7,6 +7,7 @@
  * transferables.
  */
 import type { RunLogEntry } from '../model/export';
+import type { MatMulBuild } from '../model/kernels/matmul-choice';
 import type { ModelConfig, TrainConfig } from '../model/types';
 import type { PhotosEvent } from './photos-protocol';
 
@@ -194,9 +195,18 @@ export type WorkerEvent =
   /**
    * The backend is set up. `reason` says why this backend (auto-selection, request, fallback...). On
    * wasm, `threads` is its thread count and `threadsWhy` says why it runs single-threaded when more
-   * threads were wanted (not cross-origin isolated, no SharedArrayBuffer, the threads did not start).
+   * threads were wanted (not cross-origin isolated, no SharedArrayBuffer, the threads did not start);
+   * `matMul` names the build of our matMul kernel where it multiplies (wasm's single-threaded build;
+   * ../model/kernels/matmul-host.ts), absent where tfjs's XNNPACK does.
    */
-  | { type: 'ready'; backend: BackendName; reason: string; threads?: number; threadsWhy?: string }
+  | {
+      type: 'ready';
+      backend: BackendName;
+      reason: string;
+      threads?: number;
+      threadsWhy?: string;
+      matMul?: MatMulBuild;
+    }
   | { type: 'datasetProgress'; phase: string; done: number; total: number; imagesPerSec: number }
   | { type: 'datasetLoaded'; dataset: DatasetInfo }
   /** The runs of a `start` call began; carries the fully resolved configs. */

@@ -30,6 +30,7 @@ import { RunStore, type RunFilesRecord } from './run-store';
 import { checkLoadedDataset, checkSourceLimits } from './source-limits';
 import { startHierarchy, stopHierarchy } from './hierarchy';
 import { Backend } from './backend';
+import type { MatMulChoice } from '../model/kernels/matmul-choice';
 import { Training } from './session';
 import { Queries } from './queries';
 import { RunLibrary } from './library';
@@ -83,10 +84,11 @@ export class WorkerService {
 
   /**
    * Picks the tfjs backend ('ready' or an 'init' error follows). `wasmPath`: the absolute URL prefix of
-   * the tfjs .wasm binaries; `threads` caps the wasm backend's threads (undefined: one per core).
+   * the tfjs .wasm binaries; `threads` caps the wasm backend's threads (undefined: one per core);
+   * `matMul` picks the single-threaded wasm build's matMul kernel (undefined: ours, ../model/backend.ts).
    */
-  init(backend: BackendChoice, wasmPath: string, threads?: number): Promise<boolean> {
-    return this.backend.init(backend, wasmPath, threads);
+  init(backend: BackendChoice, wasmPath: string, threads?: number, matMul?: MatMulChoice): Promise<boolean> {
+    return this.backend.init(backend, wasmPath, threads, matMul);
   }
 
   // -------------------------------------------------------------------------------------------

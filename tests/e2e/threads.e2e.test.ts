@@ -4,8 +4,11 @@
  * - the page and its training worker are cross-origin isolated (COOP/COEP from
  *   scripts/lib/vite-security-headers.ts), and the worker runs tfjs's threaded wasm with one thread per
  *   core (navigator.hardwareConcurrency, at most 8), which the header shows;
- * - training with threads gives the losses of the single-threaded build (`?threads=1`) within float32
- *   tolerance (same seed, same data);
+ * - training with threads gives the losses of the single-threaded build with tfjs's matMul
+ *   (`?threads=1&matmul=xnnpack`) within float32 tolerance (same seed, same data); the single-threaded
+ *   build multiplies by our kernel (src/model/kernels/matmul-host.ts, relaxed SIMD in Chromium), whose
+ *   plain build gives XNNPACK's losses bit for bit (both sum over k in order, a multiply then an add)
+ *   and whose fused multiply-adds give losses that drift apart by rounding only;
  * - served without the COOP/COEP headers, or with threads that cannot start (a CSP without blob: scripts),
  *   the page falls back to single-threaded wasm, says why in the header, and still trains.
  */
@@ -41,6 +44,16 @@ async function open(
 /** The thread count the header shows. */
 async function shownThreads(page: Page): Promise<number> {
   return Number(await page.getByTestId('backend-threads').getAttribute('data-threads'));
+}
+
+/** The matMul kernel the header names ('xnnpack', or our kernel's build). */
+async function shownMatMul(page: Page): Promise<string | null> {
+  return page.getByTestId('backend-threads').getAttribute('data-matmul');
+}
+
+/** Largest relative difference of two loss curves. */
+function worstDiff(a: number[], b: number[]): number {
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-6, Math.abs(b[i]!))));
 }
 
 /**
@@ -104,15 +117,18 @@ describe('threads in the browser', () => {
     if (cores > 1) expect(threads).toBeGreaterThan(1);
     expect(await threaded.page.getByTestId('threads-why').count()).toBe(0);
 
-    const single = await open(suite.served, '&threads=1');
+    expect(await shownMatMul(threaded.page)).toBe('xnnpack'); // XNNPACK's threads share a product
+
+    const single = await open(suite.served, '&threads=1&matmul=xnnpack');
     contexts.push(single.context);
     expect(await shownThreads(single.page)).toBe(1);
+    expect(await shownMatMul(single.page)).toBe('xnnpack');
     // One thread was asked for: no "why" to show.
     expect(await single.page.getByTestId('threads-why').count()).toBe(0);
 
     const a = await trainLosses(threaded.page);
     const b = await trainLosses(single.page);
-    const worst = Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-6, Math.abs(b[i]!))));
+    const worst = worstDiff(a, b);
     console.log(
       `threads: ${threads} vs 1 thread over ${STEPS} steps: largest relative loss difference ${worst}` +
         (worst === 0 ? ' (bit-identical)' : ''),
@@ -122,6 +138,25 @@ describe('threads in the browser', () => {
     expect(worst).toBeLessThan(1e-5);
     expect(threaded.problems).toEqual([]);
     expect(single.problems).toEqual([]);
+
+    // One thread with our matMul: the default (relaxed SIMD in Chromium) and its plain build.
+    const ours = await open(suite.served, '&threads=1');
+    const plain = await open(suite.served, '&threads=1&matmul=plain');
+    contexts.push(ours.context, plain.context);
+    expect(await shownMatMul(ours.page)).toBe('relaxed');
+    expect(await shownMatMul(plain.page)).toBe('plain');
+    const c = await trainLosses(ours.page);
+    const d = await trainLosses(plain.page);
+    console.log(
+      `one thread, our matMul vs XNNPACK over ${STEPS} steps: relaxed ${worstDiff(c, b)}, plain ${worstDiff(d, b)}`,
+    );
+    expect(d).toEqual(b);
+    expect(c.every(Number.isFinite)).toBe(true);
+    // Fused multiply-adds round each product once less; Adam turns those rounding differences in
+    // gradients near 0 into whole steps, so the curves drift apart, but only that far.
+    expect(worstDiff(c, b)).toBeLessThan(1e-2);
+    expect(ours.problems).toEqual([]);
+    expect(plain.problems).toEqual([]);
   });
 
   it('served without COOP/COEP, falls back to one thread, says why, and trains', async () => {

@@ -162,7 +162,7 @@ describe('the matMul WebAssembly SIMD module (src/model/kernels/matmulHost.wat)'
     tf.dispose([a, b3, b1, a1, at, bt]);
   });
 
-  it('packs a B multiplied again once (kept by storage and shape), never a stale or reshaped one, and keeps at most two', () => {
+  it('packs a B multiplied again once (kept by storage and shape), never a stale or reshaped one, and keeps at most three', () => {
     expect(installHostMatMul('relaxed')).toBe('relaxed');
     const rng = new Rng(17);
     const a = rand(rng, [6, 12]) as tf.Tensor2D;
@@ -186,9 +186,9 @@ describe('the matMul WebAssembly SIMD module (src/model/kernels/matmulHost.wat)'
       c.dispose();
     }
     check(b);
-    // The kept packings (at most two) are the only storage left beyond the test's own tensors.
+    // The kept packings (at most three) are the only storage left beyond the test's own tensors.
     tf.dispose([b, same]);
-    expect(tf.backend().numDataIds() - ids0).toBeLessThanOrEqual(2);
+    expect(tf.backend().numDataIds() - ids0).toBeLessThanOrEqual(3);
     uninstallHostMatMul(); // frees them
     expect(tf.backend().numDataIds()).toBe(ids0);
     a.dispose();

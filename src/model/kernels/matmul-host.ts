@@ -13,7 +13,7 @@
  * Taken here: float32, neither operand transposed (the model's products never are: ../ops.ts), and
  * batches that are equal or whose B is one matrix (then A's batches are rows of one product:
  * [b M, K] B). Everything else goes to tfjs's kernel, as before. B is repacked into 8-column panels on
- * the heap (one pass over B); the last two packings are kept, by B's tensor storage (dataId) and shape,
+ * the heap (one pass over B); the last three packings are kept, by B's tensor storage (dataId) and shape,
  * so that a B multiplied again (W_hh in each of the GRU backward's T steps) is packed once, as XNNPACK
  * keeps its packing of a weight by tensor. That relies on what XNNPACK's cache relies on, and
  * ../training/adam-host.ts keeps: no tensor's values change in place (a new value is a new tensor).
@@ -27,6 +27,9 @@
 import * as tf from '../tf';
 import { MATMUL_HOST_WASM, MATMUL_HOST_WASM_PLAIN } from './matmulHost.wasm-bytes';
 import { memoryInstance, wasmBackendMemory, type WasmBackendInternals } from './wasm-module';
+import type { MatMulBuild } from './matmul-choice';
+
+export type { MatMulBuild } from './matmul-choice';
 
 interface MatMulExports {
   /** Panels bp [ceil(N / 8)][K][8] of B [K, N] (byte offsets; zero columns past N). */
@@ -34,9 +37,6 @@ interface MatMulExports {
   /** C [M, N] = A [M, K] B for B in panels; `tmp`: 32 bytes of scratch. */
   gemm(a: number, bp: number, c: number, M: number, K: number, N: number, tmp: number): void;
 }
-
-/** 'relaxed': fused multiply-adds (relaxed SIMD); 'plain': a multiply and an add. */
-export type MatMulBuild = 'relaxed' | 'plain';
 
 const builds: Record<MatMulBuild, (memory: WebAssembly.Memory) => MatMulExports | null> = {
   relaxed: memoryInstance<MatMulExports>(MATMUL_HOST_WASM),
@@ -77,7 +77,11 @@ interface Packed {
 
 /** Packings kept per backend, most recent first. */
 const packings = new WeakMap<WasmBackendInternals, Packed[]>();
-const KEPT_PACKINGS = 2;
+/**
+ * Three: W_hh and W_ih packed ahead of the backward (../gru-composite.ts packBackwardWeights), and
+ * the one product's B between them (d W_hh's h_prev), so that W_ih is still packed for d x.
+ */
+const KEPT_PACKINGS = 3;
 
 /** Frees the packings kept for `backend`. */
 function dropPackings(backend: WasmBackendInternals): void {

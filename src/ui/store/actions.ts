@@ -39,6 +39,7 @@ export const useUiStore = create<UiStore>()((set) => ({
       backendReason: null,
       backendThreads: null,
       threadsWhy: null,
+      backendMatMul: null,
       dataset: null,
       loading: null,
       runs: releaseLive(s.runs),

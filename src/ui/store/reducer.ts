@@ -66,6 +66,7 @@ export function reduceEvent(state: UiState, event: WorkerEvent): Partial<UiState
         backendReason: event.reason,
         backendThreads: event.threads ?? null,
         threadsWhy: event.threadsWhy ?? null,
+        backendMatMul: event.matMul ?? null,
       };
     case 'datasetProgress':
       if (!state.loading) return {}; // late progress of a cancelled load

@@ -4,6 +4,7 @@
  * state as the page opens. The worker is the source of truth; ./reducer.ts folds its events in.
  */
 import type { Measure, ModelConfig, TrainConfig } from '../../model/types';
+import type { MatMulBuild } from '../../model/kernels/matmul-choice';
 import {
   DEFAULT_BACKEND,
   type BackendChoice,
@@ -138,6 +139,8 @@ export interface UiState {
   /** The wasm backend's thread count, and why it is 1 when more were wanted ('ready'). */
   backendThreads: number | null;
   threadsWhy: string | null;
+  /** The build of our matMul kernel multiplying on wasm's single-threaded build (null: tfjs's). */
+  backendMatMul: MatMulBuild | null;
   /** Backend to ask for when (re)starting the worker. */
   requestedBackend: BackendChoice;
   dataset: DatasetInfo | null;
@@ -266,6 +269,7 @@ export function initialState(): UiState {
     backendReason: null,
     backendThreads: null,
     threadsWhy: null,
+    backendMatMul: null,
     requestedBackend: DEFAULT_BACKEND,
     dataset: null,
     loading: null,
