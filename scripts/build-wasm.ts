@@ -3,8 +3,8 @@
  * TypeScript modules holding their bytes as base64 (scripts/lib/host-wasm.ts lists them):
  *   src/model/kernels/lnHost.wat -> lnHost.wasm-bytes.ts (the 'host-ln' layer norms)
  *   src/model/kernels/ovHost.wat -> ovHost.wasm-bytes.ts (the host-fused order-violation energy)
- *   src/model/kernels/matmulHost.wat -> matmulHost.wasm-bytes.ts (matMul on tfjs's single-threaded
- *     wasm heap; two builds: relaxed SIMD's fused multiply-add, and plain SIMD)
+ *   src/model/kernels/matmulHost.wat -> matmulHost.wasm-bytes.ts (matMul on tfjs's wasm heap; four
+ *     builds: relaxed SIMD's fused multiply-add or plain SIMD, each for a plain or a shared memory)
  *   src/model/training/adamHost.wat -> adamHost.wasm-bytes.ts (Adam in one pass on tfjs's wasm heap;
  *     two builds: one for a plain memory, one for the shared memory of tfjs's threaded build)
  *   src/model/parallel/sumHost.wat -> sumHost.wasm-bytes.ts (the Node pool's in-order gradient sum)
@@ -13,19 +13,16 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { assembleWasm, HOST_WASM, plainMaddVariant, sharedVariant, wasmBytesModule } from './lib/host-wasm';
+import { assembleWasm, HOST_WASM, variantText, wasmBytesModule } from './lib/host-wasm';
 
 async function main(): Promise<void> {
   for (const m of Object.values(HOST_WASM)) {
     const wat = readFileSync(m.wat, 'utf8');
     const bytes = await assembleWasm(wat, path.basename(m.wat));
-    const shared = m.sharedConstant
-      ? await assembleWasm(sharedVariant(wat), path.basename(m.wat))
-      : undefined;
-    const plain = m.plainConstant
-      ? await assembleWasm(plainMaddVariant(wat), path.basename(m.wat))
-      : undefined;
-    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes, { shared, plain }));
+    const variants: Uint8Array[] = [];
+    for (const v of m.variants ?? [])
+      variants.push(await assembleWasm(variantText(wat, v), path.basename(m.wat)));
+    writeFileSync(m.bytesTs, wasmBytesModule(m, bytes, variants));
     console.log(`${m.bytesTs}: ${bytes.length} bytes of WebAssembly`);
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installHostMatMul, uninstallHostMatMul } from './kernels/matmul-host';
+import { installHostMatMul, matMulKernel, uninstallHostMatMul } from './kernels/matmul-host';
 import type { MatMulBuild, MatMulChoice } from './kernels/matmul-choice';
 
 export { MATMUL_CHOICES, type MatMulChoice } from './kernels/matmul-choice';
@@ -22,10 +22,10 @@ export interface BackendOptions {
   /** wasm only: give up on the threaded build (and fall back) when it is not up after this long. */
   threadsTimeoutMs?: number;
   /**
-   * wasm's single-threaded build only: which kernel multiplies (./kernels/matmul-host.ts): 'host' (the
-   * default) our SIMD product, its relaxed-SIMD build where the runtime has relaxed SIMD; 'relaxed' or
-   * 'plain' that build; 'xnnpack' tfjs's own. The threaded build always keeps tfjs's (its threads share
-   * a product).
+   * wasm only: which kernel multiplies (./kernels/matmul-host.ts): 'host' (the default) our SIMD
+   * product, its relaxed-SIMD build where the runtime has relaxed SIMD; 'relaxed' or 'plain' that
+   * build; 'xnnpack' tfjs's own. On the threaded build our kernel runs on the calling thread until the
+   * page's worker gives it helper threads (src/worker/matmul-threads.ts).
    */
   matMul?: MatMulChoice;
 }
@@ -115,12 +115,22 @@ async function initWasm(opts: BackendOptions): Promise<boolean> {
   const wanted = Math.min(opts.threads ?? defaultThreads(), MAX_WASM_THREADS);
   const why = wanted > 1 ? await threadsUnavailable() : 'one thread was requested';
   if (why === null) {
-    setThreadsCount(wanted);
+    // With our matMul kernel, the threads are its (helper threads the page's worker starts on the
+    // threaded build's shared memory, src/worker/matmul-threads.ts) and tfjs's own ops run on one
+    // thread: XNNPACK's pool, spinning between its many small ops, slowed the step more than its
+    // threads sped it up (docs/benchmarks.md). With tfjs's matMul, XNNPACK gets the threads.
+    const ours = opts.matMul !== 'xnnpack' && hostMatMulCompiles(opts.matMul);
+    setThreadsCount(ours ? 1 : wanted);
     let failure: string;
     try {
       if (await withLogicalCores(wanted, () => setWasmBackend(opts.threadsTimeoutMs ?? 30_000))) {
         await tf.ready();
         wasmThreading = { threads: getThreadsCount() };
+        if (ours) {
+          useHostMatMul(opts, wasmThreading);
+          // The count the products will run on, once the worker's helpers are up (it says otherwise).
+          if (wasmThreading.matMul) wasmThreading.threads = wanted;
+        }
         return true;
       }
       failure = 'tfjs could not initialise it';
@@ -135,10 +145,21 @@ async function initWasm(opts: BackendOptions): Promise<boolean> {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!(await tf.setBackend('wasm'))) return false;
   await tf.ready();
+  useHostMatMul(opts, wasmThreading);
+  return true;
+}
+
+/** Whether our matMul kernel (the build asked for, else any) instantiates on a shared memory here. */
+function hostMatMulCompiles(choice: MatMulChoice | undefined): boolean {
+  const probe = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  return matMulKernel(probe, choice === 'relaxed' || choice === 'plain' ? choice : undefined) !== null;
+}
+
+/** Makes our matMul kernel the wasm backend's, unless `opts` asks for tfjs's; notes the build in `t`. */
+function useHostMatMul(opts: BackendOptions, t: WasmThreading): void {
   const choice = opts.matMul ?? 'host';
   const build = choice === 'xnnpack' ? null : installHostMatMul(choice === 'host' ? undefined : choice);
-  if (build) wasmThreading.matMul = build;
-  return true;
+  if (build) t.matMul = build;
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 import * as tf from '../model/tf';
 import { initBackend, wasmThreadingInfo, type MatMulChoice } from '../model/backend';
+import { hostMatMulKernel } from '../model/kernels/matmul-host';
+import { startMatMulThreads, stopMatMulThreads } from './matmul-threads';
 import { planBackends, probeWebGpu } from './backend-choice';
 import { forgetEncoders } from './image-encoders';
 import { ensureStarter, forgetStarter } from './photos';
@@ -51,8 +53,10 @@ export class Backend {
     for (const b of plan.order) {
       try {
         const opts = { ...(wasmPath ? { wasmPath } : {}), threads: this.threads, matMul: this.matMul };
+        stopMatMulThreads();
         const name = (await initBackend(b, opts)) as BackendName;
         this.name = name;
+        await this.shareMatMul();
         const reason = failures.length
           ? `${plan.reason}; ${failures.join('; ')}; using ${name}`
           : plan.reason;
@@ -74,6 +78,26 @@ export class Backend {
     }
     svc.fail('init', `no tfjs backend could be initialised: ${failures.join('; ')}`);
     return false;
+  }
+
+  /**
+   * On tfjs's threaded build with our matMul kernel: its helper threads (one fewer than the threads
+   * wanted; tfjs's own ops run on one, ../model/backend.ts). Where they do not start, the products run
+   * on this worker alone and the header says one thread and why; if they stop answering later, the
+   * same, with a notice.
+   */
+  private async shareMatMul(): Promise<void> {
+    const t = wasmThreadingInfo();
+    const k = hostMatMulKernel();
+    if (!t || t.threads < 2 || !k) return;
+    try {
+      await startMatMulThreads(k.memory, k.exports, k.build, t.threads, (why) =>
+        this.svc.notice(`${why}; the matrix products run on one thread from now on`),
+      );
+    } catch (e) {
+      t.threads = 1;
+      t.why = `its matMul helper threads did not start (${errorMessage(e)})`;
+    }
   }
 
   /**

@@ -25,38 +25,98 @@
  * multiply-adds where the CPU has FMA), within float32 rounding.
  */
 import * as tf from '../tf';
-import { MATMUL_HOST_WASM, MATMUL_HOST_WASM_PLAIN } from './matmulHost.wasm-bytes';
+import {
+  MATMUL_HOST_WASM,
+  MATMUL_HOST_WASM_PLAIN,
+  MATMUL_HOST_WASM_PLAIN_SHARED,
+  MATMUL_HOST_WASM_SHARED,
+} from './matmulHost.wasm-bytes';
 import { memoryInstance, wasmBackendMemory, type WasmBackendInternals } from './wasm-module';
 import type { MatMulBuild } from './matmul-choice';
 
 export type { MatMulBuild } from './matmul-choice';
 
-interface MatMulExports {
+export interface MatMulExports {
   /** Panels bp [ceil(N / 8)][K][8] of B [K, N] (byte offsets; zero columns past N). */
   pack(b: number, bp: number, K: number, N: number): void;
   /** C [M, N] = A [M, K] B for B in panels; `tmp`: 32 bytes of scratch. */
   gemm(a: number, bp: number, c: number, M: number, K: number, N: number, tmp: number): void;
 }
 
-const builds: Record<MatMulBuild, (memory: WebAssembly.Memory) => MatMulExports | null> = {
-  relaxed: memoryInstance<MatMulExports>(MATMUL_HOST_WASM),
-  plain: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_PLAIN),
+/** Each build's bytes (base64) for a plain memory and for a shared one (tfjs's threaded build). */
+export const MATMUL_BYTES: Record<MatMulBuild, { plain: string; shared: string }> = {
+  relaxed: { plain: MATMUL_HOST_WASM, shared: MATMUL_HOST_WASM_SHARED },
+  plain: { plain: MATMUL_HOST_WASM_PLAIN, shared: MATMUL_HOST_WASM_PLAIN_SHARED },
 };
 
+const instances = {
+  relaxed: {
+    plain: memoryInstance<MatMulExports>(MATMUL_HOST_WASM),
+    shared: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_SHARED),
+  },
+  plain: {
+    plain: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_PLAIN),
+    shared: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_PLAIN_SHARED),
+  },
+};
+
+/** Whether `memory` is shared (tfjs's threaded build's). */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
 /**
- * The kernel on `memory`: the relaxed build where this runtime compiles it, else the plain one (or the
- * one asked for); null where neither instantiates on it (no WebAssembly SIMD, or a shared memory:
- * tfjs's threaded build).
+ * The kernel on `memory` (the build for a plain or a shared memory, as it is): the relaxed build where
+ * this runtime compiles it, else the plain one (or the one asked for); null where neither instantiates
+ * (no WebAssembly SIMD).
  */
 export function matMulKernel(
   memory: WebAssembly.Memory,
   only?: MatMulBuild,
 ): { build: MatMulBuild; exports: MatMulExports } | null {
+  const kind = isShared(memory) ? 'shared' : 'plain';
   for (const build of only ? [only] : (['relaxed', 'plain'] as const)) {
-    const exports = builds[build](memory);
+    const exports = instances[build][kind](memory);
     if (exports) return { build, exports };
   }
   return null;
+}
+
+/**
+ * A product's row blocks on several threads (tfjs's threaded build: its memory is shared, so other
+ * workers can run the kernel on it; ../../worker/matmul-threads.ts): `run` computes C = A B for the B
+ * already packed at `bp`, the calling thread taking the first block of rows and the others one each,
+ * and returns when all are done. Each row is computed as it would be alone (the kernel's digits do not
+ * depend on the rows beside it), so the product has the same digits on any number of threads.
+ */
+export interface RowSplitter {
+  /** Threads it runs on, the calling one included (at most {@link MAX_SPLIT}). */
+  readonly threads: number;
+  run(job: GemmJob): void;
+}
+
+/** One product for a {@link RowSplitter} (byte offsets; `tmp`: 32 bytes of scratch per thread). */
+export interface GemmJob {
+  a: number;
+  bp: number;
+  c: number;
+  M: number;
+  K: number;
+  N: number;
+  tmp: number;
+}
+
+/** Most threads a product is split over (scratch is kept for this many). */
+export const MAX_SPLIT = 8;
+
+/** Smallest product (M K N multiply-adds) split over threads: below, waking them costs more. */
+const SPLIT_MIN_MACS = 1 << 22;
+
+let splitter: RowSplitter | null = null;
+
+/** Products from now on split their rows with `s` (null: on the calling thread alone). */
+export function setRowSplitter(s: RowSplitter | null): void {
+  splitter = s;
 }
 
 interface BatchMatMulArgs {
@@ -67,7 +127,7 @@ interface BatchMatMulArgs {
 
 const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 
-/** A B packed into panels on the heap (`panels`, then 32 bytes of scratch), by its storage and shape. */
+/** A B packed into panels on the heap (`panels`, then 32 bytes of scratch per thread), by its storage and shape. */
 interface Packed {
   dataId: unknown;
   K: number;
@@ -91,7 +151,7 @@ function dropPackings(backend: WasmBackendInternals): void {
 
 /**
  * B [K, N] (tensor `b`, at byte offset `offset` of its storage) in panels, with 32 bytes of scratch
- * after them: a kept packing of the same storage and shape, else a new one (the oldest dropped).
+ * per thread after them: a kept packing of the same storage and shape, else a new one (the oldest dropped).
  * Returns the panels' byte offset.
  */
 function packed(
@@ -112,7 +172,7 @@ function packed(
     return { at: backend.getMemoryOffset(p.panels.dataId), release: () => {} };
   }
   const Np = Math.ceil(N / 8) * 8;
-  const panels = backend.makeOutput([K * Np + 8], 'float32');
+  const panels = backend.makeOutput([K * Np + 8 * MAX_SPLIT], 'float32');
   const at = backend.getMemoryOffset(panels.dataId);
   kernel.pack(backend.getMemoryOffset(b.dataId) + offset, at, K, N);
   if (!keep) return { at, release: () => backend.disposeData(panels.dataId) };
@@ -148,7 +208,9 @@ function hostBatchMatMul(
     const p = packed(backend, kernel, b, 4 * i * K * N, K, N, batchB === 1);
     const pa = backend.getMemoryOffset(a.dataId) + 4 * i * M * K;
     const pc = backend.getMemoryOffset(out.dataId) + 4 * i * M * N;
-    kernel.gemm(pa, p.at, pc, rows, K, N, p.at + tmp);
+    const job = { a: pa, bp: p.at, c: pc, M: rows, K, N, tmp: p.at + tmp };
+    if (splitter && rows >= 8 * splitter.threads && rows * K * N >= SPLIT_MIN_MACS) splitter.run(job);
+    else kernel.gemm(pa, p.at, pc, rows, K, N, p.at + tmp);
     p.release();
   }
   return out;
@@ -193,6 +255,18 @@ export function uninstallHostMatMul(): void {
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(installed.original);
   installed = null;
+}
+
+/** The installed kernel and the wasm backend's memory it runs on, or null while tfjs's own kernel runs. */
+export function hostMatMulKernel(): {
+  memory: WebAssembly.Memory;
+  build: MatMulBuild;
+  exports: MatMulExports;
+} | null {
+  if (!installed || tf.getBackend() !== 'wasm') return null;
+  const memory = wasmBackendMemory(tf.backend() as unknown as WasmBackendInternals);
+  const k = memory && matMulKernel(memory, installed.build);
+  return k && memory ? { memory, ...k } : null;
 }
 
 /** The build {@link installHostMatMul} made tfjs's matMul, or null while tfjs's own kernel runs. */
