@@ -46,6 +46,7 @@ class HelperSplitter implements RowSplitter {
     private readonly helpers: Worker[],
     ctl: SharedArrayBuffer,
     private readonly onBroken: (why: string) => void,
+    private readonly timeoutMs: number,
   ) {
     this.threads = helpers.length + 1;
     this.ctl = new Int32Array(ctl);
@@ -77,7 +78,7 @@ class HelperSplitter implements RowSplitter {
     Atomics.add(ctl, CTL.GEN, 1); // publishes the parameters above (sequentially consistent)
     Atomics.notify(ctl, CTL.GEN);
     this.kernel.gemm(a, bp, c, Math.min(block, M), K, N, tmp);
-    const deadline = performance.now() + HELPER_TIMEOUT_MS;
+    const deadline = performance.now() + this.timeoutMs;
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
       if (done >= this.helpers.length) return;
@@ -87,7 +88,7 @@ class HelperSplitter implements RowSplitter {
     // A helper is gone: end them all, and compute this product (and every later one) here.
     this.stop();
     this.kernel.gemm(a, bp, c, M, K, N, tmp);
-    this.onBroken(`a matMul helper thread did not answer within ${HELPER_TIMEOUT_MS / 1000} s`);
+    this.onBroken(`a matMul helper thread did not answer within ${this.timeoutMs / 1000} s`);
   }
 }
 
@@ -103,9 +104,17 @@ export async function startMatMulThreads(
   build: MatMulBuild,
   threads: number,
   onBroken: (why: string) => void,
-  spawn: () => Worker = () =>
-    new Worker(new URL('./matmul-thread.worker.ts', import.meta.url), { type: 'module', name: 'matmul' }),
+  options: {
+    /** A new helper (tests: a Node worker_threads shim). */
+    spawn?: () => Worker;
+    /** How long a product waits for the helpers before it takes them for gone. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<RowSplitter | null> {
+  const spawn =
+    options.spawn ??
+    (() =>
+      new Worker(new URL('./matmul-thread.worker.ts', import.meta.url), { type: 'module', name: 'matmul' }));
   const n = Math.min(threads, MAX_SPLIT);
   if (n < 2) return null;
   const ctl = new SharedArrayBuffer(CTL_LENGTH * 4);
@@ -136,7 +145,7 @@ export async function startMatMulThreads(
     throw e;
   }
   stopMatMulThreads();
-  active = new HelperSplitter(kernel, helpers, ctl, onBroken);
+  active = new HelperSplitter(kernel, helpers, ctl, onBroken, options.timeoutMs ?? HELPER_TIMEOUT_MS);
   setRowSplitter(active);
   return active;
 }

@@ -1,12 +1,13 @@
 /**
  * The wasm backend's matMul (tfjs kernel 'BatchMatMul') by our own WebAssembly SIMD product
- * (./matmulHost.wat) on tfjs's heap, in place of tfjs's XNNPACK kernel, where tfjs runs its
- * single-threaded build: in Node (the CLIs and each thread of the Node pool, ../parallel) and in a
- * page without threads. The product is most of a training step (about 38 of a step's GFLOP at hidden
- * 1024 are matMuls) and tfjs's build reaches 27-31 GFLOP/s a core on the 2-core machine; this kernel,
- * with relaxed SIMD's fused multiply-add, 40-49 including its repacking of B (docs/benchmarks.md,
- * `npm run bench:kernels -- --parts matmul`). With plain SIMD (a runtime without relaxed SIMD) it is
- * 33-38. tfjs's threaded build (the page with threads) keeps XNNPACK, whose threads share a product.
+ * (./matmulHost.wat) on tfjs's heap, in place of tfjs's XNNPACK kernel: in Node (the CLIs and each
+ * thread of the Node pool, ../parallel) and in the page, on either of tfjs's builds. The product is
+ * most of a training step (35 of a step's GFLOP at hidden 1024 are matMuls) and tfjs's build reaches
+ * 27-31 GFLOP/s a core on the 2-core machine; this kernel, with relaxed SIMD's fused multiply-add,
+ * 36-46 including its repacking of B (docs/benchmarks.md, `npm run bench:model -- --parts matmul`);
+ * with plain SIMD (a runtime without relaxed SIMD) 30-36. On tfjs's threaded build (the page with
+ * threads; its memory is shared) large products split their rows over helper threads that the page's
+ * worker starts ({@link setRowSplitter}, ../../worker/matmul-threads.ts).
  *
  *   C [M, N] = A [M, K] B [K, N], each C[i, j] summed over k in order into one float32 (./matmulHost.wat)
  *
@@ -109,8 +110,12 @@ export interface GemmJob {
 /** Most threads a product is split over (scratch is kept for this many). */
 export const MAX_SPLIT = 8;
 
-/** Smallest product (M K N multiply-adds) split over threads: below, waking them costs more. */
-const SPLIT_MIN_MACS = 1 << 22;
+/**
+ * Smallest product (M K N multiply-adds) split over threads: waking the helpers costs about as much as
+ * a 12.6 M product saves (768 x 256 x 64 in Node: 0.52 ms on one thread, 0.55 on two), while from 100 M
+ * up two threads take half the time (tests/worker/matmul-threads.test.ts's set-up; docs/benchmarks.md).
+ */
+const SPLIT_MIN_MACS = 1 << 25;
 
 let splitter: RowSplitter | null = null;
 
