@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/model/tf';
-import { assembleWasm, HOST_WASM, plainMaddVariant } from '../../scripts/lib/host-wasm';
-import { MATMUL_HOST_WASM, MATMUL_HOST_WASM_PLAIN } from '../../src/model/kernels/matmulHost.wasm-bytes';
+import { assembleWasm, HOST_WASM, plainMaddVariant, variantText } from '../../scripts/lib/host-wasm';
+import * as bytesModule from '../../src/model/kernels/matmulHost.wasm-bytes';
 import {
   hostMatMulBuild,
   installHostMatMul,
@@ -66,21 +66,27 @@ describe('the matMul WebAssembly SIMD module (src/model/kernels/matmulHost.wat)'
     if (before) installHostMatMul(before);
   });
 
-  it('ships the bytes its text assembles to, relaxed and plain (npm run build:wasm)', async () => {
+  it('ships the bytes its text assembles to, relaxed and plain, for a plain and a shared memory (npm run build:wasm)', async () => {
     const wat = readFileSync(HOST_WASM.matmul.wat, 'utf8');
-    expect(Buffer.from(await assembleWasm(wat)).toString('base64')).toBe(MATMUL_HOST_WASM);
-    const plain = plainMaddVariant(wat);
-    expect(plain).not.toContain('(f32x4.relaxed_');
-    expect(Buffer.from(await assembleWasm(plain)).toString('base64')).toBe(MATMUL_HOST_WASM_PLAIN);
+    const shipped = bytesModule as Record<string, string>;
+    expect(Buffer.from(await assembleWasm(wat)).toString('base64')).toBe(shipped.MATMUL_HOST_WASM);
+    expect(plainMaddVariant(wat)).not.toContain('(f32x4.relaxed_');
+    expect(HOST_WASM.matmul.variants).toHaveLength(3);
+    for (const v of HOST_WASM.matmul.variants ?? [])
+      expect(Buffer.from(await assembleWasm(variantText(wat, v))).toString('base64')).toBe(
+        shipped[v.constant],
+      );
   });
 
   it('multiplies in Node (scripts/lib/node-backend.ts turns relaxed SIMD on) and is what the wasm backend runs', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     expect(matMulKernel(memory)?.build).toBe('relaxed');
     expect(matMulKernel(memory, 'plain')?.build).toBe('plain');
-    // A shared memory (tfjs's threaded build) is not one it takes: XNNPACK's threads keep the product.
+    // A shared memory (tfjs's threaded build): the builds for it.
     const shared = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
-    expect(matMulKernel(shared)).toBeNull();
+    expect(matMulKernel(shared)?.build).toBe('relaxed');
+    expect(matMulKernel(shared, 'plain')?.build).toBe('plain');
+    expect(matMulKernel(shared)?.exports).not.toBe(matMulKernel(memory)?.exports);
     // initNodeBackend installed it (the single-threaded build), and says so.
     expect(before).toBe('relaxed');
     expect(wasmThreadingInfo()?.matMul).toBe('relaxed');
