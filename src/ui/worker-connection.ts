@@ -197,7 +197,10 @@ export abstract class WorkerConnection {
       .connect(Comlink.proxy((event: WorkerEvent) => this.received(worker, event)))
       .catch((e: unknown) => this.received(worker, callError('message', e)));
     const threads = this.threadsFailed ? 1 : this.threads;
-    this.call('init', this.state.requestedBackend, this.wasmPath(), threads, this.matMul);
+    const backend = this.state.requestedBackend;
+    // The matMul choice only when the URL made one (the worker's default otherwise).
+    if (this.matMul) this.call('init', backend, this.wasmPath(), threads, this.matMul);
+    else this.call('init', backend, this.wasmPath(), threads);
   }
 
   /** An event of `worker` (or a call of it that failed). */

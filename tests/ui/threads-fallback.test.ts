@@ -6,7 +6,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TrainingClient } from '../../src/ui/client';
-import { initialState, useUiStore } from '../../src/ui/store';
+import { matMulFromUrl } from '../../src/ui/worker-connection';
+import { initialState, reduceEvent, useUiStore } from '../../src/ui/store';
 import { FakeWorker } from './fake-worker';
 
 const flush = () => new Promise<void>((ok) => setTimeout(ok, 0));
@@ -48,6 +49,33 @@ describe('TrainingClient: threads that cannot start', () => {
     await flush();
     expect(workers).toHaveLength(3);
     expect(st().crash).toEqual({ message: 'later', restarted: true });
+  });
+
+  it("sends ?matmul= (our kernel's build, or tfjs's) with init, and shows what the worker multiplies with", async () => {
+    expect(matMulFromUrl('?matmul=xnnpack')).toBe('xnnpack');
+    expect(matMulFromUrl('?threads=1&matmul=plain')).toBe('plain');
+    expect(matMulFromUrl('?matmul=fast')).toBeUndefined();
+    expect(matMulFromUrl('')).toBeUndefined();
+    const c = new TrainingClient(
+      () => {
+        const w = new FakeWorker('wasm');
+        workers.push(w);
+        return w;
+      },
+      () => 'http://127.0.0.1/tfjs-wasm/',
+      { initialSource: null, threads: 1, matMul: 'xnnpack' },
+    );
+    c.connect();
+    expect(workers[0]!.calls[0]).toEqual(['init', 'auto', 'http://127.0.0.1/tfjs-wasm/', 1, 'xnnpack']);
+    expect(
+      reduceEvent(st(), { type: 'ready', backend: 'wasm', reason: '', threads: 2, matMul: 'relaxed' }),
+    ).toMatchObject({
+      backendThreads: 2,
+      backendMatMul: 'relaxed',
+    });
+    expect(
+      reduceEvent(st(), { type: 'ready', backend: 'wasm', reason: '', threads: 2 }).backendMatMul,
+    ).toBeNull();
   });
 
   it('does not retry when one thread was asked for', async () => {
