@@ -197,6 +197,20 @@ describe('the matMul WebAssembly SIMD module (src/model/kernels/matmulHost.wat)'
     expect(tf.backend().numDataIds() - ids0).toBeLessThanOrEqual(3);
     uninstallHostMatMul(); // frees them
     expect(tf.backend().numDataIds()).toBe(ids0);
+    // A B over 32 MiB is packed, used and freed: nothing is kept (a smaller one would be: one more).
+    expect(installHostMatMul('relaxed')).toBe('relaxed');
+    const big = tf.zeros([2, 4 * 2 ** 20 + 8]) as tf.Tensor2D; // 32 MiB + 64 bytes
+    const small = tf.zeros([2, 8]) as tf.Tensor2D;
+    const before = tf.backend().numDataIds();
+    const product = (m: tf.Tensor2D) =>
+      tf.tidy(() => {
+        expect(tf.matMul(a.slice([0, 0], [6, 2]), m).shape).toEqual([6, m.shape[1]]);
+      });
+    product(big);
+    expect(tf.backend().numDataIds()).toBe(before);
+    product(small);
+    expect(tf.backend().numDataIds()).toBe(before + 1);
+    tf.dispose([big, small]);
     a.dispose();
   });
 

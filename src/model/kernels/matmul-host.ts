@@ -14,7 +14,7 @@
  * Taken here: float32, neither operand transposed (the model's products never are: ../ops.ts), and
  * batches that are equal or whose B is one matrix (then A's batches are rows of one product:
  * [b M, K] B). Everything else goes to tfjs's kernel, as before. B is repacked into 8-column panels on
- * the heap (one pass over B); the last three packings are kept, by B's tensor storage (dataId) and shape,
+ * the heap (one pass over B); the last three packings (up to 32 MiB each) are kept, by B's tensor storage (dataId) and shape,
  * so that a B multiplied again (W_hh in each of the GRU backward's T steps) is packed once, as XNNPACK
  * keeps its packing of a weight by tensor. That relies on what XNNPACK's cache relies on, and
  * ../training/adam-host.ts keeps: no tensor's values change in place (a new value is a new tensor).
@@ -148,6 +148,13 @@ const packings = new WeakMap<WasmBackendInternals, Packed[]>();
  */
 const KEPT_PACKINGS = 3;
 
+/**
+ * Largest packing kept (bytes): W_hh at hidden 1024 is 12 MiB; a B beyond this (a whole gallery of
+ * captions in a cosine model's scoring) is packed, used and freed, so kept packings never hold more
+ * than 3 x 32 MiB of the heap.
+ */
+const KEPT_MAX_BYTES = 32 * 2 ** 20;
+
 /** Frees the packings kept for `backend`. */
 function dropPackings(backend: WasmBackendInternals): void {
   for (const p of packings.get(backend) ?? []) backend.disposeData(p.panels.dataId);
@@ -168,6 +175,7 @@ function packed(
   N: number,
   keep: boolean,
 ): { at: number; release: () => void } {
+  keep &&= 4 * K * N <= KEPT_MAX_BYTES;
   const list = packings.get(backend) ?? [];
   packings.set(backend, list);
   const hit = keep ? list.findIndex((p) => p.dataId === b.dataId && p.K === K && p.N === N) : -1;
