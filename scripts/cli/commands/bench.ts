@@ -6,6 +6,8 @@ export const BENCH_MODEL = command({
   name: 'bench:model',
   summary:
     'forward+backward and training-step speed of LN-GRU vs GRU per backend, and a training step with 1 vs all threads (wasm); last line `name=value` figures',
+  description:
+    "On wasm every command multiplies with orderembed's own matMul kernel (src/model/kernels/matmul-host.ts); `ORDEREMBED_MATMUL=xnnpack` gives tfjs's (also `relaxed`, `plain`: a build of ours), here and in train, compare and evaluate. Part `matmul` times both in turn. Results: [benchmarks.md](benchmarks.md)",
   options: {
     quick: opt({ type: 'boolean', help: 'small sizes, few repeats' }),
     backends: opt({
