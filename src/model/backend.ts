@@ -15,8 +15,9 @@ export interface BackendOptions {
   /** Folder or URL prefix that holds tfjs-backend-wasm's *.wasm files (ends with '/'). */
   wasmPath?: string;
   /**
-   * wasm only: how many threads XNNPACK may use. 1 loads the single-threaded SIMD build; more (or
-   * undefined: one per core) loads the threaded SIMD build where the environment allows it.
+   * wasm only: how many threads to use. 1 loads the single-threaded SIMD build; more (or undefined: one
+   * per core) loads the threaded SIMD build where the environment allows it, whose threads multiply
+   * (our matMul's helpers, or XNNPACK's with `matMul: 'xnnpack'`).
    */
   threads?: number;
   /** wasm only: give up on the threaded build (and fall back) when it is not up after this long. */
@@ -35,7 +36,7 @@ export interface WasmThreading {
   threads: number;
   /** Set when threads were wanted (none or more than 1 requested) but the single-threaded build runs. */
   why?: string;
-  /** The build of our matMul kernel that multiplies (single-threaded build), absent where tfjs's does. */
+  /** The build of our matMul kernel that multiplies, absent where tfjs's does. */
   matMul?: MatMulBuild;
 }
 
@@ -110,7 +111,7 @@ async function setWasmBackend(ms: number): Promise<boolean> {
  * falls back to the single-threaded build; nothing else has been set up yet, so nothing is lost.
  */
 async function initWasm(opts: BackendOptions): Promise<boolean> {
-  uninstallHostMatMul(); // tfjs's own until the single-threaded build is up
+  uninstallHostMatMul(); // tfjs's own until a build is up
   if (opts.wasmPath) setWasmPaths(opts.wasmPath);
   const wanted = Math.min(opts.threads ?? defaultThreads(), MAX_WASM_THREADS);
   const why = wanted > 1 ? await threadsUnavailable() : 'one thread was requested';
@@ -119,7 +120,7 @@ async function initWasm(opts: BackendOptions): Promise<boolean> {
     // threaded build's shared memory, src/worker/matmul-threads.ts) and tfjs's own ops run on one
     // thread: XNNPACK's pool, spinning between its many small ops, slowed the step more than its
     // threads sped it up (docs/benchmarks.md). With tfjs's matMul, XNNPACK gets the threads.
-    const ours = opts.matMul !== 'xnnpack' && hostMatMulCompiles(opts.matMul);
+    const ours = opts.matMul !== 'xnnpack' && hostMatMulCompiles(opts);
     setThreadsCount(ours ? 1 : wanted);
     let failure: string;
     try {
@@ -149,16 +150,20 @@ async function initWasm(opts: BackendOptions): Promise<boolean> {
   return true;
 }
 
+/** The build of our kernel `opts` names (undefined: the better one here; also for 'xnnpack'). */
+function buildAsked(opts: BackendOptions): MatMulBuild | undefined {
+  return opts.matMul === 'relaxed' || opts.matMul === 'plain' ? opts.matMul : undefined;
+}
+
 /** Whether our matMul kernel (the build asked for, else any) instantiates on a shared memory here. */
-function hostMatMulCompiles(choice: MatMulChoice | undefined): boolean {
+function hostMatMulCompiles(opts: BackendOptions): boolean {
   const probe = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  return matMulKernel(probe, choice === 'relaxed' || choice === 'plain' ? choice : undefined) !== null;
+  return matMulKernel(probe, buildAsked(opts)) !== null;
 }
 
 /** Makes our matMul kernel the wasm backend's, unless `opts` asks for tfjs's; notes the build in `t`. */
 function useHostMatMul(opts: BackendOptions, t: WasmThreading): void {
-  const choice = opts.matMul ?? 'host';
-  const build = choice === 'xnnpack' ? null : installHostMatMul(choice === 'host' ? undefined : choice);
+  const build = opts.matMul === 'xnnpack' ? null : installHostMatMul(buildAsked(opts));
   if (build) t.matMul = build;
 }
 

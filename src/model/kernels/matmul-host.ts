@@ -32,7 +32,7 @@ import {
   MATMUL_HOST_WASM_PLAIN_SHARED,
   MATMUL_HOST_WASM_SHARED,
 } from './matmulHost.wasm-bytes';
-import { memoryInstance, wasmBackendMemory, type WasmBackendInternals } from './wasm-module';
+import { isShared, memoryInstance, wasmBackendMemory, type WasmBackendInternals } from './wasm-module';
 import type { MatMulBuild } from './matmul-choice';
 
 export type { MatMulBuild } from './matmul-choice';
@@ -50,21 +50,12 @@ export const MATMUL_BYTES: Record<MatMulBuild, { plain: string; shared: string }
   plain: { plain: MATMUL_HOST_WASM_PLAIN, shared: MATMUL_HOST_WASM_PLAIN_SHARED },
 };
 
-const instances = {
-  relaxed: {
-    plain: memoryInstance<MatMulExports>(MATMUL_HOST_WASM),
-    shared: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_SHARED),
-  },
-  plain: {
-    plain: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_PLAIN),
-    shared: memoryInstance<MatMulExports>(MATMUL_HOST_WASM_PLAIN_SHARED),
-  },
-};
-
-/** Whether `memory` is shared (tfjs's threaded build's). */
-export function isShared(memory: WebAssembly.Memory): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-}
+/** A build's instance getters, for a plain and for a shared memory. */
+const instancesOf = (bytes: { plain: string; shared: string }) => ({
+  plain: memoryInstance<MatMulExports>(bytes.plain),
+  shared: memoryInstance<MatMulExports>(bytes.shared),
+});
+const instances = { relaxed: instancesOf(MATMUL_BYTES.relaxed), plain: instancesOf(MATMUL_BYTES.plain) };
 
 /**
  * The kernel on `memory` (the build for a plain or a shared memory, as it is): the relaxed build where
@@ -214,16 +205,17 @@ function hostBatchMatMul(
   const outer = batchA >= batchB ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
   const out = backend.makeOutput([...outer, M, N], 'float32');
   const tmp = 4 * K * Math.ceil(N / 8) * 8; // the scratch after the panels
-  // Offsets after every allocation (each is stable; the heap may grow, not move).
-  for (let i = 0; i < (batchB === 1 ? 1 : batchA); i++) {
-    // One B for every batch of A: the batches are rows of one product [batchA M, K] B.
-    const rows = batchB === 1 ? batchA * M : M;
+  // One B for every batch of A: the batches are rows of one product [batchA M, K] B; else one
+  // product per batch.
+  const [products, rows] = batchB === 1 ? [1, batchA * M] : [batchA, M];
+  for (let i = 0; i < products; i++) {
+    // Offsets after every allocation (each is stable; the heap may grow, not move).
     const p = packed(backend, kernel, b, 4 * i * K * N, K, N, batchB === 1);
     const pa = backend.getMemoryOffset(a.dataId) + 4 * i * M * K;
     const pc = backend.getMemoryOffset(out.dataId) + 4 * i * M * N;
     const job = { a: pa, bp: p.at, c: pc, M: rows, K, N, tmp: p.at + tmp };
     if (splitter && rows >= 8 * splitter.threads && rows * K * N >= SPLIT_MIN_MACS) splitter.run(job);
-    else kernel.gemm(pa, p.at, pc, rows, K, N, p.at + tmp);
+    else kernel.gemm(job.a, job.bp, job.c, job.M, job.K, job.N, job.tmp);
     p.release();
   }
   return out;
@@ -233,10 +225,10 @@ function hostBatchMatMul(
 let installed: { original: tf.KernelConfig; build: MatMulBuild } | null = null;
 
 /**
- * Makes the wasm backend's matMul this kernel where tfjs runs its single-threaded build (with the
- * build named, or the better one this runtime compiles); returns the build now multiplying, or null
- * where it cannot (another backend, a shared memory, no WebAssembly SIMD), leaving tfjs's kernel.
- * Calls it does not take go to tfjs's kernel (see the header). Call after setBackend('wasm').
+ * Makes the wasm backend's matMul this kernel (the build named, or the better one this runtime
+ * compiles), on either of tfjs's builds; returns the build now multiplying, or null where it cannot
+ * (another backend, no WebAssembly SIMD), leaving tfjs's kernel. Calls it does not take go to tfjs's
+ * kernel (see the header). Call after setBackend('wasm').
  */
 export function installHostMatMul(only?: MatMulBuild): MatMulBuild | null {
   if (tf.getBackend() !== 'wasm') return null;

@@ -72,6 +72,11 @@ export interface WasmBackendInternals {
   refCount(dataId: unknown): number;
 }
 
+/** Whether `memory` is shared (tfjs's threaded build's), so a module must import it as shared. */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
 /** The memory of tfjs's wasm backend `backend`, or null where it is not found. */
 export function wasmBackendMemory(backend: WasmBackendInternals): WebAssembly.Memory | null {
   const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;

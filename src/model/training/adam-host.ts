@@ -30,7 +30,12 @@
  */
 import * as tf from '../tf';
 import { ADAM_HOST_WASM, ADAM_HOST_WASM_SHARED } from './adamHost.wasm-bytes';
-import { memoryInstance, wasmBackendMemory, type WasmBackendInternals } from '../kernels/wasm-module';
+import {
+  isShared,
+  memoryInstance,
+  wasmBackendMemory,
+  type WasmBackendInternals,
+} from '../kernels/wasm-module';
 import type { AdamInternals } from './update';
 
 export interface AdamExports {
@@ -60,8 +65,7 @@ const sharedKernel = memoryInstance<AdamExports>(ADAM_HOST_WASM_SHARED);
 
 /** The module instantiated on `memory` (the build that matches it), or null where it cannot be. */
 export function adamKernel(memory: WebAssembly.Memory): AdamExports | null {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  return (shared ? sharedKernel : plainKernel)(memory);
+  return (isShared(memory) ? sharedKernel : plainKernel)(memory);
 }
 
 /** The wasm backend's memory and the kernel on it, or null. */
