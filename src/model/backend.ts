@@ -15,18 +15,18 @@ export interface BackendOptions {
   /** Folder or URL prefix that holds tfjs-backend-wasm's *.wasm files (ends with '/'). */
   wasmPath?: string;
   /**
-   * wasm only: how many threads to use. 1 loads the single-threaded SIMD build; more (or undefined: one
-   * per core) loads the threaded SIMD build where the environment allows it, whose threads multiply
-   * (our matMul's helpers, or XNNPACK's with `matMul: 'xnnpack'`).
+   * wasm only: how many threads multiply (undefined: one per core), where the environment allows
+   * threads: our matMul's helper threads (the page's worker starts them), or, with `matMul:
+   * 'xnnpack'`, XNNPACK's in tfjs's threaded SIMD build. 1: the single-threaded SIMD build alone.
    */
   threads?: number;
-  /** wasm only: give up on the threaded build (and fall back) when it is not up after this long. */
+  /** wasm only: give up on tfjs's threaded build (and fall back) when it is not up after this long. */
   threadsTimeoutMs?: number;
   /**
    * wasm only: which kernel multiplies (./kernels/matmul-host.ts): 'host' (the default) our SIMD
    * product, its relaxed-SIMD build where the runtime has relaxed SIMD; 'relaxed' or 'plain' that
-   * build; 'xnnpack' tfjs's own. On the threaded build our kernel runs on the calling thread until the
-   * page's worker gives it helper threads (src/worker/matmul-threads.ts).
+   * build; 'xnnpack' tfjs's own. Our kernel runs on the calling thread until the page's worker gives
+   * it helper threads (src/worker/matmul-threads.ts).
    */
   matMul?: MatMulChoice;
 }
@@ -47,11 +47,15 @@ export function wasmThreadingInfo(): WasmThreading | null {
   return tf.getBackend() === 'wasm' ? wasmThreading : null;
 }
 
+/** tfjs's test of shared WebAssembly memory, as first answered (initWasm then sets the flag false). */
+let sharesMemory: boolean | undefined;
+
 /**
- * Why tfjs's threaded wasm build cannot run here, or null when it can. Threads are Web Workers sharing
- * one WebAssembly.Memory, which needs SharedArrayBuffer, which browsers give only to cross-origin isolated
- * pages (COOP + COEP headers, scripts/lib/vite-security-headers.ts) and their workers. tfjs ships the threaded
- * build with SIMD only, and does not run it in Node.
+ * Why wasm threads cannot run here, or null when they can. Threads are Web Workers sharing a
+ * WebAssembly.Memory (tfjs's threaded build's heap, or our matMul's stage), which needs
+ * SharedArrayBuffer, which browsers give only to cross-origin isolated pages (COOP + COEP headers,
+ * scripts/lib/vite-security-headers.ts) and their workers. tfjs ships the threaded build with SIMD
+ * only, and does not run it in Node (the Node tools have their own threads: scripts/lib/parallel-pool.ts).
  */
 export async function threadsUnavailable(): Promise<string | null> {
   if (tf.env().getBool('IS_NODE')) return "tfjs's threaded wasm does not run in Node";
@@ -60,8 +64,8 @@ export async function threadsUnavailable(): Promise<string | null> {
     return 'the page is not cross-origin isolated (it was served without the COOP/COEP headers)';
   if (typeof SharedArrayBuffer === 'undefined') return 'this browser has no SharedArrayBuffer';
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) return 'this browser has no WebAssembly SIMD';
-  if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')))
-    return 'this browser cannot share WebAssembly memory between threads';
+  sharesMemory ??= (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) as boolean;
+  if (!sharesMemory) return 'this browser cannot share WebAssembly memory between threads';
   return null;
 }
 
@@ -106,32 +110,26 @@ async function setWasmBackend(ms: number): Promise<boolean> {
 }
 
 /**
- * Sets up the wasm backend: the threaded SIMD build with `threads` threads where it can run, else the
- * single-threaded (SIMD) build, saying why in `wasmThreadingInfo()`. A threaded start that fails or hangs
- * falls back to the single-threaded build; nothing else has been set up yet, so nothing is lost.
+ * Sets up the wasm backend. With our matMul kernel (the default): tfjs's single-threaded SIMD build,
+ * and, where threads are wanted and can run, `threads` of them for the kernel's large products (helper
+ * workers the page's worker starts on a stage of their own: ./kernels/matmul-stage.ts,
+ * src/worker/matmul-threads.ts); tfjs's threaded build ran its other ops about 17% slower, on one
+ * thread or more (docs/benchmarks.md). With tfjs's matMul ('xnnpack'): the threaded SIMD build with
+ * `threads` threads where it can run. Else, or where that build fails or hangs, the single-threaded
+ * build, saying why in `wasmThreadingInfo()` (nothing else has been set up yet, so nothing is lost).
  */
 async function initWasm(opts: BackendOptions): Promise<boolean> {
   uninstallHostMatMul(); // tfjs's own until a build is up
   if (opts.wasmPath) setWasmPaths(opts.wasmPath);
   const wanted = Math.min(opts.threads ?? defaultThreads(), MAX_WASM_THREADS);
   const why = wanted > 1 ? await threadsUnavailable() : 'one thread was requested';
-  if (why === null) {
-    // With our matMul kernel, the threads are its (helper threads the page's worker starts on the
-    // threaded build's shared memory, src/worker/matmul-threads.ts) and tfjs's own ops run on one
-    // thread: XNNPACK's pool, spinning between its many small ops, slowed the step more than its
-    // threads sped it up (docs/benchmarks.md). With tfjs's matMul, XNNPACK gets the threads.
-    const ours = opts.matMul !== 'xnnpack' && hostMatMulCompiles(opts);
-    setThreadsCount(ours ? 1 : wanted);
+  if (why === null && opts.matMul === 'xnnpack') {
+    setThreadsCount(wanted);
     let failure: string;
     try {
       if (await withLogicalCores(wanted, () => setWasmBackend(opts.threadsTimeoutMs ?? 30_000))) {
         await tf.ready();
         wasmThreading = { threads: getThreadsCount() };
-        if (ours) {
-          useHostMatMul(opts, wasmThreading);
-          // The count the products will run on, once the worker's helpers are up (it says otherwise).
-          if (wasmThreading.matMul) wasmThreading.threads = wanted;
-        }
         return true;
       }
       failure = 'tfjs could not initialise it';
@@ -140,13 +138,19 @@ async function initWasm(opts: BackendOptions): Promise<boolean> {
     }
     wasmThreading = { threads: 1, why: `the threaded wasm build did not start (${failure})` };
   } else {
-    wasmThreading = { threads: 1, ...(wanted > 1 ? { why } : {}) };
+    wasmThreading = { threads: 1, ...(wanted > 1 && why !== null ? { why } : {}) };
   }
   // The single-threaded SIMD build (tfjs picks the threaded one whenever this flag is true).
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!(await tf.setBackend('wasm'))) return false;
   await tf.ready();
   useHostMatMul(opts, wasmThreading);
+  if (why === null && opts.matMul !== 'xnnpack') {
+    // The count the products will run on, once the worker's helpers are up (it says otherwise).
+    if (wasmThreading.matMul && hostMatMulShares(wasmThreading.matMul)) wasmThreading.threads = wanted;
+    else
+      wasmThreading.why = `our matMul kernel${buildAsked(opts) ? `'s ${buildAsked(opts)} build` : ''} does not run here`;
+  }
   return true;
 }
 
@@ -155,10 +159,10 @@ function buildAsked(opts: BackendOptions): MatMulBuild | undefined {
   return opts.matMul === 'relaxed' || opts.matMul === 'plain' ? opts.matMul : undefined;
 }
 
-/** Whether our matMul kernel (the build asked for, else any) instantiates on a shared memory here. */
-function hostMatMulCompiles(opts: BackendOptions): boolean {
+/** Whether `build` of our matMul kernel instantiates on a shared memory here (its helpers' stage). */
+function hostMatMulShares(build: MatMulBuild): boolean {
   const probe = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  return matMulKernel(probe, buildAsked(opts)) !== null;
+  return matMulKernel(probe, build) !== null;
 }
 
 /** Makes our matMul kernel the wasm backend's, unless `opts` asks for tfjs's; notes the build in `t`. */

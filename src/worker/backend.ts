@@ -5,7 +5,7 @@
  */
 import * as tf from '../model/tf';
 import { initBackend, wasmThreadingInfo, type MatMulChoice } from '../model/backend';
-import { hostMatMulKernel } from '../model/kernels/matmul-host';
+import { hostMatMulKernel, matMulStage } from '../model/kernels/matmul-host';
 import { startMatMulThreads, stopMatMulThreads } from './matmul-threads';
 import { planBackends, probeWebGpu } from './backend-choice';
 import { forgetEncoders } from './image-encoders';
@@ -81,17 +81,19 @@ export class Backend {
   }
 
   /**
-   * On tfjs's threaded build with our matMul kernel: its helper threads (one fewer than the threads
-   * wanted; tfjs's own ops run on one, ../model/backend.ts). Where they do not start, the products run
-   * on this worker alone and the header says one thread and why; if they stop answering later, the
-   * same, with a notice.
+   * With threads and our matMul kernel (on tfjs's single-threaded build, ../model/backend.ts): its
+   * helper threads (one fewer than the threads wanted) on a stage of their own. Where they do not
+   * start, the products run on this worker alone and the header says one thread and why; if they stop
+   * answering later, the same, with a notice.
    */
   private async shareMatMul(): Promise<void> {
     const t = wasmThreadingInfo();
     const k = hostMatMulKernel();
     if (!t || t.threads < 2 || !k) return;
     try {
-      await startMatMulThreads(k.memory, k.exports, k.build, t.threads, (why) =>
+      const stage = matMulStage(k.build);
+      if (!stage) throw new Error('the kernel does not instantiate on a shared memory');
+      await startMatMulThreads(stage, k.build, t.threads, (why) =>
         this.svc.notice(`${why}; the matrix products run on one thread from now on`),
       );
     } catch (e) {

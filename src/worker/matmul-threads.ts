@@ -1,10 +1,11 @@
 /**
- * Our matMul kernel (../model/kernels/matmul-host.ts) on every thread of tfjs's threaded wasm build:
- * tfjs's pthreads run only its own (XNNPACK) kernels, so the training worker starts threads - 1 helper
- * workers of its own (./matmul-thread.worker.ts), each with the kernel instantiated on tfjs's shared
- * memory, and splits each large product's rows among itself and them. XNNPACK's threads share a product
- * too, but its single-threaded speed is about 0.65 of our kernel's (docs/benchmarks.md), and on two
- * cores the page trained faster on one thread with our kernel than on two with XNNPACK's.
+ * Threads for our matMul kernel (../model/kernels/matmul-host.ts) in the page: the training worker
+ * (tfjs's single-threaded wasm build) starts threads - 1 helper workers (./matmul-thread.worker.ts),
+ * each with the kernel instantiated on a stage, a shared memory of their own
+ * (../model/kernels/matmul-stage.ts), and splits each large product's rows among itself and them.
+ * XNNPACK's threads (tfjs's threaded build) share a product too, but its single-threaded speed is
+ * about 0.65 of our kernel's, and that build runs tfjs's other ops about 17% slower
+ * (docs/benchmarks.md).
  *
  * Protocol, over one small SharedArrayBuffer (Int32Array `ctl`): the training worker writes a job's
  * parameters, zeroes DONE, bumps GEN and wakes the helpers (Atomics.notify); it computes the first
@@ -20,9 +21,9 @@ import {
   MAX_SPLIT,
   setRowSplitter,
   type GemmJob,
-  type MatMulExports,
   type RowSplitter,
 } from '../model/kernels/matmul-host';
+import type { MatMulStage } from '../model/kernels/matmul-stage';
 import type { MatMulBuild } from '../model/kernels/matmul-choice';
 
 import { CTL, CTL_LENGTH, type HelperInit, type HelperReady } from './matmul-thread-protocol';
@@ -42,7 +43,7 @@ class HelperSplitter implements RowSplitter {
   private broken = false;
 
   constructor(
-    private readonly kernel: MatMulExports,
+    readonly stage: MatMulStage,
     private readonly helpers: Worker[],
     ctl: SharedArrayBuffer,
     private readonly onBroken: (why: string) => void,
@@ -61,7 +62,7 @@ class HelperSplitter implements RowSplitter {
   run(job: GemmJob): void {
     const { a, bp, c, M, K, N, tmp } = job;
     if (this.broken) {
-      this.kernel.gemm(a, bp, c, M, K, N, tmp);
+      this.stage.kernel.gemm(a, bp, c, M, K, N, tmp);
       return;
     }
     const ctl = this.ctl;
@@ -77,7 +78,7 @@ class HelperSplitter implements RowSplitter {
     Atomics.store(ctl, CTL.DONE, 0);
     Atomics.add(ctl, CTL.GEN, 1); // publishes the parameters above (sequentially consistent)
     Atomics.notify(ctl, CTL.GEN);
-    this.kernel.gemm(a, bp, c, Math.min(block, M), K, N, tmp);
+    this.stage.kernel.gemm(a, bp, c, Math.min(block, M), K, N, tmp);
     const deadline = performance.now() + this.timeoutMs;
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
@@ -87,20 +88,19 @@ class HelperSplitter implements RowSplitter {
     }
     // A helper is gone: end them all, and compute this product (and every later one) here.
     this.stop();
-    this.kernel.gemm(a, bp, c, M, K, N, tmp);
+    this.stage.kernel.gemm(a, bp, c, M, K, N, tmp);
     this.onBroken(`a matMul helper thread did not answer within ${this.timeoutMs / 1000} s`);
   }
 }
 
 /**
- * Starts `threads - 1` helpers running `build` of the kernel on `memory` (tfjs's shared memory) and
- * makes every large product split its rows over them and the calling thread. Resolves to the
+ * Starts `threads - 1` helpers running `build` of the kernel on `stage`'s memory (the stage's own kernel
+ * is that build) and makes every large product split its rows over them and the calling thread. Resolves to the
  * splitter, or to null (nothing changed) where the helpers did not start; `onBroken` hears if they
  * stop later (products then run on the calling thread).
  */
 export async function startMatMulThreads(
-  memory: WebAssembly.Memory,
-  kernel: MatMulExports,
+  stage: MatMulStage,
   build: MatMulBuild,
   threads: number,
   onBroken: (why: string) => void,
@@ -135,7 +135,12 @@ export async function startMatMulThreads(
             clearTimeout(timer);
             reject(new Error(e.message || 'a helper failed to load'));
           };
-          const init: HelperInit = { memory, ctl, bytes: MATMUL_BYTES[build].shared, index: i + 1 };
+          const init: HelperInit = {
+            memory: stage.memory,
+            ctl,
+            bytes: MATMUL_BYTES[build].shared,
+            index: i + 1,
+          };
           w.postMessage(init);
         });
       }),
@@ -145,7 +150,7 @@ export async function startMatMulThreads(
     throw e;
   }
   stopMatMulThreads();
-  active = new HelperSplitter(kernel, helpers, ctl, onBroken, options.timeoutMs ?? HELPER_TIMEOUT_MS);
+  active = new HelperSplitter(stage, helpers, ctl, onBroken, options.timeoutMs ?? HELPER_TIMEOUT_MS);
   setRowSplitter(active);
   return active;
 }

@@ -195,10 +195,36 @@ describe('threads in the browser', () => {
     const cores = await probe.evaluate(() => navigator.hardwareConcurrency);
     await probe.close();
     if (cores < 2) return; // one core: no threads are tried
-    // Without blob: in script-src the pthread workers cannot load their glue (importScripts of a blob:).
+    // Our matMul's helper threads: the training worker may start none (its own script's CSP says
+    // worker-src 'none'; the helpers are the only workers it starts).
     const broken = await open(
       suite.served,
       '',
+      editHeaders(
+        (url) => /\/assets\/worker-[^/]*\.js$/.test(url.pathname),
+        (h) => {
+          h['content-security-policy'] = h['content-security-policy']!.replace(
+            /worker-src[^;]*/,
+            "worker-src 'none'",
+          );
+        },
+      ),
+    );
+    contexts.push(broken.context);
+    expect(await broken.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await shownThreads(broken.page)).toBe(1);
+    expect(await broken.page.getByTestId('threads-why').textContent()).toMatch(
+      /its matMul helper threads did not start/,
+    );
+    expect(await shownMatMul(broken.page)).toBe('relaxed');
+    const losses = await trainLosses(broken.page);
+    expect(losses.every(Number.isFinite)).toBe(true);
+
+    // tfjs's threaded build (XNNPACK's threads, `?matmul=xnnpack`): without blob: in script-src its
+    // pthread workers cannot load their glue (importScripts of a blob:); the single-threaded build runs.
+    const noBlob = await open(
+      suite.served,
+      '&matmul=xnnpack',
       // Every response: the training worker's CSP is the one its own script came with.
       editHeaders(
         () => true,
@@ -210,13 +236,11 @@ describe('threads in the browser', () => {
         },
       ),
     );
-    contexts.push(broken.context);
-    expect(await broken.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
-    expect(await shownThreads(broken.page)).toBe(1);
-    expect(await broken.page.getByTestId('threads-why').textContent()).toMatch(
+    contexts.push(noBlob.context);
+    expect(await shownThreads(noBlob.page)).toBe(1);
+    expect(await shownMatMul(noBlob.page)).toBe('xnnpack');
+    expect(await noBlob.page.getByTestId('threads-why').textContent()).toMatch(
       /training worker crashed while starting its threads|threaded wasm build did not start/,
     );
-    const losses = await trainLosses(broken.page);
-    expect(losses.every(Number.isFinite)).toBe(true);
   });
 });

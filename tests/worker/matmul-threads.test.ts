@@ -1,7 +1,7 @@
 /**
  * The matMul helper threads (src/worker/matmul-threads.ts, ./matmul-thread.worker.ts) in Node: each
  * helper is the page's worker module run in a worker_threads thread behind a small Web Worker shim, on
- * a shared WebAssembly.Memory as tfjs's threaded build has.
+ * a stage (a shared WebAssembly.Memory, src/model/kernels/matmul-stage.ts) as in the page.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker as NodeWorker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import '../../scripts/lib/node-backend'; // relaxed SIMD on in Node 20
-import { matMulKernel, setRowSplitter } from '../../src/model/kernels/matmul-host';
+import { matMulStage, setRowSplitter } from '../../src/model/kernels/matmul-host';
 import { blockRows, startMatMulThreads, stopMatMulThreads } from '../../src/worker/matmul-threads';
 import { Rng } from '../../src/model/rng';
 
@@ -53,21 +53,19 @@ const SILENT = `data:text/javascript,${encodeURIComponent(
   'self.onmessage = () => { self.onmessage = null; self.postMessage({ ok: true }); };',
 )}`;
 
-/** A shared memory holding A [M, K] and B [K, N] (B packed), with room for C and the scratch. */
+/** A stage holding A [M, K] and B [K, N] (B packed), with room for C and the scratch. */
 function setUp(M: number, K: number, N: number, seed: number) {
-  const memory = new WebAssembly.Memory({ initial: 256, maximum: 1024, shared: true });
-  const k = matMulKernel(memory, 'relaxed')!;
-  const f = new Float32Array(memory.buffer);
+  const stage = matMulStage('relaxed')!;
+  const block = (floats: number) => stage.alloc(4 * floats)!.at;
+  const [a, b, bp, c, tmp] = [M * K, K * N, K * Math.ceil(N / 8) * 8, M * N, 64].map(block);
   const rng = new Rng(seed);
-  for (let i = 0; i < M * K + K * N; i++) f[i] = rng.normal();
-  const b = 4 * M * K;
-  const bp = b + 4 * K * N;
-  const c = bp + 4 * K * Math.ceil(N / 8) * 8;
-  const tmp = c + 4 * M * N;
-  k.exports.pack(b, bp, K, N);
-  const job = { a: 0, bp, c, M, K, N, tmp };
-  const C = () => new Float32Array(memory.buffer, c, M * N).slice();
-  return { memory, k, job, C };
+  const f = (at: number, n: number) => new Float32Array(stage.memory.buffer, at, n);
+  f(a, M * K).forEach((_, i, x) => (x[i] = rng.normal()));
+  f(b, K * N).forEach((_, i, x) => (x[i] = rng.normal()));
+  stage.kernel.pack(b, bp, K, N);
+  const job = { a, bp, c, M, K, N, tmp };
+  const C = () => f(c, M * N).slice();
+  return { stage, job, C, f };
 }
 
 describe('matMul helper threads', () => {
@@ -84,12 +82,12 @@ describe('matMul helper threads', () => {
   });
 
   it.each([2, 3])('%i threads give the product of one, bit for bit', async (threads) => {
-    const { memory, k, job, C } = setUp(150, 70, 44, threads);
-    k.exports.gemm(job.a, job.bp, job.c, job.M, job.K, job.N, job.tmp);
+    const { stage, job, C, f } = setUp(150, 70, 44, threads);
+    stage.kernel.gemm(job.a, job.bp, job.c, job.M, job.K, job.N, job.tmp);
     const alone = C();
-    new Float32Array(memory.buffer, job.c, job.M * job.N).fill(NaN);
+    f(job.c, job.M * job.N).fill(NaN);
     const broken: string[] = [];
-    const splitter = await startMatMulThreads(memory, k.exports, k.build, threads, (w) => broken.push(w), {
+    const splitter = await startMatMulThreads(stage, 'relaxed', threads, (w) => broken.push(w), {
       spawn: () => new ShimWorker(HELPER) as unknown as Worker,
     });
     expect(splitter?.threads).toBe(threads);
@@ -104,12 +102,12 @@ describe('matMul helper threads', () => {
   });
 
   it('computes the product alone when a helper stops answering, says so once, and keeps going', async () => {
-    const { memory, k, job, C } = setUp(64, 32, 16, 7);
-    k.exports.gemm(job.a, job.bp, job.c, job.M, job.K, job.N, job.tmp);
+    const { stage, job, C, f } = setUp(64, 32, 16, 7);
+    stage.kernel.gemm(job.a, job.bp, job.c, job.M, job.K, job.N, job.tmp);
     const alone = C();
-    new Float32Array(memory.buffer, job.c, job.M * job.N).fill(NaN);
+    f(job.c, job.M * job.N).fill(NaN);
     const broken: string[] = [];
-    const splitter = await startMatMulThreads(memory, k.exports, k.build, 2, (w) => broken.push(w), {
+    const splitter = await startMatMulThreads(stage, 'relaxed', 2, (w) => broken.push(w), {
       spawn: () => new ShimWorker(SILENT) as unknown as Worker,
       timeoutMs: 300,
     });
@@ -121,12 +119,12 @@ describe('matMul helper threads', () => {
   });
 
   it('rejects, starting nothing, when a helper cannot start', async () => {
-    const { memory, k } = setUp(8, 8, 8, 1);
+    const { stage } = setUp(8, 8, 8, 1);
     const failing = `data:text/javascript,${encodeURIComponent(
       "self.onmessage = () => self.postMessage({ ok: false, error: 'no SIMD here' });",
     )}`;
     await expect(
-      startMatMulThreads(memory, k.exports, k.build, 2, () => {}, {
+      startMatMulThreads(stage, 'relaxed', 2, () => {}, {
         spawn: () => new ShimWorker(failing) as unknown as Worker,
       }),
     ).rejects.toThrow('no SIMD here');
