@@ -2,16 +2,18 @@
  * Threads in the browser (issue 18), in headless Chromium against the production build:
  *
  * - the page and its training worker are cross-origin isolated (COOP/COEP from
- *   scripts/lib/vite-security-headers.ts), and the worker runs tfjs's threaded wasm with one thread per
- *   core (navigator.hardwareConcurrency, at most 8), which the header shows;
- * - both builds multiply by our kernel (src/model/kernels/matmul-host.ts, relaxed SIMD in Chromium;
- *   on the threaded build its products split over helper threads, src/worker/matmul-threads.ts), and
- *   training with threads gives the losses of the single-threaded build (`?threads=1`) within float32
- *   tolerance (same seed, same data); the kernel's plain build gives the losses of tfjs's XNNPACK
+ *   scripts/lib/vite-security-headers.ts), and the worker uses one thread per core
+ *   (navigator.hardwareConcurrency, at most 8), which the header shows: tfjs's single-threaded build,
+ *   whose large products our kernel (src/model/kernels/matmul-host.ts, relaxed SIMD in Chromium) splits
+ *   over helper threads on a shared stage (src/model/kernels/matmul-stage.ts,
+ *   src/worker/matmul-threads.ts); training with threads gives the losses of one thread (`?threads=1`)
+ *   bit for bit (same seed, same data); the kernel's plain build gives the losses of tfjs's XNNPACK
  *   (`?matmul=xnnpack`) bit for bit (both sum over k in order, a multiply then an add), its fused
  *   multiply-adds losses that drift apart by rounding only;
- * - served without the COOP/COEP headers, or with threads that cannot start (a CSP without blob: scripts),
- *   the page falls back to single-threaded wasm, says why in the header, and still trains.
+ * - served without the COOP/COEP headers, or with helper threads that cannot start (a CSP that blocks
+ *   the training worker's workers), the page falls back to one thread, says why in the header, and
+ *   still trains; so does `?matmul=xnnpack` (tfjs's threaded build, XNNPACK's threads) under a CSP
+ *   without blob: scripts, which its pthread workers need.
  */
 import type { BrowserContext, Page, Worker } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -136,9 +138,9 @@ describe('threads in the browser', () => {
         (worst === 0 ? ' (bit-identical)' : ''),
     );
     expect(a.every(Number.isFinite)).toBe(true);
-    // float32: the threaded kernels may split sums differently; the losses agree to a few ulps (our
-    // matMul's rows do not depend on how the rows are split: bit for bit in practice).
-    expect(worst).toBeLessThan(1e-5);
+    // Both run tfjs's single-threaded build, and each element of our matMul's products has the same
+    // digits however its rows are split over the threads: the same losses, bit for bit.
+    expect(worst).toBe(0);
     expect(threaded.problems).toEqual([]);
     expect(single.problems).toEqual([]);
 
