@@ -19,7 +19,7 @@ export interface HostWasmModule {
 
 /**
  * A further build of a module's text: `shared`, its imported memory as a shared one (what tfjs's
- * threaded wasm build has; {@link sharedVariant}); `plain`, its relaxed multiply-adds as a multiply
+ * threaded wasm build has, and our matMul's stage; {@link sharedVariant}); `plain`, its relaxed multiply-adds as a multiply
  * then an add (runtimes without relaxed SIMD; {@link plainMaddVariant}).
  */
 export interface HostWasmVariant {
@@ -58,7 +58,7 @@ export const HOST_WASM = {
   sum: host('parallel', 'sumHost', 'SUM_HOST_WASM'),
 };
 
-/** The imported memory `(memory 1)`, as a shared memory of up to 4 GiB (tfjs's threaded build's). */
+/** The imported memory `(memory 1)`, as a shared memory of up to 4 GiB (tfjs's threaded build's, the matMul stage's). */
 const IMPORTED_MEMORY = '(import "env" "memory" (memory 1))';
 
 /** The text of a module importing its memory, importing a shared one instead. */

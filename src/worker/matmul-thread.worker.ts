@@ -1,6 +1,6 @@
 /**
- * A helper thread of our matMul kernel on tfjs's threaded wasm build (./matmul-threads.ts has the
- * protocol): instantiates the kernel on tfjs's shared memory, says so, then waits for products and
+ * A helper thread of our matMul kernel (./matmul-threads.ts has the protocol): instantiates the kernel
+ * on the stage's shared memory (../model/kernels/matmul-stage.ts), says so, then waits for products and
  * computes its block of rows of each, forever (the training worker terminates it).
  */
 import { wasmModule } from '../model/kernels/wasm-module';

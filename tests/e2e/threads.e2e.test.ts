@@ -120,7 +120,7 @@ describe('threads in the browser', () => {
     if (cores > 1) expect(threads).toBeGreaterThan(1);
     expect(await threaded.page.getByTestId('threads-why').count()).toBe(0);
 
-    // Our matMul on the threaded build too, its products split over helper threads.
+    // Our matMul, its large products split over helper threads.
     expect(await shownMatMul(threaded.page)).toBe('relaxed');
 
     const single = await open(suite.served, '&threads=1');

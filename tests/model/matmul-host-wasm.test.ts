@@ -82,7 +82,7 @@ describe('the matMul WebAssembly SIMD module (src/model/kernels/matmulHost.wat)'
     const memory = new WebAssembly.Memory({ initial: 1 });
     expect(matMulKernel(memory)?.build).toBe('relaxed');
     expect(matMulKernel(memory, 'plain')?.build).toBe('plain');
-    // A shared memory (tfjs's threaded build): the builds for it.
+    // A shared memory (the stage its helper threads share): the builds for it.
     const shared = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
     expect(matMulKernel(shared)?.build).toBe('relaxed');
     expect(matMulKernel(shared, 'plain')?.build).toBe('plain');
