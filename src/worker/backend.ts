@@ -5,7 +5,7 @@
  */
 import * as tf from '../model/tf';
 import { initBackend, wasmThreadingInfo, type MatMulChoice } from '../model/backend';
-import { hostMatMulKernel, matMulStage } from '../model/kernels/matmul-host';
+import { hostMatMulBuild, matMulStage } from '../model/kernels/matmul-host';
 import { startMatMulThreads, stopMatMulThreads } from './matmul-threads';
 import { planBackends, probeWebGpu } from './backend-choice';
 import { forgetEncoders } from './image-encoders';
@@ -88,12 +88,12 @@ export class Backend {
    */
   private async shareMatMul(): Promise<void> {
     const t = wasmThreadingInfo();
-    const k = hostMatMulKernel();
-    if (!t || t.threads < 2 || !k) return;
+    const build = hostMatMulBuild();
+    if (!t || t.threads < 2 || !build) return;
     try {
-      const stage = matMulStage(k.build);
+      const stage = matMulStage(build);
       if (!stage) throw new Error('the kernel does not instantiate on a shared memory');
-      await startMatMulThreads(stage, k.build, t.threads, (why) =>
+      await startMatMulThreads(stage, t.threads, (why) =>
         this.svc.notice(`${why}; the matrix products run on one thread from now on`),
       );
     } catch (e) {

@@ -24,7 +24,6 @@ import {
   type RowSplitter,
 } from '../model/kernels/matmul-host';
 import type { MatMulStage } from '../model/kernels/matmul-stage';
-import type { MatMulBuild } from '../model/kernels/matmul-choice';
 
 import { CTL, CTL_LENGTH, type HelperInit, type HelperReady } from './matmul-thread-protocol';
 
@@ -94,14 +93,13 @@ class HelperSplitter implements RowSplitter {
 }
 
 /**
- * Starts `threads - 1` helpers running `build` of the kernel on `stage`'s memory (the stage's own kernel
- * is that build) and makes every large product split its rows over them and the calling thread. Resolves to the
- * splitter, or to null (nothing changed) where the helpers did not start; `onBroken` hears if they
- * stop later (products then run on the calling thread).
+ * Starts `threads - 1` helpers running the stage's build of the kernel on its memory and makes every
+ * large product split its rows over them and the calling thread. Resolves to the splitter, or to null
+ * (nothing changed) where the helpers did not start; `onBroken` hears if they stop later (products then
+ * run on the calling thread).
  */
 export async function startMatMulThreads(
   stage: MatMulStage,
-  build: MatMulBuild,
   threads: number,
   onBroken: (why: string) => void,
   options: {
@@ -138,7 +136,7 @@ export async function startMatMulThreads(
           const init: HelperInit = {
             memory: stage.memory,
             ctl,
-            bytes: MATMUL_BYTES[build].shared,
+            bytes: MATMUL_BYTES[stage.build].shared,
             index: i + 1,
           };
           w.postMessage(init);

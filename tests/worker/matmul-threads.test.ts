@@ -87,7 +87,7 @@ describe('matMul helper threads', () => {
     const alone = C();
     f(job.c, job.M * job.N).fill(NaN);
     const broken: string[] = [];
-    const splitter = await startMatMulThreads(stage, 'relaxed', threads, (w) => broken.push(w), {
+    const splitter = await startMatMulThreads(stage, threads, (w) => broken.push(w), {
       spawn: () => new ShimWorker(HELPER) as unknown as Worker,
     });
     expect(splitter?.threads).toBe(threads);
@@ -107,7 +107,7 @@ describe('matMul helper threads', () => {
     const alone = C();
     f(job.c, job.M * job.N).fill(NaN);
     const broken: string[] = [];
-    const splitter = await startMatMulThreads(stage, 'relaxed', 2, (w) => broken.push(w), {
+    const splitter = await startMatMulThreads(stage, 2, (w) => broken.push(w), {
       spawn: () => new ShimWorker(SILENT) as unknown as Worker,
       timeoutMs: 300,
     });
@@ -124,7 +124,7 @@ describe('matMul helper threads', () => {
       "self.onmessage = () => self.postMessage({ ok: false, error: 'no SIMD here' });",
     )}`;
     await expect(
-      startMatMulThreads(stage, 'relaxed', 2, () => {}, {
+      startMatMulThreads(stage, 2, () => {}, {
         spawn: () => new ShimWorker(failing) as unknown as Worker,
       }),
     ).rejects.toThrow('no SIMD here');

@@ -94,7 +94,7 @@ export function setRowSplitter(s: RowSplitter | null): void {
  * null where it does not instantiate.
  */
 export function matMulStage(build: MatMulBuild, maxPages?: number): MatMulStage | null {
-  return MatMulStage.create((memory) => matMulKernel(memory, build)?.exports ?? null, maxPages);
+  return MatMulStage.create(build, (memory) => matMulKernel(memory, build)?.exports ?? null, maxPages);
 }
 
 interface BatchMatMulArgs {
@@ -137,16 +137,16 @@ function hostBatchMatMul(
   // product per batch.
   const [products, rows] = batchB === 1 ? [1, batchA * M] : [batchA, M];
   const keep = batchB === 1;
+  // Large products over the threads, on their stage; where it cannot hold them, here.
+  const s = splitter && rows >= 8 * splitter.threads && rows * K * N >= SPLIT_MIN_MACS ? splitter : null;
   for (let i = 0; i < products; i++) {
-    // Offsets after every allocation (each is stable; the heap may grow, not move).
+    // Offsets stay valid through the allocations below (the heap may grow, not move).
     const at = {
       a: backend.getMemoryOffset(a.dataId) + 4 * i * M * K,
       b: backend.getMemoryOffset(b.dataId) + 4 * i * K * N,
       c: backend.getMemoryOffset(out.dataId) + 4 * i * M * N,
     };
-    // Large products over the threads, on their stage; where it cannot hold them, here.
-    const split = splitter && rows >= 8 * splitter.threads && rows * K * N >= SPLIT_MIN_MACS;
-    if (split && splitter!.stage.multiply(splitter!, memory, b.dataId, at, rows, K, N, keep)) continue;
+    if (s?.stage.multiply(s, memory, b.dataId, at, rows, K, N, keep)) continue;
     const p = packedB(backend, heapAlloc(backend), b.dataId, K, N, keep, (to) => {
       kernel.pack(at.b, to, K, N);
       return true;
@@ -197,18 +197,6 @@ export function uninstallHostMatMul(): void {
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(installed.original);
   installed = null;
-}
-
-/** The installed kernel and the wasm backend's memory it runs on, or null while tfjs's own kernel runs. */
-export function hostMatMulKernel(): {
-  memory: WebAssembly.Memory;
-  build: MatMulBuild;
-  exports: MatMulExports;
-} | null {
-  if (!installed || tf.getBackend() !== 'wasm') return null;
-  const memory = wasmBackendMemory(tf.backend() as unknown as WasmBackendInternals);
-  const k = memory && matMulKernel(memory, installed.build);
-  return k && memory ? { memory, ...k } : null;
 }
 
 /** The build {@link installHostMatMul} made tfjs's matMul, or null while tfjs's own kernel runs. */

@@ -15,6 +15,7 @@
  * product has the same digits on any number of threads.
  */
 import type { MatMulExports } from './matmul-host';
+import type { MatMulBuild } from './matmul-choice';
 import { packedB, scratchOffset, type Block, type PackedB } from './matmul-packings';
 import { WASM_PAGE } from './wasm-module';
 
@@ -57,20 +58,22 @@ export class MatMulStage {
   private top = ALIGN;
 
   /**
-   * A stage with `kernel(memory)`, the kernel's build for a shared memory, growing to `maxPages` pages
-   * of 64 KiB; null where the kernel does not instantiate.
+   * A stage with `kernel(memory)`, `build` of the kernel for a shared memory (the build its helper
+   * threads instantiate too), growing to `maxPages` pages of 64 KiB; null where it does not instantiate.
    */
   static create(
+    build: MatMulBuild,
     kernel: (memory: WebAssembly.Memory) => MatMulExports | null,
     maxPages = STAGE_MAX_PAGES,
   ): MatMulStage | null {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true });
     const k = kernel(memory);
-    return k && new MatMulStage(memory, k);
+    return k && new MatMulStage(memory, build, k);
   }
 
   private constructor(
     memory: WebAssembly.Memory,
+    readonly build: MatMulBuild,
     readonly kernel: MatMulExports,
   ) {
     this.memory = memory;
